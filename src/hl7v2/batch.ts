@@ -26,6 +26,7 @@ const CR = 13;
 const LF = 10;
 const VT = 0x0b;
 const FS = 0x1c;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export class MessageSplitter {
   private tail: Buffer | undefined;
@@ -44,6 +45,11 @@ export class MessageSplitter {
     let buf = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
     this.tail = undefined;
     if (this.firstChunk && buf.length > 0) {
+      // A BOM may arrive split across the first chunks: wait for three bytes before deciding.
+      if (buf.length < 3 && BOM.subarray(0, buf.length).equals(buf)) {
+        this.tail = buf;
+        return out;
+      }
       this.firstChunk = false;
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
