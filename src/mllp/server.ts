@@ -120,7 +120,9 @@ export class MllpServer {
         requestCert: t.requestCert ?? false,
         rejectUnauthorized: t.rejectUnauthorized ?? true,
         handshakeTimeout: t.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-        allowHalfOpen: true,
+        // No half-open under TLS: a client that gives up mid-handshake would otherwise linger until the
+        // handshake timeout. (Plain TCP keeps half-open so a sender that half-closes still gets its ACK.)
+        allowHalfOpen: false,
       });
       server.on('secureConnection', (socket) => this.accept(socket));
       server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
@@ -130,6 +132,7 @@ export class MllpServer {
           remoteAddress: socket.remoteAddress,
           errorCode: err.code,
         });
+        socket.destroy();
       });
       this.server = server;
     } else {
@@ -201,7 +204,10 @@ export class MllpServer {
       for (const socket of this.rawSockets) socket.destroy();
     }, drainTimeoutMs);
     try {
-      await Promise.all([stopped, ...sessions.map((s) => s.closed)]);
+      await Promise.all(sessions.map((s) => s.closed));
+      // What is left are TLS sockets still in their handshake: nothing was received, nothing to drain.
+      for (const socket of this.rawSockets) socket.destroy();
+      await stopped;
     } finally {
       clearTimeout(force);
     }
