@@ -41,6 +41,8 @@ export interface MllpSendOptions {
 }
 
 interface PendingAck {
+  /** The connection the message went out on: only its ACK or its failure may settle this send. */
+  socket: net.Socket;
   resolve: (ack: Buffer) => void;
   reject: (err: MllpError) => void;
 }
@@ -52,8 +54,6 @@ export class MllpClient {
   private socket: net.Socket | undefined;
   private connecting: Promise<net.Socket> | undefined;
   private pending: PendingAck | undefined;
-  /** Last socket error, reported when the socket then closes. */
-  private lastSocketError: NodeJS.ErrnoException | undefined;
   /** Tail of the send queue: each send starts after the previous one settled. */
   private queueTail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -85,10 +85,15 @@ export class MllpClient {
   async close(): Promise<void> {
     this.closed = true;
     const socket = this.socket;
+    const abandoned = this.pending !== undefined;
     this.failPending(new MllpError('CLIENT_CLOSED', `MLLP client to ${this.peer} was closed`));
     if (!socket || socket.destroyed) return;
     await new Promise<void>((resolve) => {
       socket.once('close', () => resolve());
+      if (abandoned) {
+        socket.destroy(); // nobody waits for that ACK any more; a graceful end would wait on the peer
+        return;
+      }
       socket.end();
       setTimeout(() => socket.destroy(), 1_000).unref();
     });
@@ -102,11 +107,12 @@ export class MllpClient {
 
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.failPending(new MllpError('ACK_TIMEOUT', `no MLLP ACK from ${this.peer} within ${timeoutMs} ms`));
+        this.failPending(new MllpError('ACK_TIMEOUT', `no MLLP ACK from ${this.peer} within ${timeoutMs} ms`), socket);
         // Drop the connection: a late ACK for this message must never answer the next one.
         socket.destroy();
       }, timeoutMs);
       this.pending = {
+        socket,
         resolve: (ack) => {
           clearTimeout(timer);
           resolve(ack);
@@ -116,12 +122,17 @@ export class MllpClient {
           reject(err);
         },
       };
+      if (socket.destroyed || !socket.writable) {
+        this.failPending(new MllpError('CONNECTION_CLOSED', `MLLP peer ${this.peer} closed the connection before the send`), socket);
+        return;
+      }
       socket.write(frame);
     });
   }
 
   private ensureConnected(): Promise<net.Socket> {
-    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
+    // A socket whose peer already sent FIN is no longer writable: reconnect rather than write into it.
+    if (this.socket && !this.socket.destroyed && this.socket.writable) return Promise.resolve(this.socket);
     this.connecting ??= this.openSocket().finally(() => {
       this.connecting = undefined;
     });
@@ -178,12 +189,13 @@ export class MllpClient {
   private attach(socket: net.Socket): void {
     socket.setNoDelay(true);
     this.socket = socket;
-    this.lastSocketError = undefined;
+    /** Reported when the socket then closes. */
+    let socketError: NodeJS.ErrnoException | undefined;
     const decoder = new MllpDecoder({
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       onFrame: (ack) => {
         const pending = this.pending;
-        if (!pending) {
+        if (!pending || pending.socket !== socket) {
           // An answer nobody asked for: the stream is out of step, and trusting the next frame would be wrong.
           socket.destroy();
           return;
@@ -194,33 +206,41 @@ export class MllpClient {
       onOversize: (frame) => {
         this.failPending(
           new MllpError('FRAME_TOO_LARGE', `MLLP ACK from ${this.peer} exceeds ${frame.limit} bytes`),
+          socket,
         );
         socket.destroy();
       },
     });
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.lastSocketError = err;
+      socketError = err;
     });
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
-      const err = this.lastSocketError;
+      const err = socketError;
       if (err) {
         this.failPending(
           new MllpError('SOCKET_ERROR', `MLLP connection to ${this.peer} failed: ${err.code ?? err.message}`, {
             cause: err,
           }),
+          socket,
         );
       } else {
         const where = decoder.hasPartialFrame ? ' in the middle of an ACK frame' : ' before answering';
-        this.failPending(new MllpError('CONNECTION_CLOSED', `MLLP peer ${this.peer} closed the connection${where}`));
+        this.failPending(
+          new MllpError('CONNECTION_CLOSED', `MLLP peer ${this.peer} closed the connection${where}`),
+          socket,
+        );
       }
     });
   }
 
-  private failPending(err: MllpError): void {
+  /** Rejects the send in flight — when `socket` is given, only if that send went out on it (an old
+   *  connection closing late must not fail the next message's send). */
+  private failPending(err: MllpError, socket?: net.Socket): void {
     const pending = this.pending;
+    if (!pending || (socket !== undefined && pending.socket !== socket)) return;
     this.pending = undefined;
-    pending?.reject(err);
+    pending.reject(err);
   }
 }
