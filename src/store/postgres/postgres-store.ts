@@ -1,0 +1,750 @@
+import pg from 'pg';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { NotFoundError, StoreError } from '../errors.js';
+import { newId } from '../ids.js';
+import {
+  PRUNE_CHUNK,
+  RECEIPTS_IN_DETAIL,
+  jsonText,
+  normalizeDelivery,
+  normalizeIdentifiers,
+  normalizeInbound,
+  pageSize,
+  replayDedupeKey,
+  splitEvent,
+  validateAttempt,
+} from '../inputs.js';
+import {
+  ATTEMPT_COLUMNS,
+  DELIVERY_COLUMNS,
+  SUMMARY_COLUMNS,
+  attemptFromRow,
+  auditFromRow,
+  deliveryFromRow,
+  messageSummaryFromRow,
+  receiptFromRow,
+  toDate,
+  zeroCounts,
+  type Row,
+} from '../rows.js';
+import {
+  DELIVERY_STATUSES,
+  MESSAGE_STATUSES,
+  type ActorOptions,
+  type AttemptInput,
+  type AuditInput,
+  type AuditQuery,
+  type AuditRecord,
+  type CompleteResult,
+  type DeliveryQuery,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type InboundInput,
+  type InboundResult,
+  type MessageDetail,
+  type MessageQuery,
+  type MessageStatus,
+  type MessageStore,
+  type MessageSummary,
+  type Page,
+  type PatientIdentifier,
+  type ProcessingOutcome,
+  type PruneOptions,
+  type PruneResult,
+  type StoreStats,
+  type UnfinishedItem,
+} from '../types.js';
+import { migratePostgres } from './migrate.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  /** Pool size per process. Default 10. */
+  max?: number;
+  /** Errors of idle pooled connections (server restart, network). Without a handler they would crash the process. */
+  onBackgroundError?: (err: Error) => void;
+}
+
+type Client = pg.PoolClient;
+
+const UNFINISHED_DELIVERY = `status IN ('pending','failed-retrying')`;
+const MAX_TX_ATTEMPTS = 5;
+
+/** Thrown inside a transaction when a concurrent writer changed what we just read; the whole transaction reruns. */
+class RetryTransaction extends Error {}
+
+/** deadlock_detected, serialization_failure: safe to rerun because the transaction rolled back. */
+function isRetryable(err: unknown): boolean {
+  if (err instanceof RetryTransaction) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * MessageStore on Postgres through a pg Pool. Several gateway processes may share one database:
+ * every invariant lives in the database (unique dedupe key, identity sequence for seq, guarded
+ * status updates, advisory locks), none in process memory. Queries are parameterized only;
+ * batches go through unnest() arrays so a group commit is a handful of round trips, not one per row.
+ */
+export class PostgresStore implements MessageStore {
+  readonly kind = 'postgres' as const;
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+    const onError = options.onBackgroundError ?? (() => {});
+    pool.on('error', (err) => onError(err));
+    try {
+      await migratePostgres(pool, POSTGRES_MIGRATIONS);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    return new PostgresStore(pool);
+  }
+
+  /** Runs fn in a transaction; reruns it on deadlock/serialization failure. */
+  private async tx<T>(fn: (c: Client) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      let broken = false;
+      try {
+        await c.query(begin);
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        if (attempt < MAX_TX_ATTEMPTS && isRetryable(err)) continue;
+        if (err instanceof RetryTransaction) throw new StoreError('store transaction kept conflicting; try again');
+        throw err;
+      } finally {
+        c.release(broken);
+      }
+    }
+  }
+
+  private async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query(sql, params)).rows as Row[];
+  }
+
+  async acceptInbound(batch: readonly InboundInput[]): Promise<InboundResult[]> {
+    if (batch.length === 0) return [];
+    const now = new Date();
+    const items = batch.map((input) => normalizeInbound(input, now));
+
+    // The first occurrence of each key is the insert candidate; later ones in the batch are duplicates.
+    const firstIndex = new Map<string, number>();
+    items.forEach((m, i) => {
+      if (!firstIndex.has(m.dedupeKey)) firstIndex.set(m.dedupeKey, i);
+    });
+    // Sorted by key so concurrent batches take unique-index locks in one global order (no deadlock).
+    const candidateIdx = [...firstIndex.values()].sort((a, b) => byKey(items[a].dedupeKey, items[b].dedupeKey));
+
+    return this.tx(async (c) => {
+      const ids = new Map<number, string>(candidateIdx.map((i) => [i, newId()]));
+      const cand = candidateIdx.map((i) => items[i]);
+      const { rows: insertedRows } = await c.query(
+        `INSERT INTO messages (id, received_at, source_kind, source_name, partner_id, sender, control_id,
+           message_type, trigger_event, version, dedupe_key, content_hash, status, status_reason, updated_at, raw)
+         SELECT t.id, t.received_at, t.source_kind, t.source_name, t.partner_id, t.sender, t.control_id,
+           t.message_type, t.trigger_event, t.version, t.dedupe_key, t.content_hash, t.status, t.status_reason,
+           $16::timestamptz, t.raw
+         FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[])
+           WITH ORDINALITY AS t(id, received_at, source_kind, source_name, partner_id, sender, control_id,
+             message_type, trigger_event, version, dedupe_key, content_hash, status, status_reason, raw, ord)
+         ORDER BY t.ord
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING dedupe_key`,
+        [
+          candidateIdx.map((i) => ids.get(i)),
+          cand.map((m) => m.receivedAt),
+          cand.map((m) => m.sourceKind),
+          cand.map((m) => m.sourceName),
+          cand.map((m) => m.partnerId),
+          cand.map((m) => m.sender),
+          cand.map((m) => m.controlId),
+          cand.map((m) => m.messageType),
+          cand.map((m) => m.triggerEvent),
+          cand.map((m) => m.version),
+          cand.map((m) => m.dedupeKey),
+          cand.map((m) => m.contentHash),
+          cand.map((m) => m.status),
+          cand.map((m) => m.statusReason),
+          cand.map((m) => m.raw),
+          now,
+        ],
+      );
+      const inserted = new Set(insertedRows.map((r) => String(r.dedupe_key)));
+
+      // Identifiers of the newly stored messages.
+      const identMsg: string[] = [];
+      const identSys: string[] = [];
+      const identVal: string[] = [];
+      for (const i of candidateIdx) {
+        if (!inserted.has(items[i].dedupeKey)) continue;
+        for (const ident of items[i].identifiers) {
+          identMsg.push(ids.get(i)!);
+          identSys.push(ident.system);
+          identVal.push(ident.value);
+        }
+      }
+      await insertIdentifiers(c, identMsg, identSys, identVal);
+
+      // Everything that is not the inserted first occurrence is a duplicate receipt.
+      const dupCounts = new Map<string, number>();
+      items.forEach((m, i) => {
+        const isNew = firstIndex.get(m.dedupeKey) === i && inserted.has(m.dedupeKey);
+        if (!isNew) dupCounts.set(m.dedupeKey, (dupCounts.get(m.dedupeKey) ?? 0) + 1);
+      });
+      const existing = new Map<string, { id: string; status: MessageStatus }>();
+      if (dupCounts.size > 0) {
+        const keys = [...dupCounts.keys()];
+        // Lock the originals in key order before bumping their counters (deadlock-free ordering).
+        const { rows } = await c.query(
+          `SELECT id, dedupe_key, status FROM messages WHERE dedupe_key = ANY($1::text[])
+           ORDER BY dedupe_key FOR UPDATE`,
+          [keys],
+        );
+        for (const r of rows) existing.set(String(r.dedupe_key), { id: String(r.id), status: r.status as MessageStatus });
+        // A key that conflicted but is gone now was pruned concurrently: rerun, it will insert fresh.
+        if (keys.some((k) => !existing.has(k))) throw new RetryTransaction();
+        await c.query(
+          `UPDATE messages AS m SET duplicate_count = m.duplicate_count + d.n, updated_at = $3
+           FROM unnest($1::text[], $2::int[]) AS d(k, n) WHERE m.dedupe_key = d.k`,
+          [keys, keys.map((k) => dupCounts.get(k)), now],
+        );
+      }
+
+      const results: InboundResult[] = [];
+      const receipt = { id: [] as string[], msg: [] as string[], at: [] as Date[], dup: [] as boolean[], kind: [] as string[], name: [] as string[] };
+      items.forEach((m, i) => {
+        const isNew = firstIndex.get(m.dedupeKey) === i && inserted.has(m.dedupeKey);
+        const target = isNew ? { id: ids.get(i)!, status: m.status as MessageStatus } : existing.get(m.dedupeKey)!;
+        const receiptId = newId();
+        results.push({ id: target.id, duplicate: !isNew, status: target.status, receiptId });
+        receipt.id.push(receiptId);
+        receipt.msg.push(target.id);
+        receipt.at.push(m.receivedAt);
+        receipt.dup.push(!isNew);
+        receipt.kind.push(m.sourceKind);
+        receipt.name.push(m.sourceName);
+      });
+      await c.query(
+        `INSERT INTO receipts (id, message_id, received_at, duplicate, source_kind, source_name)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[], $5::text[], $6::text[])`,
+        [receipt.id, receipt.msg, receipt.at, receipt.dup, receipt.kind, receipt.name],
+      );
+      return results;
+    });
+  }
+
+  async completeProcessing(messageId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
+    const now = new Date();
+    const identifiers = normalizeIdentifiers(outcome.identifiers);
+    const deliveries = (outcome.deliveries ?? []).map(normalizeDelivery);
+    return this.tx(async (c): Promise<CompleteResult> => {
+      const updated = await c.query(
+        `UPDATE messages SET status = $1, status_reason = $2, fhir = $3, updated_at = $4
+         WHERE id = $5 AND status = 'received' RETURNING id`,
+        [outcome.status, outcome.statusReason ?? null, jsonText(outcome.fhir), now, messageId],
+      );
+      if (updated.rowCount === 0) {
+        const { rows } = await c.query('SELECT status FROM messages WHERE id = $1', [messageId]);
+        if (rows.length === 0) throw new NotFoundError(`message ${messageId} not found`);
+        return { applied: false, status: rows[0].status as MessageStatus, deliveries: [] };
+      }
+      await insertIdentifiers(
+        c,
+        identifiers.map(() => messageId),
+        identifiers.map((i: PatientIdentifier) => i.system),
+        identifiers.map((i: PatientIdentifier) => i.value),
+      );
+      if (deliveries.length === 0) return { applied: true, status: outcome.status, deliveries: [] };
+
+      // Per-patient ordering across processes: serialize seq allocation AND commit for each
+      // destination+patient, so a smaller seq is always visible before a larger one commits.
+      const lockKeys = [
+        ...new Set(deliveries.filter((d) => d.patientKey !== null).map((d) => JSON.stringify([d.destination, d.patientKey]))),
+      ].sort(byKey);
+      if (lockKeys.length > 0) {
+        await c.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k', [lockKeys]);
+      }
+      const ids = deliveries.map(() => newId());
+      const { rows } = await c.query(
+        `INSERT INTO deliveries (id, message_id, destination, patient_key, status, next_attempt_at, payload,
+           withheld_reason, created_at, updated_at)
+         SELECT t.id, $9::text, t.destination, t.patient_key, t.status, t.next_attempt_at, t.payload,
+           t.withheld_reason, $10::timestamptz, $10::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::int[])
+           AS t(id, destination, patient_key, status, next_attempt_at, payload, withheld_reason, ord)
+         ORDER BY t.ord
+         RETURNING ${DELIVERY_COLUMNS}`,
+        [
+          ids,
+          deliveries.map((d) => d.destination),
+          deliveries.map((d) => d.patientKey),
+          deliveries.map((d) => d.status),
+          deliveries.map((d) => d.nextAttemptAt),
+          deliveries.map((d) => d.payload),
+          deliveries.map((d) => d.withheldReason),
+          deliveries.map((_, i) => i),
+          messageId,
+          now,
+        ],
+      );
+      const byId = new Map(rows.map((r) => [String(r.id), deliveryFromRow(r as Row)]));
+      return { applied: true, status: outcome.status, deliveries: ids.map((id) => byId.get(id)!) };
+    });
+  }
+
+  async recordAttempt(deliveryId: string, attempt: AttemptInput): Promise<string> {
+    validateAttempt(attempt);
+    const id = newId();
+    await this.tx(async (c) => {
+      const bumped = await c.query('UPDATE deliveries SET attempts = attempts + 1, updated_at = $1 WHERE id = $2', [
+        new Date(),
+        deliveryId,
+      ]);
+      if (bumped.rowCount === 0) throw new NotFoundError(`delivery ${deliveryId} not found`);
+      await c.query(
+        `INSERT INTO delivery_attempts (id, delivery_id, started_at, duration_ms, outcome, http_status, ack_code, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          id,
+          deliveryId,
+          attempt.startedAt,
+          Math.max(0, Math.round(attempt.durationMs)),
+          attempt.outcome,
+          attempt.httpStatus ?? null,
+          attempt.ackCode ?? null,
+          attempt.error ?? null,
+        ],
+      );
+    });
+    return id;
+  }
+
+  async markDelivered(deliveryId: string, at: Date = new Date()): Promise<boolean> {
+    return this.transition(
+      this.pool,
+      `UPDATE deliveries SET status = 'delivered', delivered_at = $1, next_attempt_at = NULL, updated_at = $2
+       WHERE id = $3 AND ${UNFINISHED_DELIVERY}`,
+      [at, new Date(), deliveryId],
+      deliveryId,
+    );
+  }
+
+  async markRetrying(deliveryId: string, nextAttemptAt: Date, error: string): Promise<boolean> {
+    return this.transition(
+      this.pool,
+      `UPDATE deliveries SET status = 'failed-retrying', next_attempt_at = $1, last_error = $2, updated_at = $3
+       WHERE id = $4 AND ${UNFINISHED_DELIVERY}`,
+      [nextAttemptAt, error, new Date(), deliveryId],
+      deliveryId,
+    );
+  }
+
+  async markDead(deliveryId: string, error: string): Promise<boolean> {
+    return this.transition(
+      this.pool,
+      `UPDATE deliveries SET status = 'dead', last_error = $1, next_attempt_at = NULL, updated_at = $2
+       WHERE id = $3 AND ${UNFINISHED_DELIVERY}`,
+      [error, new Date(), deliveryId],
+      deliveryId,
+    );
+  }
+
+  async markCancelled(deliveryId: string, reason: string, options: ActorOptions = {}): Promise<boolean> {
+    return this.tx(async (c) => {
+      const ok = await this.transition(
+        c,
+        `UPDATE deliveries SET status = 'cancelled', last_error = $1, next_attempt_at = NULL, updated_at = $2
+         WHERE id = $3 AND status IN ('pending','failed-retrying','dead','withheld')`,
+        [reason, new Date(), deliveryId],
+        deliveryId,
+      );
+      if (ok && options.actor) {
+        await insertAudit(c, { actor: options.actor, action: 'delivery.cancel', subjectType: 'delivery', subjectId: deliveryId, detail: { reason } });
+      }
+      return ok;
+    });
+  }
+
+  /** A guarded status change: false when the state did not allow it, NotFound when absent. */
+  private async transition(
+    q: pg.Pool | Client,
+    sql: string,
+    params: unknown[],
+    deliveryId: string,
+  ): Promise<boolean> {
+    const res = await q.query(sql, params);
+    if (res.rowCount === 1) return true;
+    const exists = await q.query('SELECT 1 FROM deliveries WHERE id = $1', [deliveryId]);
+    if (exists.rowCount === 0) throw new NotFoundError(`delivery ${deliveryId} not found`);
+    return false;
+  }
+
+  async requeueDead(target: string | { destination: string }, options: ActorOptions = {}): Promise<string[]> {
+    return this.tx(async (c) => {
+      const now = new Date();
+      let ids: string[];
+      if (typeof target === 'string') {
+        const { rows } = await c.query(
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, updated_at = $1
+           WHERE id = $2 AND status = 'dead' RETURNING id`,
+          [now, target],
+        );
+        ids = rows.map((r) => String(r.id));
+        if (ids.length === 0) {
+          const exists = await c.query('SELECT 1 FROM deliveries WHERE id = $1', [target]);
+          if (exists.rowCount === 0) throw new NotFoundError(`delivery ${target} not found`);
+        }
+      } else {
+        const { rows } = await c.query(
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = NULL, updated_at = $1
+           WHERE destination = $2 AND status = 'dead' RETURNING id, seq`,
+          [now, target.destination],
+        );
+        ids = rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => String(r.id));
+      }
+      if (options.actor && ids.length > 0) {
+        await insertAudit(c, {
+          actor: options.actor,
+          action: 'delivery.requeue',
+          subjectType: typeof target === 'string' ? 'delivery' : 'destination',
+          subjectId: typeof target === 'string' ? target : target.destination,
+          detail: { count: ids.length },
+        });
+      }
+      return ids;
+    });
+  }
+
+  async hasEarlierUndelivered(destination: string, patientKey: string, seq: number): Promise<boolean> {
+    const rows = await this.query(
+      `SELECT 1 FROM deliveries WHERE destination = $1 AND patient_key = $2 AND seq < $3
+       AND ${UNFINISHED_DELIVERY} LIMIT 1`,
+      [destination, patientKey, seq],
+    );
+    return rows.length > 0;
+  }
+
+  async listUnfinished(limit: number, afterCursor?: string | null): Promise<Page<UnfinishedItem>> {
+    const size = pageSize(limit);
+    let phase: 'm' | 'd' = 'm';
+    let afterId = '';
+    let afterSeq = 0;
+    if (afterCursor) {
+      const [p, id, seq] = decodeCursor<[string, string, number]>(afterCursor, ['string', 'string', 'number']);
+      phase = p === 'd' ? 'd' : 'm';
+      afterId = id;
+      afterSeq = seq;
+    }
+    const items: UnfinishedItem[] = [];
+    if (phase === 'm') {
+      const rows = await this.query(
+        `SELECT id, received_at FROM messages WHERE status = 'received' AND id > $1 ORDER BY id LIMIT $2`,
+        [afterId, size],
+      );
+      for (const r of rows) items.push({ kind: 'message', id: String(r.id), receivedAt: toDate(r.received_at) });
+      if (rows.length === size) return { items, next: encodeCursor(['m', String(rows[rows.length - 1].id), 0]) };
+    }
+    const remaining = size - items.length;
+    const rows = await this.query(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${UNFINISHED_DELIVERY} AND seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, remaining],
+    );
+    for (const r of rows) {
+      const d = deliveryFromRow(r);
+      items.push({
+        kind: 'delivery',
+        id: d.id,
+        messageId: d.messageId,
+        destination: d.destination,
+        patientKey: d.patientKey,
+        seq: d.seq,
+        status: d.status,
+        attempts: d.attempts,
+        nextAttemptAt: d.nextAttemptAt,
+      });
+    }
+    const next = rows.length === remaining ? encodeCursor(['d', '', Number(rows[rows.length - 1].seq)]) : null;
+    return { items, next };
+  }
+
+  async searchMessages(query: MessageQuery): Promise<Page<MessageSummary>> {
+    const size = pageSize(query.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.partners !== undefined) where.push(`m.partner_id = ANY(${p([...query.partners])}::text[])`);
+    if (query.identifier) {
+      where.push(
+        query.identifier.system !== undefined
+          ? `m.id IN (SELECT message_id FROM message_identifiers WHERE value = ${p(query.identifier.value)} AND system = ${p(query.identifier.system)})`
+          : `m.id IN (SELECT message_id FROM message_identifiers WHERE value = ${p(query.identifier.value)})`,
+      );
+    }
+    if (query.controlId !== undefined) where.push(`m.control_id = ${p(query.controlId)}`);
+    if (query.sender !== undefined) where.push(`m.sender = ${p(query.sender)}`);
+    if (query.event !== undefined) {
+      const ev = splitEvent(query.event);
+      where.push(`m.trigger_event = ${p(ev.triggerEvent)}`);
+      if (ev.messageType !== undefined) where.push(`m.message_type = ${p(ev.messageType)}`);
+    }
+    if (query.messageType !== undefined) where.push(`m.message_type = ${p(query.messageType)}`);
+    if (query.status !== undefined) where.push(`m.status = ${p(query.status)}`);
+    if (query.partner !== undefined) where.push(`m.partner_id = ${p(query.partner)}`);
+    if (query.from !== undefined) where.push(`m.received_at >= ${p(query.from)}`);
+    if (query.to !== undefined) where.push(`m.received_at < ${p(query.to)}`);
+    if (query.cursor) {
+      const [at, id] = decodeCursor<[number, string]>(query.cursor, ['number', 'string']);
+      where.push(`(m.received_at, m.id) < (${p(new Date(at))}, ${p(id)})`);
+    }
+    const sql =
+      `SELECT ${prefixed(SUMMARY_COLUMNS, 'm')} FROM messages m` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY m.received_at DESC, m.id DESC LIMIT ${p(size + 1)}`;
+    const rows = await this.query(sql, params);
+    const items = rows.slice(0, size).map(messageSummaryFromRow);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > size && last ? encodeCursor([last.receivedAt.getTime(), last.id]) : null };
+  }
+
+  async getMessage(id: string): Promise<MessageDetail | null> {
+    // One snapshot for the whole lineage, so a delivery and its attempts agree.
+    return this.tx(async (c): Promise<MessageDetail | null> => {
+      const { rows } = await c.query(`SELECT ${SUMMARY_COLUMNS}, raw, fhir FROM messages WHERE id = $1`, [id]);
+      if (rows.length === 0) return null;
+      const row = rows[0] as Row;
+      const [idents, receipts, deliveries, attempts, replays] = [
+        await c.query('SELECT system, value FROM message_identifiers WHERE message_id = $1 ORDER BY system, value', [id]),
+        await c.query(
+          `SELECT id, message_id, received_at, duplicate, source_kind, source_name FROM receipts
+           WHERE message_id = $1 ORDER BY received_at, id LIMIT $2`,
+          [id, RECEIPTS_IN_DETAIL],
+        ),
+        await c.query(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE message_id = $1 ORDER BY seq`, [id]),
+        await c.query(
+          `SELECT ${prefixed(ATTEMPT_COLUMNS, 'a')} FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+           WHERE d.message_id = $1 ORDER BY a.started_at, a.id`,
+          [id],
+        ),
+        await c.query(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE replay_of = $1 ORDER BY received_at, id`, [id]),
+      ];
+      const attemptLog = attempts.rows.map((r) => attemptFromRow(r as Row));
+      return {
+        ...messageSummaryFromRow(row),
+        raw: row.raw as Buffer,
+        fhir: row.fhir === null ? null : String(row.fhir),
+        identifiers: idents.rows.map((r) => ({ system: String(r.system), value: String(r.value) })),
+        receipts: receipts.rows.map((r) => receiptFromRow(r as Row)),
+        deliveries: deliveries.rows.map((r) => {
+          const d = deliveryFromRow(r as Row);
+          return { ...d, attemptLog: attemptLog.filter((a) => a.deliveryId === d.id) };
+        }),
+        replays: replays.rows.map((r) => messageSummaryFromRow(r as Row)),
+      };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {
+    const size = pageSize(query.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.destination !== undefined) where.push(`destination = ${p(query.destination)}`);
+    if (query.status !== undefined) where.push(`status = ${p(query.status)}`);
+    if (query.messageId !== undefined) where.push(`message_id = ${p(query.messageId)}`);
+    if (query.cursor) {
+      const [seq] = decodeCursor<[number]>(query.cursor, ['number']);
+      where.push(`seq > ${p(seq)}`);
+    }
+    const sql =
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY seq LIMIT ${p(size + 1)}`;
+    const rows = await this.query(sql, params);
+    const items = rows.slice(0, size).map(deliveryFromRow);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > size && last ? encodeCursor([last.seq]) : null };
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | null> {
+    const rows = await this.query(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = $1`, [id]);
+    return rows.length ? deliveryFromRow(rows[0]) : null;
+  }
+
+  async createReplay(originalId: string, options: ActorOptions = {}): Promise<{ id: string; replayOf: string }> {
+    const id = newId();
+    const now = new Date();
+    await this.tx(async (c) => {
+      const copied = await c.query(
+        `INSERT INTO messages (id, received_at, source_kind, source_name, partner_id, sender, control_id,
+           message_type, trigger_event, version, dedupe_key, content_hash, status, replay_of, updated_at, raw)
+         SELECT $1::text, $2::timestamptz, 'replay', 'replay', partner_id, sender, control_id, message_type,
+           trigger_event, version, $3::text, content_hash, 'received', id, $2::timestamptz, raw
+         FROM messages WHERE id = $4`,
+        [id, now, replayDedupeKey(id), originalId],
+      );
+      if (copied.rowCount === 0) throw new NotFoundError(`message ${originalId} not found`);
+      await c.query(
+        `INSERT INTO message_identifiers (message_id, system, value)
+         SELECT $1::text, system, value FROM message_identifiers WHERE message_id = $2 ON CONFLICT DO NOTHING`,
+        [id, originalId],
+      );
+      await c.query(
+        `INSERT INTO receipts (id, message_id, received_at, duplicate, source_kind, source_name)
+         VALUES ($1, $2, $3, false, 'replay', 'replay')`,
+        [newId(), id, now],
+      );
+      if (options.actor) {
+        await insertAudit(c, { actor: options.actor, action: 'message.replay', subjectType: 'message', subjectId: originalId, detail: { replayId: id } });
+      }
+    });
+    return { id, replayOf: originalId };
+  }
+
+  async recordAudit(event: AuditInput): Promise<string> {
+    return insertAudit(this.pool, event);
+  }
+
+  async listAudit(query: AuditQuery): Promise<Page<AuditRecord>> {
+    const size = pageSize(query.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.subjectType !== undefined) where.push(`subject_type = ${p(query.subjectType)}`);
+    if (query.subjectId !== undefined) where.push(`subject_id = ${p(query.subjectId)}`);
+    if (query.cursor) {
+      const [at, id] = decodeCursor<[number, string]>(query.cursor, ['number', 'string']);
+      where.push(`(at, id) < (${p(new Date(at))}, ${p(id)})`);
+    }
+    const sql =
+      'SELECT id, at, actor, action, subject_type, subject_id, detail FROM audit_events' +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY at DESC, id DESC LIMIT ${p(size + 1)}`;
+    const rows = await this.query(sql, params);
+    const items = rows.slice(0, size).map(auditFromRow);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > size && last ? encodeCursor([last.at.getTime(), last.id]) : null };
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.tx(async (c): Promise<StoreStats> => {
+      const messagesByStatus = zeroCounts(MESSAGE_STATUSES);
+      for (const r of (await c.query('SELECT status, count(*) AS n FROM messages GROUP BY status')).rows) {
+        messagesByStatus[r.status as MessageStatus] = Number(r.n);
+      }
+      const deliveriesByStatus = zeroCounts(DELIVERY_STATUSES);
+      const deadByDestination: Record<string, number> = {};
+      const pendingByDestination: Record<string, number> = {};
+      const counts = await c.query('SELECT destination, status, count(*) AS n FROM deliveries GROUP BY destination, status');
+      for (const r of counts.rows) {
+        const status = r.status as DeliveryStatus;
+        const destination = String(r.destination);
+        const n = Number(r.n);
+        deliveriesByStatus[status] += n;
+        if (status === 'dead') deadByDestination[destination] = (deadByDestination[destination] ?? 0) + n;
+        if (status === 'pending' || status === 'failed-retrying') {
+          pendingByDestination[destination] = (pendingByDestination[destination] ?? 0) + n;
+        }
+      }
+      const dup = await c.query('SELECT count(*) AS n FROM receipts WHERE duplicate');
+      return {
+        messagesByStatus,
+        duplicates: Number(dup.rows[0].n),
+        deliveriesByStatus,
+        deadByDestination,
+        pendingByDestination,
+      };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const statuses = options.includeFailed ? ['processed', 'rejected', 'failed'] : ['processed', 'rejected'];
+    let total = 0;
+    for (;;) {
+      const { picked, deleted } = await this.tx(async (c) => {
+        const { rows } = await c.query(
+          `SELECT m.id FROM messages m
+           WHERE m.received_at < $1 AND m.status = ANY($2::text[])
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id
+               AND d.status NOT IN ('delivered','dead','withheld','cancelled'))
+           ORDER BY m.received_at LIMIT $3
+           FOR UPDATE OF m SKIP LOCKED`,
+          [options.olderThan, statuses, PRUNE_CHUNK],
+        );
+        const ids = rows.map((r) => String(r.id));
+        if (ids.length === 0) return { picked: 0, deleted: 0 };
+        // Lock their deliveries, then re-check in the DELETE (a fresh snapshot): a dead letter
+        // requeued meanwhile makes its message unfinished again, and it must survive.
+        await c.query('SELECT 1 FROM deliveries WHERE message_id = ANY($1::text[]) FOR UPDATE', [ids]);
+        const del = await c.query(
+          `DELETE FROM messages m WHERE m.id = ANY($1::text[])
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id
+               AND d.status NOT IN ('delivered','dead','withheld','cancelled'))`,
+          [ids],
+        );
+        return { picked: ids.length, deleted: del.rowCount ?? 0 };
+      });
+      total += deleted;
+      if (picked < PRUNE_CHUNK) break;
+    }
+    return { messages: total };
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+function prefixed(columns: string, alias: string): string {
+  return columns
+    .split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
+}
+
+async function insertIdentifiers(c: Client, messageIds: string[], systems: string[], values: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  await c.query(
+    `INSERT INTO message_identifiers (message_id, system, value)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+    [messageIds, systems, values],
+  );
+}
+
+async function insertAudit(c: pg.Pool | Client, event: AuditInput): Promise<string> {
+  const id = newId();
+  await c.query(
+    `INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [id, event.at ?? new Date(), event.actor, event.action, event.subjectType, event.subjectId ?? null, jsonText(event.detail)],
+  );
+  return id;
+}
