@@ -1,0 +1,43 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { MigrationError } from '../../../src/store/errors.js';
+import { migrateSqlite } from '../../../src/store/sqlite/migrate.js';
+import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
+
+describe('migrateSqlite', () => {
+  it('applies each version once and is idempotent', () => {
+    const db = new Database(':memory:');
+    try {
+      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([1]);
+      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([]);
+      const extra = [...SQLITE_MIGRATIONS, { version: 2, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
+      expect(migrateSqlite(db, extra)).toEqual([2]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rolls back a failing migration completely', () => {
+    const db = new Database(':memory:');
+    try {
+      const broken = [...SQLITE_MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
+      expect(() => migrateSqlite(db, broken)).toThrow();
+      // Version 1 was in the same transaction: nothing was applied.
+      expect(db.prepare(`SELECT count(*) FROM sqlite_master WHERE name IN ('messages','t')`).pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database written by a newer carebridge', () => {
+    const db = new Database(':memory:');
+    try {
+      migrateSqlite(db, SQLITE_MIGRATIONS);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');
+      expect(() => migrateSqlite(db, SQLITE_MIGRATIONS)).toThrow(MigrationError);
+    } finally {
+      db.close();
+    }
+  });
+});
