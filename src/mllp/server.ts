@@ -127,7 +127,7 @@ export class MllpServer {
       server.on('secureConnection', (socket) => this.accept(socket));
       server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
         this.counters.rejectedConnections++;
-        this.events.connectionRejected?.({
+        this.notifyRejected({
           reason: 'tls-handshake',
           remoteAddress: socket.remoteAddress,
           errorCode: err.code,
@@ -146,7 +146,7 @@ export class MllpServer {
     if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
     this.server.on('drop', (data?: net.DropArgument) => {
       this.counters.rejectedConnections++;
-      this.events.connectionRejected?.({ reason: 'max-connections', remoteAddress: data?.remoteAddress });
+      this.notifyRejected({ reason: 'max-connections', remoteAddress: data?.remoteAddress });
     });
     this.server.on('error', (err) => this.events.serverError?.(err));
   }
@@ -213,6 +213,14 @@ export class MllpServer {
     }
   }
 
+  private notifyRejected(rejection: ConnectionRejection): void {
+    try {
+      this.events.connectionRejected?.(rejection);
+    } catch {
+      // a throwing observability hook must not break accept handling
+    }
+  }
+
   private accept(socket: net.Socket): void {
     if (this.closing) {
       socket.destroy(); // finished a TLS handshake after close() began
@@ -233,39 +241,36 @@ export class MllpServer {
     void session.closed.then(() => this.sessions.delete(session));
   }
 
-  /** The caller's hooks, with the server's counters updated first. Built once per connection (cheap). */
+  /**
+   * The caller's hooks, counters updated first. A throwing hook is swallowed: observability code must
+   * never take a connection (or the process, from inside a socket callback) down.
+   */
   private countingEvents(): MllpSessionEvents {
     const e = this.events;
     const c = this.counters;
+    const safe =
+      <A extends unknown[]>(hook: ((...args: A) => void) | undefined, count?: (...args: A) => void) =>
+      (...args: A): void => {
+        count?.(...args);
+        try {
+          hook?.(...args);
+        } catch {
+          // ignored on purpose, see above
+        }
+      };
     return {
-      connectionOpened: e.connectionOpened,
-      connectionClosed: e.connectionClosed,
-      socketError: e.socketError,
-      frameReceived: (conn, bytes) => {
-        c.framesReceived++;
-        e.frameReceived?.(conn, bytes);
-      },
-      bytesReceived: (conn, bytes) => {
-        c.bytesReceived += bytes;
-        e.bytesReceived?.(conn, bytes);
-      },
-      ackWritten: (conn, bytes) => {
+      connectionOpened: safe(e.connectionOpened),
+      connectionClosed: safe(e.connectionClosed),
+      socketError: safe(e.socketError),
+      frameReceived: safe(e.frameReceived, () => c.framesReceived++),
+      bytesReceived: safe(e.bytesReceived, (_conn, bytes) => (c.bytesReceived += bytes)),
+      ackWritten: safe(e.ackWritten, (_conn, bytes) => {
         c.acksWritten++;
         c.bytesSent += bytes;
-        e.ackWritten?.(conn, bytes);
-      },
-      handlerFailed: (conn, error) => {
-        c.handlerFailures++;
-        e.handlerFailed?.(conn, error);
-      },
-      oversizeFrame: (conn, limit, received) => {
-        c.oversizeFrames++;
-        e.oversizeFrame?.(conn, limit, received);
-      },
-      protocolIssue: (conn, issue) => {
-        c.protocolIssues++;
-        e.protocolIssue?.(conn, issue);
-      },
+      }),
+      handlerFailed: safe(e.handlerFailed, () => c.handlerFailures++),
+      oversizeFrame: safe(e.oversizeFrame, () => c.oversizeFrames++),
+      protocolIssue: safe(e.protocolIssue, () => c.protocolIssues++),
     };
   }
 }

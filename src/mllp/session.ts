@@ -190,7 +190,8 @@ export class MllpSession {
     }
     this.busy = true;
     this.clearIdleTimer();
-    void this.process(item);
+    // process() handles handler failures itself; this only guards against a bug escaping as an unhandled rejection.
+    this.process(item).catch(() => this.socket.destroy());
   }
 
   private async process(item: WorkItem): Promise<void> {

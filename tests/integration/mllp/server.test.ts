@@ -326,6 +326,19 @@ describe('MllpServer', () => {
       expect(isMllpError(errors[0], 'INVALID_HANDLER_RESULT')).toBe(true);
     });
 
+    it('keeps serving when observability hooks throw', async () => {
+      const boom = () => {
+        throw new Error('metrics broke');
+      };
+      const server = await startServer({
+        events: { connectionOpened: boom, frameReceived: boom, ackWritten: boom, bytesReceived: boom, connectionClosed: boom },
+      });
+      const client = clientFor(server);
+      expect(ackInfo(await client.send(Buffer.from(sampleMessage('H1')))).controlId).toBe('H1');
+      expect(ackInfo(await client.send(Buffer.from(sampleMessage('H2')))).controlId).toBe('H2');
+      expect(server.stats()).toMatchObject({ framesReceived: 2, acksWritten: 2 });
+    });
+
     it('survives a handler that throws synchronously and an error hook that throws', async () => {
       const server = await startServer({
         handler: () => {
