@@ -108,13 +108,20 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface StartPostgresOptions {
+  /** Keep fsync and synchronous commit on (for measuring commit cost). Default off: tests want speed. */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const bin = findPostgresBin();
   if (!bin) throw new PostgresUnavailableError('no Postgres server binaries found (apt-get install postgresql)');
   const user = runAs();
 
   // mkdtemp makes a 0700 dir owned by us; hand it to the server's user so it can reach its data.
-  const root = mkdtempSync(join(tmpdir(), 'cb-pg-'));
+  // As root, use /tmp itself: a custom TMPDIR (e.g. under /root) may not be traversable by `postgres`.
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const root = mkdtempSync(join(isRoot ? '/tmp' : tmpdir(), 'cb-pg-'));
   const dataDir = join(root, 'data');
   const sockDir = join(root, 's');
   mkdirSync(sockDir);
@@ -158,7 +165,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     const [cmd, args] = user.wrap(join(bin, 'postgres'), [
       '-D', dataDir, '-k', sockDir, '-p', String(port), '-h', '127.0.0.1',
       // Test cluster only: durability of the test database itself does not matter, speed does.
-      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off',
+      ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']),
       '-c', 'max_connections=100', '-c', 'shared_buffers=32MB',
     ]);
     const proc = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
