@@ -91,6 +91,15 @@ export interface CWE {
   originalText: string;
 }
 
+export interface XON {
+  name: string;
+  typeCode: string;
+  /** XON-10 organization identifier, or the deprecated XON-3 id number. */
+  idNumber: string;
+  assigningAuthority: HD;
+  identifierTypeCode: string;
+}
+
 export interface TS {
   /** The DTM text as sent, e.g. 20240501083000-0500. */
   value: string;
@@ -188,6 +197,16 @@ export function readXCN(seg: Segment, field: number, rep = 1): XCN {
     assigningAuthority: readHDComponent(seg, field, rep, 9),
     nameTypeCode: seg.get(field, rep, 10),
     identifierTypeCode: seg.get(field, rep, 13),
+  };
+}
+
+export function readXON(seg: Segment, field: number, rep = 1): XON {
+  return {
+    name: seg.get(field, rep, 1),
+    typeCode: seg.get(field, rep, 2),
+    idNumber: seg.get(field, rep, 10) || seg.get(field, rep, 3),
+    assigningAuthority: readHDComponent(seg, field, rep, 6),
+    identifierTypeCode: seg.get(field, rep, 7),
   };
 }
 

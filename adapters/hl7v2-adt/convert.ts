@@ -1,0 +1,137 @@
+import type { Bundle, BundleEntry, Encounter, Identifier, MessageHeader, Patient, Provenance, Resource } from 'fhir/r4';
+import type { Hl7Message } from '../../src/hl7v2/index.js';
+import type { MappingProfile } from '../../src/mapping/profile-schema.js';
+import { compact, ConversionContext, ref } from './context.js';
+import { buildEncounter, hasVisit } from './encounter.js';
+import { organizationForFacility } from './participants.js';
+import { applyMerge, buildNextOfKin, buildPatient, MappingError } from './patient.js';
+
+export const SUPPORTED_EVENTS = ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31', 'A40'] as const;
+const SUPPORTED = new Set<string>(SUPPORTED_EVENTS);
+// A message type other than ADT we still accept when its trigger is an ADT event (ACK^A01 is not).
+const ADT_TYPES = new Set(['ADT']);
+
+/** A message we do not convert (wrong type or event); NACKed with HL7 error 200/201. */
+export class UnsupportedMessageError extends Error {
+  override readonly name = 'UnsupportedMessageError';
+  constructor(
+    message: string,
+    readonly hl7ErrorCode: '200' | '201',
+  ) {
+    super(message);
+  }
+}
+
+export interface AdtConversion {
+  bundle: Bundle;
+  warnings: string[];
+  event: string;
+  patient: Patient;
+  encounter?: Encounter;
+  /** Every patient identifier, for the message index and roster matching. */
+  patientIdentifiers: Identifier[];
+}
+
+const V2_EVENTS = 'http://terminology.hl7.org/CodeSystem/v2-0003';
+
+/** Converts one ADT message into a FHIR R4 message Bundle per the HL7 v2-to-FHIR IG. */
+export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConversion {
+  const type = msg.messageType;
+  const event = msg.triggerEvent;
+  if (!ADT_TYPES.has(type)) throw new UnsupportedMessageError(`message type ${type}^${event} is not supported (ADT only)`, '200');
+  if (!SUPPORTED.has(event)) {
+    throw new UnsupportedMessageError(`ADT^${event} is not supported (supported: ${SUPPORTED_EVENTS.join(' ')})`, '201');
+  }
+  const ctx = new ConversionContext(msg, profile);
+  const patient = buildPatient(ctx);
+  if (event === 'A40') applyMerge(ctx, patient);
+  const encounter = hasVisit(ctx) ? buildEncounter(ctx, patient, event) : undefined;
+  buildNextOfKin(ctx, patient);
+
+  const header = messageHeader(ctx, event, encounter ?? patient);
+  const provenance = buildProvenance(ctx, event, header);
+  const resources = ctx.all();
+  const ordered: Resource[] = [header, ...resources.filter((r) => r !== header && r !== provenance), provenance];
+  const timestamp = ctx.instant(msg.msh.get(7), 'MSH-7');
+  const bundle: Bundle = compact<Bundle>({
+    resourceType: 'Bundle',
+    id: ctx.idFromParts('Bundle', msg.sender, msg.controlId),
+    type: 'message',
+    identifier: { system: ctx.namespaceSystem('message'), value: `${msg.sender}|${msg.controlId}` },
+    timestamp,
+    entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
+  });
+  return { bundle, warnings: ctx.warnings, event, patient, encounter, patientIdentifiers: patient.identifier ?? [] };
+}
+
+function endpointFor(ctx: ConversionContext, app: string, universalId: string): string {
+  if (/^\d+(\.\d+)+$/.test(universalId)) return `urn:oid:${universalId}`;
+  if (/^(https?:\/\/|urn:)/i.test(universalId)) return universalId;
+  return ctx.localSystem('app', app || 'unknown');
+}
+
+function messageHeader(ctx: ConversionContext, event: string, focus: Resource): MessageHeader {
+  const msh = ctx.msg.msh;
+  const sendingApp = msh.get(3, 1, 1);
+  const sender = organizationForFacility(ctx, msh.get(4, 1, 1), msh.get(4, 1, 2));
+  const receivingApp = msh.get(5, 1, 1);
+  const receiver = organizationForFacility(ctx, msh.get(6, 1, 1), msh.get(6, 1, 2));
+  const header: MessageHeader = compact<MessageHeader>({
+    resourceType: 'MessageHeader',
+    id: ctx.idFromParts('MessageHeader', ctx.msg.sender, ctx.msg.controlId),
+    eventCoding: { system: V2_EVENTS, code: event },
+    destination: receivingApp || receiver
+      ? [{ name: receivingApp || undefined, endpoint: endpointFor(ctx, receivingApp, msh.get(5, 1, 2)), receiver: receiver ? ref(receiver) : undefined }]
+      : undefined,
+    sender: sender ? ref(sender) : undefined,
+    source: {
+      name: sendingApp || undefined,
+      software: undefined,
+      version: undefined,
+      endpoint: endpointFor(ctx, sendingApp, msh.get(3, 1, 2)),
+    },
+    reason: ctx.value('eventReason') ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0062', code: ctx.value('eventReason') }] } : undefined,
+    focus: [ref(focus)],
+  });
+  return ctx.add(header);
+}
+
+// Person-registering events create data; the rest update what the receiver already has.
+const CREATE_EVENTS = new Set(['A01', 'A04', 'A05', 'A28']);
+
+function buildProvenance(ctx: ConversionContext, event: string, header: MessageHeader): Provenance {
+  const msh = ctx.msg.msh;
+  const recorded = ctx.instant(ctx.value('recordedTime'), 'EVN-2') ?? ctx.instant(msh.get(7), 'MSH-7') ?? new Date().toISOString();
+  const targets = ctx.all().filter((r) => r !== header);
+  const sender = organizationForFacility(ctx, msh.get(4, 1, 1), msh.get(4, 1, 2));
+  const provenance: Provenance = compact<Provenance>({
+    resourceType: 'Provenance',
+    id: ctx.idFromParts('Provenance', ctx.msg.sender, ctx.msg.controlId),
+    target: targets.map((r) => ref(r)),
+    occurredDateTime: ctx.dateTime(ctx.value('eventOccurred'), 'EVN-6'),
+    recorded,
+    activity: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: CREATE_EVENTS.has(event) ? 'CREATE' : 'UPDATE' },
+      ],
+    },
+    agent: [
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }] },
+        who: sender ? ref(sender) : { display: ctx.msg.sender },
+      },
+    ],
+    entity: [
+      {
+        role: 'source',
+        what: {
+          identifier: { system: ctx.namespaceSystem('message'), value: `${ctx.msg.sender}|${ctx.msg.controlId}` },
+          display: `HL7 v2 ${ctx.msg.messageType}^${event} ${ctx.msg.controlId}`,
+        },
+      },
+    ],
+  });
+  return ctx.add(provenance);
+}
+
+export { MappingError };

@@ -1,0 +1,78 @@
+import { createReadStream, statSync } from 'node:fs';
+import { loadProfile, ProfileError } from '../mapping/profile-loader.js';
+import type { MappingProfile } from '../mapping/profile-schema.js';
+import { MessageSplitter } from '../hl7v2/index.js';
+import { convertHl7Message } from '../ingest/convert-message.js';
+import { parseArgs, UsageError } from './args.js';
+import { loadConfigForCli } from './config-for-cli.js';
+import { BufferedWriter } from './buffered-writer.js';
+
+export const CONVERT_USAGE = `usage: carebridge convert FILE... [--partner ID] [--config FILE] [--quiet]
+  Converts HL7 v2 messages (single, concatenated, or FHS/BHS batches) to FHIR R4 and prints one
+  Bundle per message as NDJSON on stdout. Failures go to stderr, one line each.
+  --partner ID   apply mappings/partners/ID/ over the base mapping profile
+  --config FILE  gateway config (mapping folder, partners)
+  --quiet        do not print conversion warnings (failures are always printed)
+  exit: 0 all converted, 1 any message failed, 2 usage or configuration error`;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** `carebridge convert`: streams each file, so a file of a million messages is never held whole. */
+export async function convertCommand(argv: string[], io: CliIo): Promise<number> {
+  const { positional: files, options } = parseArgs(argv, { partner: 'value', config: 'value', quiet: 'flag', help: 'flag' });
+  if (options.help) {
+    io.stdout.write(CONVERT_USAGE + '\n');
+    return 0;
+  }
+  if (files.length === 0) throw new UsageError('no input FILE given');
+  for (const f of files) {
+    try {
+      if (!statSync(f).isFile()) throw new Error();
+    } catch {
+      throw new UsageError(`cannot read ${f}: no such file`);
+    }
+  }
+  const config = typeof options.config === 'string' ? loadConfigForCli(options.config) : undefined;
+  const partner = typeof options.partner === 'string' ? options.partner : undefined;
+  let profile: MappingProfile;
+  try {
+    profile = loadProfile({ partner, mappingsDir: config?.mappingsDir });
+  } catch (e) {
+    if (e instanceof ProfileError) throw new UsageError(`mapping profile: ${e.message}`);
+    throw e;
+  }
+
+  const out = new BufferedWriter(io.stdout);
+  const err = new BufferedWriter(io.stderr);
+  let failed = 0;
+  for (const file of files) {
+    const splitter = new MessageSplitter();
+    const onItems = async (items: ReturnType<MessageSplitter['push']>) => {
+      for (const item of items) {
+        if (item.kind === 'junk') {
+          failed++;
+          await err.write(`${file}: ${item.reason}\n`);
+          continue;
+        }
+        const r = convertHl7Message(item.bytes, profile);
+        const label = `${file}: message ${item.index} (line ${item.line}${r.controlId ? `, MSH-10 ${r.controlId}` : ''})`;
+        if (r.ok) {
+          await out.write(JSON.stringify(r.bundle) + '\n');
+          if (!options.quiet) for (const w of r.warnings) await err.write(`${label}: warning: ${w}\n`);
+        } else {
+          failed++;
+          await err.write(`${label}: ${r.reason}\n`);
+        }
+      }
+    };
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await onItems(splitter.push(chunk as Buffer));
+    await onItems(splitter.end());
+    for (const w of splitter.warnings) await err.write(`${file}: warning: ${w}\n`);
+  }
+  await out.flush();
+  await err.flush();
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The contract other tools rely on: the built CLI (npm test builds first), run as a whole process.
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const FIX = join(ROOT, 'fixtures/hl7v2/adt');
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+const a01 = readFileSync(join(FIX, 'A01.hl7'), 'latin1');
+const a03 = readFileSync(join(FIX, 'A03.hl7'), 'latin1');
+
+describe('carebridge convert', () => {
+  it('prints one Bundle per message as NDJSON and exits 0', () => {
+    const r = run(['convert', join(FIX, 'A01.hl7'), join(FIX, 'A03.hl7')]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ resourceType: 'Bundle', type: 'message' });
+  });
+
+  it('handles concatenated messages and FHS/BHS batches in one file', () => {
+    const f = join(tmp, 'batch.hl7');
+    writeFileSync(f, `FHS|^~\\&|X\rBHS|^~\\&|X\r${a01}\n${a03}BTS|2\rFTS|1\r`);
+    const r = run(['convert', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 1 with one clear line per failure, still printing the good messages', () => {
+    const f = join(tmp, 'mixed.hl7');
+    const bad = a01.replace('ADT^A01^ADT_A01|MSG-A01-0001', 'ADT^A17^ADT_A17|MSG-BAD-1');
+    const noPid = 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|MSG-BAD-2|P|2.5\rEVN|A01\r';
+    writeFileSync(f, a01 + bad + noPid + a03);
+    const r = run(['convert', f, '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    const errs = r.stderr.trim().split('\n');
+    expect(errs).toHaveLength(2);
+    expect(errs[0]).toMatch(/mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): ADT\^A17 is not supported/);
+    expect(errs[1]).toMatch(/message 3 .*MSG-BAD-2.*PID segment is missing/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
+    expect(r.stderr).not.toContain('RIVERA'); // no PHI
+  });
+
+  it('exits 2 on usage errors', () => {
+    expect(run(['convert']).code).toBe(2);
+    expect(run(['convert', join(FIX, 'A01.hl7'), '--bogus']).code).toBe(2);
+    expect(run(['convert', join(tmp, 'missing.hl7')]).code).toBe(2);
+    expect(run(['convert', join(FIX, 'A01.hl7'), '--partner']).code).toBe(2);
+    const r = run(['convert', join(FIX, 'A01.hl7'), '--partner', 'nobody']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no hl7v2-adt profile for partner 'nobody'/);
+    expect(run(['frobnicate']).code).toBe(2);
+  });
+
+  it('applies a partner overlay with --partner and a mappings dir from --config', () => {
+    const r = run(['convert', join(FIX, 'A01.hl7'), '--partner', 'example-aco']);
+    expect(r.code).toBe(0);
+    const bundle = JSON.parse(r.stdout);
+    const patient = bundle.entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Patient').resource;
+    expect(patient.extension.some((x: { url: string }) => x.url.includes('cp-program'))).toBe(true);
+  });
+});
