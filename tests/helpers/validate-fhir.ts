@@ -93,9 +93,18 @@ interface FhirJsMessage {
 interface FhirJsValueSet {
   systems: { uri: string; codes: { code: string }[] }[];
 }
+interface FhirJsProperty {
+  _name: string;
+  _type: string;
+  _properties?: FhirJsProperty[];
+  _valueSetStrength?: string;
+}
 interface FhirJs {
   validate(input: object, options: object): { valid: boolean; messages: FhirJsMessage[] };
-  parser: { parsedValueSets: Record<string, FhirJsValueSet | undefined> };
+  parser: {
+    parsedValueSets: Record<string, FhirJsValueSet | undefined>;
+    parsedStructureDefinitions: Record<string, { _properties?: FhirJsProperty[] } | undefined>;
+  };
 }
 
 let fhirJs: FhirJs | undefined;
@@ -207,16 +216,8 @@ function provablyInValueSet(valueSetUrl: string, system: string, code: string): 
 
 // ---- FP3: binding strength of an element, from FHIR.js's own parsed type tree --------------------
 
-interface FhirJsProperty {
-  _name: string;
-  _type: string;
-  _properties?: FhirJsProperty[];
-  _valueSetStrength?: string;
-}
-
 function bindingStrengthAt(location: string): string | undefined {
-  const parsed = (fhirJsValidator().parser as unknown as { parsedStructureDefinitions: Record<string, { _properties?: FhirJsProperty[] }> })
-    .parsedStructureDefinitions;
+  const parsed = fhirJsValidator().parser.parsedStructureDefinitions;
   const [root, ...segments] = location.replace(/\[\d+\]/g, '').split('.');
   let properties = parsed[root!]?._properties;
   let property: FhirJsProperty | undefined;
