@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { destinationSchema } from './destinations.js';
+import { partnersSchema } from './partners.js';
+import { apiKeyHash, filePath, id } from './primitives.js';
+import { routeSchema } from './routes.js';
+import { consentSchema, mappingsSchema, redisSchema, serverSchema, storeSchema } from './server.js';
+import { sourceSchema } from './sources.js';
+
+export const apiKeySchema = z.strictObject({
+  id: id(),
+  hash: apiKeyHash(),
+  /** Partner ids this key may see, or ["*"] for an admin key. */
+  partners: z.array(z.union([z.literal('*'), id()], { error: 'must be a partner id or "*"' })).min(1, 'must list partner ids or "*"'),
+});
+
+/** The whole file, before paths are resolved and cross-references checked. */
+export const gatewayConfigSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  /** SQLite database and private Redis data. Absent: ./data in the working directory. */
+  dataDir: filePath().optional(),
+  store: storeSchema.prefault({}),
+  redis: redisSchema.prefault({}),
+  mappings: mappingsSchema.prefault({}),
+  partners: partnersSchema,
+  sources: z.array(sourceSchema).default([]),
+  destinations: z.array(destinationSchema).default([]),
+  routes: z.array(routeSchema).default([]),
+  consent: consentSchema.prefault({}),
+  apiKeys: z.array(apiKeySchema).default([]),
+});
+
+export type ParsedGatewayConfig = z.output<typeof gatewayConfigSchema>;

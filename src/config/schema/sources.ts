@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { bool, clockTime, cron, filePath, host, hostKeySha256, id, int, nonEmpty, port, requireOneSshKey, sshKeyFields, timeZone } from './primitives.js';
+
+const mllpTls = z
+  .strictObject({
+    key: filePath(),
+    cert: filePath(),
+    /** CA bundle that signs partner client certificates. */
+    ca: filePath().optional(),
+    /** Mutual TLS: clients must present a certificate signed by `ca`. */
+    requestClientCert: bool().default(false),
+    /** With mutual TLS: accepted client certificate CNs (empty: any certificate signed by `ca`). */
+    allowedClientCNs: z.array(nonEmpty()).default([]),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.requestClientCert && tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ca'], message: 'is required when requestClientCert is true' });
+    }
+    if (!tls.requestClientCert && tls.allowedClientCNs.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['allowedClientCNs'], message: 'needs requestClientCert: true' });
+    }
+  });
+
+const sourceBase = {
+  id: id(),
+  /** The partner this source belongs to; absent on shared sources (identified by sender). */
+  partner: id().optional(),
+};
+
+export const mllpSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('mllp'),
+  host: host().default('127.0.0.1'),
+  port: port(),
+  maxMessageBytes: int(1024).default(10 * 1024 * 1024),
+  /** Close a connection idle this long; 0 keeps it (interface engines hold connections for days). */
+  idleTimeoutMs: int(0).default(0),
+  /** Further connections are refused; 0 means unlimited. */
+  maxConnections: int(0).default(0),
+  tls: mllpTls.optional(),
+});
+
+/** POST /hl7/v2 and POST /fhir on the gateway's HTTP server. */
+export const httpSourceSchema = z.strictObject({
+  ...sourceBase,
+  type: z.literal('http'),
+});
+
+export const SFTP_FORMATS = ['member-csv', 'member-fixed-width', 'x12-834', 'member-xlsx', 'careplan-csv'] as const;
+
+const poll = z
+  .strictObject({
+    intervalSeconds: int(1).optional(),
+    cron: cron().optional(),
+    /** Time zone for cron; default UTC. */
+    timeZone: timeZone().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.intervalSeconds === undefined) === (p.cron === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of intervalSeconds or cron' });
+    }
+    if (p.timeZone !== undefined && p.cron === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timeZone'], message: 'only applies to cron' });
+    }
+  });
+
+export const sftpSourceSchema = z
+  .strictObject({
+    ...sourceBase,
+    type: z.literal('sftp'),
+    partner: id(),
+    host: host(),
+    port: port().default(22),
+    username: nonEmpty(),
+    ...sshKeyFields,
+    hostKeySha256: hostKeySha256(),
+    remoteDir: nonEmpty('a remote folder'),
+    /** Glob on file names in remoteDir. */
+    pattern: nonEmpty('a file name glob').default('*'),
+    format: z.enum(SFTP_FORMATS, { error: `must be one of ${SFTP_FORMATS.join(', ')}` }),
+    poll: poll.prefault({ intervalSeconds: 300 }),
+    /** A file is taken after its size stayed the same this many looks in a row. */
+    stableChecks: int(1, 100).default(2),
+    /** Take `x.csv` only once `x.csv<suffix>` exists (e.g. `.done`); replaces the size check. */
+    doneMarkerSuffix: nonEmpty().optional(),
+    /** Remote folders (relative to remoteDir unless absolute) for files handled / refused. */
+    processedDir: nonEmpty().default('processed'),
+    errorDir: nonEmpty().default('error'),
+    /** Alert (log, metric, API status) when no file has arrived by this local time each day. */
+    expectedDaily: z.strictObject({ by: clockTime(), timeZone: timeZone() }).optional(),
+  })
+  .superRefine(requireOneSshKey);
+
+export const sourceSchema = z.discriminatedUnion('type', [mllpSourceSchema, httpSourceSchema, sftpSourceSchema], {
+  error: 'must be one of mllp, http, sftp',
+});
