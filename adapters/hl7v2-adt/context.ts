@@ -2,8 +2,30 @@ import type { Reference, Resource } from 'fhir/r4';
 import { toFhirDate, toFhirDateTime, toFhirInstant } from '../../src/fhir/datetime.js';
 import { resourceId, uuidV5 } from '../../src/fhir/ids.js';
 import type { Hl7Message, Segment } from '../../src/hl7v2/index.js';
-import { compilePath } from '../../src/hl7v2/index.js';
+import { compilePath, type Hl7Path } from '../../src/hl7v2/index.js';
 import type { FieldName, MappingProfile } from '../../src/mapping/profile-schema.js';
+
+const compiledFields = new WeakMap<MappingProfile, Partial<Record<FieldName, Hl7Path>>>();
+
+/** The profile's field paths, compiled once per profile. */
+function fieldPaths(profile: MappingProfile): Partial<Record<FieldName, Hl7Path>> {
+  let c = compiledFields.get(profile);
+  if (!c) {
+    c = {};
+    for (const [name, path] of Object.entries(profile.fields)) c[name as FieldName] = compilePath(path);
+    compiledFields.set(profile, c);
+  }
+  return c;
+}
+
+// Practitioners, facilities, locations and returning patients recur across messages: hashing
+// their ids once is a measurable share of conversion time. Bounded; cleared when full.
+const idCache = new Map<string, string>();
+const ID_CACHE_MAX = 100_000;
+function remember(key: string, id: string): void {
+  if (idCache.size >= ID_CACHE_MAX) idCache.clear();
+  idCache.set(key, id);
+}
 
 /**
  * Everything one conversion needs: the message, the partner profile, warnings, and the
@@ -22,17 +44,18 @@ export class ConversionContext {
   }
 
   /** The segment and field number where a logical field lives per the profile. */
-  locate(name: FieldName): { seg: Segment | undefined; field: number; path: string } {
-    const path = this.profile.fields[name];
-    if (!path) return { seg: undefined, field: 0, path: '' };
-    const p = compilePath(path);
-    return { seg: this.msg.segment(p.segment, p.occurrence), field: p.field, path };
+  locate(name: FieldName): { seg: Segment | undefined; field: number } {
+    const p = fieldPaths(this.profile)[name];
+    if (!p) return { seg: undefined, field: 0 };
+    return { seg: this.msg.segment(p.segment, p.occurrence), field: p.field };
   }
 
-  /** Decoded value of a logical field's first component. */
+  /** Decoded value of a logical field (first component, or the path's component). */
   value(name: FieldName): string {
-    const { seg, field } = this.locate(name);
-    return seg ? seg.get(field) : '';
+    const p = fieldPaths(this.profile)[name];
+    if (!p) return '';
+    const seg = this.msg.segment(p.segment, p.occurrence);
+    return seg ? seg.get(p.field, p.repetition, p.component, p.subcomponent) : '';
   }
 
   warn(text: string): void {
@@ -66,12 +89,24 @@ export class ConversionContext {
 
   /** Deterministic id from an identifier. */
   idFor(resourceType: string, system: string, value: string): string {
-    return resourceId({ namespace: this.namespace, system, value, resourceType });
+    const key = `${this.namespace}\u0000${resourceType}\u0000${system}\u0000${value}`;
+    let id = idCache.get(key);
+    if (id === undefined) {
+      id = resourceId({ namespace: this.namespace, system, value, resourceType });
+      remember(key, id);
+    }
+    return id;
   }
 
   /** Deterministic id from arbitrary parts when there is no identifier to key on. */
   idFromParts(resourceType: string, ...parts: string[]): string {
-    return uuidV5(JSON.stringify([this.namespace, resourceType, ...parts]));
+    const name = JSON.stringify([this.namespace, resourceType, ...parts]);
+    let id = idCache.get(name);
+    if (id === undefined) {
+      id = uuidV5(name);
+      remember(name, id);
+    }
+    return id;
   }
 
   /** A stable URN under the partner namespace for systems we cannot name. */
@@ -104,26 +139,33 @@ export function ref(resource: Resource, display?: string): Reference {
   return r;
 }
 
-/** Drops undefined, empty strings, empty arrays and empty objects so resources stay valid. */
+/**
+ * Blanks out empty strings, empty arrays and empty objects (as undefined, which JSON omits) so
+ * resources stay valid. Works in place on the freshly built objects to avoid copying them.
+ */
 export function compact<T>(value: T): T {
-  if (Array.isArray(value)) {
-    const arr = value.map(compact).filter((v) => !isEmpty(v));
-    return arr as T;
-  }
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const c = compact(v);
-      if (!isEmpty(c)) out[k] = c;
-    }
-    return out as T;
-  }
+  prune(value);
   return value;
 }
 
-function isEmpty(v: unknown): boolean {
+/** Returns true when the value ends up empty. */
+function prune(v: unknown): boolean {
   if (v === undefined || v === null || v === '') return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object') return Object.keys(v as object).length === 0;
-  return false;
+  if (typeof v !== 'object') return false;
+  if (Array.isArray(v)) {
+    let w = 0;
+    for (let i = 0; i < v.length; i++) if (!prune(v[i])) v[w++] = v[i];
+    v.length = w;
+    return w === 0;
+  }
+  const o = v as Record<string, unknown>;
+  let kept = 0;
+  for (const k in o) {
+    // Set to undefined rather than delete: `delete` drops V8 objects into slow dictionary mode,
+    // and JSON.stringify omits undefined members anyway.
+    if (o[k] === undefined) continue;
+    if (prune(o[k])) o[k] = undefined;
+    else kept++;
+  }
+  return kept === 0;
 }

@@ -34,7 +34,11 @@ export interface AdtConversion {
 
 const V2_EVENTS = 'http://terminology.hl7.org/CodeSystem/v2-0003';
 
-/** Converts one ADT message into a FHIR R4 message Bundle per the HL7 v2-to-FHIR IG. */
+/**
+ * Converts one ADT message into a FHIR R4 message Bundle per the HL7 v2-to-FHIR IG.
+ * Empty members are left as `undefined` (cheaper than deleting them): serialize the Bundle with
+ * JSON.stringify, or compare it with deep-equality that ignores undefined, before handing it on.
+ */
 export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConversion {
   const type = msg.messageType;
   const event = msg.triggerEvent;
@@ -51,16 +55,18 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   const header = messageHeader(ctx, event, encounter ?? patient);
   const provenance = buildProvenance(ctx, event, header);
   const resources = ctx.all();
+  // One pass drops every empty value the builders left (they assign optional fields freely).
+  for (const r of resources) compact(r);
   const ordered: Resource[] = [header, ...resources.filter((r) => r !== header && r !== provenance), provenance];
   const timestamp = ctx.instant(msg.msh.get(7), 'MSH-7');
-  const bundle: Bundle = compact<Bundle>({
+  const bundle: Bundle = {
     resourceType: 'Bundle',
     id: ctx.idFromParts('Bundle', msg.sender, msg.controlId),
     type: 'message',
     identifier: { system: ctx.namespaceSystem('message'), value: `${msg.sender}|${msg.controlId}` },
     timestamp,
     entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
-  });
+  };
   return { bundle, warnings: ctx.warnings, event, patient, encounter, patientIdentifiers: patient.identifier ?? [] };
 }
 
@@ -76,7 +82,7 @@ function messageHeader(ctx: ConversionContext, event: string, focus: Resource): 
   const sender = organizationForFacility(ctx, msh.get(4, 1, 1), msh.get(4, 1, 2));
   const receivingApp = msh.get(5, 1, 1);
   const receiver = organizationForFacility(ctx, msh.get(6, 1, 1), msh.get(6, 1, 2));
-  const header: MessageHeader = compact<MessageHeader>({
+  const header: MessageHeader = {
     resourceType: 'MessageHeader',
     id: ctx.idFromParts('MessageHeader', ctx.msg.sender, ctx.msg.controlId),
     eventCoding: { system: V2_EVENTS, code: event },
@@ -92,7 +98,7 @@ function messageHeader(ctx: ConversionContext, event: string, focus: Resource): 
     },
     reason: ctx.value('eventReason') ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0062', code: ctx.value('eventReason') }] } : undefined,
     focus: [ref(focus)],
-  });
+  };
   return ctx.add(header);
 }
 
@@ -104,7 +110,7 @@ function buildProvenance(ctx: ConversionContext, event: string, header: MessageH
   const recorded = ctx.instant(ctx.value('recordedTime'), 'EVN-2') ?? ctx.instant(msh.get(7), 'MSH-7') ?? new Date().toISOString();
   const targets = ctx.all().filter((r) => r !== header);
   const sender = organizationForFacility(ctx, msh.get(4, 1, 1), msh.get(4, 1, 2));
-  const provenance: Provenance = compact<Provenance>({
+  const provenance: Provenance = {
     resourceType: 'Provenance',
     id: ctx.idFromParts('Provenance', ctx.msg.sender, ctx.msg.controlId),
     target: targets.map((r) => ref(r)),
@@ -130,7 +136,7 @@ function buildProvenance(ctx: ConversionContext, event: string, header: MessageH
         },
       },
     ],
-  });
+  };
   return ctx.add(provenance);
 }
 

@@ -109,7 +109,7 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
     else if (dg1.get(4)) reasons.push({ text: dg1.get(4) });
   }
   if (reasons.length) enc.reasonCode = reasons;
-  return ctx.add(compact(enc));
+  return ctx.add(enc);
 }
 
 function dischargeDisposition(ctx: ConversionContext) {

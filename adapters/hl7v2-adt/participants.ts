@@ -12,12 +12,12 @@ export function practitionerFromXCN(ctx: ConversionContext, seg: Segment, field:
   const system = x.id ? identifierSystem(ctx, x.assigningAuthority, typeCode) : undefined;
   const id = system ? ctx.idFor('Practitioner', system, x.id) : ctx.idFromParts('Practitioner', 'name', x.family, x.given, x.middle);
   const given = [x.given, ...x.middle.split(/\s+/)].filter(Boolean);
-  const practitioner = compact<Practitioner>({
+  const practitioner: Practitioner = {
     resourceType: 'Practitioner',
     id,
     identifier: system ? [{ system, value: x.id }] : undefined,
     name: x.family || given.length ? [{ family: x.family || undefined, given, prefix: x.prefix ? [x.prefix] : undefined, suffix: [x.suffix, x.degree].filter(Boolean) }] : undefined,
-  });
+  };
   return ctx.add(practitioner);
 }
 
@@ -27,7 +27,7 @@ export function organizationForFacility(ctx: ConversionContext, code: string, un
   const key = code || universalId;
   const known = ctx.profile.facilities[key];
   const system = ctx.namespaceSystem('facility');
-  const org = compact<Organization>({
+  const org: Organization = {
     resourceType: 'Organization',
     id: known?.identifier ? ctx.idFor('Organization', known.identifier.system, known.identifier.value) : ctx.idFor('Organization', system, key),
     identifier: [
@@ -37,7 +37,7 @@ export function organizationForFacility(ctx: ConversionContext, code: string, un
     ].filter((i): i is { system: string; value: string } => i !== undefined),
     active: true,
     name: known?.name ?? key,
-  });
+  };
   return ctx.add(org);
 }
 
@@ -58,7 +58,7 @@ export function locationFromPL(ctx: ConversionContext, seg: Segment, field: numb
   const physicalType = bed ? 'bd' : room ? 'ro' : 'wa';
   const parts = [facility.namespaceId, building, floor, poc, room, bed];
   const name = description || [poc, room, bed].filter(Boolean).join(' ');
-  const location = compact<Location>({
+  const location: Location = {
     resourceType: 'Location',
     id: ctx.idFromParts('Location', ...parts),
     identifier: [{ system: ctx.localSystem('location', facility.namespaceId || 'default'), value: parts.slice(1).join('^').replace(/\^+$/, '') }],
@@ -67,6 +67,6 @@ export function locationFromPL(ctx: ConversionContext, seg: Segment, field: numb
     mode: 'instance',
     physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physicalType }] },
     managingOrganization: org ? { reference: `urn:uuid:${org.id}` } : undefined,
-  });
+  };
   return { location: ctx.add(location), physicalType };
 }

@@ -71,7 +71,7 @@ export function buildPatient(ctx: ConversionContext): Patient {
   const work = ctx.locate('businessPhone');
   const addr = ctx.locate('address');
 
-  const patient: Patient = compact<Patient>({
+  const patient: Patient = {
     resourceType: 'Patient',
     id: ctx.idFor('Patient', primary.system!, primary.value!),
     extension: [...raceExtensions(ctx), ...zExtensions(ctx, 'Patient')],
@@ -84,7 +84,7 @@ export function buildPatient(ctx: ConversionContext): Patient {
     address: addressesFromField(ctx, addr.seg, addr.field, 'PID-11'),
     maritalStatus: maritalStatus(ctx),
     communication: language(ctx),
-  });
+  };
   if (sexCode && !gender) ctx.warn(`PID-8: sex code not in AdministrativeSex map; gender set to unknown`);
   const deathDate = ctx.dateTime(ctx.value('deathDate'), 'PID-29');
   if (deathDate) patient.deceasedDateTime = deathDate;
@@ -205,7 +205,7 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
       return;
     }
     const setId = nk1.get(1) || String(i + 1);
-    const rp = compact<RelatedPerson>({
+    const rp = {
       resourceType: 'RelatedPerson',
       id: ctx.idFromParts('RelatedPerson', patient.id!, setId, names[0]?.family ?? '', names[0]?.given?.[0] ?? ''),
       active: true,
@@ -214,7 +214,7 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
       name: names,
       telecom,
       address: addresses,
-    });
+    };
     ctx.add(rp);
   });
 }
@@ -230,7 +230,7 @@ export function applyMerge(ctx: ConversionContext, survivor: Patient): Patient |
   }
   const old = primaryIdentifier(ids);
   if (!old) throw new MappingError('MRG-1 (prior patient identifier) is empty', 'MRG-1');
-  const retired: Patient = compact<Patient>({
+  const retired: Patient = {
     resourceType: 'Patient',
     id: ctx.idFor('Patient', old.system!, old.value!),
     identifier: ids.map((i) => ({ ...i, use: 'old' as const })),
@@ -239,7 +239,7 @@ export function applyMerge(ctx: ConversionContext, survivor: Patient): Patient |
     gender: survivor.gender,
     birthDate: survivor.birthDate,
     link: [{ other: ref(survivor), type: 'replaced-by' }],
-  });
+  };
   if (retired.id === survivor.id) {
     ctx.warn('MRG-1 names the surviving patient itself; no link created');
     return undefined;

@@ -17,6 +17,13 @@ export class BufferedWriter {
     if (this.size >= this.limit) return this.flush();
   }
 
+  /** Writes already-encoded bytes (after whatever text is pending), honouring backpressure. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    if (bytes.length === 0) return;
+    if (!this.stream.write(bytes)) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
+  }
+
   async flush(): Promise<void> {
     if (this.size === 0) return;
     const chunk = this.buf.join('');

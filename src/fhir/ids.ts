@@ -7,7 +7,7 @@
 //   - a Patient and an Account keyed on the same identifier get different ids, which matters
 //     because `urn:uuid:<id>` fullUrls must be unique within a Bundle.
 // A UUID is a valid FHIR id ([A-Za-z0-9\-\.]{1,64}) and a valid urn:uuid, so one value serves both.
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /** Root namespace of every carebridge id (a fixed random UUID; changing it changes every id). */
 export const CAREBRIDGE_ID_NAMESPACE = '3b6f0c1e-8d3a-4f5e-9a71-2c4d8e6b5f10';
@@ -40,7 +40,8 @@ function uuidBytes(uuid: string): Buffer {
 
 /** RFC 9562 UUID version 5 of `name` in `namespace` (lower-case, hyphenated). */
 export function uuidV5(name: string, namespace: string = CAREBRIDGE_ID_NAMESPACE): string {
-  const hash = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
+  // One-shot crypto.hash avoids the Hash object's per-call setup, which dominated id generation.
+  const hash = oneShotHash('sha1', Buffer.concat([uuidBytes(namespace), Buffer.from(name, 'utf8')]), 'buffer') as Buffer;
   hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
   hash[8] = (hash[8] & 0x3f) | 0x80; // RFC variant
   const hex = hash.toString('hex', 0, 16);

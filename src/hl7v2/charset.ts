@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { Hl7ParseError } from './errors.js';
 
 export interface DecodedPayload {
@@ -21,9 +21,10 @@ const LATIN = /^8859\/(\d{1,2})$/;
  */
 export function decodeHl7Bytes(bytes: Uint8Array): DecodedPayload {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Fast path: pure ASCII (native check) decodes the same under every supported charset.
+  if (isAscii(buf)) return { text: buf.toString('latin1'), charset: 'ASCII', warnings: [] };
   const firstHigh = firstNonAscii(buf);
   const declared = readDeclaredCharset(buf);
-  if (firstHigh < 0) return { text: buf.toString('latin1'), charset: declared || 'ASCII', warnings: [] };
 
   const cs = declared.toUpperCase();
   if (cs === 'UNICODE UTF-8' || cs === 'UTF-8' || cs === 'UNICODE' || cs === 'UTF8') {

@@ -1,4 +1,39 @@
+import type { Delimiters } from './delimiters.js';
+import { unescapeValue } from './escape.js';
 import type { Segment } from './segment.js';
+
+/** Decoded leaf of a raw piece: the explicit null "" reads as empty, like Segment.get. */
+function leaf(raw: string | undefined, d: Delimiters): string {
+  if (!raw || raw === '""') return '';
+  return unescapeValue(raw, d);
+}
+
+/** Components of one field repetition, split once; c(i) and s(i, j) are 1-based and decoded. */
+class Parts {
+  constructor(
+    private readonly comps: string[],
+    private readonly d: Delimiters,
+  ) {}
+  c(i: number): string {
+    const raw = this.comps[i - 1];
+    if (!raw) return '';
+    const cut = raw.indexOf(this.d.subcomponent);
+    return leaf(cut < 0 ? raw : raw.slice(0, cut), this.d);
+  }
+  s(i: number, j: number): string {
+    const raw = this.comps[i - 1];
+    if (!raw) return '';
+    if (j === 1) return this.c(i);
+    return leaf(raw.split(this.d.subcomponent)[j - 1], this.d);
+  }
+  hd(i: number): HD {
+    return { namespaceId: this.s(i, 1), universalId: this.s(i, 2), universalIdType: this.s(i, 3) };
+  }
+}
+
+function parts(seg: Segment, field: number, rep: number): Parts {
+  return new Parts(seg.rawComponents(field, rep), seg.delimiters);
+}
 
 /**
  * Typed readers for the composite data types the ADT mapping needs. Each reads one repetition
@@ -109,11 +144,8 @@ export interface TS {
 
 /** Reads an HD from a whole field repetition (components) of a segment. */
 export function readHD(seg: Segment, field: number, rep = 1): HD {
-  return {
-    namespaceId: seg.get(field, rep, 1),
-    universalId: seg.get(field, rep, 2),
-    universalIdType: seg.get(field, rep, 3),
-  };
+  const p = parts(seg, field, rep);
+  return { namespaceId: p.c(1), universalId: p.c(2), universalIdType: p.c(3) };
 }
 
 /** Reads an HD embedded as one component (its parts are subcomponents). */
@@ -126,87 +158,93 @@ export function readHDComponent(seg: Segment, field: number, rep: number, comp: 
 }
 
 export function readCX(seg: Segment, field: number, rep = 1): CX {
+  const p = parts(seg, field, rep);
   return {
-    id: seg.get(field, rep, 1),
-    checkDigit: seg.get(field, rep, 2),
-    checkDigitScheme: seg.get(field, rep, 3),
-    assigningAuthority: readHDComponent(seg, field, rep, 4),
-    identifierTypeCode: seg.get(field, rep, 5),
-    assigningFacility: readHDComponent(seg, field, rep, 6),
-    effectiveDate: seg.get(field, rep, 7),
-    expirationDate: seg.get(field, rep, 8),
+    id: p.c(1),
+    checkDigit: p.c(2),
+    checkDigitScheme: p.c(3),
+    assigningAuthority: p.hd(4),
+    identifierTypeCode: p.c(5),
+    assigningFacility: p.hd(6),
+    effectiveDate: p.c(7),
+    expirationDate: p.c(8),
   };
 }
 
 export function readXPN(seg: Segment, field: number, rep = 1): XPN {
+  const p = parts(seg, field, rep);
   return {
-    family: seg.get(field, rep, 1, 1),
-    given: seg.get(field, rep, 2),
-    middle: seg.get(field, rep, 3),
-    suffix: seg.get(field, rep, 4),
-    prefix: seg.get(field, rep, 5),
-    degree: seg.get(field, rep, 6),
-    nameTypeCode: seg.get(field, rep, 7),
-    effectiveDate: seg.get(field, rep, 12, 1),
-    expirationDate: seg.get(field, rep, 13, 1),
-    professionalSuffix: seg.get(field, rep, 14),
+    family: p.c(1),
+    given: p.c(2),
+    middle: p.c(3),
+    suffix: p.c(4),
+    prefix: p.c(5),
+    degree: p.c(6),
+    nameTypeCode: p.c(7),
+    effectiveDate: p.c(12),
+    expirationDate: p.c(13),
+    professionalSuffix: p.c(14),
   };
 }
 
 export function readXAD(seg: Segment, field: number, rep = 1): XAD {
+  const p = parts(seg, field, rep);
   return {
-    street: seg.get(field, rep, 1, 1),
-    otherDesignation: seg.get(field, rep, 2),
-    city: seg.get(field, rep, 3),
-    state: seg.get(field, rep, 4),
-    zip: seg.get(field, rep, 5),
-    country: seg.get(field, rep, 6),
-    addressType: seg.get(field, rep, 7),
-    otherGeographic: seg.get(field, rep, 8),
-    county: seg.get(field, rep, 9, 1),
-    effectiveDate: seg.get(field, rep, 13, 1),
-    expirationDate: seg.get(field, rep, 14, 1),
+    street: p.c(1),
+    otherDesignation: p.c(2),
+    city: p.c(3),
+    state: p.c(4),
+    zip: p.c(5),
+    country: p.c(6),
+    addressType: p.c(7),
+    otherGeographic: p.c(8),
+    county: p.c(9),
+    effectiveDate: p.c(13),
+    expirationDate: p.c(14),
   };
 }
 
 export function readXTN(seg: Segment, field: number, rep = 1): XTN {
+  const p = parts(seg, field, rep);
   return {
-    number: seg.get(field, rep, 1),
-    useCode: seg.get(field, rep, 2),
-    equipmentType: seg.get(field, rep, 3),
-    email: seg.get(field, rep, 4),
-    countryCode: seg.get(field, rep, 5),
-    areaCode: seg.get(field, rep, 6),
-    localNumber: seg.get(field, rep, 7),
-    extension: seg.get(field, rep, 8),
-    anyText: seg.get(field, rep, 9),
-    unformatted: seg.get(field, rep, 12),
+    number: p.c(1),
+    useCode: p.c(2),
+    equipmentType: p.c(3),
+    email: p.c(4),
+    countryCode: p.c(5),
+    areaCode: p.c(6),
+    localNumber: p.c(7),
+    extension: p.c(8),
+    anyText: p.c(9),
+    unformatted: p.c(12),
   };
 }
 
 export function readXCN(seg: Segment, field: number, rep = 1): XCN {
+  const p = parts(seg, field, rep);
   return {
-    id: seg.get(field, rep, 1),
-    family: seg.get(field, rep, 2, 1),
-    given: seg.get(field, rep, 3),
-    middle: seg.get(field, rep, 4),
-    suffix: seg.get(field, rep, 5),
-    prefix: seg.get(field, rep, 6),
-    degree: seg.get(field, rep, 7),
-    sourceTable: seg.get(field, rep, 8),
-    assigningAuthority: readHDComponent(seg, field, rep, 9),
-    nameTypeCode: seg.get(field, rep, 10),
-    identifierTypeCode: seg.get(field, rep, 13),
+    id: p.c(1),
+    family: p.c(2),
+    given: p.c(3),
+    middle: p.c(4),
+    suffix: p.c(5),
+    prefix: p.c(6),
+    degree: p.c(7),
+    sourceTable: p.c(8),
+    assigningAuthority: p.hd(9),
+    nameTypeCode: p.c(10),
+    identifierTypeCode: p.c(13),
   };
 }
 
 export function readXON(seg: Segment, field: number, rep = 1): XON {
+  const p = parts(seg, field, rep);
   return {
-    name: seg.get(field, rep, 1),
-    typeCode: seg.get(field, rep, 2),
-    idNumber: seg.get(field, rep, 10) || seg.get(field, rep, 3),
-    assigningAuthority: readHDComponent(seg, field, rep, 6),
-    identifierTypeCode: seg.get(field, rep, 7),
+    name: p.c(1),
+    typeCode: p.c(2),
+    idNumber: p.c(10) || p.c(3),
+    assigningAuthority: p.hd(6),
+    identifierTypeCode: p.c(7),
   };
 }
 
@@ -220,7 +258,8 @@ export function readCWE(seg: Segment, field: number, rep = 1): CWE {
  * subcomponents. `comp` 0 means the CWE is the whole field.
  */
 export function readCWEAt(seg: Segment, field: number, rep: number, comp: number): CWE {
-  const at = (i: number) => (comp === 0 ? seg.get(field, rep, i) : seg.get(field, rep, comp, i));
+  const p = parts(seg, field, rep);
+  const at = (i: number) => (comp === 0 ? p.c(i) : p.s(comp, i));
   return {
     code: at(1),
     text: at(2),
@@ -236,7 +275,8 @@ export function readCWEAt(seg: Segment, field: number, rep: number, comp: number
 
 /** TS (DTM + degree of precision) or a plain DTM field. The DTM is the first subcomponent-free component. */
 export function readTS(seg: Segment, field: number, rep = 1): TS {
-  return { value: seg.get(field, rep, 1), precision: seg.get(field, rep, 2) };
+  const p = parts(seg, field, rep);
+  return { value: p.c(1), precision: p.c(2) };
 }
 
 export const isEmptyHD = (h: HD): boolean => !h.namespaceId && !h.universalId;

@@ -74,13 +74,13 @@ export class Hl7Message {
     const gaps: string[] = [];
     let gapStart = 0;
     let lineNo = 0;
+    // Next CR and LF positions, advanced only when passed: two native scans over the text in all.
+    let nextCr = text.indexOf('\r', pos);
+    let nextLf = text.indexOf('\n', pos);
     while (pos < text.length) {
-      let end = pos;
-      while (end < text.length) {
-        const c = text.charCodeAt(end);
-        if (c === 13 || c === 10) break;
-        end++;
-      }
+      if (nextCr >= 0 && nextCr < pos) nextCr = text.indexOf('\r', pos);
+      if (nextLf >= 0 && nextLf < pos) nextLf = text.indexOf('\n', pos);
+      const end = nextCr < 0 ? (nextLf < 0 ? text.length : nextLf) : nextLf < 0 ? nextCr : Math.min(nextCr, nextLf);
       lineNo++;
       let lineEnd = end;
       // A trailing MLLP end block or spaces are not part of the segment.

@@ -1,0 +1,50 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { convertHl7Message } from '../ingest/convert-message.js';
+import { loadProfile } from '../mapping/profile-loader.js';
+
+/**
+ * Worker side of the parallel `convert`: receives batches of messages (one transferred buffer
+ * plus offsets), converts each, and returns the NDJSON text and the stderr lines for the batch.
+ */
+export interface ConvertBatch {
+  seq: number;
+  file: string;
+  bytes: Uint8Array;
+  /** [start, end, index, line] per message. */
+  spans: Int32Array;
+}
+
+export interface ConvertBatchResult {
+  seq: number;
+  /** UTF-8 NDJSON, encoded here so the main thread only writes bytes. */
+  out: Uint8Array;
+  err: string;
+  failed: number;
+}
+
+const { partner, mappingsDir, quiet } = workerData as { partner?: string; mappingsDir?: string; quiet: boolean };
+const profile = loadProfile({ partner, mappingsDir });
+
+parentPort!.on('message', (batch: ConvertBatch) => {
+  const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  const out: string[] = [];
+  let err = '';
+  let failed = 0;
+  for (let i = 0; i < batch.spans.length; i += 4) {
+    const bytes = buf.subarray(batch.spans[i], batch.spans[i + 1]);
+    const r = convertHl7Message(bytes, profile);
+    const label = () => `${batch.file}: message ${batch.spans[i + 2]} (line ${batch.spans[i + 3]}${r.controlId ? `, MSH-10 ${r.controlId}` : ''})`;
+    if (r.ok) {
+      out.push(JSON.stringify(r.bundle));
+      if (!quiet) for (const w of r.warnings) err += `${label()}: warning: ${w}\n`;
+    } else {
+      failed++;
+      err += `${label()}: ${r.reason}\n`;
+    }
+  }
+  const bytes = Buffer.from(out.length ? out.join('\n') + '\n' : '', 'utf8');
+  const result: ConvertBatchResult = { seq: batch.seq, out: bytes, err, failed };
+  // Node pools small Buffers; transfer only when the buffer owns its ArrayBuffer.
+  const transfer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
+  parentPort!.postMessage(result, transfer);
+});
