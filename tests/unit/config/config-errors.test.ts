@@ -49,7 +49,10 @@ const cases: ErrorCase[] = [
   { name: 'route from unknown source', mutate: (d) => void (d.routes[0].match.sources = ['ghost']), key: 'routes[0].match.sources[0]', problem: /unknown source 'ghost'/ },
   {
     name: 'attributed route without such partners',
-    mutate: (d) => void d.routes.push({ id: 'to-cp', toAttributed: 'cp' }) ?? void delete d.partners['cp-one'],
+    mutate: (d) => {
+      d.routes.push({ id: 'to-cp', toAttributed: 'cp' });
+      delete d.partners['cp-one'];
+    },
     key: 'routes[1].toAttributed',
     problem: /no partner of kind 'cp'/,
   },
@@ -66,13 +69,19 @@ const cases: ErrorCase[] = [
   // files
   {
     name: 'TLS cert missing',
-    mutate: (d, t) => void t.write('tls/server.key', '-----BEGIN PRIVATE KEY-----\n') ?? void (d.server.http.tls = { key: 'tls/server.key', cert: 'tls/missing.crt' }),
+    mutate: (d, t) => {
+      t.write('tls/server.key', '-----BEGIN PRIVATE KEY-----\n');
+      d.server.http.tls = { key: 'tls/server.key', cert: 'tls/missing.crt' };
+    },
     key: 'server.http.tls.cert',
     problem: /tls\/missing\.crt does not exist/,
   },
   {
     name: 'TLS key and cert swapped',
-    mutate: (d, t) => void t.write('tls/server.crt', DUMMY_CERT_PEM) ?? void (d.sources[0].tls = { key: 'tls/server.crt', cert: 'tls/server.crt' }),
+    mutate: (d, t) => {
+      t.write('tls/server.crt', DUMMY_CERT_PEM);
+      d.sources[0].tls = { key: 'tls/server.crt', cert: 'tls/server.crt' };
+    },
     key: 'sources[0].tls.key',
     problem: /is not a PEM private key/,
   },
