@@ -3,7 +3,9 @@ import { destinationSchema } from './destinations.js';
 import { partnersSchema } from './partners.js';
 import { apiKeyHash, filePath, id } from './primitives.js';
 import { routeSchema } from './routes.js';
-import { consentSchema, mappingsSchema, redisSchema, serverSchema, storeSchema } from './server.js';
+import { consentSchema } from './consent.js';
+import { serverSchema } from './server.js';
+import { mappingsSchema, redisSchema, storeSchema } from './storage.js';
 import { sourceSchema } from './sources.js';
 
 export const apiKeySchema = z.strictObject({
