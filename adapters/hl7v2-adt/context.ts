@@ -148,24 +148,41 @@ export function compact<T>(value: T): T {
   return value;
 }
 
-/** Returns true when the value ends up empty. */
+/** Returns true when the value ends up empty. Strings are trimmed by the parent (see below). */
 function prune(v: unknown): boolean {
   if (v === undefined || v === null || v === '') return true;
   if (typeof v !== 'object') return false;
   if (Array.isArray(v)) {
     let w = 0;
-    for (let i = 0; i < v.length; i++) if (!prune(v[i])) v[w++] = v[i];
+    for (let i = 0; i < v.length; i++) {
+      const item = typeof v[i] === 'string' ? trimmed(v[i] as string) : v[i];
+      if (!prune(item)) v[w++] = item;
+    }
     v.length = w;
     return w === 0;
   }
   const o = v as Record<string, unknown>;
   let kept = 0;
   for (const k in o) {
+    let x = o[k];
     // Set to undefined rather than delete: `delete` drops V8 objects into slow dictionary mode,
     // and JSON.stringify omits undefined members anyway.
-    if (o[k] === undefined) continue;
-    if (prune(o[k])) o[k] = undefined;
+    if (x === undefined) continue;
+    if (typeof x === 'string') {
+      // FHIR strings carry no leading/trailing whitespace; legacy feeds pad fields with spaces.
+      const t = trimmed(x);
+      if (t !== x) o[k] = x = t;
+    }
+    if (prune(x)) o[k] = undefined;
     else kept++;
   }
   return kept === 0;
+}
+
+function trimmed(s: string): string {
+  const n = s.length;
+  if (n === 0) return s;
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(n - 1);
+  return a <= 32 || b <= 32 ? s.trim() : s;
 }

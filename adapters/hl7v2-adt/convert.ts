@@ -43,6 +43,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   const type = msg.messageType;
   const event = msg.triggerEvent;
   if (!ADT_TYPES.has(type)) throw new UnsupportedMessageError(`message type ${type}^${event} is not supported (ADT only)`, '200');
+  if (!event) throw new UnsupportedMessageError('ADT message without a trigger event (MSH-9.2 is empty)', '201');
   if (!SUPPORTED.has(event)) {
     throw new UnsupportedMessageError(`ADT^${event} is not supported (supported: ${SUPPORTED_EVENTS.join(' ')})`, '201');
   }

@@ -39,14 +39,15 @@ function period(ctx: ConversionContext, start: string, end: string, where: strin
 }
 
 export function identifierFromCX(ctx: ConversionContext, cx: CX, where: string): Identifier | undefined {
-  if (!cx.id) return undefined;
+  const value = cx.id.trim();
+  if (!value) return undefined;
   const rule = ctx.profile.identifierRules.find(
     (r) => r.authority === cx.assigningAuthority.namespaceId || r.authority === cx.assigningAuthority.universalId,
   );
   const typeCode = rule?.type ?? cx.identifierTypeCode;
   const id: Identifier = {
     system: rule?.system ?? identifierSystem(ctx, cx.assigningAuthority, typeCode),
-    value: cx.id,
+    value,
   };
   if (typeCode) id.type = { coding: [{ system: v2Table('0203'), code: typeCode }] };
   const p = period(ctx, cx.effectiveDate, cx.expirationDate, where);

@@ -74,7 +74,8 @@ export function buildPatient(ctx: ConversionContext): Patient {
   const patient: Patient = {
     resourceType: 'Patient',
     id: ctx.idFor('Patient', primary.system!, primary.value!),
-    extension: [...raceExtensions(ctx), ...zExtensions(ctx, 'Patient')],
+    // US Core 5.0.1's us-core-6 looks for data-absent-reason on the Patient, 6.1 on the name: emit both.
+    extension: [...raceExtensions(ctx), ...zExtensions(ctx, 'Patient'), ...(names.length ? [] : [{ url: DATA_ABSENT, valueCode: 'unknown' }])],
     identifier: identifiers,
     active: true,
     name: names.length ? names : [{ extension: [{ url: DATA_ABSENT, valueCode: 'unknown' }] }],
@@ -234,6 +235,7 @@ export function applyMerge(ctx: ConversionContext, survivor: Patient): Patient |
     resourceType: 'Patient',
     id: ctx.idFor('Patient', old.system!, old.value!),
     identifier: ids.map((i) => ({ ...i, use: 'old' as const })),
+    extension: survivor.extension?.filter((e) => e.url === DATA_ABSENT),
     active: false,
     name: survivor.name,
     gender: survivor.gender,

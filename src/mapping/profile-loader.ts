@@ -55,9 +55,14 @@ export function loadProfile(opts: LoadProfileOptions = {}): MappingProfile {
   const result = profileSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const keyPath = issue.path.map(String).join('.');
-    const file = overlay && hasPath(overlay, issue.path) ? overlayFile : baseFile;
-    throw new ProfileError(file, keyPath, issue.message);
+    let path = issue.path;
+    let problem = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      path = [...path, issue.keys[0]];
+      problem = 'unknown key';
+    }
+    const file = overlay && hasPath(overlay, path) ? overlayFile : baseFile;
+    throw new ProfileError(file, path.map(String).join('.'), problem);
   }
   cache.set(key, result.data);
   return result.data;

@@ -395,10 +395,14 @@ export function usCorePatientIssues(patient: object): FhirIssue[] {
     if (!id.value) add(`Patient.identifier[${i}].value`, 'US Core: identifier.value is required');
   });
   if (!p.name?.length) add('Patient.name', 'US Core: at least one name is required');
-  // US Core allows a data-absent-reason instead, but its placement differs between versions (Patient in
-  // 5.0.1, Patient.name in 6.1); carebridge always emits family or given, so that is what is required.
+  // US Core allows a data-absent-reason instead of a name. Its placement differs between versions
+  // (Patient.extension in 5.0.1's us-core-6, Patient.name in 6.1): carebridge emits both, so both
+  // are required when a name has neither family nor given.
+  const DAR = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
+  const hasDar = (x: unknown) => Boolean((x as { extension?: { url?: string }[] } | undefined)?.extension?.some((e) => e.url === DAR));
   p.name?.forEach((n, i) => {
-    if (!n.family && !n.given?.length) add(`Patient.name[${i}]`, 'US Core: name needs family or given');
+    if (!n.family && !n.given?.length && !(hasDar(n) && hasDar(p)))
+      add(`Patient.name[${i}]`, 'US Core: name needs family or given (or a data-absent-reason on the name and the Patient)');
   });
   if (!p.gender) add('Patient.gender', 'US Core: gender is required');
   else if (!ADMINISTRATIVE_GENDER.has(p.gender)) add('Patient.gender', 'gender must be male|female|other|unknown');
