@@ -1,0 +1,47 @@
+/**
+ * Signed JSON webhook. 2xx delivered; 408, 429 and 5xx (and any transport failure) retry; other
+ * 4xx are fatal; redirects are not followed (a POST silently turning into a GET elsewhere is not
+ * a delivery) and count as fatal misconfiguration.
+ */
+import { outcomeForStatus, outcomeForTransportError, retryTransientStatuses } from '../http-outcome.js';
+import type { DeliveryContext, DeliveryOutcome, WebhookDestination } from '../types.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../webhook-signature.js';
+
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** A JSON value, or a string that already holds serialized JSON (sent as is, e.g. from the store). */
+export type WebhookPayload = string | object;
+
+/** `now` is injectable so tests can produce stale timestamps. */
+export async function deliverWebhook(
+  payload: WebhookPayload,
+  destination: WebhookDestination,
+  ctx: DeliveryContext,
+  now: () => number = Date.now,
+): Promise<DeliveryOutcome> {
+  const timeoutMs = destination.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const timestamp = Math.floor(now() / 1000);
+  const started = performance.now();
+  try {
+    const response = await fetch(destination.url, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: {
+        ...destination.headers,
+        'content-type': 'application/json',
+        'user-agent': 'carebridge',
+        'idempotency-key': ctx.deliveryId,
+        [TIMESTAMP_HEADER]: String(timestamp),
+        [SIGNATURE_HEADER]: signWebhookBody(destination.secret, timestamp, body),
+      },
+      body,
+    });
+    // Drain so the keep-alive connection is reusable; the content is not needed.
+    await response.body?.cancel().catch(() => {});
+    return outcomeForStatus(response.status, performance.now() - started, retryTransientStatuses, response.headers.get('retry-after'));
+  } catch (err) {
+    return outcomeForTransportError(err, performance.now() - started, timeoutMs);
+  }
+}
