@@ -4,7 +4,9 @@ import {
   ATTEMPT_OUTCOMES,
   SOURCE_KINDS,
   type AttemptInput,
+  type CompletionItem,
   type DeliveryInput,
+  type DeliveryResultInput,
   type InboundInput,
   type PatientIdentifier,
 } from './types.js';
@@ -134,6 +136,109 @@ export function validateAttempt(attempt: AttemptInput): void {
   if (!(attempt.startedAt instanceof Date) || Number.isNaN(attempt.startedAt.getTime())) {
     throw new StoreInputError('attempt startedAt must be a valid Date');
   }
+}
+
+export interface NormalizedCompletion {
+  messageId: string;
+  status: 'processed' | 'failed';
+  statusReason: string | null;
+  fhir: string | null;
+  identifiers: PatientIdentifier[];
+  deliveries: NormalizedDelivery[];
+}
+
+export function normalizeCompletion(item: CompletionItem): NormalizedCompletion {
+  if (typeof item.messageId !== 'string' || item.messageId === '') {
+    throw new StoreInputError('messageId is required');
+  }
+  const { outcome } = item;
+  // Without this check a status of `received` would pass the CHECK constraint and undo processing.
+  if (outcome.status !== 'processed' && outcome.status !== 'failed') {
+    throw new StoreInputError(`processing ends processed or failed, got ${String(outcome.status)}`);
+  }
+  return {
+    messageId: item.messageId,
+    status: outcome.status,
+    statusReason: outcome.statusReason ?? null,
+    fhir: jsonText(outcome.fhir),
+    identifiers: normalizeIdentifiers(outcome.identifiers),
+    deliveries: (outcome.deliveries ?? []).map(normalizeDelivery),
+  };
+}
+
+export interface NormalizedAttempt {
+  startedAt: Date;
+  durationMs: number;
+  outcome: AttemptInput['outcome'];
+  httpStatus: number | null;
+  ackCode: string | null;
+  error: string | null;
+}
+
+export function normalizeAttempt(attempt: AttemptInput): NormalizedAttempt {
+  validateAttempt(attempt);
+  return {
+    startedAt: attempt.startedAt,
+    durationMs: Math.max(0, Math.round(attempt.durationMs)),
+    outcome: attempt.outcome,
+    httpStatus: attempt.httpStatus ?? null,
+    ackCode: attempt.ackCode ?? null,
+    error: attempt.error ?? null,
+  };
+}
+
+/** A delivery result with the target status spelled as stored and every field resolved. */
+export interface NormalizedDeliveryResult {
+  deliveryId: string;
+  attempt: NormalizedAttempt;
+  status: 'delivered' | 'failed-retrying' | 'dead';
+  /** Set for failed-retrying only (delivered and dead clear it). */
+  nextAttemptAt: Date | null;
+  /** Written for failed-retrying and dead; delivered leaves last_error alone. */
+  lastError: string | null;
+  /** Set for delivered only. */
+  deliveredAt: Date | null;
+}
+
+function isValidDate(value: unknown): value is Date {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+export function normalizeDeliveryResult(input: DeliveryResultInput, now: Date): NormalizedDeliveryResult {
+  if (typeof input.deliveryId !== 'string' || input.deliveryId === '') {
+    throw new StoreInputError('deliveryId is required');
+  }
+  const attempt = normalizeAttempt(input.attempt);
+  const lastError = input.error ?? attempt.error;
+  switch (input.next) {
+    case 'delivered':
+      if (input.deliveredAt !== undefined && !isValidDate(input.deliveredAt)) {
+        throw new StoreInputError('deliveredAt must be a valid Date');
+      }
+      return { deliveryId: input.deliveryId, attempt, status: 'delivered', nextAttemptAt: null, lastError: null, deliveredAt: input.deliveredAt ?? now };
+    case 'retrying':
+      if (!isValidDate(input.nextAttemptAt)) throw new StoreInputError('retrying needs a valid nextAttemptAt');
+      return { deliveryId: input.deliveryId, attempt, status: 'failed-retrying', nextAttemptAt: input.nextAttemptAt, lastError, deliveredAt: null };
+    case 'dead':
+      return { deliveryId: input.deliveryId, attempt, status: 'dead', nextAttemptAt: null, lastError, deliveredAt: null };
+    default:
+      throw new StoreInputError(`next must be delivered, retrying or dead, got ${String(input.next)}`);
+  }
+}
+
+/**
+ * Normalizes every item of a batch before anything is written; a bad item rejects the whole call,
+ * and the error names its position so the caller can find it.
+ */
+export function normalizeAll<I, O>(items: readonly I[], normalize: (item: I) => O): O[] {
+  return items.map((item, index) => {
+    try {
+      return normalize(item);
+    } catch (err) {
+      if (err instanceof StoreInputError) throw new StoreInputError(`item ${index}: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 export function pageSize(limit: number | undefined): number {

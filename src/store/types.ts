@@ -93,6 +93,18 @@ export interface CompleteResult {
   deliveries: DeliveryRecord[];
 }
 
+/** One message of a `completeProcessingBatch` call. */
+export interface CompletionItem {
+  messageId: string;
+  outcome: ProcessingOutcome;
+}
+
+/**
+ * Per-item result of `completeProcessingBatch`. An unknown message id is a result, not an error, so
+ * one caller's stale id cannot fail the other callers' work committed in the same transaction.
+ */
+export type CompletionItemResult = { ok: true; result: CompleteResult } | { ok: false; error: 'not-found' };
+
 export interface AttemptInput {
   startedAt: Date;
   durationMs: number;
@@ -101,6 +113,22 @@ export interface AttemptInput {
   ackCode?: string | null;
   /** Already redacted by the caller: no PHI. */
   error?: string | null;
+}
+
+/**
+ * One delivery attempt and the status transition it leads to, for `recordDeliveryResults`.
+ * The transition is guarded exactly like the mark* calls: only from pending or failed-retrying.
+ */
+export interface DeliveryResultInput {
+  deliveryId: string;
+  attempt: AttemptInput;
+  next: 'delivered' | 'retrying' | 'dead';
+  /** Required for `retrying`; ignored otherwise. */
+  nextAttemptAt?: Date;
+  /** Becomes last_error for `retrying` and `dead` (default: the attempt's error). Already redacted: no PHI. */
+  error?: string;
+  /** For `delivered`; defaults to now. */
+  deliveredAt?: Date;
 }
 
 export interface MessageSummary {
@@ -121,6 +149,16 @@ export interface MessageSummary {
   duplicateCount: number;
   replayOf: string | null;
   updatedAt: Date;
+}
+
+/** What re-processing needs: the exact bytes and where they came from, without the lineage. */
+export interface MessageRaw {
+  raw: Buffer;
+  sourceKind: SourceKind;
+  sourceName: string;
+  partnerId: string | null;
+  receivedAt: Date;
+  status: MessageStatus;
 }
 
 export interface MessageRecord extends MessageSummary {
@@ -296,8 +334,26 @@ export interface MessageStore {
   /** One transaction: FHIR output, identifiers, deliveries, status. Only from `received`. */
   completeProcessing(messageId: string, outcome: ProcessingOutcome): Promise<CompleteResult>;
 
+  /**
+   * Group commit for processing: every item as `completeProcessing` would apply it, all in ONE
+   * transaction; results in input order. A message already out of `received` (or completed earlier
+   * in the same batch) gets `applied: false`; an unknown id gets `{ ok: false, error: 'not-found' }`
+   * without failing the others. Invalid input (StoreInputError) rejects the whole call before
+   * anything is written. Deliveries get seq in input order, and per-patient ordering holds across
+   * concurrent batches and processes.
+   */
+  completeProcessingBatch(items: readonly CompletionItem[]): Promise<CompletionItemResult[]>;
+
   /** Appends an attempt and increments the delivery's attempt count. Returns the attempt id. */
   recordAttempt(deliveryId: string, attempt: AttemptInput): Promise<string>;
+  /**
+   * Group commit for delivery workers: for each item, records the attempt (bumping `attempts`) and
+   * applies the guarded transition, all in ONE transaction. Returns, in input order, whether each
+   * transition was applied: false when the delivery was no longer pending/retrying (the attempt is
+   * still recorded: it happened) and false for an unknown id (nothing recorded). Items for the same
+   * delivery apply in input order. Invalid input (StoreInputError) rejects the whole call first.
+   */
+  recordDeliveryResults(items: readonly DeliveryResultInput[]): Promise<boolean[]>;
   /** The mark* calls return false when the delivery was not in a state allowing the transition. */
   markDelivered(deliveryId: string, at?: Date): Promise<boolean>;
   markRetrying(deliveryId: string, nextAttemptAt: Date, error: string): Promise<boolean>;
@@ -318,6 +374,8 @@ export interface MessageStore {
   /** Newest first. */
   searchMessages(query: MessageQuery): Promise<Page<MessageSummary>>;
   getMessage(id: string): Promise<MessageDetail | null>;
+  /** The raw bytes and their origin only: a cheap read for re-processing. */
+  getMessageRaw(id: string): Promise<MessageRaw | null>;
   /** Ordered by seq. */
   listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;

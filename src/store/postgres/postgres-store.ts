@@ -6,14 +6,17 @@ import {
   PRUNE_CHUNK,
   RECEIPTS_IN_DETAIL,
   jsonText,
-  normalizeDelivery,
-  normalizeIdentifiers,
+  normalizeAll,
+  normalizeCompletion,
+  normalizeDeliveryResult,
   normalizeInbound,
   pageSize,
   replayDedupeKey,
   splitEvent,
   validateAttempt,
+  type NormalizedCompletion,
 } from '../inputs.js';
+import { applyDeliveryResult, type DeliveryState } from '../delivery-state.js';
 import {
   ATTEMPT_COLUMNS,
   DELIVERY_COLUMNS,
@@ -36,18 +39,21 @@ import {
   type AuditQuery,
   type AuditRecord,
   type CompleteResult,
+  type CompletionItem,
+  type CompletionItemResult,
   type DeliveryQuery,
+  type DeliveryResultInput,
   type DeliveryRecord,
   type DeliveryStatus,
   type InboundInput,
   type InboundResult,
   type MessageDetail,
   type MessageQuery,
+  type MessageRaw,
   type MessageStatus,
   type MessageStore,
   type MessageSummary,
   type Page,
-  type PatientIdentifier,
   type ProcessingOutcome,
   type PruneOptions,
   type PruneResult,
@@ -62,7 +68,14 @@ export interface PostgresStoreOptions {
   max?: number;
   /** Errors of idle pooled connections (server restart, network). Without a handler they would crash the process. */
   onBackgroundError?: (err: Error) => void;
+  /**
+   * Called each time a transaction is rolled back and rerun (`deadlock`, `serialization` failure, or
+   * a `conflict` with a concurrent prune). Retries are invisible to callers; count them in metrics.
+   */
+  onTransactionRetry?: (reason: TransactionRetryReason) => void;
 }
+
+export type TransactionRetryReason = 'deadlock' | 'serialization' | 'conflict';
 
 type Client = pg.PoolClient;
 
@@ -73,10 +86,12 @@ const MAX_TX_ATTEMPTS = 5;
 class RetryTransaction extends Error {}
 
 /** deadlock_detected, serialization_failure: safe to rerun because the transaction rolled back. */
-function isRetryable(err: unknown): boolean {
-  if (err instanceof RetryTransaction) return true;
+function retryReason(err: unknown): TransactionRetryReason | null {
+  if (err instanceof RetryTransaction) return 'conflict';
   const code = (err as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+  if (code === '40P01') return 'deadlock';
+  if (code === '40001') return 'serialization';
+  return null;
 }
 
 function byKey(a: string, b: string): number {
@@ -93,7 +108,10 @@ export class PostgresStore implements MessageStore {
   readonly kind = 'postgres' as const;
   private closed = false;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly onRetry: (reason: TransactionRetryReason) => void,
+  ) {}
 
   static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
@@ -105,7 +123,7 @@ export class PostgresStore implements MessageStore {
       await pool.end().catch(() => {});
       throw err;
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, options.onTransactionRetry ?? (() => {}));
   }
 
   /** Runs fn in a transaction; reruns it on deadlock/serialization failure. */
@@ -122,7 +140,11 @@ export class PostgresStore implements MessageStore {
         await c.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        if (attempt < MAX_TX_ATTEMPTS && isRetryable(err)) continue;
+        const reason = retryReason(err);
+        if (attempt < MAX_TX_ATTEMPTS && reason !== null) {
+          this.onRetry(reason);
+          continue;
+        }
         if (err instanceof RetryTransaction) throw new StoreError('store transaction kept conflicting; try again');
         throw err;
       } finally {
@@ -248,61 +270,100 @@ export class PostgresStore implements MessageStore {
   }
 
   async completeProcessing(messageId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
+    const [r] = await this.completeAll([normalizeCompletion({ messageId, outcome })]);
+    if (!r.ok) throw new NotFoundError(`message ${messageId} not found`);
+    return r.result;
+  }
+
+  async completeProcessingBatch(items: readonly CompletionItem[]): Promise<CompletionItemResult[]> {
+    if (items.length === 0) return [];
+    return this.completeAll(normalizeAll(items, normalizeCompletion));
+  }
+
+  /**
+   * One transaction, a fixed number of round trips whatever the batch size: lock the messages,
+   * decide in memory which items apply, then one multi-row statement per table.
+   */
+  private completeAll(list: readonly NormalizedCompletion[]): Promise<CompletionItemResult[]> {
     const now = new Date();
-    const identifiers = normalizeIdentifiers(outcome.identifiers);
-    const deliveries = (outcome.deliveries ?? []).map(normalizeDelivery);
-    return this.tx(async (c): Promise<CompleteResult> => {
-      const updated = await c.query(
-        `UPDATE messages SET status = $1, status_reason = $2, fhir = $3, updated_at = $4
-         WHERE id = $5 AND status = 'received' RETURNING id`,
-        [outcome.status, outcome.statusReason ?? null, jsonText(outcome.fhir), now, messageId],
+    return this.tx(async (c): Promise<CompletionItemResult[]> => {
+      // Locked in dedupe-key order: acceptInbound locks originals in that order when it counts
+      // duplicates, so a completion batch and an ingest batch cannot wait on each other in a cycle.
+      const { rows: locked } = await c.query(
+        'SELECT id, status FROM messages WHERE id = ANY($1::text[]) ORDER BY dedupe_key FOR UPDATE',
+        [[...new Set(list.map((item) => item.messageId))]],
       );
-      if (updated.rowCount === 0) {
-        const { rows } = await c.query('SELECT status FROM messages WHERE id = $1', [messageId]);
-        if (rows.length === 0) throw new NotFoundError(`message ${messageId} not found`);
-        return { applied: false, status: rows[0].status as MessageStatus, deliveries: [] };
-      }
+      const status = new Map(locked.map((r) => [String(r.id), r.status as MessageStatus]));
+
+      const results: CompletionItemResult[] = [];
+      const applied: number[] = [];
+      list.forEach((item, i) => {
+        const current = status.get(item.messageId);
+        if (current === undefined) {
+          results.push({ ok: false, error: 'not-found' });
+        } else if (current !== 'received') {
+          results.push({ ok: true, result: { applied: false, status: current, deliveries: [] } });
+        } else {
+          // A later item for the same message sees it finished, as if the calls ran one by one.
+          status.set(item.messageId, item.status);
+          applied.push(i);
+          results.push({ ok: true, result: { applied: true, status: item.status, deliveries: [] } });
+        }
+      });
+      if (applied.length === 0) return results;
+
+      const done = applied.map((i) => list[i]);
+      await c.query(
+        `UPDATE messages AS m SET status = t.status, status_reason = t.reason, fhir = t.fhir, updated_at = $5
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(id, status, reason, fhir)
+         WHERE m.id = t.id AND m.status = 'received'`,
+        [done.map((d) => d.messageId), done.map((d) => d.status), done.map((d) => d.statusReason), done.map((d) => d.fhir), now],
+      );
       await insertIdentifiers(
         c,
-        identifiers.map(() => messageId),
-        identifiers.map((i: PatientIdentifier) => i.system),
-        identifiers.map((i: PatientIdentifier) => i.value),
+        done.flatMap((d) => d.identifiers.map(() => d.messageId)),
+        done.flatMap((d) => d.identifiers.map((ident) => ident.system)),
+        done.flatMap((d) => d.identifiers.map((ident) => ident.value)),
       );
-      if (deliveries.length === 0) return { applied: true, status: outcome.status, deliveries: [] };
 
+      const rows = applied.flatMap((i) => list[i].deliveries.map((d) => ({ item: i, messageId: list[i].messageId, d, id: newId() })));
+      if (rows.length === 0) return results;
       // Per-patient ordering across processes: serialize seq allocation AND commit for each
-      // destination+patient, so a smaller seq is always visible before a larger one commits.
+      // destination+patient, so a smaller seq is always visible before a larger one commits. All
+      // locks of the batch are taken at once, in sorted order, so concurrent batches cannot deadlock.
       const lockKeys = [
-        ...new Set(deliveries.filter((d) => d.patientKey !== null).map((d) => JSON.stringify([d.destination, d.patientKey]))),
+        ...new Set(rows.filter((r) => r.d.patientKey !== null).map((r) => JSON.stringify([r.d.destination, r.d.patientKey]))),
       ].sort(byKey);
       if (lockKeys.length > 0) {
         await c.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k', [lockKeys]);
       }
-      const ids = deliveries.map(() => newId());
-      const { rows } = await c.query(
+      const { rows: inserted } = await c.query(
         `INSERT INTO deliveries (id, message_id, destination, patient_key, status, next_attempt_at, payload,
            withheld_reason, created_at, updated_at)
-         SELECT t.id, $9::text, t.destination, t.patient_key, t.status, t.next_attempt_at, t.payload,
-           t.withheld_reason, $10::timestamptz, $10::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::int[])
-           AS t(id, destination, patient_key, status, next_attempt_at, payload, withheld_reason, ord)
+         SELECT t.id, t.message_id, t.destination, t.patient_key, t.status, t.next_attempt_at, t.payload,
+           t.withheld_reason, $9::timestamptz, $9::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
+           WITH ORDINALITY AS t(id, message_id, destination, patient_key, status, next_attempt_at, payload, withheld_reason, ord)
          ORDER BY t.ord
          RETURNING ${DELIVERY_COLUMNS}`,
         [
-          ids,
-          deliveries.map((d) => d.destination),
-          deliveries.map((d) => d.patientKey),
-          deliveries.map((d) => d.status),
-          deliveries.map((d) => d.nextAttemptAt),
-          deliveries.map((d) => d.payload),
-          deliveries.map((d) => d.withheldReason),
-          deliveries.map((_, i) => i),
-          messageId,
+          rows.map((r) => r.id),
+          rows.map((r) => r.messageId),
+          rows.map((r) => r.d.destination),
+          rows.map((r) => r.d.patientKey),
+          rows.map((r) => r.d.status),
+          rows.map((r) => r.d.nextAttemptAt),
+          rows.map((r) => r.d.payload),
+          rows.map((r) => r.d.withheldReason),
           now,
         ],
       );
-      const byId = new Map(rows.map((r) => [String(r.id), deliveryFromRow(r as Row)]));
-      return { applied: true, status: outcome.status, deliveries: ids.map((id) => byId.get(id)!) };
+      const byId = new Map(inserted.map((r) => [String(r.id), deliveryFromRow(r as Row)]));
+      for (const r of rows) {
+        const result = results[r.item];
+        if (result.ok) result.result.deliveries.push(byId.get(r.id)!);
+      }
+      return results;
     });
   }
 
@@ -331,6 +392,83 @@ export class PostgresStore implements MessageStore {
       );
     });
     return id;
+  }
+
+  async recordDeliveryResults(items: readonly DeliveryResultInput[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const now = new Date();
+    const list = normalizeAll(items, (item) => normalizeDeliveryResult(item, now));
+    return this.tx(async (c): Promise<boolean[]> => {
+      // Lock in id order (two workers' batches sharing a delivery cannot deadlock), then replay the
+      // batch in memory and write each row's final state once: correct even when a delivery
+      // appears twice, which a multi-row UPDATE alone would not be.
+      const { rows: locked } = await c.query(
+        `SELECT id, status, next_attempt_at, last_error, delivered_at FROM deliveries
+         WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+        [[...new Set(list.map((r) => r.deliveryId))]],
+      );
+      const rows = new Map<string, { state: DeliveryState; attempts: number; changed: boolean }>();
+      for (const r of locked) {
+        rows.set(String(r.id), {
+          state: {
+            status: r.status as DeliveryStatus,
+            nextAttemptAt: r.next_attempt_at as Date | null,
+            lastError: r.last_error as string | null,
+            deliveredAt: r.delivered_at as Date | null,
+          },
+          attempts: 0,
+          changed: false,
+        });
+      }
+      const recorded = list.filter((r) => rows.has(r.deliveryId));
+      const applied = list.map((r) => {
+        const row = rows.get(r.deliveryId);
+        if (!row) return false;
+        row.attempts++;
+        const ok = applyDeliveryResult(row.state, r);
+        row.changed ||= ok;
+        return ok;
+      });
+      if (recorded.length === 0) return applied;
+
+      const ids = [...rows.keys()];
+      const finals = ids.map((id) => rows.get(id)!);
+      await c.query(
+        `UPDATE deliveries AS d SET attempts = d.attempts + t.n, updated_at = $8,
+           status = CASE WHEN t.changed THEN t.status ELSE d.status END,
+           next_attempt_at = CASE WHEN t.changed THEN t.next_attempt_at ELSE d.next_attempt_at END,
+           last_error = CASE WHEN t.changed THEN t.last_error ELSE d.last_error END,
+           delivered_at = CASE WHEN t.changed THEN t.delivered_at ELSE d.delivered_at END
+         FROM unnest($1::text[], $2::int[], $3::boolean[], $4::text[], $5::timestamptz[], $6::text[], $7::timestamptz[])
+           AS t(id, n, changed, status, next_attempt_at, last_error, delivered_at)
+         WHERE d.id = t.id`,
+        [
+          ids,
+          finals.map((f) => f.attempts),
+          finals.map((f) => f.changed),
+          finals.map((f) => f.state.status),
+          finals.map((f) => f.state.nextAttemptAt),
+          finals.map((f) => f.state.lastError),
+          finals.map((f) => f.state.deliveredAt),
+          now,
+        ],
+      );
+      await c.query(
+        `INSERT INTO delivery_attempts (id, delivery_id, started_at, duration_ms, outcome, http_status, ack_code, error)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[])`,
+        [
+          recorded.map(() => newId()),
+          recorded.map((r) => r.deliveryId),
+          recorded.map((r) => r.attempt.startedAt),
+          recorded.map((r) => r.attempt.durationMs),
+          recorded.map((r) => r.attempt.outcome),
+          recorded.map((r) => r.attempt.httpStatus),
+          recorded.map((r) => r.attempt.ackCode),
+          recorded.map((r) => r.attempt.error),
+        ],
+      );
+      return applied;
+    });
   }
 
   async markDelivered(deliveryId: string, at: Date = new Date()): Promise<boolean> {
@@ -558,6 +696,23 @@ export class PostgresStore implements MessageStore {
         replays: replays.rows.map((r) => messageSummaryFromRow(r as Row)),
       };
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  }
+
+  async getMessageRaw(id: string): Promise<MessageRaw | null> {
+    const rows = await this.query(
+      'SELECT source_kind, source_name, partner_id, received_at, status, raw FROM messages WHERE id = $1',
+      [id],
+    );
+    if (rows.length === 0) return null;
+    const row = rows[0];
+    return {
+      raw: row.raw as Buffer,
+      sourceKind: row.source_kind as MessageRaw['sourceKind'],
+      sourceName: String(row.source_name),
+      partnerId: row.partner_id === null ? null : String(row.partner_id),
+      receivedAt: toDate(row.received_at),
+      status: row.status as MessageStatus,
+    };
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {

@@ -9,13 +9,17 @@ import {
   PRUNE_CHUNK,
   RECEIPTS_IN_DETAIL,
   jsonText,
-  normalizeDelivery,
-  normalizeIdentifiers,
+  normalizeAll,
+  normalizeAttempt,
+  normalizeCompletion,
+  normalizeDeliveryResult,
   normalizeInbound,
   pageSize,
   replayDedupeKey,
   splitEvent,
-  validateAttempt,
+  type NormalizedAttempt,
+  type NormalizedCompletion,
+  type NormalizedDeliveryResult,
   type NormalizedInbound,
 } from '../inputs.js';
 import {
@@ -40,13 +44,17 @@ import {
   type AuditQuery,
   type AuditRecord,
   type CompleteResult,
+  type CompletionItem,
+  type CompletionItemResult,
   type DeliveryQuery,
+  type DeliveryResultInput,
   type DeliveryRecord,
   type DeliveryStatus,
   type InboundInput,
   type InboundResult,
   type MessageDetail,
   type MessageQuery,
+  type MessageRaw,
   type MessageStatus,
   type MessageStore,
   type MessageSummary,
@@ -168,63 +176,88 @@ export class SqliteStore implements MessageStore {
   }
 
   async completeProcessing(messageId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
-    const now = new Date();
-    const identifiers = normalizeIdentifiers(outcome.identifiers);
-    const deliveries = (outcome.deliveries ?? []).map(normalizeDelivery);
-    const tx = this.db.transaction((): CompleteResult => {
-      const updated = this.s.completeMessage.run(
-        outcome.status,
-        outcome.statusReason ?? null,
-        jsonText(outcome.fhir),
-        ms(now),
-        messageId,
-      );
-      if (updated.changes === 0) {
-        const row = this.s.messageStatus.get(messageId) as Row | undefined;
-        if (!row) throw new NotFoundError(`message ${messageId} not found`);
-        return { applied: false, status: row.status as MessageStatus, deliveries: [] };
-      }
-      this.insertIdentifiers(messageId, identifiers);
-      const created = deliveries.map((d) =>
-        deliveryFromRow(
-          this.s.insertDelivery.get(
-            newId(),
-            messageId,
-            d.destination,
-            d.patientKey,
-            d.status,
-            ms(d.nextAttemptAt),
-            d.payload,
-            d.withheldReason,
-            ms(now),
-            ms(now),
-          ) as Row,
-        ),
-      );
-      return { applied: true, status: outcome.status, deliveries: created };
-    });
+    const [r] = this.completeAll([normalizeCompletion({ messageId, outcome })]);
+    if (!r.ok) throw new NotFoundError(`message ${messageId} not found`);
+    return r.result;
+  }
+
+  async completeProcessingBatch(items: readonly CompletionItem[]): Promise<CompletionItemResult[]> {
+    if (items.length === 0) return [];
+    return this.completeAll(normalizeAll(items, normalizeCompletion));
+  }
+
+  /** One IMMEDIATE transaction for the whole list: one fsync however many messages it holds. */
+  private completeAll(list: readonly NormalizedCompletion[]): CompletionItemResult[] {
+    const now = ms(new Date());
+    const tx = this.db.transaction((): CompletionItemResult[] => list.map((c) => this.completeOne(c, now)));
     return tx.immediate();
   }
 
+  private completeOne(c: NormalizedCompletion, now: number): CompletionItemResult {
+    const updated = this.s.completeMessage.run(c.status, c.statusReason, c.fhir, now, c.messageId);
+    if (updated.changes === 0) {
+      // Already finished (possibly earlier in this very batch), or not there at all.
+      const row = this.s.messageStatus.get(c.messageId) as Row | undefined;
+      if (!row) return { ok: false, error: 'not-found' };
+      return { ok: true, result: { applied: false, status: row.status as MessageStatus, deliveries: [] } };
+    }
+    this.insertIdentifiers(c.messageId, c.identifiers);
+    // SQLite serializes writers, so rowid (seq) order is commit order and follows input order.
+    const created = c.deliveries.map((d) =>
+      deliveryFromRow(
+        this.s.insertDelivery.get(
+          newId(),
+          c.messageId,
+          d.destination,
+          d.patientKey,
+          d.status,
+          ms(d.nextAttemptAt),
+          d.payload,
+          d.withheldReason,
+          now,
+          now,
+        ) as Row,
+      ),
+    );
+    return { ok: true, result: { applied: true, status: c.status, deliveries: created } };
+  }
+
   async recordAttempt(deliveryId: string, attempt: AttemptInput): Promise<string> {
-    validateAttempt(attempt);
+    const normalized = normalizeAttempt(attempt);
     const id = newId();
     const tx = this.db.transaction(() => {
       const bumped = this.s.bumpAttempts.run(ms(new Date()), deliveryId);
       if (bumped.changes === 0) throw new NotFoundError(`delivery ${deliveryId} not found`);
-      this.s.insertAttempt.run(
-        id,
-        deliveryId,
-        ms(attempt.startedAt),
-        Math.max(0, Math.round(attempt.durationMs)),
-        attempt.outcome,
-        attempt.httpStatus ?? null,
-        attempt.ackCode ?? null,
-        attempt.error ?? null,
-      );
+      this.insertAttempt(id, deliveryId, normalized);
     });
     tx.immediate();
     return id;
+  }
+
+  async recordDeliveryResults(items: readonly DeliveryResultInput[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const now = new Date();
+    const list = normalizeAll(items, (item) => normalizeDeliveryResult(item, now));
+    const tx = this.db.transaction((): boolean[] => list.map((r) => this.recordResult(r, ms(now))));
+    return tx.immediate();
+  }
+
+  /** Attempt first (it happened either way), then the guarded transition. */
+  private recordResult(r: NormalizedDeliveryResult, now: number): boolean {
+    if (this.s.bumpAttempts.run(now, r.deliveryId).changes === 0) return false;
+    this.insertAttempt(newId(), r.deliveryId, r.attempt);
+    switch (r.status) {
+      case 'delivered':
+        return this.s.markDelivered.run(ms(r.deliveredAt), now, r.deliveryId).changes === 1;
+      case 'failed-retrying':
+        return this.s.markRetrying.run(ms(r.nextAttemptAt), r.lastError, now, r.deliveryId).changes === 1;
+      case 'dead':
+        return this.s.markDead.run(r.lastError, now, r.deliveryId).changes === 1;
+    }
+  }
+
+  private insertAttempt(id: string, deliveryId: string, a: NormalizedAttempt): void {
+    this.s.insertAttempt.run(id, deliveryId, ms(a.startedAt), a.durationMs, a.outcome, a.httpStatus, a.ackCode, a.error);
   }
 
   async markDelivered(deliveryId: string, at: Date = new Date()): Promise<boolean> {
@@ -412,6 +445,19 @@ export class SqliteStore implements MessageStore {
       };
     });
     return read();
+  }
+
+  async getMessageRaw(id: string): Promise<MessageRaw | null> {
+    const row = this.s.messageRawById.get(id) as Row | undefined;
+    if (!row) return null;
+    return {
+      raw: row.raw as Buffer,
+      sourceKind: row.source_kind as MessageRaw['sourceKind'],
+      sourceName: String(row.source_name),
+      partnerId: row.partner_id === null ? null : String(row.partner_id),
+      receivedAt: toDate(row.received_at),
+      status: row.status as MessageStatus,
+    };
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {
@@ -637,6 +683,7 @@ function prepareStatements(db: Database.Database) {
     unfinishedDeliveries: p(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${UNFINISHED_DELIVERY} AND seq > ?
         ORDER BY seq LIMIT ?`),
     messageById: p(`SELECT ${SUMMARY_COLUMNS}, raw, fhir FROM messages WHERE id = ?`),
+    messageRawById: p('SELECT source_kind, source_name, partner_id, received_at, status, raw FROM messages WHERE id = ?'),
     identifiersOf: p('SELECT system, value FROM message_identifiers WHERE message_id = ? ORDER BY system, value'),
     receiptsOf: p(`SELECT id, message_id, received_at, duplicate, source_kind, source_name FROM receipts
         WHERE message_id = ? ORDER BY received_at, id LIMIT ?`),
