@@ -1,0 +1,4 @@
+export { buildApi } from './app.js';
+export { ApiError } from './api-error.js';
+export { operationOutcome, errorOutcome, type OperationOutcome, type OutcomeIssue } from './operation-outcome.js';
+export type * from './types.js';

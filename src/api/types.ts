@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.js';
+import type { CarebridgeMetrics, QueueDepth } from '../observability/metrics.js';
+import type { MessageStore } from '../store/types.js';
+
+export type IngestOutcome = 'accepted' | 'duplicate' | 'rejected' | 'unavailable';
+
+export interface Hl7IngestMeta {
+  /** The configured HTTP source id. */
+  sourceName: string;
+  /** The source's partner, or the partner of the API key that posted. */
+  partnerId?: string;
+  remoteAddress?: string;
+}
+
+export interface FhirIngestMeta {
+  sourceName: string;
+  partnerId?: string;
+}
+
+export interface Hl7IngestResult {
+  /** HL7 ACK text to answer with; empty when the sender asked for none (enhanced mode NE/ER/SU). */
+  ack: string;
+  outcome: IngestOutcome;
+  messageIds: string[];
+  httpStatus: number;
+}
+
+export interface FhirIngestResult {
+  outcome: IngestOutcome;
+  messageId?: string;
+  httpStatus: number;
+  /** Why it was rejected, for people; no PHI. */
+  issues?: string[];
+}
+
+/**
+ * What the API needs from the ingest pipeline (inbox, router, outbox). The gateway wires the real
+ * one; tests pass a fake.
+ */
+export interface IngestPort {
+  /** Persists then answers: ack = HL7 ACK text (AA/AE/AR or CA/CE/CR per MSH-15/16), httpStatus 200 for accepted/
+   *  duplicate, 400 for rejected (still stored), 503 when the store is unavailable (nothing stored, no ACK). */
+  receiveHl7(body: Buffer, meta: Hl7IngestMeta): Promise<Hl7IngestResult>;
+  /** A FHIR Bundle or resource: persisted and routed; returns an OperationOutcome-compatible result. */
+  receiveFhir(resource: unknown, meta: FhirIngestMeta): Promise<FhirIngestResult>;
+  /** Throws the store's NotFoundError for an unknown message. */
+  replay(messageId: string, actor: string): Promise<{ id: string; replayOf: string }>;
+  /** Dead letters back to pending and enqueued again; returns the requeued delivery ids. */
+  requeueDead(target: { deliveryId: string } | { destination: string }, actor: string): Promise<string[]>;
+  /** True when Redis answers (for /ready), and queue depth per destination (for /metrics). */
+  redisUp(): Promise<boolean>;
+  queueDepths(): Promise<Record<string, QueueDepth>>;
+}
+
+export interface ApiDeps {
+  config: GatewayConfig;
+  store: MessageStore;
+  ingest: IngestPort;
+  log: Logger;
+  metrics: CarebridgeMetrics;
+  /** Shown in the OpenAPI document; default: package.json's version. */
+  version?: string;
+  /** /ready waits this long for the store and Redis before calling them down. Default 2000. */
+  readyTimeoutMs?: number;
+}
+
+/** The API key a request was made with. */
+export interface Principal {
+  /** The configured key id: the actor in audit events. */
+  keyId: string;
+  /** `["*"]` keys see every partner. */
+  admin: boolean;
+  /** Partner ids a non-admin key may see (empty for admin keys: they see all). */
+  partners: readonly string[];
+}
