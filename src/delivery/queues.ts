@@ -157,6 +157,8 @@ export class DeliveryQueues {
   private readonly hooks: DeliveryHooks;
   private readonly random: () => number;
   private readonly orphanSince = new Map<string, number>();
+  /** Failures whose dead letter was already reported from inside the processor. */
+  private readonly reportedFailures = new WeakSet<Error>();
   private wasDown = false;
   private closed = false;
 
@@ -388,6 +390,7 @@ export class DeliveryQueues {
       },
     });
     worker.on('error', (err: Error) => this.log.debug({ destinationId: dest.id, err: err.message }, 'worker error'));
+    worker.on('failed', (job, err) => this.onUnreportedFailure(dest, job, err));
     return worker;
   }
 
@@ -399,7 +402,11 @@ export class DeliveryQueues {
     const { throttles = 0, ...delivery } = job.data;
 
     if (delivery.patientKey) {
-      const parkMs = await this.waitForTurn(dest, delivery);
+      const parkMs = await this.waitForTurn(dest, delivery).catch((err: unknown) => {
+        // Unsure whose turn it is: wait rather than risk overtaking an earlier message.
+        this.log.warn({ deliveryId: delivery.deliveryId, destinationId: dest.id, err: errorText(err) }, 'ordering check failed');
+        return this.opts.gatePollMs ?? 2_000;
+      });
       if (parkMs > 0) {
         // Parking is not an attempt: moveToDelayed does not count one.
         await job.moveToDelayed(Date.now() + parkMs, token);
@@ -438,9 +445,25 @@ export class DeliveryQueues {
         this.log.warn({ deliveryId: delivery.deliveryId, destinationId: dest.id, attempt, status: outcome.status }, 'dead letter');
         await this.hooks.onDead?.(delivery, { attempts: attempt, reason, outcome });
         if (delivery.patientKey) await this.releaseTurn(dest, delivery, delivery.deliveryId);
-        throw new UnrecoverableError(reason);
+        const final = new UnrecoverableError(reason);
+        this.reportedFailures.add(final);
+        throw final;
       }
     }
+  }
+
+  /**
+   * A job can also end failed without passing our 'dead' branch: an exception outside the
+   * deliverer (ordering check, hook, Redis) on its last attempt. The store must still hear of it.
+   */
+  private onUnreportedFailure(dest: DestinationRuntime, job: Job<QueuedDelivery, DeliveryOutcome> | undefined, err: Error): void {
+    if (!job || this.reportedFailures.has(err) || !job.finishedOn) return;
+    const { throttles: _throttles, ...delivery } = job.data;
+    const outcome: DeliveryOutcome = { kind: 'retry', error: err.message, durationMs: 0 };
+    this.log.warn({ deliveryId: delivery.deliveryId, destinationId: dest.id, attempts: job.attemptsMade }, 'dead letter (unexpected error)');
+    Promise.resolve(this.hooks.onDead?.(delivery, { attempts: job.attemptsMade, reason: err.message, outcome })).catch((hookErr: unknown) =>
+      this.log.error({ deliveryId: delivery.deliveryId, err: errorText(hookErr) }, 'onDead hook failed; resubmit will report the dead job'),
+    );
   }
 
   /** A processor that throws is a bug or an outage of the store; treat it as retryable. */

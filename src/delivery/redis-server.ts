@@ -4,11 +4,12 @@
  * Decisions:
  * - Loopback only, a free port, `--dir dataDir`, no daemonizing, log to `dataDir/redis.log`.
  * - Durability: `--appendonly yes --appendfsync everysec`, RDB snapshots off (`--save ""`).
- *   Redis writes the AOF before it replies, so a killed redis-server (even SIGKILL) loses nothing
- *   it acknowledged; only a machine crash can lose the last second. That second is covered by the
- *   outbox: the store is the source of truth and unfinished deliveries are re-enqueued
- *   (DeliveryQueues.resubmit). `always` would fsync on every BullMQ script call and cap
- *   throughput for no gain in that design.
+ *   Redis normally write()s the AOF before it replies, so a killed redis-server (even SIGKILL)
+ *   keeps what it acknowledged in the page cache; a machine crash (or a disk so slow that Redis
+ *   postpones writes) can lose about the last second. That second is covered by the outbox: the
+ *   store is the source of truth and unfinished deliveries are re-enqueued
+ *   (DeliveryQueues.resubmit, also on onRedisRecovered). `always` would fsync on every BullMQ
+ *   script call and cap throughput for no gain in that design.
  * - `maxmemory-policy noeviction`: BullMQ must never have keys evicted.
  * - Orphans: the child runs in its own process group (a Ctrl-C reaches only the gateway, which
  *   then stops Redis in order). A tiny `sh` watchdog holds a pipe from us and SIGTERMs Redis

@@ -239,6 +239,35 @@ describe('DeliveryQueues', () => {
     expect(await queues.requeueDead(job(1, 'A', 1))).toBe(false); // delivered is not dead
   });
 
+  it('treats a throwing processor as a retryable attempt', async () => {
+    let calls = 0;
+    const { queues, rec } = makeQueues(async () => {
+      if (++calls === 1) throw new Error('store unavailable');
+      return delivered;
+    });
+    await queues.ready();
+    await queues.enqueue(job(1));
+    await until(() => rec.delivered.length === 1, 'delivery');
+    expect(rec.attempts[0].report).toMatchObject({ next: 'retry', outcome: { kind: 'retry', error: 'processor error: store unavailable' } });
+  });
+
+  it('still reports a dead letter when bookkeeping fails on the last attempt', async () => {
+    const dead: DeadLetterReport[] = [];
+    const { queues } = makeQueues(async () => retry(500), {
+      destinations: [{ id: 'dest-a', maxAttempts: 2, backoff: { baseMs: 5, maxMs: 5 } }],
+      hooks: {
+        onAttempt: () => {
+          throw new Error('store write failed');
+        },
+        onDead: (_j, report) => void dead.push(report),
+      },
+    });
+    await queues.ready();
+    await queues.enqueue(job(1));
+    await until(() => dead.length === 1, 'dead letter report');
+    expect(dead[0]).toMatchObject({ attempts: 2, reason: 'store write failed' });
+  });
+
   it('rejects unknown destinations loudly (a config bug, not an outage)', async () => {
     const { queues } = makeQueues(undefined);
     await expect(queues.enqueue(job(1, '', 1, 'nope'))).rejects.toBeInstanceOf(UnknownDestinationError);
