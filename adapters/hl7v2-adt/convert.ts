@@ -30,6 +30,8 @@ export interface AdtConversion {
   encounter?: Encounter;
   /** Every patient identifier, for the message index and roster matching. */
   patientIdentifiers: Identifier[];
+  /** PV1-2 as sent (routing matches on the v2 code, not the mapped FHIR class). */
+  patientClass: string;
 }
 
 const V2_EVENTS = 'http://terminology.hl7.org/CodeSystem/v2-0003';
@@ -68,7 +70,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
     timestamp,
     entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
   };
-  return { bundle, warnings: ctx.warnings, event, patient, encounter, patientIdentifiers: patient.identifier ?? [] };
+  return { bundle, warnings: ctx.warnings, event, patient, encounter, patientIdentifiers: patient.identifier ?? [], patientClass: ctx.value('patientClass') };
 }
 
 function endpointFor(ctx: ConversionContext, app: string, universalId: string): string {

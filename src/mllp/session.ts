@@ -8,6 +8,9 @@ import { MllpDecoder, encodeFrame, type OversizeFrame, type ProtocolIssue } from
 import type { ConnectionInfo } from './connection-info.js';
 import { MllpError } from './errors.js';
 
+/** Marker for "message handled, nothing to send". */
+const NO_REPLY = Buffer.alloc(0);
+
 export type MllpHandler = (message: Buffer, conn: ConnectionInfo) => Promise<Buffer>;
 
 /** Returns the bytes to answer with (e.g. a NACK), or undefined to close the connection without answering. */
@@ -210,17 +213,23 @@ export class MllpSession {
       this.finishItem(true);
       return;
     }
+    if (response === NO_REPLY) {
+      // Enhanced acknowledgment mode with MSH-15 = NE/ER/SU: the sender asked for no ACK.
+      this.finishItem(false);
+      return;
+    }
     this.write(response, () => this.finishItem(closeAfter));
   }
 
-  /** The handler's ACK, or what onHandlerError answers instead; undefined means: close without ACK. */
+  /** The handler's ACK (NO_REPLY for an empty one), or what onHandlerError answers instead; undefined means: close without ACK. */
   private async respondToMessage(payload: Buffer): Promise<Buffer | undefined> {
     try {
       const ack = await this.settings.handler(payload, this.info);
       if (!Buffer.isBuffer(ack)) {
         throw new MllpError('INVALID_HANDLER_RESULT', 'MLLP handler must resolve to a Buffer holding the ACK');
       }
-      return encodeFrame(ack);
+      // An empty Buffer means "stored, but the sender wants no acknowledgment".
+      return ack.length === 0 ? NO_REPLY : encodeFrame(ack);
     } catch (error) {
       this.settings.events.handlerFailed?.(this.info, error);
       try {

@@ -1,0 +1,186 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../config/types.js';
+import { Outbox } from '../delivery/outbox.js';
+import { startPrivateRedis, type PrivateRedis } from '../delivery/redis-server.js';
+import { Inbox } from '../ingest/inbox.js';
+import { GatewayIngestPort } from '../ingest/ingest-port.js';
+import { Pipeline } from '../ingest/pipeline.js';
+import { RecoverySweep } from '../ingest/recovery.js';
+import { loadProfile } from '../mapping/profile-loader.js';
+import type { MappingProfile } from '../mapping/profile-schema.js';
+import type { MllpServer } from '../mllp/server.js';
+import type { Logger } from '../observability/log.js';
+import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.js';
+import { Router } from '../routing/router.js';
+import { createMllpSource } from '../sources/mllp-source.js';
+import { openStore } from '../store/index.js';
+import type { MessageStore } from '../store/types.js';
+import { buildHttpServer } from './http.js';
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly store: MessageStore;
+  readonly metrics: CarebridgeMetrics;
+  readonly http: FastifyInstance;
+  /** Bound ports, e.g. { http: 8080, 'demo-mllp': 2575 } (useful when configured as 0). */
+  readonly ports: Record<string, number>;
+  readonly redisUrl: string;
+  readonly recovery: RecoverySweep;
+  close(): Promise<void>;
+}
+
+const RECEIVED_AT_CAP = 200_000;
+
+/**
+ * The composition root: opens the store, Redis (private unless configured), the outbox, the
+ * pipeline and inbox, the sources and the HTTP API, then recovers unfinished work. Order of
+ * shutdown is the reverse: stop taking messages, drain, then close queues, store and Redis.
+ */
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
+  const cleanup: (() => Promise<void>)[] = [];
+  const fail = async (e: unknown) => {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+    throw e;
+  };
+  try {
+    const store = await openStore(config.store.url);
+    cleanup.push(() => store.close());
+
+    let redis: PrivateRedis | undefined;
+    let redisUrl = config.redis.url;
+    if (!redisUrl) {
+      redis = await startPrivateRedis({ dataDir: join(config.dataDir, 'redis') });
+      cleanup.push(() => redis!.stop());
+      redisUrl = redis.url;
+      log.info({ port: redis.port }, 'private redis-server started');
+    }
+
+    const metrics = createMetrics();
+    const profiles = new Map<string, MappingProfile>();
+    const profileFor = (partnerId: string | undefined): MappingProfile => {
+      const overlay = partnerId ? config.partners[partnerId]?.profile : undefined;
+      const key = overlay ?? '';
+      let p = profiles.get(key);
+      if (!p) {
+        p = loadProfile({ partner: overlay, mappingsDir: config.mappings.dir });
+        profiles.set(key, p);
+      }
+      return p;
+    };
+    // Fail at start, not on the first message, when a partner's mapping profile is broken.
+    for (const id of Object.keys(config.partners)) profileFor(id);
+    profileFor(undefined);
+
+    const senders = new Map<string, string>();
+    for (const [id, p] of Object.entries(config.partners)) for (const s of p.senders ?? []) senders.set(s, id);
+
+    const receivedAt = new Map<string, number>();
+    const outbox = new Outbox({
+      store,
+      destinations: config.destinations,
+      redisUrl,
+      redisPrefix: config.redis.prefix,
+      log,
+      onAttempt: (job, report) => {
+        const outcome = report.outcome.kind === 'delivered' ? 'success' : report.outcome.kind === 'retry' ? 'retryable-error' : 'fatal-error';
+        metrics.deliveryAttempts.inc({ destination: job.destinationId, outcome });
+      },
+      onDelivered: (job) => {
+        const at = receivedAt.get(job.messageId);
+        if (at !== undefined) metrics.deliveryLatency.observe({ destination: job.destinationId }, (Date.now() - at) / 1000);
+      },
+      onDead: (job, report) => {
+        metrics.deadLetters.inc({ destination: job.destinationId });
+        log.warn({ deliveryId: job.deliveryId, destinationId: job.destinationId, attempts: report.attempts, reason: report.reason }, 'dead letter');
+      },
+      onRedisRecovered: () => void recovery.run().catch(() => {}),
+    });
+    cleanup.push(() => outbox.close());
+
+    const pipeline = new Pipeline({
+      store,
+      router: new Router(config.routes.filter((r) => r.to)),
+      destinationTypes: new Map(config.destinations.map((d) => [d.id, d.type])),
+      profileFor,
+      enqueue: (job) => outbox.enqueue(job),
+      log,
+      onProcessed: (w) => {
+        if (receivedAt.size >= RECEIVED_AT_CAP) receivedAt.clear();
+        receivedAt.set(w.messageId, w.receivedAt);
+      },
+    });
+    const inbox = new Inbox({
+      store,
+      profileFor,
+      partnerForSender: (s) => senders.get(s),
+      onAccepted: (work) => pipeline.submit(work),
+      onReceived: (meta, outcome, reasonKind) => {
+        metrics.messagesReceived.inc({ source: meta.sourceName, outcome });
+        if (outcome === 'duplicate') metrics.duplicates.inc({ source: meta.sourceName });
+        if (outcome === 'rejected') metrics.messagesRejected.inc({ source: meta.sourceName, reason_kind: reasonKind ?? 'unknown' });
+      },
+    });
+    const recovery = new RecoverySweep(store, pipeline, outbox, log);
+    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox);
+    metrics.observe({ queueDepths: () => ingest.queueDepths(), storeStats: () => store.stats() });
+
+    const ports: Record<string, number> = {};
+    const http = await buildHttpServer({ config, store, ingest, log, metrics });
+    cleanup.push(() => http.close());
+    await http.listen({ host: config.server.http.host, port: config.server.http.port });
+    const address = http.server.address();
+    ports.http = typeof address === 'object' && address ? address.port : config.server.http.port;
+
+    const mllpServers: MllpServer[] = [];
+    for (const source of config.sources) {
+      if (source.type !== 'mllp') continue;
+      const server = createMllpSource(source, inbox, log);
+      const bound = await server.listen();
+      mllpServers.push(server);
+      cleanup.push(() => server.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }));
+      ports[source.id] = bound.port;
+      log.info({ source: source.id, host: bound.host, port: bound.port }, 'MLLP listener ready');
+    }
+
+    // Bring back whatever a previous run left unfinished, then keep sweeping.
+    await outbox.queues.ready(5_000);
+    void recovery.run().catch((e) => log.warn({ err: (e as Error).message }, 'startup recovery failed'));
+    recovery.start(30_000);
+
+    let pruneTimer: NodeJS.Timeout | undefined;
+    if (config.store.retentionDays > 0) {
+      pruneTimer = setInterval(() => {
+        const olderThan = new Date(Date.now() - config.store.retentionDays * 86_400_000);
+        store.prune({ olderThan }).catch((e) => log.warn({ err: (e as Error).message }, 'prune failed'));
+      }, config.store.pruneIntervalMinutes * 60_000);
+      pruneTimer.unref();
+    }
+
+    log.info({ ports, store: store.kind }, 'carebridge gateway started');
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      store,
+      metrics,
+      http,
+      ports,
+      redisUrl,
+      recovery,
+      close: () =>
+        (closing ??= (async () => {
+          recovery.stop();
+          if (pruneTimer) clearInterval(pruneTimer);
+          // Stop intake first (MLLP drains in-flight ACKs), then HTTP, then the back end.
+          await Promise.all(mllpServers.map((s) => s.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }).catch(() => {})));
+          await http.close().catch(() => {});
+          await outbox.close().catch(() => {});
+          await store.close().catch(() => {});
+          if (redis) await redis.stop().catch(() => {});
+          log.info({}, 'carebridge gateway stopped');
+        })()),
+    };
+  } catch (e) {
+    return fail(e);
+  }
+}

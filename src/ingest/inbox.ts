@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import {
+  ackModeOf,
+  ackSourceOf,
+  buildAck,
+  HL7_ERROR,
+  Hl7Message,
+  Hl7ParseError,
+  scrapeAckSource,
+  splitMessages,
+  type AckCode,
+  type AckSource,
+} from '../hl7v2/index.js';
+import type { MappingProfile } from '../mapping/profile-schema.js';
+import type { InboundInput, InboundResult, MessageStore, SourceKind } from '../store/types.js';
+import { convertParsed } from './convert-message.js';
+import { MicroBatcher } from './micro-batcher.js';
+
+export interface ReceiveMeta {
+  sourceKind: SourceKind;
+  sourceName: string;
+  /** The partner the source or API key belongs to; else resolved from the sender. */
+  partnerId?: string;
+}
+
+export type ReceiveOutcome = 'accepted' | 'duplicate' | 'rejected';
+
+export interface ReceivedMessage {
+  outcome: ReceiveOutcome;
+  /** The ACK to send back (undefined when the sender asked for none: enhanced mode NE/ER/SU). */
+  ack: string | undefined;
+  messageId: string;
+  controlId: string;
+  reason?: string;
+}
+
+/** Work handed to processing after the commit; the conversion is reused when already done. */
+export interface AcceptedWork {
+  messageId: string;
+  partnerId?: string;
+  sourceName: string;
+  conversion: AdtConversion;
+  receivedAt: number;
+}
+
+export interface InboxDeps {
+  store: MessageStore;
+  /** Mapping profile by partner (undefined partner: base profile). */
+  profileFor(partnerId: string | undefined): MappingProfile;
+  /** Partner owning an MSH-3^MSH-4 sender, when the source does not say. */
+  partnerForSender(sender: string): string | undefined;
+  /** Called after the commit for each new accepted message (routing runs there). */
+  onAccepted(work: AcceptedWork): void;
+  /** Observability: outcome per message, no PHI. */
+  onReceived?(meta: ReceiveMeta, outcome: ReceiveOutcome, reasonKind?: string): void;
+  /** Largest group commit. */
+  maxBatch?: number;
+}
+
+/**
+ * The inbox: validate (parse and convert), persist, then acknowledge. Nothing is ACKed before
+ * its raw bytes are committed; a message that fails validation is stored as rejected and NACKed
+ * with the reason; a duplicate (same sender, control id and content) is acknowledged and
+ * counted, not processed again. Commits are grouped across concurrent senders.
+ */
+export class Inbox {
+  private readonly batcher: MicroBatcher<InboundInput, InboundResult>;
+
+  constructor(private readonly deps: InboxDeps) {
+    this.batcher = new MicroBatcher((items) => deps.store.acceptInbound(items), deps.maxBatch ?? 500);
+  }
+
+  /**
+   * Receives a payload of one or more HL7 v2 messages (a batch file is split). Resolves once
+   * every message is stored; rejects only when the store is unavailable (then nothing may be
+   * acknowledged and the sender must resend).
+   */
+  async receiveHl7(payload: Buffer, meta: ReceiveMeta): Promise<ReceivedMessage[]> {
+    const { items } = splitMessages(payload);
+    const messages = items.filter((i) => i.kind === 'message');
+    if (messages.length === 0) {
+      // Nothing that looks like a message at all: still stored (as rejected) so it can be examined.
+      return [await this.receiveOne(payload, meta)];
+    }
+    return Promise.all(messages.map((m) => this.receiveOne(m.kind === 'message' ? m.bytes : payload, meta)));
+  }
+
+  private async receiveOne(bytes: Buffer, meta: ReceiveMeta): Promise<ReceivedMessage> {
+    const receivedAt = Date.now();
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    let msg: Hl7Message;
+    try {
+      msg = Hl7Message.parse(bytes);
+    } catch (e) {
+      const reason = e instanceof Hl7ParseError ? e.message : 'unreadable message';
+      const src = scrapeAckSource(bytes.toString('latin1'));
+      const code = e instanceof Hl7ParseError && e.code === 'MISSING_FIELD' ? HL7_ERROR.REQUIRED_FIELD_MISSING : HL7_ERROR.DATA_TYPE;
+      const field = e instanceof Hl7ParseError ? e.position.field : undefined;
+      return this.reject(bytes, hash, meta, src, reason, 'parse', code, field ? { segment: 'MSH', field } : undefined, receivedAt);
+    }
+    const src = ackSourceOf(msg);
+    const sender = msg.sender;
+    const partnerId = meta.partnerId ?? this.deps.partnerForSender(sender);
+    const result = convertParsed(msg, this.deps.profileFor(partnerId));
+    if (!result.ok) {
+      return this.reject(bytes, hash, { ...meta, partnerId }, src, result.reason, result.kind, result.hl7ErrorCode, undefined, receivedAt, msg);
+    }
+    const input: InboundInput = {
+      receivedAt: new Date(receivedAt),
+      sourceKind: meta.sourceKind,
+      sourceName: meta.sourceName,
+      partnerId: partnerId ?? null,
+      sender,
+      controlId: msg.controlId,
+      messageType: msg.messageType,
+      triggerEvent: msg.triggerEvent,
+      version: msg.version,
+      dedupeKey: `${sender}|${msg.controlId}|${hash}`,
+      contentHash: hash,
+      raw: bytes,
+      identifiers: result.conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
+    };
+    const stored = await this.batcher.submit(input);
+    if (stored.duplicate) {
+      this.deps.onReceived?.(meta, 'duplicate');
+      // The first copy decided the answer: accepted stays accepted, rejected is rejected again.
+      const ok = stored.status !== 'rejected';
+      return { outcome: 'duplicate', ack: this.ack(src, ok, ok ? undefined : { code: HL7_ERROR.DATA_TYPE, message: 'previously rejected' }), messageId: stored.id, controlId: msg.controlId };
+    }
+    this.deps.onReceived?.(meta, 'accepted');
+    this.deps.onAccepted({ messageId: stored.id, partnerId, sourceName: meta.sourceName, conversion: result.conversion, receivedAt });
+    return { outcome: 'accepted', ack: this.ack(src, true), messageId: stored.id, controlId: msg.controlId };
+  }
+
+  private async reject(
+    bytes: Buffer,
+    hash: string,
+    meta: ReceiveMeta,
+    src: AckSource,
+    reason: string,
+    kind: string,
+    hl7Code: string,
+    location: { segment: string; field?: number } | undefined,
+    receivedAt: number,
+    msg?: Hl7Message,
+  ): Promise<ReceivedMessage> {
+    const sender = msg?.sender ?? `${src.sendingApplication.split(src.delimiters.component)[0] ?? ''}^${src.sendingFacility.split(src.delimiters.component)[0] ?? ''}`;
+    const stored = await this.batcher.submit({
+      receivedAt: new Date(receivedAt),
+      sourceKind: meta.sourceKind,
+      sourceName: meta.sourceName,
+      partnerId: meta.partnerId ?? null,
+      sender,
+      controlId: src.controlId || null,
+      messageType: msg?.messageType ?? null,
+      triggerEvent: msg?.triggerEvent ?? (src.triggerEvent || null),
+      version: msg?.version ?? null,
+      dedupeKey: `rejected|${sender}|${src.controlId}|${hash}`,
+      contentHash: hash,
+      raw: bytes,
+      status: 'rejected',
+      statusReason: reason,
+    });
+    this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind);
+    return {
+      outcome: 'rejected',
+      ack: this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'unsupported'),
+      messageId: stored.id,
+      controlId: src.controlId,
+      reason,
+    };
+  }
+
+  /**
+   * Original mode: AA, or AE (content error) / AR (rejected: unreadable or unsupported).
+   * Enhanced mode (MSH-15 present): the commit ACK CA/CE/CR, sent only when MSH-15 asks for it.
+   */
+  private ack(src: AckSource, ok: boolean, error?: { code: string; message?: string; location?: { segment: string; field?: number } }, reject = false): string | undefined {
+    const mode = ackModeOf(src);
+    let code: AckCode;
+    if (mode.mode === 'enhanced') {
+      const wanted = mode.accept === 'AL' || (mode.accept === 'SU' && ok) || (mode.accept === 'ER' && !ok);
+      if (!wanted) return undefined;
+      code = ok ? 'CA' : reject ? 'CR' : 'CE';
+    } else {
+      code = ok ? 'AA' : reject ? 'AR' : 'AE';
+    }
+    return buildAck(src, { code, error: error ? { code: error.code, message: error.message, location: error.location } : undefined });
+  }
+}

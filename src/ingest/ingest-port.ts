@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { FhirIngestMeta, FhirIngestResult, Hl7IngestMeta, Hl7IngestResult, IngestPort } from '../api/types.js';
+import type { Outbox } from '../delivery/outbox.js';
+import type { QueueDepth } from '../observability/metrics.js';
+import type { MessageStore } from '../store/types.js';
+import type { Inbox } from './inbox.js';
+import type { Pipeline } from './pipeline.js';
+
+const FHIR_BUNDLE_TYPES = new Set(['message', 'transaction', 'batch', 'collection', 'document', 'searchset', 'history']);
+
+/** The API's view of ingest: HTTP bodies into the inbox, replays and requeues into the pipeline. */
+export class GatewayIngestPort implements IngestPort {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly inbox: Inbox,
+    private readonly pipeline: Pipeline,
+    private readonly outbox: Outbox,
+  ) {}
+
+  async receiveHl7(body: Buffer, meta: Hl7IngestMeta): Promise<Hl7IngestResult> {
+    try {
+      const results = await this.inbox.receiveHl7(body, { sourceKind: 'http', sourceName: meta.sourceName, partnerId: meta.partnerId });
+      const rejected = results.some((r) => r.outcome === 'rejected');
+      const allDuplicate = results.every((r) => r.outcome === 'duplicate');
+      return {
+        ack: results.map((r) => r.ack ?? '').join(''),
+        outcome: rejected ? 'rejected' : allDuplicate ? 'duplicate' : 'accepted',
+        messageIds: results.map((r) => r.messageId),
+        httpStatus: rejected ? 400 : 200,
+      };
+    } catch {
+      // Store unavailable: nothing stored, nothing acknowledged; the client must retry.
+      return { ack: '', outcome: 'unavailable', messageIds: [], httpStatus: 503 };
+    }
+  }
+
+  async receiveFhir(resource: unknown, meta: FhirIngestMeta): Promise<FhirIngestResult> {
+    const issues = fhirShapeIssues(resource);
+    const raw = Buffer.from(JSON.stringify(resource ?? null), 'utf8');
+    const hash = createHash('sha256').update(raw).digest('hex');
+    const r = resource as { resourceType?: string; id?: string; type?: string };
+    try {
+      const [stored] = await this.store.acceptInbound([
+        {
+          sourceKind: 'http',
+          sourceName: meta.sourceName,
+          partnerId: meta.partnerId ?? null,
+          sender: meta.partnerId ?? null,
+          controlId: typeof r?.id === 'string' ? r.id : null,
+          messageType: 'FHIR',
+          triggerEvent: typeof r?.resourceType === 'string' ? r.resourceType : null,
+          dedupeKey: `fhir|${meta.partnerId ?? ''}|${hash}`,
+          contentHash: hash,
+          raw,
+          status: issues.length ? 'rejected' : 'received',
+          statusReason: issues.length ? issues.join('; ') : null,
+        },
+      ]);
+      if (issues.length) return { outcome: 'rejected', messageId: stored.id, httpStatus: 400, issues };
+      if (stored.duplicate) return { outcome: 'duplicate', messageId: stored.id, httpStatus: 200 };
+      this.pipeline
+        .processFhir(stored.id, meta.sourceName, resource as { resourceType: string }, Date.now())
+        .catch(() => undefined /* left `received`: the recovery sweep routes it */);
+      return { outcome: 'accepted', messageId: stored.id, httpStatus: 201 };
+    } catch {
+      return { outcome: 'unavailable', httpStatus: 503 };
+    }
+  }
+
+  async replay(messageId: string, actor: string): Promise<{ id: string; replayOf: string }> {
+    const replay = await this.store.createReplay(messageId, { actor });
+    // Re-run with the current mappings; the new deliveries are linked to the replay row.
+    await this.pipeline.reprocess(replay.id);
+    return replay;
+  }
+
+  async requeueDead(target: { deliveryId: string } | { destination: string }, actor: string): Promise<string[]> {
+    const ids = await this.store.requeueDead('deliveryId' in target ? target.deliveryId : { destination: target.destination }, { actor });
+    for (const id of ids) {
+      const d = await this.store.getDelivery(id);
+      if (!d) continue;
+      // Redis down: the delivery is pending in the store; the recovery sweep enqueues it later.
+      await this.outbox.queues.requeueDead({ deliveryId: d.id, messageId: d.messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
+    }
+    return ids;
+  }
+
+  async redisUp(): Promise<boolean> {
+    return this.outbox.queues.isRedisUp();
+  }
+
+  async queueDepths(): Promise<Record<string, QueueDepth>> {
+    const out: Record<string, QueueDepth> = {};
+    for (const id of this.outbox.queues.destinationIds()) out[id] = await this.outbox.queues.depth(id);
+    return out;
+  }
+}
+
+/** Minimal structural checks for POST /fhir: an object with a resourceType; Bundles with a known type and resources. */
+export function fhirShapeIssues(resource: unknown): string[] {
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) return ['body must be a FHIR resource (a JSON object)'];
+  const r = resource as { resourceType?: unknown; type?: unknown; entry?: unknown };
+  if (typeof r.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(r.resourceType)) return ['resourceType is missing or invalid'];
+  const issues: string[] = [];
+  if (r.resourceType === 'Bundle') {
+    if (typeof r.type !== 'string' || !FHIR_BUNDLE_TYPES.has(r.type)) issues.push('Bundle.type is missing or not a known bundle type');
+    if (r.entry !== undefined && !Array.isArray(r.entry)) issues.push('Bundle.entry must be an array');
+    else (r.entry as unknown[] | undefined)?.forEach((e, i) => {
+      const res = (e as { resource?: { resourceType?: unknown } } | null)?.resource;
+      if (!res || typeof res.resourceType !== 'string') issues.push(`Bundle.entry[${i}].resource is missing a resourceType`);
+    });
+  }
+  return issues;
+}

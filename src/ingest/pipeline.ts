@@ -1,0 +1,144 @@
+import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
+import type { DeliveryJob } from '../delivery/types.js';
+import { Hl7Message } from '../hl7v2/index.js';
+import type { MappingProfile } from '../mapping/profile-schema.js';
+import type { Logger } from '../observability/log.js';
+import type { Router } from '../routing/router.js';
+import type { DeliveryInput, DeliveryRecord, MessageStore, ProcessingOutcome } from '../store/types.js';
+import { convertParsed } from './convert-message.js';
+import type { AcceptedWork } from './inbox.js';
+import { MicroBatcher } from './micro-batcher.js';
+
+export interface PipelineDeps {
+  store: MessageStore;
+  router: Router;
+  /** Destination id → type (webhook, fhir, fhir-messaging, mllp, sftp). */
+  destinationTypes: ReadonlyMap<string, string>;
+  profileFor(partnerId: string | undefined): MappingProfile;
+  /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
+  enqueue(job: DeliveryJob): Promise<boolean>;
+  log: Logger;
+  onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
+}
+
+interface Completion {
+  messageId: string;
+  outcome: ProcessingOutcome;
+}
+
+/**
+ * After the commit: route the converted message, record its deliveries (one transaction per
+ * batch of messages) and enqueue them. A crash anywhere here leaves the message `received` in
+ * the store; the recovery sweep runs it again (conversion is deterministic, so are the ids).
+ */
+export class Pipeline {
+  private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.batcher = new MicroBatcher(async (items) => {
+      const results = await deps.store.completeProcessingBatch(items);
+      return results.map((r) => (r.ok && r.result.applied ? r.result.deliveries : undefined));
+    }, 500);
+  }
+
+  /** Fire and forget: failures are logged and left to the recovery sweep. */
+  submit(work: AcceptedWork): void {
+    this.process(work.messageId, work.sourceName, work.conversion, work.receivedAt).catch((e) =>
+      this.deps.log.warn({ messageId: work.messageId, err: (e as Error).message }, 'processing deferred to recovery'),
+    );
+  }
+
+  /**
+   * A FHIR resource or Bundle received over HTTP: routed as is (routes matching this source and
+   * no event/patient-class filter), delivered to FHIR and webhook destinations.
+   */
+  async processFhir(messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number): Promise<void> {
+    const decisions = this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' });
+    const text = JSON.stringify(resource);
+    const deliveries: DeliveryInput[] = [];
+    for (const d of decisions) {
+      if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
+      deliveries.push({ destination: d.destination, patientKey: null, payload: text });
+    }
+    const created = await this.batcher.submit({ messageId, outcome: { status: 'processed', fhir: text, deliveries } });
+    await this.afterCommit(messageId, receivedAt, created);
+  }
+
+  /** Re-runs conversion from the stored raw message (recovery after a crash, or a replay). */
+  async reprocess(messageId: string): Promise<void> {
+    const stored = await this.deps.store.getMessageRaw(messageId);
+    if (!stored || stored.status !== 'received') return;
+    if (stored.raw[0] === 0x7b /* '{' */) {
+      let resource: { resourceType: string } | undefined;
+      try {
+        resource = JSON.parse(stored.raw.toString('utf8')) as { resourceType: string };
+      } catch {
+        resource = undefined;
+      }
+      if (resource?.resourceType) return this.processFhir(messageId, stored.sourceName, resource, stored.receivedAt.getTime());
+    }
+    let conversion: AdtConversion | undefined;
+    let failure: string | undefined;
+    try {
+      const msg = Hl7Message.parse(stored.raw);
+      const r = convertParsed(msg, this.deps.profileFor(stored.partnerId ?? undefined));
+      if (r.ok) conversion = r.conversion;
+      else failure = r.reason;
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    if (!conversion) {
+      // Mappings changed since it was accepted (or a replay of a bad message): keep it, marked failed.
+      await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
+      return;
+    }
+    await this.process(messageId, stored.sourceName, conversion, stored.receivedAt.getTime());
+  }
+
+  private async process(messageId: string, sourceName: string, conversion: AdtConversion, receivedAt: number): Promise<void> {
+    const sender = senderOf(conversion);
+    const decisions = this.deps.router.route({ sourceName, sender, event: conversion.event, patientClass: conversion.patientClass });
+    const fhirText = JSON.stringify(conversion.bundle);
+    const deliveries: DeliveryInput[] = [];
+    let davinci: string | undefined;
+    for (const d of decisions) {
+      const kind = payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '');
+      let payload: string | undefined;
+      if (kind === 'fhir-bundle') payload = fhirText;
+      else if (kind === 'davinci-notification') {
+        davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
+        if (davinci === 'null') continue; // not an admit/transfer/discharge: nothing to notify
+        payload = davinci;
+      } else if (kind === 'hl7v2') payload = undefined; // the deliverer sends the stored raw message
+      else continue;
+      deliveries.push({ destination: d.destination, patientKey: conversion.patient.id, payload });
+    }
+    const created = await this.batcher.submit({
+      messageId,
+      outcome: {
+        status: 'processed',
+        fhir: fhirText,
+        identifiers: conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
+        deliveries,
+      },
+    });
+    await this.afterCommit(messageId, receivedAt, created);
+  }
+
+  private async afterCommit(messageId: string, receivedAt: number, created: DeliveryRecord[] | undefined): Promise<void> {
+    if (!created) return; // someone else finished it (recovery race) or it vanished
+    this.deps.onProcessed?.({ messageId, receivedAt, deliveries: created.length });
+    for (const d of created) {
+      if (d.status !== 'pending') continue;
+      await this.deps.enqueue({ deliveryId: d.id, messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
+    }
+  }
+}
+
+/** MSH-3^MSH-4 as the conversion saw it (the Provenance entity carries it). */
+function senderOf(conversion: AdtConversion): string {
+  const value = conversion.bundle.identifier?.value ?? '';
+  const cut = value.lastIndexOf('|');
+  return cut < 0 ? value : value.slice(0, cut);
+}

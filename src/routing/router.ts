@@ -1,0 +1,60 @@
+/**
+ * Route rules: which destinations get a converted message. A rule matches on the source, the
+ * sender (MSH-3^MSH-4), the trigger event and the patient class (PV1-2); an empty list in a rule
+ * means "any". Every matching rule contributes its destinations (deduplicated, in rule order).
+ * Roster-based rules ("the member's attributed CP") extend this in the roster issue.
+ */
+export interface RouteRule {
+  id: string;
+  match: {
+    sources?: string[];
+    senders?: string[];
+    events?: string[];
+    patientClasses?: string[];
+  };
+  to?: string[];
+}
+
+export interface RoutingFacts {
+  sourceName: string;
+  sender: string;
+  event: string;
+  patientClass: string;
+}
+
+export interface RouteDecision {
+  destination: string;
+  routeId: string;
+}
+
+export class Router {
+  constructor(private readonly rules: readonly RouteRule[]) {}
+
+  route(facts: RoutingFacts): RouteDecision[] {
+    const out: RouteDecision[] = [];
+    const seen = new Set<string>();
+    for (const rule of this.rules) {
+      if (!matches(rule.match.sources, facts.sourceName)) continue;
+      if (rule.match.senders && rule.match.senders.length && !rule.match.senders.some((p) => senderMatches(p, facts.sender))) continue;
+      if (!matches(rule.match.events, facts.event)) continue;
+      if (!matches(rule.match.patientClasses, facts.patientClass)) continue;
+      for (const destination of rule.to ?? []) {
+        if (seen.has(destination)) continue;
+        seen.add(destination);
+        out.push({ destination, routeId: rule.id });
+      }
+    }
+    return out;
+  }
+}
+
+/** MSH-3^MSH-4 patterns may use `*` for any text, e.g. `EPIC^*` or `*^MGH`. */
+function senderMatches(pattern: string, sender: string): boolean {
+  if (!pattern.includes('*')) return pattern === sender;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(sender);
+}
+
+function matches(allowed: string[] | undefined, value: string): boolean {
+  return !allowed || allowed.length === 0 || allowed.includes(value);
+}
