@@ -42,6 +42,8 @@ export interface AttemptReport {
   attempt: number;
   outcome: DeliveryOutcome;
   next: AttemptNext;
+  /** Time from the first enqueue to the end of this attempt (for the delivery latency histogram). */
+  sinceEnqueueMs: number;
 }
 
 export interface DeadLetterReport {
@@ -142,10 +144,6 @@ const DESTINATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** BullMQ rejects integer-looking ids and ':'; prefixing and encoding avoids both. */
 export function jobIdFor(deliveryId: string): string {
   return `dlv-${encodeURIComponent(deliveryId)}`;
-}
-
-function deliveryIdOf(jobId: string): string {
-  return decodeURIComponent(jobId.slice(4));
 }
 
 export class DeliveryQueues {
@@ -425,7 +423,7 @@ export class DeliveryQueues {
       : 'retry';
 
     this.log.debug({ deliveryId: delivery.deliveryId, destinationId: dest.id, attempt, status: outcome.status, next }, 'delivery attempt');
-    await this.hooks.onAttempt?.(delivery, { attempt, outcome, next });
+    await this.hooks.onAttempt?.(delivery, { attempt, outcome, next, sinceEnqueueMs: Math.max(0, Date.now() - job.timestamp) });
 
     switch (next) {
       case 'done':
@@ -540,8 +538,6 @@ export class DeliveryQueues {
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 }
-
-export { deliveryIdOf as deliveryIdFromJobId };
 
 /** True if `work` settled (either way) within ms; a late rejection is swallowed. */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {

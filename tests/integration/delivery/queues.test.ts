@@ -80,7 +80,7 @@ describe('DeliveryQueues', () => {
     expect(await queues.enqueue(job(1, 'patient-1', 7))).toBe(true);
     await until(() => rec.delivered.length === 1, 'delivery');
     expect(seen).toEqual([job(1, 'patient-1', 7)]);
-    expect(rec.attempts).toEqual([{ id: 'd1', report: { attempt: 1, outcome: delivered, next: 'done' } }]);
+    expect(rec.attempts).toEqual([{ id: 'd1', report: { attempt: 1, outcome: delivered, next: 'done', sinceEnqueueMs: expect.any(Number) } }]);
     await until(async () => (await queues.depth('dest-a')).active === 0, 'job to finish');
     expect(await queues.depth('dest-a')).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
   });
