@@ -49,7 +49,8 @@ export function mapError(error: unknown, bodyLimitBytes: number): Mapped {
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
   const generic = GENERIC[status];
   if (generic) return { status, code: generic[0], text: generic[1] };
-  return { status: status >= 500 ? 500 : status, code: status >= 500 ? 'exception' : 'invalid', text: 'internal error' };
+  if (status < 500) return { status, code: 'invalid', text: 'request refused' };
+  return { status: 500, code: 'exception', text: 'internal error' };
 }
 
 /**
