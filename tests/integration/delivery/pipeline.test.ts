@@ -85,7 +85,7 @@ const job = (n: number, destinationId: string, patientKey = '', seq = n): Delive
 
 describe('delivery pipeline', () => {
   it('delivers every webhook exactly once per Idempotency-Key through 5xx, resets and timeouts', async () => {
-    const dest: DestinationConfig = { id: 'hook', type: 'webhook', url: hook.url, secret, timeoutMs: 300 };
+    const dest: DestinationConfig = { id: 'hook', type: 'webhook', url: hook.url, secret, timeoutMs: 2_000 };
     hook.failNext(2, { kind: 'status', status: 503 });
     hook.failNext(1, { kind: 'reset' });
     hook.failNext(1, { kind: 'hang' });
@@ -102,7 +102,7 @@ describe('delivery pipeline', () => {
   });
 
   it('keeps per-patient order at the receiver while retrying', async () => {
-    const dest: DestinationConfig = { id: 'hook-order', type: 'webhook', url: hook.url, secret, timeoutMs: 300 };
+    const dest: DestinationConfig = { id: 'hook-order', type: 'webhook', url: hook.url, secret, timeoutMs: 2_000 };
     hook.failNext(3, { kind: 'status', status: 500 });
     const jobs = Array.from({ length: 8 }, (_, i) => job(i + 1, 'hook-order', 'same-patient'));
     const payloads = new Map(jobs.map((j) => [j.deliveryId, { seq: j.seq }]));
@@ -115,7 +115,7 @@ describe('delivery pipeline', () => {
   });
 
   it('slows down on 429 from $process-message without spending attempts', async () => {
-    const dest: DestinationConfig = { id: 'aco', type: 'fhir-messaging', baseUrl: fhir.baseUrl, timeoutMs: 300 };
+    const dest: DestinationConfig = { id: 'aco', type: 'fhir-messaging', baseUrl: fhir.baseUrl, timeoutMs: 2_000 };
     fhir.failNext(3, { kind: 'throttle', retryAfterSec: 0 });
     const payloads = new Map([[job(1, 'aco').deliveryId, message(1)]]);
     const p = startPipeline([dest], payloads, 1);
@@ -127,7 +127,7 @@ describe('delivery pipeline', () => {
   });
 
   it('dead-letters a message the receiver refuses with 401, without retrying', async () => {
-    const dest: DestinationConfig = { id: 'aco-auth', type: 'fhir-messaging', baseUrl: fhir.baseUrl, timeoutMs: 300 };
+    const dest: DestinationConfig = { id: 'aco-auth', type: 'fhir-messaging', baseUrl: fhir.baseUrl, timeoutMs: 2_000 };
     fhir.failNext(1, { kind: 'status', status: 401 });
     const payloads = new Map([[job(2, 'aco-auth').deliveryId, message(2)]]);
     const p = startPipeline([dest], payloads);
