@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/store/postgres/postgres-store.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
-import { describeStoreContract } from './contract.js';
+import { describeBatchContract } from './batch-contract.js';
+import { describeStoreContract, type StoreHarness } from './contract.js';
+import { describePostgresLockOrder } from './postgres-lock-order.js';
 
 // Runs the store contract against a real Postgres this suite starts itself (Debian's postgresql;
 // CI installs it). Every test gets its own fresh database.
@@ -30,6 +32,16 @@ describe.skipIf(!bin)('postgres', () => {
       openPeer: () => PostgresStore.open(url),
     };
   });
+
+  describeBatchContract('postgres', async (): Promise<StoreHarness> => {
+    const url = await server.createDatabase();
+    // Every connection of the test reports its retries here, so a test can insist on none.
+    const retries: string[] = [];
+    const open = () => PostgresStore.open(url, { onTransactionRetry: (reason) => retries.push(reason) });
+    return { store: await open(), openPeer: open, transactionRetries: () => retries };
+  });
+
+  describePostgresLockOrder(() => server.createDatabase());
 
   describe('migrations', () => {
     it('apply once when several processes start at the same time', async () => {

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { describeStoreContract } from './contract.js';
+import { describeBatchContract } from './batch-contract.js';
+import { describeStoreContract, type StoreHarness } from './contract.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describeStoreContract('sqlite file (WAL)', async () => {
+function fileStore(): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'cb-store-'));
   dirs.push(dir);
   const file = join(dir, 'nested', 'carebridge.db');
@@ -18,6 +19,8 @@ describeStoreContract('sqlite file (WAL)', async () => {
     store: SqliteStore.open(file),
     openPeer: async () => SqliteStore.open(file),
   };
-});
+}
 
+describeStoreContract('sqlite file (WAL)', async () => fileStore());
 describeStoreContract('sqlite :memory:', async () => ({ store: SqliteStore.open(':memory:') }));
+describeBatchContract('sqlite file (WAL)', async () => fileStore());
