@@ -123,7 +123,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
     const recovery = new RecoverySweep(store, pipeline, outbox, log);
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox);
-    metrics.observe({ queueDepths: () => ingest.queueDepths(), storeStats: () => store.stats() });
 
     const ports: Record<string, number> = {};
     const http = await buildHttpServer({ config, store, ingest, log, metrics });
@@ -135,7 +134,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const mllpServers: MllpServer[] = [];
     for (const source of config.sources) {
       if (source.type !== 'mllp') continue;
-      const server = createMllpSource(source, inbox, log);
+      const server = createMllpSource(source, inbox, log, (s) => metrics.ackLatency.observe({ source: source.id }, s));
       const bound = await server.listen();
       mllpServers.push(server);
       cleanup.push(() => server.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }));

@@ -68,14 +68,17 @@ export class GatewayIngestPort implements IngestPort {
   }
 
   async replay(messageId: string, actor: string): Promise<{ id: string; replayOf: string }> {
-    const replay = await this.store.createReplay(messageId, { actor });
+    // The API writes the audit event (with the key id); passing the actor here would audit twice.
+    void actor;
+    const replay = await this.store.createReplay(messageId);
     // Re-run with the current mappings; the new deliveries are linked to the replay row.
     await this.pipeline.reprocess(replay.id);
     return replay;
   }
 
   async requeueDead(target: { deliveryId: string } | { destination: string }, actor: string): Promise<string[]> {
-    const ids = await this.store.requeueDead('deliveryId' in target ? target.deliveryId : { destination: target.destination }, { actor });
+    void actor; // audited by the API
+    const ids = await this.store.requeueDead('deliveryId' in target ? target.deliveryId : { destination: target.destination });
     for (const id of ids) {
       const d = await this.store.getDelivery(id);
       if (!d) continue;

@@ -10,7 +10,7 @@ import type { Logger } from '../observability/log.js';
  * message; when the store is unavailable the connection is closed without an ACK, so the sender
  * keeps the message and resends it (never ACK what is not stored).
  */
-export function createMllpSource(cfg: MllpSourceConfig, inbox: Inbox, log: Logger): MllpServer {
+export function createMllpSource(cfg: MllpSourceConfig, inbox: Inbox, log: Logger, onAck?: (seconds: number) => void): MllpServer {
   const allowed = new Set(cfg.tls?.allowedClientCNs ?? []);
   return createMllpServer({
     host: cfg.host,
@@ -33,7 +33,9 @@ export function createMllpSource(cfg: MllpSourceConfig, inbox: Inbox, log: Logge
         log.warn({ source: cfg.id, remote: conn.remoteAddress }, 'client certificate not allowed on this listener');
         return Buffer.from(buildAck(scrapeAckSource(payload.toString('latin1')), { code: 'AR', error: { code: HL7_ERROR.INTERNAL_ERROR, message: 'sender not authorized' } }), 'latin1');
       }
+      const started = performance.now();
       const results = await inbox.receiveHl7(payload, { sourceKind: 'mllp', sourceName: cfg.id, partnerId: cfg.partner });
+      onAck?.((performance.now() - started) / 1000);
       const acks = results.map((r) => r.ack).filter((a): a is string => a !== undefined);
       return Buffer.from(acks.join(''), 'utf8');
     },

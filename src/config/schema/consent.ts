@@ -12,3 +12,11 @@ export const consentSchema = z.strictObject({
   sensitiveFacilities: z.array(sensitiveEntry).default([]),
   sensitiveServices: z.array(sensitiveEntry).default([]),
 });
+
+/** How an ADT patient is matched to a roster member (issue 4). */
+export const rosterSchema = z.strictObject({
+  /** Identifier systems tried in this order (e.g. the Medicaid id first, then hospital MRNs). */
+  identifierPrecedence: z.array(nonEmpty()).default([]),
+  /** Exact match on family + given + birth date + sex when no identifier matches; off by default. */
+  demographicMatch: z.boolean().default(false),
+});

@@ -3,7 +3,7 @@ import { destinationSchema } from './destinations.js';
 import { partnersSchema } from './partners.js';
 import { apiKeyHash, filePath, id } from './primitives.js';
 import { routeSchema } from './routes.js';
-import { consentSchema } from './consent.js';
+import { consentSchema, rosterSchema } from './consent.js';
 import { serverSchema } from './server.js';
 import { mappingsSchema, redisSchema, storeSchema } from './storage.js';
 import { sourceSchema } from './sources.js';
@@ -28,6 +28,7 @@ export const gatewayConfigSchema = z.strictObject({
   destinations: z.array(destinationSchema).default([]),
   routes: z.array(routeSchema).default([]),
   consent: consentSchema.prefault({}),
+  roster: rosterSchema.prefault({}),
   apiKeys: z.array(apiKeySchema).default([]),
 });
 
