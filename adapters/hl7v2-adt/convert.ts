@@ -32,6 +32,12 @@ export interface AdtConversion {
   patientIdentifiers: Identifier[];
   /** PV1-2 as sent (routing matches on the v2 code, not the mapped FHIR class). */
   patientClass: string;
+  /** Facility codes the event happened at (PV1-3.4, MSH-4), for sensitivity policy. */
+  facilityCodes: string[];
+  /** PV1-10 hospital service as sent. */
+  hospitalService: string;
+  /** Local date of the event (discharge, else admit, else EVN-2, else MSH-7): YYYY-MM-DD, for attribution. */
+  eventDate: string | undefined;
 }
 
 const V2_EVENTS = 'http://terminology.hl7.org/CodeSystem/v2-0003';
@@ -70,7 +76,22 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
     timestamp,
     entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
   };
-  return { bundle, warnings: ctx.warnings, event, patient, encounter, patientIdentifiers: patient.identifier ?? [], patientClass: ctx.value('patientClass') };
+  const loc = ctx.locate('location');
+  const facilityCodes = [loc.seg?.get(loc.field, 1, 4, 1) ?? '', msg.msh.get(4, 1, 1)].filter(Boolean);
+  const when = encounter?.period?.end ?? encounter?.period?.start ?? ctx.dateTime(ctx.value('recordedTime'), 'EVN-2') ?? timestamp;
+  return {
+    bundle,
+    warnings: ctx.warnings,
+    event,
+    patient,
+    encounter,
+    patientIdentifiers: patient.identifier ?? [],
+    patientClass: ctx.value('patientClass'),
+    facilityCodes,
+    hospitalService: ctx.value('hospitalService'),
+    // FHIR dateTimes carry the local offset, so their first ten characters are the local date.
+    eventDate: when && when.length >= 10 ? when.slice(0, 10) : undefined,
+  };
 }
 
 function endpointFor(ctx: ConversionContext, app: string, universalId: string): string {

@@ -13,6 +13,7 @@ import type { MllpServer } from '../mllp/server.js';
 import type { Logger } from '../observability/log.js';
 import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.js';
 import { Router } from '../routing/router.js';
+import { sensitivityPolicy } from '../routing/sensitivity.js';
 import { createMllpSource } from '../sources/mllp-source.js';
 import { openStore } from '../store/index.js';
 import type { MessageStore } from '../store/types.js';
@@ -100,8 +101,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
     const pipeline = new Pipeline({
       store,
-      router: new Router(config.routes.filter((r) => r.to)),
+      router: new Router(config.routes),
       destinationTypes: new Map(config.destinations.map((d) => [d.id, d.type])),
+      destinationPartners: new Map(config.destinations.filter((d) => d.partner).map((d) => [d.id, d.partner!])),
+      partnerAdtDestination: (partnerId) => config.partners[partnerId]?.destinations.adt,
+      sensitivity: sensitivityPolicy(config.consent),
       profileFor,
       enqueue: (job) => outbox.enqueue(job),
       log,

@@ -4,7 +4,9 @@ import type { DeliveryJob } from '../delivery/types.js';
 import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
-import type { Router } from '../routing/router.js';
+import type { RosterLookup } from '../roster/types.js';
+import type { RouteDecision, Router } from '../routing/router.js';
+import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
 import type { DeliveryInput, DeliveryRecord, MessageStore, ProcessingOutcome } from '../store/types.js';
 import { convertParsed } from './convert-message.js';
 import type { AcceptedWork } from './inbox.js';
@@ -13,8 +15,14 @@ import { MicroBatcher } from './micro-batcher.js';
 export interface PipelineDeps {
   store: MessageStore;
   router: Router;
-  /** Destination id → type (webhook, fhir, fhir-messaging, mllp, sftp). */
+  /** Destination id → type (webhook, fhir, fhir-messaging, mllp, sftp) and owning partner. */
   destinationTypes: ReadonlyMap<string, string>;
+  destinationPartners?: ReadonlyMap<string, string>;
+  /** Partner id → its ADT destination (for routes to "the member's attributed CP/ACO"). */
+  partnerAdtDestination?(partnerId: string): string | undefined;
+  /** Absent: attributed routes deliver nothing and consent cannot be checked. */
+  roster?: RosterLookup;
+  sensitivity?: SensitivityPolicy;
   profileFor(partnerId: string | undefined): MappingProfile;
   /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
   enqueue(job: DeliveryJob): Promise<boolean>;
@@ -97,12 +105,23 @@ export class Pipeline {
   }
 
   private async process(messageId: string, sourceName: string, conversion: AdtConversion, receivedAt: number): Promise<void> {
-    const sender = senderOf(conversion);
-    const decisions = this.deps.router.route({ sourceName, sender, event: conversion.event, patientClass: conversion.patientClass });
+    const facts = { sourceName, sender: senderOf(conversion), event: conversion.event, patientClass: conversion.patientClass };
+    let memberLookup: Promise<string | undefined> | undefined;
+    const member = () => (memberLookup ??= this.memberOf(conversion));
+    const decisions = [...this.deps.router.route(facts), ...(await this.attributedDecisions(messageId, receivedAt, conversion, facts, member))];
+    const category = this.deps.sensitivity
+      ? sensitivityOf({ facilities: conversion.facilityCodes, service: conversion.hospitalService }, this.deps.sensitivity)
+      : undefined;
+    // A sensitive event carries its labels everywhere it goes (stored FHIR and every payload).
+    if (category) applySecurityLabels(conversion.bundle, securityLabels(category));
     const fhirText = JSON.stringify(conversion.bundle);
+    const memberId = category ? await member() : undefined;
     const deliveries: DeliveryInput[] = [];
     let davinci: string | undefined;
+    const seen = new Set<string>();
     for (const d of decisions) {
+      if (seen.has(d.destination)) continue;
+      seen.add(d.destination);
       const kind = payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '');
       let payload: string | undefined;
       if (kind === 'fhir-bundle') payload = fhirText;
@@ -112,18 +131,80 @@ export class Pipeline {
         payload = davinci;
       } else if (kind === 'hl7v2') payload = undefined; // the deliverer sends the stored raw message
       else continue;
-      deliveries.push({ destination: d.destination, patientKey: conversion.patient.id, payload });
+      const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
+      deliveries.push(
+        withheld
+          ? { destination: d.destination, patientKey: conversion.patient.id, status: 'withheld', withheldReason: withheld }
+          : { destination: d.destination, patientKey: conversion.patient.id, payload },
+      );
     }
     const created = await this.batcher.submit({
       messageId,
       outcome: {
         status: 'processed',
         fhir: fhirText,
-        identifiers: conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
+        identifiers: identifiersOf(conversion),
         deliveries,
       },
     });
     await this.afterCommit(messageId, receivedAt, created);
+  }
+
+  /** Deliveries for routes to "the member's attributed CP/ACO on the event date". */
+  private async attributedDecisions(
+    messageId: string,
+    receivedAt: number,
+    conversion: AdtConversion,
+    facts: { sourceName: string; sender: string; event: string; patientClass: string },
+    memberOf: () => Promise<string | undefined>,
+  ): Promise<RouteDecision[]> {
+    const rules = this.deps.router.attributedRules(facts);
+    if (rules.length === 0 || !this.deps.roster) return [];
+    const member = await memberOf();
+    if (!member) {
+      await this.deps.roster.recordUnmatched({ messageId, receivedAt: new Date(receivedAt), identifiers: identifiersOf(conversion) });
+      return [];
+    }
+    const date = conversion.eventDate ?? new Date(receivedAt).toISOString().slice(0, 10);
+    const out: RouteDecision[] = [];
+    for (const rule of rules) {
+      for (const partnerId of await this.deps.roster.attributedOn(member, date, rule.toAttributed!)) {
+        const destination = this.deps.partnerAdtDestination?.(partnerId);
+        if (!destination) {
+          this.deps.log.warn({ messageId, partnerId, route: rule.id }, 'attributed partner declares no adt destination');
+          continue;
+        }
+        out.push({ destination, routeId: rule.id, partnerId, includeSensitive: rule.includeSensitive ?? false });
+      }
+    }
+    return out;
+  }
+
+  /** Roster member id of the event's patient (undefined when unmatched or without a roster). */
+  private async memberOf(conversion: AdtConversion): Promise<string | undefined> {
+    if (!this.deps.roster) return undefined;
+    const name = conversion.patient.name?.[0];
+    const r = await this.deps.roster.resolve({
+      identifiers: identifiersOf(conversion),
+      family: name?.family,
+      given: name?.given?.[0],
+      birthDate: conversion.patient.birthDate,
+      sex: conversion.patient.gender,
+    });
+    return r.kind === 'matched' ? r.member.memberId : undefined;
+  }
+
+  /**
+   * Why a sensitive event may not go to this destination (undefined: it may). Consent is
+   * per member and partner; a destination whose partner is unknown never gets it implicitly.
+   */
+  private async withholdReason(d: RouteDecision, category: 'behavioral-health' | 'substance-use', member: string | undefined): Promise<string | undefined> {
+    if (d.includeSensitive) return undefined;
+    const partner = d.partnerId ?? this.deps.destinationPartners?.get(d.destination);
+    if (!partner) return `${category} event: destination ${d.destination} has no partner to hold consent (route ${d.routeId})`;
+    if (!member || !this.deps.roster) return `${category} event: member not on the roster, consent for ${partner} unknown (route ${d.routeId})`;
+    if (await this.deps.roster.hasConsent(member, partner, category)) return undefined;
+    return `${category} event: no ${category} consent on file for ${partner} (route ${d.routeId})`;
   }
 
   private async afterCommit(messageId: string, receivedAt: number, created: DeliveryRecord[] | undefined): Promise<void> {
@@ -134,6 +215,10 @@ export class Pipeline {
       await this.deps.enqueue({ deliveryId: d.id, messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
     }
   }
+}
+
+function identifiersOf(conversion: AdtConversion): { system: string; value: string }[] {
+  return conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
 }
 
 /** MSH-3^MSH-4 as the conversion saw it (the Provenance entity carries it). */

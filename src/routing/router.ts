@@ -13,6 +13,10 @@ export interface RouteRule {
     patientClasses?: string[];
   };
   to?: string[];
+  /** The member's attributed CP or ACO on the event date (resolved through the roster). */
+  toAttributed?: 'cp' | 'aco';
+  /** Send sensitive (behavioral-health / SUD) events even without consent on file. */
+  includeSensitive?: boolean;
 }
 
 export interface RoutingFacts {
@@ -25,26 +29,41 @@ export interface RoutingFacts {
 export interface RouteDecision {
   destination: string;
   routeId: string;
+  /** The partner this delivery is for, when known (attributed routes, destination owners). */
+  partnerId?: string;
+  includeSensitive: boolean;
 }
 
 export class Router {
   constructor(private readonly rules: readonly RouteRule[]) {}
 
+  /** Fixed-destination decisions of every matching rule (deduplicated, in rule order). */
   route(facts: RoutingFacts): RouteDecision[] {
     const out: RouteDecision[] = [];
     const seen = new Set<string>();
-    for (const rule of this.rules) {
-      if (!matches(rule.match.sources, facts.sourceName)) continue;
-      if (rule.match.senders && rule.match.senders.length && !rule.match.senders.some((p) => senderMatches(p, facts.sender))) continue;
-      if (!matches(rule.match.events, facts.event)) continue;
-      if (!matches(rule.match.patientClasses, facts.patientClass)) continue;
+    for (const rule of this.matching(facts)) {
       for (const destination of rule.to ?? []) {
         if (seen.has(destination)) continue;
         seen.add(destination);
-        out.push({ destination, routeId: rule.id });
+        out.push({ destination, routeId: rule.id, includeSensitive: rule.includeSensitive ?? false });
       }
     }
     return out;
+  }
+
+  /** Matching rules that target "the member's attributed CP/ACO" (resolved by the caller). */
+  attributedRules(facts: RoutingFacts): RouteRule[] {
+    return this.matching(facts).filter((r) => r.toAttributed);
+  }
+
+  private matching(facts: RoutingFacts): RouteRule[] {
+    return this.rules.filter(
+      (rule) =>
+        matches(rule.match.sources, facts.sourceName) &&
+        (!rule.match.senders?.length || rule.match.senders.some((p) => senderMatches(p, facts.sender))) &&
+        matches(rule.match.events, facts.event) &&
+        matches(rule.match.patientClasses, facts.patientClass),
+    );
   }
 }
 
