@@ -28,6 +28,8 @@ export interface Gateway {
   readonly ports: Record<string, number>;
   readonly redisUrl: string;
   readonly recovery: RecoverySweep;
+  /** The supervised private redis-server, when no redis.url is configured. */
+  privateRedis(): PrivateRedis | undefined;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,9 @@ const RECEIVED_AT_CAP = 200_000;
  */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<Gateway> {
   const cleanup: (() => Promise<void>)[] = [];
+  let stopping = false;
   const fail = async (e: unknown) => {
+    stopping = true;
     for (const c of cleanup.reverse()) await c().catch(() => {});
     throw e;
   };
@@ -51,10 +55,31 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     let redis: PrivateRedis | undefined;
     let redisUrl = config.redis.url;
     if (!redisUrl) {
-      redis = await startPrivateRedis({ dataDir: join(config.dataDir, 'redis') });
+      const dataDir = join(config.dataDir, 'redis');
+      redis = await startPrivateRedis({ dataDir });
       cleanup.push(() => redis!.stop());
       redisUrl = redis.url;
       log.info({ port: redis.port }, 'private redis-server started');
+      // Supervise it: if it dies, restart it on the same port and data (AOF), so queued work
+      // survives and the queue connections reconnect by themselves.
+      const supervise = (r: PrivateRedis): void => {
+        void r.exited.then(async (exit) => {
+          if (stopping) return;
+          log.warn({ code: exit.code, signal: exit.signal }, 'private redis-server exited; restarting it');
+          for (let attempt = 1; !stopping; attempt++) {
+            try {
+              redis = await startPrivateRedis({ dataDir, port: r.port });
+              log.info({ port: redis.port }, 'private redis-server restarted');
+              supervise(redis);
+              return;
+            } catch (e) {
+              log.error({ err: (e as Error).message, attempt }, 'private redis-server restart failed');
+              await new Promise((res) => setTimeout(res, Math.min(1000 * attempt, 10_000)));
+            }
+          }
+        });
+      };
+      supervise(redis);
     }
 
     const metrics = createMetrics();
@@ -170,8 +195,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       ports,
       redisUrl,
       recovery,
+      privateRedis: () => redis,
       close: () =>
         (closing ??= (async () => {
+          stopping = true;
           recovery.stop();
           if (pruneTimer) clearInterval(pruneTimer);
           // Stop intake first (MLLP drains in-flight ACKs), then HTTP, then the back end.

@@ -97,4 +97,18 @@ describe('gateway end to end: MLLP in → store → ACK → route → webhook ou
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/carebridge_messages_received_total\{source="mllp-in",outcome="accepted"\} \d+/);
   });
+
+  it('survives its private Redis being killed: restarts it, ACKs throughout, delivers everything', async () => {
+    const redis = gw.gateway.privateRedis()!;
+    const before = hook.accepted.length;
+    await redis.kill('SIGKILL');
+    // Ingest does not depend on Redis: these are stored and ACKed while it is down or restarting.
+    for (let i = 0; i < 5; i++) expect((await send(adtMessage(`E2E-RK-${i}`))).get('MSA-1')).toBe('AA');
+    await eventually(() => gw.gateway.privateRedis()?.pid !== redis.pid, 30_000);
+    await gw.gateway.recovery.run();
+    await eventually(() => hook.accepted.length >= before + 5, 30_000);
+    const keys = hook.accepted.slice(before).map((d) => d.idempotencyKey);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
 });
+
