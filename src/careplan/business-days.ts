@@ -53,7 +53,8 @@ interface CompiledCalendar {
   weekend: readonly boolean[];
 }
 
-// Partner calendars are long-lived config objects; compile each once.
+// Partner calendars are long-lived config objects; compile each once. So an options object (and its
+// holidays array) must not be mutated after first use: build a new one to change a calendar.
 const compiled = new WeakMap<BusinessCalendarOptions, CompiledCalendar>();
 
 function compile(options: BusinessCalendarOptions): CompiledCalendar {
