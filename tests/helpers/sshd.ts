@@ -34,6 +34,8 @@ export interface TestSshd {
   localDir: string;
   /** Writes a file into `localDir` (or a subfolder) owned by the test user, as a partner upload would. */
   drop(relativePath: string, content: string | Buffer): string;
+  /** Creates a folder below `localDir` owned by the test user; returns its remote path. */
+  makeDir(relativePath: string): string;
   /** Appends to a file in `localDir` (a partner still uploading). */
   append(relativePath: string, content: string | Buffer): void;
   /** Last lines sshd wrote to stderr (for failure messages). */
@@ -247,6 +249,12 @@ export async function startSshd(): Promise<TestSshd> {
       writeFileSync(path, content, { mode: 0o644 });
       chownSync(path, user.uid, user.gid);
       return path;
+    },
+    makeDir(relativePath) {
+      const path = inInbox(relativePath);
+      mkdirSync(path, { recursive: true, mode: 0o755 });
+      chownSync(path, user.uid, user.gid);
+      return `/inbox/${relativePath}`;
     },
     append(relativePath, content) {
       writeFileSync(inInbox(relativePath), content, { flag: 'a' });
