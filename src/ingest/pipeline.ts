@@ -1,3 +1,4 @@
+import type { Encounter, Patient, Resource } from 'fhir/r4';
 import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
 import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
 import type { DeliveryJob } from '../delivery/types.js';
@@ -23,11 +24,26 @@ export interface PipelineDeps {
   /** Absent: attributed routes deliver nothing and consent cannot be checked. */
   roster?: RosterLookup;
   sensitivity?: SensitivityPolicy;
+  /**
+   * Transition of care: for a discharge of a member attributed to a CP, the CarePlan (follow-up
+   * due in N business days) that goes to that CP with the discharge notification.
+   */
+  transitionOfCare?(input: TransitionOfCareInput): Promise<Resource | undefined>;
   profileFor(partnerId: string | undefined): MappingProfile;
   /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
   enqueue(job: DeliveryJob): Promise<boolean>;
   log: Logger;
   onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
+}
+
+export interface TransitionOfCareInput {
+  messageId: string;
+  memberId: string;
+  cpPartnerId: string;
+  patient: Patient;
+  encounter: Encounter;
+  /** FHIR dateTime of the discharge (Encounter.period.end). */
+  dischargeAt: string;
 }
 
 interface Completion {
@@ -124,7 +140,9 @@ export class Pipeline {
       seen.add(d.destination);
       const kind = payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '');
       let payload: string | undefined;
-      if (kind === 'fhir-bundle') payload = fhirText;
+      const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
+      if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
+      if (kind === 'fhir-bundle') payload = carePlan ? withEntry(conversion, carePlan) : fhirText;
       else if (kind === 'davinci-notification') {
         davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
         if (davinci === 'null') continue; // not an admit/transfer/discharge: nothing to notify
@@ -174,10 +192,22 @@ export class Pipeline {
           this.deps.log.warn({ messageId, partnerId, route: rule.id }, 'attributed partner declares no adt destination');
           continue;
         }
-        out.push({ destination, routeId: rule.id, partnerId, includeSensitive: rule.includeSensitive ?? false });
+        out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false });
       }
     }
     return out;
+  }
+
+  /** The transition-of-care CarePlan for a CP, for inpatient and ED discharges only. */
+  private async carePlanFor(messageId: string, conversion: AdtConversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
+    const enc = conversion.encounter;
+    const dischargeAt = enc?.period?.end;
+    if (!this.deps.transitionOfCare || !enc || !dischargeAt) return undefined;
+    const isDischarge = conversion.event === 'A03' || (enc.class?.code === 'EMER' && enc.status === 'finished');
+    if (!isDischarge) return undefined;
+    const memberId = await member();
+    if (!memberId) return undefined;
+    return this.deps.transitionOfCare({ messageId, memberId, cpPartnerId, patient: conversion.patient, encounter: enc, dischargeAt });
   }
 
   /** Roster member id of the event's patient (undefined when unmatched or without a roster). */
@@ -215,6 +245,12 @@ export class Pipeline {
       await this.deps.enqueue({ deliveryId: d.id, messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
     }
   }
+}
+
+/** The message Bundle with one more entry (a CarePlan for one CP), serialized. */
+function withEntry(conversion: AdtConversion, resource: Resource): string {
+  const entry = [...(conversion.bundle.entry ?? []), { fullUrl: `urn:uuid:${resource.id}`, resource }];
+  return JSON.stringify({ ...conversion.bundle, entry });
 }
 
 function identifiersOf(conversion: AdtConversion): { system: string; value: string }[] {

@@ -31,6 +31,8 @@ export interface RouteDecision {
   routeId: string;
   /** The partner this delivery is for, when known (attributed routes, destination owners). */
   partnerId?: string;
+  /** Set for routes to "the member's attributed CP/ACO". */
+  attributedRole?: 'cp' | 'aco';
   includeSensitive: boolean;
 }
 
