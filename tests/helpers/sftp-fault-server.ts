@@ -119,6 +119,11 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
     const handles = new Map<string, Handle>();
     let nextHandle = 0;
     let readQueue: Promise<void> = Promise.resolve();
+    let dropped = false;
+    let gone = false;
+    conn.on('close', () => {
+      gone = true;
+    });
     const newHandle = (h: Handle): Buffer => {
       const id = String(++nextHandle);
       handles.set(id, h);
@@ -133,6 +138,9 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
       }
     };
     const drop = (): void => {
+      // Reads already queued behind the fatal one must not count as further drops.
+      if (dropped) return;
+      dropped = true;
       stats.droppedTransfers++;
       // An abrupt TCP reset, as when a partner's firewall or server dies mid-file.
       const sock = (conn as unknown as { _sock?: { destroy(): void } })._sock;
@@ -164,7 +172,7 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
       const h = getHandle(handle);
       if (h?.kind !== 'file') return sftp.status(reqId, STATUS.FAILURE);
       const answer = (): void => {
-        if (!handles.has(handle.toString())) return;
+        if (dropped || !handles.has(handle.toString())) return;
         const fault = disconnects.get(h.path);
         if (fault && fault.times > 0 && h.served >= fault.afterBytes) {
           fault.times--;
@@ -183,7 +191,8 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
       readQueue = readQueue.then(
         () =>
           new Promise<void>((resolve) =>
-            setTimeout(() => {
+            // Once the client is gone, queued answers are dropped at once instead of each waiting.
+            gone ? resolve() : setTimeout(() => {
               try {
                 answer();
               } catch {

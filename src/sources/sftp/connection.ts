@@ -63,6 +63,17 @@ interface SftpClientInternals {
   client: Client;
 }
 
+/**
+ * Bytes received on the SSH socket so far. fastGet reports progress only per completed chunk,
+ * and with many parallel reads on a slow link the first chunk can complete late, so the stall
+ * watchdog also counts raw bytes arriving. `_sock` is ssh2's (undocumented) socket; without it
+ * the watchdog falls back to chunk progress alone.
+ */
+function socketBytesRead(ssh: Client): number | undefined {
+  const sock = (ssh as unknown as { _sock?: { bytesRead?: unknown } })._sock;
+  return typeof sock?.bytesRead === 'number' ? sock.bytesRead : undefined;
+}
+
 /** Turns ssh2's connection errors into one clear line (no stack, no key material). */
 export function describeConnectError(err: unknown, target: string): Error {
   const e = err as NodeJS.ErrnoException & { level?: string };
@@ -138,8 +149,14 @@ export async function openSftpSession(o: SftpConnectOptions, log: Logger): Promi
     },
     async download(remotePath, localPath, { stallTimeoutMs, signal }) {
       let lastProgress = Date.now();
+      let lastBytes = socketBytesRead(ssh);
       const watchdog = setInterval(
         () => {
+          const bytes = socketBytesRead(ssh);
+          if (bytes !== lastBytes) {
+            lastBytes = bytes;
+            lastProgress = Date.now();
+          }
           if (Date.now() - lastProgress > stallTimeoutMs) {
             log.warn({ target, stallTimeoutMs }, 'sftp transfer stalled; dropping the connection');
             destroy();

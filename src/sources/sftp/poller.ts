@@ -196,7 +196,13 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
   }
 
   function loadPrivateKey(): Buffer | string {
-    if (src.privateKey !== undefined) return readFileSync(src.privateKey);
+    if (src.privateKey !== undefined) {
+      try {
+        return readFileSync(src.privateKey);
+      } catch (err) {
+        throw new Error(`SFTP ${src.username}@${src.host}: cannot read privateKey ${src.privateKey}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      }
+    }
     const name = src.privateKeyEnv as string;
     const value = env[name];
     if (!value) throw new Error(`SFTP ${src.username}@${src.host}: environment variable ${name} (privateKeyEnv) is not set`);
