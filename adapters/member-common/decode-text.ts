@@ -3,6 +3,7 @@
  * wins over the configured encoding (it is explicit evidence: Excel's "Unicode text" export is
  * UTF-16LE with a BOM) and is dropped from the text.
  */
+import { TextDecoder } from 'node:util';
 import type { MemberInput } from './types.js';
 
 export type TextEncodingName = 'utf-8' | 'latin1' | 'windows-1252' | 'utf-16le';

@@ -33,8 +33,6 @@ export function parseMemberLayout(doc: unknown, file: string): LayoutProfile {
   const result = layoutProfileSchema.safeParse(doc, { error: configErrorMap });
   if (result.success) return result.data;
   const [first] = toConfigIssues(result.error.issues, doc);
-  // The discriminated union reports a bad `format` at the root; say which key it is.
-  if (first.key === '' && first.problem.startsWith('format: ')) throw new ProfileError(file, 'format', first.problem.slice(8));
   throw new ProfileError(file, first.key, first.problem);
 }
 

@@ -225,7 +225,7 @@ export const MEMBER_FORMATS = ['delimited', 'fixed-width', 'xlsx', 'x12-834'] as
 export type MemberFormat = (typeof MEMBER_FORMATS)[number];
 
 export const layoutProfileSchema = z.discriminatedUnion('format', [delimitedLayoutSchema, fixedWidthLayoutSchema, xlsxLayoutSchema, x12LayoutSchema], {
-  error: `format: must be one of ${MEMBER_FORMATS.join(', ')}`,
+  error: `must be one of ${MEMBER_FORMATS.join(', ')}`,
 });
 
 export type DelimitedLayout = z.infer<typeof delimitedLayoutSchema>;

@@ -17,9 +17,13 @@ export class LineSplitter {
     const s = this.rest + text;
     let start = 0;
     const n = s.length;
+    // Positions of the next LF / CR, searched again only once passed: a file without CRs must not
+    // cost a scan to the end of the chunk per line.
+    let lf = -2;
+    let cr = -2;
     for (;;) {
-      const lf = s.indexOf('\n', start);
-      const cr = s.indexOf('\r', start);
+      if (lf !== -1 && lf < start) lf = s.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = s.indexOf('\r', start);
       let end: number;
       let next: number;
       if (cr >= 0 && (lf < 0 || cr < lf)) {
