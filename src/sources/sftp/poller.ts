@@ -111,10 +111,9 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
 
   let lastFileAt: Date | null = options.lastFileAt ?? null;
   let missingSince: Date | null = null;
-  let daily: ExpectedDailyTracker | null = null;
   const initDaily = (): ExpectedDailyTracker | null =>
     src.expectedDaily ? new ExpectedDailyTracker(src.expectedDaily, now()) : null;
-  daily = initDaily();
+  let daily = initDaily();
 
   let lastPollAt: Date | null = null;
   let lastSuccessAt: Date | null = null;
@@ -133,6 +132,17 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
   let pollTimer: NodeJS.Timeout | undefined;
   let dailyTimer: NodeJS.Timeout | undefined;
   let prepared: Promise<void> | null = null;
+
+  /** Wipes staging once per poller; a failure (dataDir not writable) is retried next time. */
+  const prepareStaging = async (): Promise<void> => {
+    prepared ??= prepareStagingDir(stagingDir);
+    try {
+      await prepared;
+    } catch (err) {
+      prepared = null;
+      throw new Error(`cannot prepare the staging folder ${stagingDir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+    }
+  };
 
   const recordError = (message: string, file?: string): void => {
     lastError = { at: now().toISOString(), message, ...(file !== undefined ? { file } : {}) };
@@ -315,8 +325,6 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
   }
 
   async function poll(): Promise<SftpPollResult> {
-    prepared ??= prepareStagingDir(stagingDir);
-    await prepared;
     lastPollAt = now();
     const abort = new AbortController();
     cycleAbort = abort;
@@ -324,6 +332,7 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
     let session: SftpSession | undefined;
     let connectionLost = false;
     try {
+      await prepareStaging();
       session = await openSftpSession(
         {
           host: src.host,
@@ -395,10 +404,10 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
     sourceId: src.id,
     async start() {
       if (running) return;
+      // A staging folder that cannot be made is a startup error, not something to retry quietly.
+      await prepareStaging();
       running = true;
       daily = initDaily();
-      prepared ??= prepareStagingDir(stagingDir);
-      await prepared;
       schedulePoll(now());
     },
     async stop() {

@@ -191,6 +191,15 @@ describe('SFTP poller against a faulty server', () => {
     expect(archived[0]).toBe('d.csv');
   });
 
+  test('an empty file is handed over as an empty file (the consumer decides what it means)', async () => {
+    const s = await server();
+    s.drop('/inbox/empty.csv', '');
+    const consumer = fakeConsumer();
+    const { p } = poller(source(s), consumer);
+    expect((await p.pollNow()).files.map((f) => f.result)).toEqual(['applied']);
+    expect(consumer.calls[0]).toMatchObject({ size: 0, content: '', sha256: sha256('') });
+  });
+
   test('a server that is down is retried with backoff and never crashes the process', async () => {
     const s = await server();
     const src = { ...source(s), port: await closedPort() };
