@@ -1,0 +1,1 @@
+export { readFixedWidthMembers } from './read-fixed-width.js';

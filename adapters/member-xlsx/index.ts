@@ -1,0 +1,2 @@
+export { readXlsxMembers } from './read-xlsx.js';
+export { cellText } from './cell-text.js';
