@@ -19,6 +19,8 @@ export interface Attribution {
   end?: string;
   /** Import that established it. */
   importId?: string;
+  /** Partner whose member file stated it (an ACO's file names the member's CP too). */
+  sourcePartnerId?: string;
 }
 
 export interface ConsentRecord {
@@ -31,6 +33,13 @@ export interface ConsentRecord {
   recordedAt: Date;
 }
 
+export interface MemberAddress {
+  line?: string[];
+  city?: string;
+  state?: string;
+  postalCode?: string;
+}
+
 export interface Member {
   /** Stable roster id (Medicaid member id is the natural key). */
   memberId: string;
@@ -38,6 +47,8 @@ export interface Member {
   name?: { family?: string; given?: string[] };
   birthDate?: string;
   sex?: string;
+  address?: MemberAddress;
+  phone?: string;
   attributions: Attribution[];
   consents: ConsentRecord[];
   status: 'active' | 'terminated';
@@ -56,5 +67,19 @@ export interface RosterLookup {
   /** Latest consent decision of this member for this partner and category. */
   hasConsent(memberId: string, partnerId: string, category: 'behavioral-health' | 'substance-use'): Promise<boolean>;
   /** Records an ADT event that matched no member (listed in the API, re-resolved after the next import). */
-  recordUnmatched(event: { messageId: string; receivedAt: Date; identifiers: MemberIdentifier[] }): Promise<void>;
+  recordUnmatched(event: UnmatchedInput): Promise<void>;
+}
+
+/** An ADT event whose patient matched no member. Recorded once per message id. */
+export interface UnmatchedInput {
+  messageId: string;
+  receivedAt: Date;
+  identifiers: MemberIdentifier[];
+  /** The sending partner: scopes the event in the API (none: admin keys only). */
+  partnerId?: string;
+  /** Kept so a later import can match on demographics when demographic matching is on. */
+  family?: string;
+  given?: string;
+  birthDate?: string;
+  sex?: string;
 }
