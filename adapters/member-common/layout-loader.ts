@@ -9,14 +9,19 @@ import { configErrorMap, toConfigIssues } from '../../src/config/zod-issues.js';
 import { defaultMappingsDir, ProfileError } from '../../src/mapping/profile-loader.js';
 import { layoutProfileSchema, MEMBER_FORMATS, type LayoutProfile, type MemberFormat } from './layout-schema.js';
 
-export type LoadMemberLayoutOptions =
-  | { partner: string; format: MemberFormat; mappingsDir?: string }
+export type LoadMemberLayoutOptions<F extends MemberFormat = MemberFormat> =
+  | { partner: string; format: F; mappingsDir?: string }
   | { file: string };
+
+/** The layout type of one format. */
+export type LayoutOf<F extends MemberFormat> = Extract<LayoutProfile, { format: F }>;
 
 export function memberLayoutPath(partner: string, format: MemberFormat, mappingsDir = defaultMappingsDir()): string {
   return join(mappingsDir, 'partners', partner, `member-${format}.yaml`);
 }
 
+export function loadMemberLayout<F extends MemberFormat>(opts: { partner: string; format: F; mappingsDir?: string }): LayoutOf<F>;
+export function loadMemberLayout(opts: { file: string }): LayoutProfile;
 export function loadMemberLayout(opts: LoadMemberLayoutOptions): LayoutProfile {
   if ('file' in opts) return parseMemberLayout(readYaml(opts.file), opts.file);
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(opts.partner)) throw new ProfileError('(partner)', '', 'invalid partner id');
