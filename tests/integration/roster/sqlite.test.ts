@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openRosterStore } from '../../../src/roster/roster-store.js';
+import { SqliteRosterBackend } from '../../../src/roster/sqlite/sqlite-roster.js';
+import { openStore } from '../../../src/store/open-store.js';
+import { describeRosterContract } from './contract.js';
+import { importFile, member } from './fixtures.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-roster-'));
+  dirs.push(dir);
+  return join(dir, 'data', 'carebridge.db');
+}
+
+describeRosterContract('sqlite file (WAL)', async () => {
+  const file = tempDb();
+  return { openBackend: async () => SqliteRosterBackend.open(file) };
+});
+
+describe('roster on SQLite next to the message store', () => {
+  it('shares the database file, migrates in its own table, once', async () => {
+    const file = tempDb();
+    const store = await openStore(`sqlite:${file}`);
+    const roster = await openRosterStore(`sqlite:${file}`);
+    const again = await openRosterStore(`sqlite:${file}`);
+    try {
+      await importFile(roster, 'acme-aco', '2024-03-01', [member('M1')]);
+      expect(await again.attributedOn('M1', '2024-03-01', 'cp')).toEqual(['bay-cp']);
+      await store.ping();
+    } finally {
+      await Promise.all([store.close(), roster.close(), again.close()]);
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT version FROM roster_schema_migrations').all()).toEqual([{ version: 1 }]);
+      expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a roster schema from a newer carebridge', async () => {
+    const file = tempDb();
+    await (await openRosterStore(`sqlite:${file}`)).close();
+    const db = new Database(file);
+    db.prepare(`INSERT INTO roster_schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`).run();
+    db.close();
+    await expect(openRosterStore(`sqlite:${file}`)).rejects.toThrow(/newer than this carebridge supports/);
+  });
+});
