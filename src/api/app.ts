@@ -16,6 +16,7 @@ import { fhirIngestRoutes } from './routes/ingest-fhir.js';
 import { hl7IngestRoutes } from './routes/ingest-hl7.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { rosterRoutes } from './routes/roster.js';
 import { securitySchemes } from './schemas.js';
 import type { ApiDeps } from './types.js';
 
@@ -100,6 +101,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     await secured.register(fhirIngestRoutes(deps));
     await secured.register(messageRoutes(deps));
     await secured.register(deliveryRoutes(deps));
+    if (deps.roster) await secured.register(rosterRoutes({ store: deps.store, roster: deps.roster }));
   });
 
   return app;

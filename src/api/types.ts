@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.js';
 import type { CarebridgeMetrics, QueueDepth } from '../observability/metrics.js';
+import type { RosterStore } from '../roster/store-types.js';
 import type { MessageStore } from '../store/types.js';
 
 export type IngestOutcome = 'accepted' | 'duplicate' | 'rejected' | 'unavailable';
@@ -59,6 +60,8 @@ export interface ApiDeps {
   ingest: IngestPort;
   log: Logger;
   metrics: CarebridgeMetrics;
+  /** The attribution roster; without it the /api/roster routes are not registered. */
+  roster?: RosterStore;
   /** Shown in the OpenAPI document; default: package.json's version. */
   version?: string;
   /** /ready waits this long for the store and Redis before calling them down. Default 2000. */
