@@ -10,6 +10,8 @@ export interface DateFormat {
   readonly year: number;
   readonly month: number;
   readonly day: number;
+  /** Offsets of YYYY, MM and DD when every token is fixed-width: parsed without the regex. */
+  readonly fixed?: { length: number; year: number; month: number; day: number; literals: [number, number][] };
 }
 
 const TOKENS = /YYYY|MM|DD|M|D/g;
@@ -35,7 +37,22 @@ export function compileDateFormat(format: string): DateFormat {
   if (order.length !== 3 || year < 0 || month < 0 || day < 0) {
     throw new Error('must contain YYYY, MM (or M) and DD (or D) once each, e.g. MM/DD/YYYY');
   }
-  return { source: format, regex: new RegExp(`^${pattern}${TIME_SUFFIX}$`), year: year + 1, month: month + 1, day: day + 1 };
+  const regex = new RegExp(`^${pattern}${TIME_SUFFIX}$`);
+  return { source: format, regex, year: year + 1, month: month + 1, day: day + 1, fixed: fixedLayout(format) };
+}
+
+/** Character offsets for formats like MM/DD/YYYY or YYYYMMDD (no 1-digit M or D). */
+function fixedLayout(format: string): DateFormat['fixed'] {
+  const y = format.indexOf('YYYY');
+  const m = format.indexOf('MM');
+  const d = format.indexOf('DD');
+  if (y < 0 || m < 0 || d < 0) return undefined;
+  const literals: [number, number][] = [];
+  for (let i = 0; i < format.length; i++) {
+    const inToken = (i >= y && i < y + 4) || (i >= m && i < m + 2) || (i >= d && i < d + 2);
+    if (!inToken) literals.push([i, format.charCodeAt(i)]);
+  }
+  return { length: format.length, year: y, month: m, day: d, literals };
 }
 
 function escapeLiteral(text: string, format: string): string {
@@ -59,6 +76,16 @@ export function parseDate(value: string, formats: readonly DateFormat[]): string
 }
 
 function tryFormat(value: string, f: DateFormat): string | undefined {
+  // Fast path for the common exact shape; anything else (a time suffix, 1-digit parts) takes the regex.
+  const x = f.fixed;
+  if (x && value.length === x.length) {
+    let ok = true;
+    for (const [at, code] of x.literals) if (value.charCodeAt(at) !== code) ok = false;
+    const year = ok ? digits(value, x.year, 4) : -1;
+    const month = ok ? digits(value, x.month, 2) : -1;
+    const day = ok ? digits(value, x.day, 2) : -1;
+    if (year >= 0 && month >= 0 && day >= 0) return isoDate(year, month, day);
+  }
   const m = f.regex.exec(value);
   if (!m) return undefined;
   return isoDate(Number(m[f.year]), Number(m[f.month]), Number(m[f.day]));
@@ -79,4 +106,15 @@ function daysInMonth(year: number, month: number): number {
 /** End dates like 12/31/9999 are the files' way of saying "open-ended". */
 export function isOpenEnd(isoDateValue: string): boolean {
   return isoDateValue.startsWith('9999-');
+}
+
+/** The number in value[at, at+count) when all are ASCII digits, else -1. */
+function digits(value: string, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = value.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }

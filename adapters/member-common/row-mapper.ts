@@ -110,6 +110,8 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
   const memberIdSystem = layout.memberIdSystem;
   const keepRaw = layout.keepRaw;
   const names = columns.map((c) => c.trim());
+  // Copying a template gives every raw object the same shape up front (faster than growing one).
+  const rawTemplate: Record<string, string> = Object.fromEntries(names.map((n) => [n, '']));
 
   const read = (values: readonly (string | undefined)[], get: Getter): string => {
     if (get.index < 0) return get.constant ?? '';
@@ -118,13 +120,22 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
     const t = v.trim();
     return get.padStart && t.length < get.padStart && t.length > 0 && /^\d+$/.test(t) ? t.padStart(get.padStart, '0') : t;
   };
-  const readDate = (values: readonly (string | undefined)[], get: Getter | undefined, problems: string[]): string | undefined => {
+  const readDate = (values: readonly (string | undefined)[], get: Getter | undefined, problem: (text: string) => void): string | undefined => {
     if (!get) return undefined;
     const v = read(values, get);
     if (!v) return undefined;
     const d = parseDate(v, get.dateFormats ?? layoutFormats);
-    if (!d) problems.push(`${get.label}: not a date (${describeFormats(get.dateFormats ?? layoutFormats)})`);
+    if (!d) problem(`${get.label}: not a date (${describeFormats(get.dateFormats ?? layoutFormats)})`);
     return d;
+  };
+  /** Non-empty values of several columns in order (given names, street lines); undefined when none. */
+  const readList = (values: readonly (string | undefined)[], getters: readonly Getter[]): string[] | undefined => {
+    let out: string[] | undefined;
+    for (const get of getters) {
+      const v = read(values, get);
+      if (v) (out ??= []).push(v);
+    }
+    return out;
   };
   const readOpt = (values: readonly (string | undefined)[], get: Getter | undefined): string | undefined => {
     if (!get) return undefined;
@@ -135,6 +146,7 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
   const isMemberRow = (values: readonly (string | undefined)[]): boolean =>
     !isBlankRow(values) && (!filter || filter.values.has(read(values, filter.getter).toUpperCase()));
 
+
   return {
     memberIdOf(values) {
       return read(values, g.memberId) || undefined;
@@ -142,9 +154,13 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
     isMemberRow,
     map(values, line) {
       if (!isMemberRow(values)) return undefined;
-      const problems: string[] = [];
+      // Problems are rare: the list is only allocated for a bad row (this runs 1M times a file).
+      let problems: string[] | undefined;
+      const problem = (text: string) => {
+        (problems ??= []).push(text);
+      };
       const memberId = read(values, g.memberId);
-      if (!memberId) problems.push(`${g.memberId.label}: missing member id`);
+      if (!memberId) problem(`${g.memberId.label}: missing member id`);
 
       const record: MemberRecord = {
         line,
@@ -155,61 +171,70 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
       };
 
       const family = readOpt(values, g.family);
-      const given = g.given.map((x) => read(values, x)).filter((x) => x !== '');
-      if (family || given.length > 0) record.name = { ...(family ? { family } : {}), ...(given.length > 0 ? { given } : {}) };
-
-      const birthDate = readDate(values, g.birthDate, problems);
-      if (birthDate) record.birthDate = birthDate;
-
-      const sexCode = readOpt(values, g.sex);
-      if (sexCode !== undefined && g.sex) {
-        const sex = sexCodes.get(sexCode.toUpperCase());
-        if (sex) record.sex = sex;
-        else problems.push(`${g.sex.label}: unknown sex code (add it to valueMaps.sex)`);
+      const given = readList(values, g.given);
+      if (family !== undefined || given !== undefined) {
+        const name: NonNullable<MemberRecord['name']> = {};
+        if (family !== undefined) name.family = family;
+        if (given !== undefined) name.given = given;
+        record.name = name;
       }
 
-      const lines = g.address.map((x) => read(values, x)).filter((x) => x !== '');
+      const birthDate = readDate(values, g.birthDate, problem);
+      if (birthDate) record.birthDate = birthDate;
+
+      if (g.sex) {
+        const code = read(values, g.sex);
+        if (code) {
+          const sex = lookup(sexCodes, code);
+          if (sex) record.sex = sex;
+          else problem(`${g.sex.label}: unknown sex code (add it to valueMaps.sex)`);
+        }
+      }
+
+      const lines = readList(values, g.address);
       const city = readOpt(values, g.city);
       const state = readOpt(values, g.state);
       let postalCode = readOpt(values, g.postalCode);
-      if (postalCode !== undefined && g.postalCode) {
+      if (postalCode !== undefined) {
         postalCode = normalizeZip(postalCode);
-        if (!postalCode) problems.push(`${g.postalCode.label}: not a US ZIP code`);
+        if (!postalCode) problem(`${g.postalCode!.label}: not a US ZIP code`);
       }
-      if (lines.length > 0 || city || state || postalCode) {
-        record.address = {
-          ...(lines.length > 0 ? { line: lines } : {}),
-          ...(city ? { city } : {}),
-          ...(state ? { state } : {}),
-          ...(postalCode ? { postalCode } : {}),
-        };
+      if (lines !== undefined || city !== undefined || state !== undefined || postalCode !== undefined) {
+        const address: NonNullable<MemberRecord['address']> = {};
+        if (lines !== undefined) address.line = lines;
+        if (city !== undefined) address.city = city;
+        if (state !== undefined) address.state = state;
+        if (postalCode !== undefined) address.postalCode = postalCode;
+        record.address = address;
       }
       const phone = readOpt(values, g.phone);
-      if (phone) record.phone = phone;
+      if (phone !== undefined) record.phone = phone;
 
       const a = record.attribution;
       const aco = readOpt(values, g.aco);
-      if (aco) a.aco = aco;
+      if (aco !== undefined) a.aco = aco;
       const cp = readOpt(values, g.cp);
-      if (cp) a.cp = cp;
+      if (cp !== undefined) a.cp = cp;
       const npi = readOpt(values, g.pcpNpi);
-      if (npi !== undefined && g.pcpNpi) {
+      if (npi !== undefined) {
         if (isValidNpi(npi)) a.pcpNpi = npi;
-        else problems.push(`${g.pcpNpi.label}: not a valid NPI (10 digits with check digit)`);
+        else problem(`${g.pcpNpi!.label}: not a valid NPI (10 digits with check digit)`);
       }
-      const start = readDate(values, g.start, problems);
+      const start = readDate(values, g.start, problem);
       if (start) a.start = start;
-      const end = readDate(values, g.end, problems);
+      const end = readDate(values, g.end, problem);
       if (end && !isOpenEnd(end)) {
-        if (start && end < start) problems.push(`${g.end?.label}: before the start date`);
+        if (start && end < start) problem(`${g.end!.label}: before the start date`);
         else a.end = end;
       }
 
-      const status = readOpt(values, g.status);
-      if (status !== undefined && g.status) {
-        const s = statusCodes.get(status.toUpperCase());
-        if (s === 'terminated') record.action = 'terminate';
-        else if (!s) problems.push(`${g.status.label}: unknown status code (add it to valueMaps.status)`);
+      if (g.status) {
+        const code = read(values, g.status);
+        if (code) {
+          const status = lookup(statusCodes, code);
+          if (status === 'terminated') record.action = 'terminate';
+          else if (!status) problem(`${g.status.label}: unknown status code (add it to valueMaps.status)`);
+        }
       }
 
       for (const id of identifiers) {
@@ -217,27 +242,30 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
         if (value) record.identifiers.push(id.type ? { system: id.system, value, type: id.type } : { system: id.system, value });
       }
       for (const c of consent) {
-        const v = read(values, c.getter);
-        if (!v) continue;
-        const granted = c.values.get(v.toUpperCase());
-        if (granted === undefined) {
-          problems.push(`${c.getter.label}: unknown consent value (add it to consent granted/denied)`);
-          continue;
-        }
-        (record.consent ??= []).push({ partner: c.partner, category: c.category, granted });
+        const value = read(values, c.getter);
+        if (!value) continue;
+        const granted = lookup(c.values, value);
+        if (granted === undefined) problem(`${c.getter.label}: unknown consent value (add it to consent granted/denied)`);
+        else (record.consent ??= []).push({ partner: c.partner, category: c.category, granted });
       }
 
-      if (problems.length > 0) {
-        return { kind: 'error', error: memberId ? { line, reason: problems.join('; '), memberId } : { line, reason: problems.join('; ') } };
+      if (problems) {
+        const reason = problems.join('; ');
+        return { kind: 'error', error: memberId ? { line, reason, memberId } : { line, reason } };
       }
       if (keepRaw) {
-        const raw: Record<string, string> = {};
+        const raw: Record<string, string> = { ...rawTemplate };
         for (let i = 0; i < names.length; i++) raw[names[i]] = values[i] ?? '';
         record.raw = raw;
       }
       return { kind: 'record', record };
     },
   };
+}
+
+/** Exact key first (the common case, no allocation), then upper-cased. */
+function lookup<T>(map: Map<string, T>, code: string): T | undefined {
+  return map.get(code) ?? map.get(code.toUpperCase());
 }
 
 function describeFormats(formats: readonly DateFormat[]): string {

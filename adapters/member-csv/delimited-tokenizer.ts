@@ -1,8 +1,8 @@
 /**
  * Streaming RFC 4180 tokenizer: quoted fields, "" escapes, delimiters and line breaks inside
- * quotes, CRLF / LF / lone CR line ends. Text is pushed chunk by chunk; a row cut by a chunk
- * boundary is parsed again from its start once more text arrives (rows are short, so the
- * rescan is cheap, and nothing but the unfinished row is buffered).
+ * quotes, CRLF / LF / lone CR line ends. Text is pushed chunk by chunk and rows are pulled one
+ * at a time; a row cut by a chunk boundary is parsed again from its start once more text arrives
+ * (rows are short, so the rescan is cheap, and only the unread text is buffered).
  *
  * Leniency, chosen so one bad row never costs the rest of the file: a quote inside an unquoted
  * field is plain text; a row with bad quoting (text after a closing quote, a quote never closed,
@@ -34,7 +34,9 @@ type RowResult =
 
 export class DelimitedTokenizer {
   private buf = '';
-  /** Physical line number of the start of `buf`. */
+  private pos = 0;
+  private final = false;
+  /** Physical line number at `pos`. */
   private line = 1;
   private linesToSkip: number;
   /** Dropping the rest of a physical line after a bad row. */
@@ -53,55 +55,56 @@ export class DelimitedTokenizer {
     this.linesToSkip = opts.skipLines ?? 0;
   }
 
-  /** Feeds text; appends the rows it completes to `out`. */
-  push(text: string, out: TokenizedRow[]): void {
-    this.buf = this.buf.length === 0 ? text : this.buf + text;
-    this.drain(false, out);
+  /** Appends text; read the rows it completes with next(). */
+  push(text: string): void {
+    this.buf = this.pos >= this.buf.length ? text : this.buf.slice(this.pos) + text;
+    this.pos = 0;
   }
 
-  /** End of input: the last row (without a trailing line break) and any unclosed quote. */
-  finish(out: TokenizedRow[]): void {
-    this.drain(true, out);
-    this.buf = '';
+  /** No more text: next() now also returns the last row (without a trailing line break). */
+  end(): void {
+    this.final = true;
   }
 
-  private drain(final: boolean, out: TokenizedRow[]): void {
+  /**
+   * The next complete row, or undefined when more text is needed (or, after end(), when done).
+   * Pull-based on purpose: a caller that maps and hands on each row before asking for the next
+   * keeps one row alive at a time, not the thousands a 1 MiB chunk holds.
+   */
+  next(): TokenizedRow | undefined {
     const s = this.buf;
     const n = s.length;
-    let pos = 0;
-    while (pos < n) {
+    const final = this.final;
+    while (this.pos < n) {
       if (this.discarding || this.linesToSkip > 0) {
-        const next = lineEndAfter(s, pos, final);
+        const next = lineEndAfter(s, this.pos, final);
         if (next < 0) {
           // Line not finished yet: drop what we have (keeping a trailing CR that may pair with LF).
-          pos = s.charCodeAt(n - 1) === CR ? n - 1 : n;
-          break;
+          this.pos = s.charCodeAt(n - 1) === CR ? n - 1 : n;
+          return undefined;
         }
-        pos = next;
+        this.pos = next;
         this.line++;
         if (this.discarding) this.discarding = false;
         else this.linesToSkip--;
         continue;
       }
-      const r = this.row(s, pos, final);
+      const r = this.row(s, this.pos, final);
       if (r === NEED_MORE) {
-        if (n - pos > this.maxRowChars) {
-          out.push({ line: this.line, error: `row is longer than ${this.maxRowChars} characters (a quote never closed?)` });
-          this.discarding = true;
-          continue;
-        }
-        break;
+        if (n - this.pos <= this.maxRowChars) return undefined;
+        this.discarding = true;
+        return { line: this.line, error: `row is longer than ${this.maxRowChars} characters (a quote never closed?)` };
       }
       if (r.error !== undefined) {
-        out.push({ line: this.line, error: r.error });
         this.discarding = true;
-        continue;
+        return { line: this.line, error: r.error };
       }
-      out.push({ line: this.line, fields: r.fields });
+      const line = this.line;
       this.line += r.breaks;
-      pos = r.end;
+      this.pos = r.end;
+      return { line, fields: r.fields };
     }
-    this.buf = pos >= n ? '' : s.slice(pos);
+    return undefined;
   }
 
   /** One row starting at `start`, or NEED_MORE when the text ends before the row does. */

@@ -21,7 +21,6 @@ export async function* readDelimitedMembers(input: MemberInput, layout: Delimite
     mapper = compileRowMapper(layout, layout.columns, 0);
     width = layout.columns.length;
   }
-  const rows: TokenizedRow[] = [];
 
   // Turns one tokenized row into at most one item; the header row sets up the mapper.
   const handle = (row: TokenizedRow): MemberItem | undefined => {
@@ -44,15 +43,14 @@ export async function* readDelimitedMembers(input: MemberInput, layout: Delimite
   };
 
   for await (const text of decodeText(input, layout.encoding)) {
-    tokenizer.push(text, rows);
-    for (const row of rows) {
+    tokenizer.push(text);
+    for (let row = tokenizer.next(); row; row = tokenizer.next()) {
       const item = handle(row);
       if (item) yield item;
     }
-    rows.length = 0;
   }
-  tokenizer.finish(rows);
-  for (const row of rows) {
+  tokenizer.end();
+  for (let row = tokenizer.next(); row; row = tokenizer.next()) {
     const item = handle(row);
     if (item) yield item;
   }

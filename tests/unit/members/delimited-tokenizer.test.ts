@@ -5,8 +5,15 @@ import { DelimitedTokenizer, type TokenizedRow } from '../../../adapters/member-
 function tokenize(text: string | string[], opts: Partial<ConstructorParameters<typeof DelimitedTokenizer>[0]> = {}): TokenizedRow[] {
   const t = new DelimitedTokenizer({ delimiter: ',', quote: '"', maxRowChars: 1 << 20, ...opts });
   const out: TokenizedRow[] = [];
-  for (const part of Array.isArray(text) ? text : [text]) t.push(part, out);
-  t.finish(out);
+  const drain = () => {
+    for (let row = t.next(); row; row = t.next()) out.push(row);
+  };
+  for (const part of Array.isArray(text) ? text : [text]) {
+    t.push(part);
+    drain();
+  }
+  t.end();
+  drain();
   return out;
 }
 
