@@ -51,6 +51,8 @@ export interface SqliteRosterOptions {
   busyTimeoutMs?: number;
   /** FULL (default) fsyncs every chunk commit; NORMAL survives process crashes only (benchmarks). */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Page cache of this connection. Default 32 MiB (imports insert identifiers at random places in their index). */
+  cacheSizeMb?: number;
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -83,6 +85,7 @@ export class SqliteRosterBackend implements RosterBackend {
       if (!memory) db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       db.pragma('foreign_keys = ON');
+      db.pragma(`cache_size = ${-Math.max(1, Math.floor((options.cacheSizeMb ?? 32) * 1024))}`);
       migrateRosterSqlite(db, SQLITE_ROSTER_MIGRATIONS);
       return new SqliteRosterBackend(db);
     } catch (err) {
