@@ -227,7 +227,7 @@ describe('normalizeRecord', () => {
         { system: 's', value: 'M1' },
         { system: '', value: 'x' },
       ],
-      sex: 'Female',
+      sex: 'Female' as MemberRecord['sex'],
       name: { family: ' Doe ', given: [' Jane ', ''] },
       address: { line: ['', '1 Main'], city: ' ', postalCode: '02110' },
     });
