@@ -9,6 +9,7 @@ import { ApiError } from './api-error.js';
 import { apiKeyHook } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { operationOutcomeSchema } from './operation-outcome.js';
+import { carePlanRoutes } from './routes/careplans.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,6 +18,7 @@ import { hl7IngestRoutes } from './routes/ingest-hl7.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { rosterRoutes } from './routes/roster.js';
+import { sourceRoutes } from './routes/sources.js';
 import { securitySchemes } from './schemas.js';
 import type { ApiDeps } from './types.js';
 
@@ -101,7 +103,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     await secured.register(fhirIngestRoutes(deps));
     await secured.register(messageRoutes(deps));
     await secured.register(deliveryRoutes(deps));
+    if (deps.careplans) await secured.register(carePlanRoutes({ ...deps, careplans: deps.careplans }));
     if (deps.roster) await secured.register(rosterRoutes({ store: deps.store, roster: deps.roster }));
+    if (deps.sftpStatus) await secured.register(sourceRoutes({ sftpStatus: deps.sftpStatus }));
   });
 
   return app;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CarePlanService } from '../careplan/service.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { CarebridgeMetrics, QueueDepth } from '../observability/metrics.js';
 import type { RosterStore } from '../roster/store-types.js';
@@ -60,12 +61,16 @@ export interface ApiDeps {
   ingest: IngestPort;
   log: Logger;
   metrics: CarebridgeMetrics;
+  /** File-arrival status of the SFTP sources; without it /api/sources/files is not registered. */
+  sftpStatus?: () => import('../sources/sftp/types.js').SftpSourceStatus[];
   /** The attribution roster; without it the /api/roster routes are not registered. */
   roster?: RosterStore;
   /** Shown in the OpenAPI document; default: package.json's version. */
   version?: string;
   /** /ready waits this long for the store and Redis before calling them down. Default 2000. */
   readyTimeoutMs?: number;
+  /** Care plans (issue 5); absent: the /api/careplans routes are not registered. */
+  careplans?: CarePlanService;
 }
 
 /** The API key a request was made with. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
 import { Outbox } from '../delivery/outbox.js';
 import { startPrivateRedis, type PrivateRedis } from '../delivery/redis-server.js';
+import { createFileIntake } from '../ingest/file-intake.js';
 import { Inbox } from '../ingest/inbox.js';
 import { GatewayIngestPort } from '../ingest/ingest-port.js';
 import { Pipeline } from '../ingest/pipeline.js';
@@ -15,6 +16,9 @@ import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.
 import { Router } from '../routing/router.js';
 import { sensitivityPolicy } from '../routing/sensitivity.js';
 import { createMllpSource } from '../sources/mllp-source.js';
+import { openRosterStore } from '../roster/roster-store.js';
+import { createSftpPoller } from '../sources/sftp/index.js';
+import type { SftpPoller } from '../sources/sftp/poller.js';
 import { openStore } from '../store/index.js';
 import type { MessageStore } from '../store/types.js';
 import { buildHttpServer } from './http.js';
@@ -82,6 +86,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       supervise(redis);
     }
 
+    const roster = await openRosterStore(config.store.url, {
+      matching: { identifierPrecedence: config.roster.identifierPrecedence, demographicMatch: config.roster.demographicMatch },
+    });
+    cleanup.push(() => roster.close());
+
     const metrics = createMetrics();
     const profiles = new Map<string, MappingProfile>();
     const profileFor = (partnerId: string | undefined): MappingProfile => {
@@ -131,6 +140,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       destinationPartners: new Map(config.destinations.filter((d) => d.partner).map((d) => [d.id, d.partner!])),
       partnerAdtDestination: (partnerId) => config.partners[partnerId]?.destinations.adt,
       sensitivity: sensitivityPolicy(config.consent),
+      roster,
       profileFor,
       enqueue: (job) => outbox.enqueue(job),
       log,
@@ -153,8 +163,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const recovery = new RecoverySweep(store, pipeline, outbox, log);
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox);
 
+    // SFTP sources: files go through their partner's layout into the roster.
+    const intake = createFileIntake({ config, store, roster, pipeline, enqueue: (job) => outbox.enqueue(job), log });
+    const pollers: SftpPoller[] = [];
+    for (const source of config.sources) {
+      if (source.type !== 'sftp') continue;
+      const poller = createSftpPoller({ source, dataDir: config.dataDir, onFile: intake, log });
+      pollers.push(poller);
+    }
+
     const ports: Record<string, number> = {};
-    const http = await buildHttpServer({ config, store, ingest, log, metrics });
+    const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, sftpStatus: () => pollers.map((p) => p.status()) });
     cleanup.push(() => http.close());
     await http.listen({ host: config.server.http.host, port: config.server.http.port });
     const address = http.server.address();
@@ -169,6 +188,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       cleanup.push(() => server.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }));
       ports[source.id] = bound.port;
       log.info({ source: source.id, host: bound.host, port: bound.port }, 'MLLP listener ready');
+    }
+
+    for (const p of pollers) {
+      await p.start();
+      cleanup.push(() => p.stop());
     }
 
     // Bring back whatever a previous run left unfinished, then keep sweeping.
@@ -204,7 +228,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
           // Stop intake first (MLLP drains in-flight ACKs), then HTTP, then the back end.
           await Promise.all(mllpServers.map((s) => s.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }).catch(() => {})));
           await http.close().catch(() => {});
+          for (const p of pollers) await Promise.resolve(p.stop()).catch(() => {});
           await outbox.close().catch(() => {});
+          await roster.close().catch(() => {});
           await store.close().catch(() => {});
           if (redis) await redis.stop().catch(() => {});
           log.info({}, 'carebridge gateway stopped');

@@ -29,6 +29,11 @@ export interface PipelineDeps {
    * due in N business days) that goes to that CP with the discharge notification.
    */
   transitionOfCare?(input: TransitionOfCareInput): Promise<Resource | undefined>;
+  /**
+   * FHIR messages of sources whose owner decides the deliveries (care plans: src/careplan/outbound.ts)
+   * instead of the route table; undefined = not such a source. Also used on recovery and replay.
+   */
+  fhirDeliveries?(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined>;
   profileFor(partnerId: string | undefined): MappingProfile;
   /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
   enqueue(job: DeliveryJob): Promise<boolean>;
@@ -78,10 +83,10 @@ export class Pipeline {
    * no event/patient-class filter), delivered to FHIR and webhook destinations.
    */
   async processFhir(messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number): Promise<void> {
-    const decisions = this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' });
     const text = JSON.stringify(resource);
-    const deliveries: DeliveryInput[] = [];
-    for (const d of decisions) {
+    const owned = await this.deps.fhirDeliveries?.(sourceName, resource);
+    const deliveries: DeliveryInput[] = owned ?? [];
+    for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
       if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
       deliveries.push({ destination: d.destination, patientKey: null, payload: text });
     }
@@ -90,7 +95,7 @@ export class Pipeline {
   }
 
   /** Re-runs conversion from the stored raw message (recovery after a crash, or a replay). */
-  async reprocess(messageId: string): Promise<void> {
+  async reprocess(messageId: string, options: { attributedOnly?: boolean } = {}): Promise<void> {
     const stored = await this.deps.store.getMessageRaw(messageId);
     if (!stored || stored.status !== 'received') return;
     if (stored.raw[0] === 0x7b /* '{' */) {
@@ -117,14 +122,16 @@ export class Pipeline {
       await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
       return;
     }
-    await this.process(messageId, stored.sourceName, conversion, stored.receivedAt.getTime());
+    await this.process(messageId, stored.sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly);
   }
 
-  private async process(messageId: string, sourceName: string, conversion: AdtConversion, receivedAt: number): Promise<void> {
+  /** `attributedOnly`: a late routing (the patient just got onto the roster): fixed routes already had it. */
+  private async process(messageId: string, sourceName: string, conversion: AdtConversion, receivedAt: number, attributedOnly = false): Promise<void> {
     const facts = { sourceName, sender: senderOf(conversion), event: conversion.event, patientClass: conversion.patientClass };
     let memberLookup: Promise<string | undefined> | undefined;
     const member = () => (memberLookup ??= this.memberOf(conversion));
-    const decisions = [...this.deps.router.route(facts), ...(await this.attributedDecisions(messageId, receivedAt, conversion, facts, member))];
+    const fixed = attributedOnly ? [] : this.deps.router.route(facts);
+    const decisions = [...fixed, ...(await this.attributedDecisions(messageId, receivedAt, conversion, facts, member))];
     const category = this.deps.sensitivity
       ? sensitivityOf({ facilities: conversion.facilityCodes, service: conversion.hospitalService }, this.deps.sensitivity)
       : undefined;
