@@ -42,9 +42,10 @@ export class LineSplitter {
 
   /** The last line when the file does not end with a line break. */
   finish(out: PhysicalLine[]): void {
-    let s = this.rest;
+    const s = this.rest;
     this.rest = '';
-    if (s.endsWith('\r')) s = s.slice(0, -1);
-    if (s.length > 0) out.push({ line: ++this.lineNo, text: s });
+    // A CR held back (it might have been half of a CRLF) ends a line after all.
+    if (s.endsWith('\r')) out.push({ line: ++this.lineNo, text: s.slice(0, -1) });
+    else if (s.length > 0) out.push({ line: ++this.lineNo, text: s });
   }
 }

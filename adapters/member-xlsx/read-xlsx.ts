@@ -22,19 +22,30 @@ export async function* readXlsxMembers(input: MemberInput, layout: XlsxLayout): 
   // ExcelJS reads sheet names from xl/workbook.xml; when a writer stores that part after the
   // worksheets, its reader dereferences a missing model (exceljs#3064). A placeholder keeps it
   // reading; sheet names are then unknown and `sheet: <number>` still works.
+  // ExcelJS pipes the input into its unzipper, and pipe() does not pass errors on: a failing input
+  // (a dropped download) would leave the reader waiting forever. Every wait races this instead,
+  // and the failure is rethrown as itself, not as a bad workbook.
+  let inputError: unknown;
+  const inputFailed = new Promise<never>((_, reject) => {
+    stream.once('error', (e) => {
+      inputError = e;
+      reject(e);
+    });
+  });
+  inputFailed.catch(() => undefined); // observed through the races below
   const internals = reader as unknown as { model?: unknown };
   internals.model ??= { sheets: [] };
 
   let position = 0;
   let found = false;
   try {
-    for await (const worksheet of reader) {
+    for await (const worksheet of raceWith(reader, inputFailed)) {
       position++;
       const ws = worksheet as unknown as { name?: string } & AsyncIterable<ExcelJS.Row>;
       if (!sheetMatches(layout.sheet, position, ws.name)) continue;
       found = true;
       let mapper: RowMapper | undefined;
-      for await (const row of ws) {
+      for await (const row of raceWith(ws, inputFailed)) {
         if (row.number < layout.headerRow) continue;
         const values = rowTexts(row);
         if (!mapper) {
@@ -50,6 +61,7 @@ export async function* readXlsxMembers(input: MemberInput, layout: XlsxLayout): 
     }
   } catch (e) {
     if (e instanceof MemberFileError) throw e;
+    if (inputError !== undefined) throw inputError;
     throw new MemberFileError(0, 'not a readable XLSX workbook');
   } finally {
     // Stopping after the wanted sheet leaves the zip half read: release the input.
@@ -57,6 +69,21 @@ export async function* readXlsxMembers(input: MemberInput, layout: XlsxLayout): 
   }
   if (!found) {
     throw new MemberFileError(0, typeof layout.sheet === 'number' ? `the workbook has no worksheet number ${layout.sheet}` : `the workbook has no worksheet named '${layout.sheet}'`);
+  }
+}
+
+/** Iterates `source`, failing as soon as `failure` rejects even when `source` never settles. */
+async function* raceWith<T>(source: AsyncIterable<T>, failure: Promise<never>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), failure]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Let the source finish its own cleanup; not awaited, since after a failure it may never settle.
+    it.return?.()?.catch(() => undefined);
   }
 }
 

@@ -93,6 +93,16 @@ describe('XLSX member files', () => {
     expect(await collect(readXlsxMembers(createReadStream(fixture), second))).toEqual([]);
   });
 
+  it('passes an input failure through instead of calling the workbook unreadable', async () => {
+    const bytes = readFileSync(workbookFile);
+    async function* broken() {
+      yield bytes.subarray(0, 2000);
+      throw new Error('connection reset');
+    }
+    const l = layout({ format: 'xlsx', sheet: 2, headerRow: 2, fields: { memberId: 'Member ID' } });
+    await expect(collect(readXlsxMembers(broken(), l))).rejects.toThrow('connection reset');
+  });
+
   it('fails the file for a missing sheet, a missing column or bytes that are not XLSX', async () => {
     const missingSheet = layout({ format: 'xlsx', sheet: 'Members', fields: { memberId: 'ID' } });
     await expect(collect(readXlsxMembers(createReadStream(workbookFile), missingSheet))).rejects.toThrow("the workbook has no worksheet named 'Members'");
