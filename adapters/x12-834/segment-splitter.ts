@@ -6,6 +6,8 @@
 import { MemberFileError } from '../member-common/types.js';
 import { detectSeparators, type X12Separators } from './separators.js';
 
+const MAX_SEGMENT_CHARS = 1 << 20;
+
 export interface X12Segment {
   /** 1-based position in the file (ISA = 1). */
   n: number;
@@ -57,6 +59,8 @@ export class SegmentSplitter {
       if (trimmed) this.emit(trimmed, out);
     }
     this.rest = s.slice(start);
+    // No real segment comes near this: the terminator read from the ISA must be wrong.
+    if (this.rest.length > MAX_SEGMENT_CHARS) throw new MemberFileError(this.count + 1, 'a segment runs past 1 MiB: the ISA segment terminator does not match the file');
   }
 
   private emit(text: string, out: X12Segment[]): void {

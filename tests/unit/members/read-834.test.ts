@@ -185,6 +185,8 @@ describe('X12 834 member files', () => {
     await expect(collect(readX12Members(chunked('MEMBER_ID,NAME\n1,A\n'), example))).rejects.toThrow(new MemberFileError(1, 'not an X12 interchange: the file does not start with ISA'));
     await expect(collect(readX12Members(chunked('ISA*00*short~'), example))).rejects.toThrow(/ISA: fewer than 16 elements/);
     await expect(collect(readX12Members(chunked(''), example))).rejects.toThrow(MemberFileError);
+    const wrongTerminator = interchange(MEMBER).replace('*:~', '*:#') + 'REF*ZZ*X~'.repeat(120_000);
+    await expect(collect(readX12Members(chunked(wrongTerminator), example))).rejects.toThrow(/segment runs past 1 MiB/);
   });
 
   it('never puts values in reasons', async () => {

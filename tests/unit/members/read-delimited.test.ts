@@ -116,6 +116,19 @@ describe('delimited member files (example-aco layout)', () => {
     expect(records(items).map((r) => r.memberId)).toEqual(['M2']);
   });
 
+  it('passes an input failure through (it is not a bad row)', async () => {
+    const l = layout({ format: 'delimited', fields: { memberId: 'ID' } });
+    async function* broken() {
+      yield Buffer.from('ID\nM1\nM2');
+      throw new Error('connection reset');
+    }
+    const seen: string[] = [];
+    await expect((async () => {
+      for await (const item of readDelimitedMembers(broken(), l)) if (item.kind === 'record') seen.push(item.record.memberId);
+    })()).rejects.toThrow('connection reset');
+    expect(seen).toEqual(['M1']); // M2 may be cut: never emitted before the file ends
+  });
+
   it('can leave raw fields out', async () => {
     const l = layout({ format: 'delimited', keepRaw: false, fields: { memberId: 'ID' } });
     const [item] = records(await collect(readDelimitedMembers(chunked('ID\nM1\n'), l)));
