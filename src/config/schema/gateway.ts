@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { carePlansSchema } from './careplans.js';
 import { destinationSchema } from './destinations.js';
 import { partnersSchema } from './partners.js';
 import { apiKeyHash, filePath, id } from './primitives.js';
@@ -29,6 +30,7 @@ export const gatewayConfigSchema = z.strictObject({
   routes: z.array(routeSchema).default([]),
   consent: consentSchema.prefault({}),
   roster: rosterSchema.prefault({}),
+  careplans: carePlansSchema.prefault({}),
   apiKeys: z.array(apiKeySchema).default([]),
 });
 

@@ -1,0 +1,720 @@
+// Care plans end to end: the transition-of-care plan created on a discharge, CP care plans routed to
+// the member's ACO for PCP sign-off, the sign-off recorded and sent back to the CP, follow-up
+// completion, due/overdue lists and the weekly status file.
+//
+// Every outbound care-plan event is a message in the message store (raw = the FHIR content, source
+// names in outbound.ts) whose deliveries `deliveriesFor` decides; `dispatch` (the pipeline's FHIR
+// path in the gateway) completes it and enqueues them. The plan is saved first, then the message is
+// stored: a caller that saw an error retries, and every step is idempotent (deterministic ids, dedupe
+// keys per plan version / decision / week), so a retry finishes what a crash interrupted.
+import type { Binary, Bundle, CarePlan, Encounter, Patient, Provenance, Reference } from 'fhir/r4.js';
+import { uuidV5 } from '../fhir/ids.js';
+import type { Logger } from '../observability/log.js';
+import type { MemberIdentifier, RosterLookup } from '../roster/types.js';
+import type { DeliveryInput, InboundInput, MessageStore } from '../store/types.js';
+import { addBusinessDays, addCalendarDays, type BusinessCalendarOptions } from './business-days.js';
+import { CarePlanError } from './errors.js';
+import { formatInstantInZone, instantMillis, parseLocalDate } from './local-date.js';
+import {
+  carePlanBundle,
+  safeFileName,
+  signoffBundle,
+  SIGNOFF_SOURCE,
+  statusBinary,
+  statusBinaryCsv,
+  statusBinaryPartner,
+  STATUS_SOURCE,
+  SUBMISSION_SOURCE,
+  type FilePayload,
+} from './outbound.js';
+import { partnerOrganization, partnerOf } from './partners.js';
+import { referenceKey, toReference, type ReferenceInput } from './references.js';
+import type { CarePlanSettings } from './settings.js';
+import { applySignoff, type SignoffDecision, type SignoffMethod } from './signoff.js';
+import type { CarePlanQuery, CarePlanRecord, CarePlanStore, CarePlanWrite, FollowUpRecord, Page, SaveExtras, SignoffRecord } from './store/types.js';
+import { checkSubmission, contentHash, MEMBER_ID_SYSTEM, normalizeSubmission } from './submission.js';
+import { buildTransitionOfCarePlan, followUpActivity, transitionOfCarePlanId } from './transition-of-care.js';
+import { latestWeeklySlot, slotDate, WeeklyTimer } from './weekly-schedule.js';
+import { weeklyStatusCsv, weeklyStatusRows, type StatusPlan } from './weekly-status.js';
+
+/** What the service needs to know about a configured partner. */
+export interface CarePlanPartner {
+  name: string;
+  kind: string;
+  destinations: { careplan?: string };
+}
+
+/** Members attributed to a partner on a date: the roster's answer, for the weekly status file. */
+export interface MemberDirectory {
+  membersOf(partnerId: string, date: string, role: 'cp' | 'aco'): Promise<string[]>;
+}
+
+/** Completes a stored care-plan message with `deliveriesFor` and enqueues (the pipeline's processFhir). */
+export type Dispatch = (messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number) => Promise<void>;
+
+export interface CarePlanServiceDeps {
+  store: CarePlanStore;
+  messages: Pick<MessageStore, 'acceptInbound' | 'getMessageRaw'>;
+  dispatch: Dispatch;
+  /** Without it, CP care plans cannot be matched to members (submissions are refused). */
+  roster?: RosterLookup;
+  /** Without it, the weekly file's members are those seen in discharges and care plans. */
+  members?: MemberDirectory;
+  partners: Readonly<Record<string, CarePlanPartner>>;
+  /** Destination id → type (webhook, fhir, sftp, ...): decides the payload's shape. */
+  destinationTypes: ReadonlyMap<string, string>;
+  settings: CarePlanSettings;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface DischargeInput {
+  /** The ADT message the discharge came in (logged, never stored in the plan). */
+  messageId: string;
+  /** Roster member id, when the roster matched the patient. */
+  memberId: string | null;
+  cpPartnerId: string;
+  /** The Patient and discharge Encounter of the ADT Bundle (urn:uuid references), or references. */
+  patient: Patient | ReferenceInput;
+  encounter: Encounter | ReferenceInput;
+  /** FHIR instant, or a date when the sender gave no time. */
+  dischargeAt: string;
+  /** Overrides the configured business calendar (a partner's own zone or holidays). */
+  calendar?: BusinessCalendarOptions;
+}
+
+export interface SubmitOptions {
+  /** How the plan came in; default api. */
+  channel?: 'api' | 'sftp';
+}
+
+export interface SubmitResult {
+  record: CarePlanRecord;
+  outcome: 'created' | 'revised' | 'unchanged';
+  /** The message routing this version to the ACO. */
+  messageId: string;
+}
+
+export interface SignoffRequest {
+  decision: SignoffDecision;
+  /** Practitioner (e.g. by NPI identifier), PractitionerRole or Organization. */
+  who: ReferenceInput;
+  /** When the PCP decided (FHIR instant). */
+  when: string;
+  method: SignoffMethod;
+  reason?: string;
+  /** The plan version signed; a plan revised since is a conflict. */
+  version?: number;
+  /** The partner recording it; must be the plan's ACO when given. */
+  actingPartner?: string;
+}
+
+export interface SignoffResultInfo {
+  record: CarePlanRecord;
+  provenance: Provenance;
+  outcome: 'recorded' | 'duplicate';
+  /** The message notifying the CP. */
+  messageId: string;
+}
+
+export interface CarePlanDetail {
+  record: CarePlanRecord;
+  signoffs: SignoffRecord[];
+  followUp: FollowUpRecord | null;
+}
+
+export interface DueItem {
+  carePlanId: string;
+  kind: CarePlanRecord['kind'];
+  /** follow-up: the contact after a discharge; signoff: the PCP signature of a CP care plan. */
+  obligation: 'follow-up' | 'signoff';
+  memberId: string | null;
+  cpPartner: string;
+  acoPartner: string | null;
+  signoff: CarePlanRecord['signoff'];
+  /** FHIR instant: the end of the due date in the care-plan time zone. */
+  dueAt: string;
+  dueDate: string;
+  state: 'due' | 'overdue';
+}
+
+const MAX_SAVE_ATTEMPTS = 5;
+const PAGE = 1000;
+
+const isResource = <T extends { resourceType: string }>(v: unknown, type: string): v is T =>
+  typeof v === 'object' && v !== null && (v as { resourceType?: unknown }).resourceType === type;
+
+export class CarePlanService {
+  private readonly now: () => Date;
+  private timer: WeeklyTimer | undefined;
+
+  constructor(private readonly deps: CarePlanServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    for (const f of deps.settings.weeklyStatus.files) {
+      if (!deps.partners[f.partner]) throw new CarePlanError('invalid', `careplans.weeklyStatus.files: unknown partner '${f.partner}'`);
+      if (!deps.destinationTypes.has(f.destination)) {
+        throw new CarePlanError('invalid', `careplans.weeklyStatus.files: unknown destination '${f.destination}'`);
+      }
+    }
+  }
+
+  private instant(at: Date = this.now()): string {
+    return formatInstantInZone(at.getTime(), this.deps.settings.timeZone);
+  }
+
+  // ---- transition of care ----------------------------------------------------------------------
+
+  /**
+   * Creates (or, for a resent or corrected discharge, updates) the CP's transition-of-care plan with
+   * its follow-up contact due N business days after discharge. Returns the stored CarePlan, for the
+   * CP's discharge Bundle. A completed follow-up stays completed.
+   */
+  async onDischarge(input: DischargeInput): Promise<CarePlan> {
+    if (instantMillis(input.dischargeAt) === undefined && parseLocalDate(input.dischargeAt) === undefined) {
+      throw new CarePlanError('invalid', 'dischargeAt is not a FHIR instant or a YYYY-MM-DD date');
+    }
+    const partner = this.deps.partners[input.cpPartnerId];
+    const patientRef = referenceTo(input.patient, 'Patient');
+    const encounterRef = referenceTo(input.encounter, 'Encounter');
+    const cpOrganization = partnerOrganization(input.cpPartnerId, partner?.name);
+    const n = this.deps.settings.followUpBusinessDays;
+    const calendar = input.calendar ?? this.deps.settings.calendarAround(input.dischargeAt);
+    const due = addBusinessDays(input.dischargeAt, n, calendar);
+    const id = transitionOfCarePlanId(cpOrganization, encounterRef);
+    const saved = await this.mutate(id, async (existing) => {
+      const built = buildTransitionOfCarePlan({
+        id,
+        patientRef,
+        encounterRef,
+        cpOrganization,
+        dischargeAt: input.dischargeAt,
+        dueAt: due,
+        followUpBusinessDays: n,
+        created: existing?.resource.created ?? this.instant(),
+      });
+      const hash = contentHash(built);
+      if (existing && existing.contentHash === hash) return undefined;
+      const completedAt = existing?.completedAt ?? null;
+      const plan = completedAt ? withFollowUpDone(built, this.instant(completedAt)) : built;
+      return {
+        write: {
+          id,
+          kind: 'transition-of-care',
+          memberId: input.memberId ?? existing?.memberId ?? null,
+          cpPartner: input.cpPartnerId,
+          acoPartner: null,
+          encounterRef: referenceKey(encounterRef),
+          status: plan.status,
+          signoff: null,
+          dueAt: new Date(instantMillis(due.dueAt)!),
+          createdAt: existing?.createdAt ?? this.now(),
+          completedAt,
+          resource: plan,
+          contentHash: hash,
+          lastMessageId: existing?.lastMessageId ?? null,
+        },
+      };
+    });
+    this.deps.log.info({ carePlanId: id, messageId: input.messageId, cp: input.cpPartnerId, dueDate: due.dueDate }, 'transition-of-care plan stored');
+    return saved.record.resource;
+  }
+
+  /** The CP made the follow-up contact: the activity and the plan are completed. Idempotent. */
+  async completeFollowUp(carePlanId: string, when: string, options: { actingPartner?: string; actor?: string } = {}): Promise<CarePlanRecord> {
+    const whenMs = instantMillis(when);
+    if (whenMs === undefined) throw new CarePlanError('invalid', 'when must be a FHIR instant (with seconds and offset)');
+    const { record } = await this.mutate(carePlanId, async (existing) => {
+      if (!existing) throw new CarePlanError('not-found', 'care plan not found');
+      if (options.actingPartner !== undefined && existing.cpPartner !== options.actingPartner) throw new CarePlanError('not-found', 'care plan not found');
+      if (existing.kind !== 'transition-of-care') throw new CarePlanError('conflict', 'only a transition-of-care plan has a follow-up contact');
+      if (existing.completedAt) return undefined;
+      const completedAt = new Date(whenMs);
+      const resource = withFollowUpDone(existing.resource, when);
+      return {
+        write: { ...existing, status: resource.status, completedAt, resource },
+        extras: { followUp: { carePlanId, completedAt, recordedAt: this.now(), recordedBy: options.actor ?? 'system' } },
+      };
+    });
+    return record;
+  }
+
+  // ---- CP care plans and sign-off --------------------------------------------------------------
+
+  /**
+   * A CP's care plan (API or CSV): checked, matched to the roster member, stored as waiting for
+   * sign-off and routed to the member's ACO. A resubmission with the same content changes nothing;
+   * a changed one is a new version, back to pending.
+   */
+  async submitCarePlan(partnerId: string, resource: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const partner = this.deps.partners[partnerId];
+    if (!partner) throw new CarePlanError('forbidden', `unknown partner '${partnerId}'`);
+    if (partner.kind !== 'cp') throw new CarePlanError('forbidden', `partner '${partnerId}' is not a community partner (kind cp)`);
+    const check = checkSubmission(resource);
+    if (!check.ok) throw new CarePlanError('invalid', 'the care plan is not acceptable', check.issues);
+    const { memberId, acoPartner } = await this.routeMember(partnerId, check.memberIdentifiers);
+    const hash = contentHash(check.plan);
+    let outcome: SubmitResult['outcome'] = 'unchanged';
+    const nowInstant = this.instant();
+    const draft = normalizeSubmission(check.plan, { cpPartnerId: partnerId, cpName: partner.name, now: nowInstant });
+    const { record } = await this.mutate(draft.id!, async (existing) => {
+      if (existing && existing.kind !== 'cp-plan') throw new CarePlanError('conflict', 'the id belongs to another kind of care plan');
+      if (existing && existing.contentHash === hash && existing.acoPartner === acoPartner) return undefined;
+      outcome = existing ? 'revised' : 'created';
+      const plan = existing && check.plan.created === undefined ? { ...draft, created: existing.resource.created ?? nowInstant } : draft;
+      const signoffDue = addCalendarDays(this.now(), this.deps.settings.unsignedDays, this.deps.settings.timeZone);
+      return {
+        write: {
+          id: draft.id!,
+          kind: 'cp-plan',
+          memberId,
+          cpPartner: partnerId,
+          acoPartner,
+          encounterRef: null,
+          status: plan.status,
+          signoff: 'pending',
+          dueAt: new Date(instantMillis(signoffDue.dueAt)!),
+          createdAt: existing?.createdAt ?? this.now(),
+          completedAt: null,
+          resource: plan,
+          contentHash: hash,
+          lastMessageId: existing?.lastMessageId ?? null,
+        },
+      };
+    });
+    if (outcome === 'unchanged' && record.lastMessageId) {
+      await this.redispatchIfUnfinished(record.lastMessageId);
+      return { record, outcome, messageId: record.lastMessageId };
+    }
+    const messageId = await this.send(
+      {
+        sourceKind: options.channel === 'sftp' ? 'sftp' : 'api',
+        sourceName: SUBMISSION_SOURCE,
+        partnerId,
+        sender: partnerId,
+        controlId: record.id,
+        messageType: 'FHIR',
+        triggerEvent: 'CarePlan',
+        dedupeKey: `careplan|submission|${record.id}|${record.version}`,
+        raw: Buffer.from(JSON.stringify(record.resource), 'utf8'),
+        identifiers: check.memberIdentifiers,
+      },
+      record.resource,
+      record,
+    );
+    this.deps.log.info({ carePlanId: record.id, cp: partnerId, aco: acoPartner, version: record.version, outcome }, 'care plan submitted');
+    return { record: { ...record, lastMessageId: messageId }, outcome, messageId };
+  }
+
+  /** The member's roster id, checked to be this CP's member today, and the ACO it goes to. */
+  private async routeMember(cpPartnerId: string, identifiers: MemberIdentifier[]): Promise<{ memberId: string; acoPartner: string }> {
+    const roster = this.deps.roster;
+    if (!roster) throw new CarePlanError('unprocessable', 'no roster is configured: care plans cannot be matched to members');
+    // The roster member id needs no matching; an unknown one is attributed to nobody (refused below).
+    let memberId = identifiers.find((i) => i.system === MEMBER_ID_SYSTEM)?.value;
+    if (!memberId) {
+      const match = await roster.resolve({ identifiers });
+      if (match.kind !== 'matched') throw new CarePlanError('unprocessable', 'the care plan subject is not a member on the roster');
+      memberId = match.member.memberId;
+    }
+    const today = this.deps.settings.localDate(this.now());
+    const cps = await roster.attributedOn(memberId, today, 'cp');
+    if (!cps.includes(cpPartnerId)) throw new CarePlanError('unprocessable', `the member is not attributed to ${cpPartnerId} today`);
+    const acos = [...(await roster.attributedOn(memberId, today, 'aco'))].sort();
+    if (acos.length === 0) throw new CarePlanError('unprocessable', 'the member has no ACO attributed today: nobody to sign the care plan');
+    if (acos.length > 1) this.deps.log.warn({ cp: cpPartnerId, acos }, 'member attributed to several ACOs today; the care plan goes to the first');
+    return { memberId, acoPartner: acos[0]! };
+  }
+
+  /**
+   * The PCP's decision on a CP care plan: status, sign-off tag and note per applySignoff, the
+   * Provenance stored with it, and the CP notified (CarePlan + Provenance). The same decision
+   * recorded twice (a resent file, a retried call) is one decision.
+   */
+  async recordSignoff(carePlanId: string, request: SignoffRequest): Promise<SignoffResultInfo> {
+    if (instantMillis(request.when) === undefined) throw new CarePlanError('invalid', 'when must be a FHIR instant (with seconds and offset)');
+    if (instantMillis(request.when)! > this.now().getTime() + 5 * 60_000) throw new CarePlanError('invalid', 'when is in the future');
+    let provenance: Provenance | undefined;
+    let outcome: SignoffResultInfo['outcome'] = 'recorded';
+    const { record } = await this.mutate(carePlanId, async (existing) => {
+      if (!existing) throw new CarePlanError('not-found', 'care plan not found');
+      if (request.actingPartner !== undefined && existing.acoPartner !== request.actingPartner) {
+        throw new CarePlanError('not-found', 'care plan not found');
+      }
+      if (existing.kind !== 'cp-plan' || !existing.acoPartner) throw new CarePlanError('conflict', 'only a CP care plan is signed off');
+      const who = toReference(request.who);
+      const previous = (await this.deps.store.listSignoffs(carePlanId)).find(
+        (s) => s.decision === request.decision && s.provenance.occurredDateTime === request.when && sameAgent(s.provenance, who),
+      );
+      if (previous) {
+        provenance = previous.provenance;
+        outcome = 'duplicate';
+        return undefined;
+      }
+      if (request.version !== undefined && request.version !== existing.version) {
+        throw new CarePlanError('conflict', `the care plan was revised: version ${existing.version} is current, not ${request.version}`);
+      }
+      const aco = partnerOrganization(existing.acoPartner, this.deps.partners[existing.acoPartner]?.name);
+      const signerIsAco = partnerOf(who) === existing.acoPartner;
+      const recorded = this.instant();
+      let result;
+      try {
+        result = applySignoff(existing.resource, {
+          carePlanRef: `CarePlan/${existing.id}/_history/${existing.version}`,
+          who,
+          ...(signerIsAco ? {} : { onBehalfOf: aco }),
+          when: request.when,
+          recorded,
+          method: request.method,
+          decision: request.decision,
+          ...(request.reason !== undefined ? { reason: request.reason } : {}),
+        });
+      } catch (e) {
+        // The builders check references, methods and instants; their messages name fields, not values.
+        throw new CarePlanError('invalid', (e as Error).message);
+      }
+      if (!result.ok) throw new CarePlanError('conflict', result.reason);
+      provenance = result.provenance;
+      const approved = request.decision === 'approved';
+      return {
+        write: {
+          ...existing,
+          status: result.plan.status,
+          signoff: request.decision,
+          completedAt: approved ? new Date(instantMillis(request.when)!) : null,
+          resource: result.plan,
+        },
+        extras: {
+          signoff: {
+            id: result.provenance.id!,
+            carePlanId,
+            planVersion: existing.version,
+            decision: request.decision,
+            method: request.method,
+            decidedAt: new Date(instantMillis(request.when)!),
+            recordedAt: new Date(instantMillis(recorded)!),
+            provenance: result.provenance,
+          },
+        },
+      };
+    });
+    const prov = provenance!;
+    const bundle = signoffBundle(uuidV5(JSON.stringify(['careplan-signoff-bundle', prov.id])), record.resource, prov, prov.recorded);
+    const messageId = await this.send(
+      {
+        sourceKind: request.method === 'file' ? 'sftp' : 'api',
+        sourceName: SIGNOFF_SOURCE,
+        partnerId: record.acoPartner,
+        sender: record.acoPartner,
+        controlId: prov.id,
+        messageType: 'FHIR',
+        triggerEvent: 'Provenance',
+        dedupeKey: `careplan|signoff|${prov.id}`,
+        raw: Buffer.from(JSON.stringify(bundle), 'utf8'),
+      },
+      bundle,
+      undefined,
+    );
+    this.deps.log.info({ carePlanId, decision: request.decision, method: request.method, outcome }, 'care plan sign-off recorded');
+    return { record, provenance: prov, outcome, messageId };
+  }
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  async get(carePlanId: string): Promise<CarePlanDetail | null> {
+    const record = await this.deps.store.get(carePlanId);
+    if (!record) return null;
+    const [signoffs, followUp] = await Promise.all([this.deps.store.listSignoffs(carePlanId), this.deps.store.getFollowUp(carePlanId)]);
+    return { record, signoffs, followUp };
+  }
+
+  list(query: CarePlanQuery): Promise<Page<CarePlanRecord>> {
+    return this.deps.store.list(query);
+  }
+
+  /** A page of the partner's open obligations (as CP and as ACO), by due date. */
+  async dueList(partnerId: string, now: Date, page: { limit?: number; cursor?: string | null; overdueOnly?: boolean } = {}): Promise<Page<DueItem>> {
+    const result = await this.deps.store.listOpen({
+      partner: partnerId,
+      limit: page.limit,
+      cursor: page.cursor,
+      ...(page.overdueOnly ? { dueBefore: new Date(now.getTime() - 999) } : {}),
+    });
+    return { items: result.items.map((r) => this.dueItem(r, now)), next: result.next };
+  }
+
+  /**
+   * Every open obligation of a partner: follow-ups not yet completed (as CP) and care plans not yet
+   * signed (as CP or ACO), each `due` or, past the end of its due date, `overdue`.
+   */
+  async dueAndOverdue(partnerId: string, now: Date = this.now()): Promise<DueItem[]> {
+    const out: DueItem[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<DueItem> = await this.dueList(partnerId, now, { limit: PAGE, cursor });
+      out.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    return out;
+  }
+
+  private dueItem(r: CarePlanRecord, now: Date): DueItem {
+    const due = r.dueAt!;
+    const zone = this.deps.settings.timeZone;
+    return {
+      carePlanId: r.id,
+      kind: r.kind,
+      obligation: r.kind === 'transition-of-care' ? 'follow-up' : 'signoff',
+      memberId: r.memberId,
+      cpPartner: r.cpPartner,
+      acoPartner: r.acoPartner,
+      signoff: r.signoff,
+      dueAt: formatInstantInZone(due.getTime(), zone),
+      dueDate: this.deps.settings.localDate(due),
+      // dueAt is the last whole second of the due date: overdue from the next local midnight.
+      state: now.getTime() >= due.getTime() + 1000 ? 'overdue' : 'due',
+    };
+  }
+
+  /** The weekly status CSV of a CP (columns in weekly-status.ts). */
+  async weeklyStatus(partnerId: string, now: Date = this.now()): Promise<string> {
+    const plans: StatusPlan[] = [];
+    const seenMembers = new Set<string>();
+    for await (const r of this.all({ partner: partnerId, role: 'cp' })) {
+      if (r.memberId) seenMembers.add(r.memberId);
+      if (r.kind === 'cp-plan') plans.push({ ...r, created: r.resource.created });
+    }
+    const members = this.deps.members
+      ? await this.deps.members.membersOf(partnerId, this.deps.settings.localDate(now), 'cp')
+      : seenMembers;
+    return weeklyStatusCsv(weeklyStatusRows({ members, plans, now, timeZone: this.deps.settings.timeZone }));
+  }
+
+  private async *all(query: CarePlanQuery): AsyncGenerator<CarePlanRecord> {
+    let cursor: string | null = null;
+    do {
+      const page: Page<CarePlanRecord> = await this.deps.store.list({ ...query, limit: PAGE, cursor });
+      yield* page.items;
+      cursor = page.next;
+    } while (cursor);
+  }
+
+  /**
+   * Stores this week's status file of a partner as a message and delivers it to the configured
+   * destination. Once per partner and week (the slot's local date keys it).
+   */
+  async sendWeeklyStatus(partnerId: string, slot: Date): Promise<string> {
+    const week = slotDate(slot, this.deps.settings.timeZone);
+    const csv = await this.weeklyStatus(partnerId, slot);
+    const binary = statusBinary(uuidV5(JSON.stringify(['careplan-status', partnerId, week])), partnerId, csv);
+    binary.meta!.tag!.push({ system: WEEK_TAG_SYSTEM, code: week });
+    const messageId = await this.send(
+      {
+        sourceKind: 'api',
+        sourceName: STATUS_SOURCE,
+        partnerId,
+        sender: null,
+        controlId: `${partnerId}-${week}`,
+        messageType: 'CSV',
+        triggerEvent: 'careplan-status',
+        dedupeKey: `careplan|status|${partnerId}|${week}`,
+        raw: Buffer.from(JSON.stringify(binary), 'utf8'),
+      },
+      binary,
+      undefined,
+    );
+    this.deps.log.info({ partner: partnerId, week, messageId }, 'weekly care-plan status file queued');
+    return messageId;
+  }
+
+  // ---- outbound ---------------------------------------------------------------------------------
+
+  /**
+   * Deliveries of a stored care-plan message (the pipeline's FHIR hook); undefined for any other
+   * source, which the route table handles.
+   */
+  async deliveriesFor(sourceName: string, resource: unknown): Promise<DeliveryInput[] | undefined> {
+    switch (sourceName) {
+      case SUBMISSION_SOURCE: {
+        if (!isResource<CarePlan>(resource, 'CarePlan') || !resource.id) return [];
+        const record = await this.deps.store.get(resource.id);
+        if (!record?.acoPartner) return [];
+        const bundle = carePlanBundle(
+          uuidV5(JSON.stringify(['careplan-submission-bundle', resource.id, resource.meta?.versionId ?? ''])),
+          [resource],
+          resource.meta?.lastUpdated ?? this.instant(),
+        );
+        const name = `careplan-${resource.id}-v${resource.meta?.versionId ?? '0'}.json`;
+        return this.toPartner(record.acoPartner, `careplan:${resource.id}`, bundle, name);
+      }
+      case SIGNOFF_SOURCE: {
+        if (!isResource<Bundle>(resource, 'Bundle')) return [];
+        const plan = resource.entry?.map((e) => e.resource).find((r): r is CarePlan => r?.resourceType === 'CarePlan');
+        const record = plan?.id ? await this.deps.store.get(plan.id) : null;
+        if (!record) return [];
+        return this.toPartner(record.cpPartner, `careplan:${record.id}`, resource, `careplan-signoff-${resource.id}.json`);
+      }
+      case STATUS_SOURCE: {
+        if (!isResource<Binary>(resource, 'Binary')) return [];
+        const partner = statusBinaryPartner(resource);
+        const week = resource.meta?.tag?.find((t) => t.system === WEEK_TAG_SYSTEM)?.code ?? 'week';
+        const targets = this.deps.settings.weeklyStatus.files.filter((f) => f.partner === partner);
+        return targets.map((t) => ({
+          destination: t.destination,
+          patientKey: `careplan-status:${partner}`,
+          payload:
+            this.deps.destinationTypes.get(t.destination) === 'sftp'
+              ? JSON.stringify({ fileName: safeFileName(`careplan-status-${partner}-${week}.csv`), content: statusBinaryCsv(resource) } satisfies FilePayload)
+              : JSON.stringify(carePlanBundle(uuidV5(JSON.stringify(['careplan-status-bundle', resource.id])), [resource], this.instant())),
+        }));
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** One delivery to the partner's `destinations.careplan`, shaped for its type. */
+  private toPartner(partnerId: string, patientKey: string, bundle: Bundle, fileName: string): DeliveryInput[] {
+    const destination = this.deps.partners[partnerId]?.destinations.careplan;
+    if (!destination) {
+      this.deps.log.warn({ partner: partnerId }, 'partner declares no careplan destination; the care plan is kept for the API only');
+      return [];
+    }
+    const type = this.deps.destinationTypes.get(destination);
+    if (type === 'sftp') {
+      return [{ destination, patientKey, payload: JSON.stringify({ fileName: safeFileName(fileName), content: JSON.stringify(bundle) } satisfies FilePayload) }];
+    }
+    if (type === 'webhook' || type === 'fhir') return [{ destination, patientKey, payload: JSON.stringify(bundle) }];
+    this.deps.log.warn({ partner: partnerId, destination, type }, 'careplan destination type cannot carry care plans (use webhook, fhir or sftp)');
+    return [];
+  }
+
+  /**
+   * Stores the outbound message (idempotent by dedupe key) and has it dispatched unless an earlier
+   * call already did. A dispatch failure leaves the message `received`: the recovery sweep routes it.
+   */
+  private async send(input: InboundInput, resource: { resourceType: string }, record: CarePlanRecord | undefined): Promise<string> {
+    const [stored] = await this.deps.messages.acceptInbound([input]);
+    const result = stored!;
+    if (!result.duplicate || result.status === 'received') {
+      await this.deps
+        .dispatch(result.id, input.sourceName, resource, Date.now())
+        .catch((e) => this.deps.log.warn({ messageId: result.id, err: (e as Error).message }, 'care-plan message left to the recovery sweep'));
+    }
+    if (record && record.lastMessageId !== result.id) await this.deps.store.setLastMessage(record.id, result.id);
+    return result.id;
+  }
+
+  /** A message a crash left `received` (stored, never routed) is routed now. */
+  private async redispatchIfUnfinished(messageId: string): Promise<void> {
+    const stored = await this.deps.messages.getMessageRaw(messageId);
+    if (stored?.status !== 'received') return;
+    const resource = JSON.parse(stored.raw.toString('utf8')) as { resourceType: string };
+    await this.deps
+      .dispatch(messageId, stored.sourceName, resource, stored.receivedAt.getTime())
+      .catch((e) => this.deps.log.warn({ messageId, err: (e as Error).message }, 'care-plan message left to the recovery sweep'));
+  }
+
+  // ---- scheduling --------------------------------------------------------------------------------
+
+  /** Starts the weekly status timer (when any file is configured), catching up on a missed week. */
+  start(): void {
+    const { weeklyStatus, timeZone } = this.deps.settings;
+    if (this.timer || weeklyStatus.files.length === 0) return;
+    this.timer = new WeeklyTimer({ weekday: weeklyStatus.weekday, time: weeklyStatus.time, timeZone }, (slot) => this.runWeek(slot), this.now);
+    this.timer.start();
+  }
+
+  stop(): void {
+    this.timer?.stop();
+    this.timer = undefined;
+  }
+
+  /** The slot whose file is due by `now` (for status displays and tests). */
+  currentWeeklySlot(now: Date = this.now()): Date {
+    const { weeklyStatus, timeZone } = this.deps.settings;
+    return latestWeeklySlot(now, { weekday: weeklyStatus.weekday, time: weeklyStatus.time, timeZone });
+  }
+
+  private async runWeek(slot: Date): Promise<void> {
+    const partners = [...new Set(this.deps.settings.weeklyStatus.files.map((f) => f.partner))];
+    let failed = 0;
+    for (const partner of partners) {
+      try {
+        await this.sendWeeklyStatus(partner, slot);
+      } catch (e) {
+        failed++;
+        this.deps.log.warn({ partner, err: (e as Error).message }, 'weekly care-plan status file failed');
+      }
+    }
+    if (failed) throw new Error(`${failed} weekly status file(s) failed`);
+  }
+
+  // ---- optimistic updates -------------------------------------------------------------------------
+
+  /**
+   * Read, change, save if nobody changed it meanwhile; again on a conflict. `change` returns the
+   * new row (and extras), or undefined to keep the stored one as it is.
+   */
+  private async mutate(
+    id: string,
+    change: (existing: CarePlanRecord | null) => Promise<{ write: CarePlanWrite; extras?: SaveExtras } | undefined>,
+  ): Promise<{ record: CarePlanRecord }> {
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.deps.store.get(id);
+      const next = await change(existing);
+      if (!next) return { record: existing! };
+      const version = existing?.version ?? 0;
+      const write: CarePlanWrite = { ...next.write, resource: withMeta(next.write.resource, version + 1, this.instant()) };
+      const saved = await this.deps.store.save(write, version, next.extras);
+      if (saved) return { record: saved };
+      if (attempt >= MAX_SAVE_ATTEMPTS) throw new CarePlanError('conflict', 'the care plan is being changed concurrently; try again');
+    }
+  }
+}
+
+const WEEK_TAG_SYSTEM = 'https://carebridge.example.org/fhir/CodeSystem/status-file-week';
+
+/** meta.versionId / lastUpdated as the store will hold them (tags kept). */
+function withMeta(plan: CarePlan, version: number, lastUpdated: string): CarePlan {
+  return { ...plan, meta: { ...plan.meta, versionId: String(version), lastUpdated } };
+}
+
+/** The follow-up contact activity completed, and with it the plan (its only activity). */
+function withFollowUpDone(plan: CarePlan, when: string): CarePlan {
+  const target = followUpActivity(plan);
+  const activity = plan.activity?.map((a) =>
+    a === target && a.detail ? { ...a, detail: { ...a.detail, status: 'completed' as const, scheduledPeriod: { ...a.detail.scheduledPeriod } } } : a,
+  );
+  const note = { time: when, text: 'Follow-up contact completed' };
+  const notes = plan.note ?? [];
+  return {
+    ...plan,
+    status: 'completed',
+    ...(activity ? { activity } : {}),
+    note: notes.some((n) => n.time === note.time && n.text === note.text) ? notes : [...notes, note],
+  };
+}
+
+/** A resource of the ADT Bundle becomes a urn:uuid reference (the Bundle's own addressing). */
+function referenceTo(value: Patient | Encounter | ReferenceInput, type: 'Patient' | 'Encounter'): Reference {
+  if (typeof value === 'object' && 'resourceType' in value) {
+    if (value.resourceType !== type || !value.id) throw new CarePlanError('invalid', `${type.toLowerCase()} must be a ${type} with an id`);
+    const identifier = value.identifier?.find((i) => i.system && i.value);
+    return {
+      reference: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id) ? `urn:uuid:${value.id}` : `${type}/${value.id}`,
+      type,
+      ...(identifier ? { identifier: { system: identifier.system, value: identifier.value } } : {}),
+    };
+  }
+  return toReference(value);
+}
+
+function sameAgent(provenance: Provenance, who: Reference): boolean {
+  const agent = provenance.agent[0]?.who;
+  if (!agent) return false;
+  try {
+    return referenceKey(agent) === referenceKey(who);
+  } catch {
+    return false;
+  }
+}
