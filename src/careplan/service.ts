@@ -219,6 +219,21 @@ export class CarePlanService {
     return saved.record.resource;
   }
 
+  /**
+   * onDischarge for the pipeline: a discharge that cannot be planned for (a date it cannot read, a
+   * Patient without id) is logged and skipped so the discharge notification still goes out; a store
+   * failure propagates, and the message is processed again later.
+   */
+  async transitionOfCare(input: DischargeInput): Promise<CarePlan | undefined> {
+    try {
+      return await this.onDischarge(input);
+    } catch (e) {
+      if (!(e instanceof CarePlanError || e instanceof RangeError || e instanceof TypeError)) throw e;
+      this.deps.log.warn({ messageId: input.messageId, cp: input.cpPartnerId, reason: (e as Error).message }, 'no transition-of-care plan for this discharge');
+      return undefined;
+    }
+  }
+
   /** The CP made the follow-up contact: the activity and the plan are completed. Idempotent. */
   async completeFollowUp(carePlanId: string, when: string, options: { actingPartner?: string; actor?: string } = {}): Promise<CarePlanRecord> {
     const whenMs = instantMillis(when);

@@ -16,6 +16,7 @@ import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.
 import { Router } from '../routing/router.js';
 import { sensitivityPolicy } from '../routing/sensitivity.js';
 import { createMllpSource } from '../sources/mllp-source.js';
+import { openCarePlans } from '../careplan/open-careplans.js';
 import { openRosterStore } from '../roster/roster-store.js';
 import { createSftpPoller } from '../sources/sftp/index.js';
 import type { SftpPoller } from '../sources/sftp/poller.js';
@@ -91,6 +92,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
     cleanup.push(() => roster.close());
 
+    // Care plans: their outbound messages go through the pipeline's FHIR path (declared below, only
+    // called once the gateway runs), which asks the service for their deliveries.
+    const carePlans = await openCarePlans({
+      config,
+      messages: store,
+      roster,
+      log,
+      dispatch: (messageId, sourceName, resource, at) => pipeline.processFhir(messageId, sourceName, resource, at),
+    });
+    cleanup.push(() => carePlans.close());
+
     const metrics = createMetrics();
     const profiles = new Map<string, MappingProfile>();
     const profileFor = (partnerId: string | undefined): MappingProfile => {
@@ -141,6 +153,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       partnerAdtDestination: (partnerId) => config.partners[partnerId]?.destinations.adt,
       sensitivity: sensitivityPolicy(config.consent),
       roster,
+      transitionOfCare: (input) => carePlans.service.transitionOfCare(input),
+      fhirDeliveries: (sourceName, resource) => carePlans.service.deliveriesFor(sourceName, resource),
       profileFor,
       enqueue: (job) => outbox.enqueue(job),
       log,
@@ -164,7 +178,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox);
 
     // SFTP sources: files go through their partner's layout into the roster.
-    const intake = createFileIntake({ config, store, roster, pipeline, enqueue: (job) => outbox.enqueue(job), log });
+    const intake = createFileIntake({ config, store, roster, pipeline, enqueue: (job) => outbox.enqueue(job), log, carePlanFile: carePlans.fileConsumer });
     const pollers: SftpPoller[] = [];
     for (const source of config.sources) {
       if (source.type !== 'sftp') continue;
@@ -173,7 +187,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     }
 
     const ports: Record<string, number> = {};
-    const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, sftpStatus: () => pollers.map((p) => p.status()) });
+    const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, careplans: carePlans.service, sftpStatus: () => pollers.map((p) => p.status()) });
     cleanup.push(() => http.close());
     await http.listen({ host: config.server.http.host, port: config.server.http.port });
     const address = http.server.address();
@@ -199,6 +213,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await outbox.queues.ready(5_000);
     void recovery.run().catch((e) => log.warn({ err: (e as Error).message }, 'startup recovery failed'));
     recovery.start(30_000);
+    carePlans.service.start();
 
     let pruneTimer: NodeJS.Timeout | undefined;
     if (config.store.retentionDays > 0) {
@@ -230,6 +245,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
           await http.close().catch(() => {});
           for (const p of pollers) await Promise.resolve(p.stop()).catch(() => {});
           await outbox.close().catch(() => {});
+          await carePlans.close().catch(() => {});
           await roster.close().catch(() => {});
           await store.close().catch(() => {});
           if (redis) await redis.stop().catch(() => {});

@@ -41,7 +41,7 @@ export interface CarePlanRecord {
   resource: CarePlan;
   /** Hex SHA-256 of what the plan was built or submitted from (submission.ts contentHash). */
   contentHash: string;
-  /** Message-store id of the last outbound message about this plan (to the ACO or the CP). */
+  /** Message-store id of the message that routed the current submission to the ACO (CP plans). */
   lastMessageId: string | null;
 }
 
