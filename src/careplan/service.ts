@@ -325,7 +325,8 @@ export class CarePlanService {
     const roster = this.deps.roster;
     if (!roster) throw new CarePlanError('unprocessable', 'no roster is configured: care plans cannot be matched to members');
     // The roster member id needs no matching; an unknown one is attributed to nobody (refused below).
-    let memberId = identifiers.find((i) => i.system === MEMBER_ID_SYSTEM)?.value;
+    const direct = identifiers.find((i) => i.system === MEMBER_ID_SYSTEM)?.value;
+    let memberId = direct;
     if (!memberId) {
       const match = await roster.resolve({ identifiers });
       if (match.kind !== 'matched') throw new CarePlanError('unprocessable', 'the care plan subject is not a member on the roster');
@@ -333,7 +334,10 @@ export class CarePlanService {
     }
     const today = this.deps.settings.localDate(this.now());
     const cps = await roster.attributedOn(memberId, today, 'cp');
-    if (!cps.includes(cpPartnerId)) throw new CarePlanError('unprocessable', `the member is not attributed to ${cpPartnerId} today`);
+    if (!cps.includes(cpPartnerId)) {
+      // A member id taken as is may name nobody: the roster has no attribution for it either way.
+      throw new CarePlanError('unprocessable', `the member is ${direct ? 'not on the roster or ' : ''}not attributed to ${cpPartnerId} today`);
+    }
     const acos = [...(await roster.attributedOn(memberId, today, 'aco'))].sort();
     if (acos.length === 0) throw new CarePlanError('unprocessable', 'the member has no ACO attributed today: nobody to sign the care plan');
     if (acos.length > 1) this.deps.log.warn({ cp: cpPartnerId, acos }, 'member attributed to several ACOs today; the care plan goes to the first');
