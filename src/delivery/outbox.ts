@@ -150,6 +150,20 @@ function toRuntime(d: ConfiguredDestination): DestinationConfig | undefined {
       return { type: 'fhir-messaging', id: d.id, baseUrl: d.baseUrl, bearerToken: d.auth?.bearerToken, headers: d.headers, timeoutMs: d.timeoutMs };
     case 'mllp':
       return { type: 'mllp', id: d.id, host: d.host, port: d.port, timeoutMs: d.ackTimeoutMs };
+    case 'sftp':
+      return {
+        type: 'sftp',
+        id: d.id,
+        host: d.host,
+        port: d.port,
+        username: d.username,
+        privateKeyFile: d.privateKey,
+        privateKeyEnv: d.privateKeyEnv,
+        passphrase: d.passphrase,
+        hostKeySha256: d.hostKeySha256,
+        remoteDir: d.remoteDir,
+        timeoutMs: d.timeoutMs,
+      };
     default:
       return undefined;
   }

@@ -78,11 +78,28 @@ export interface MllpDestination extends DestinationBase {
   ackPolicy?: Partial<Record<'AE' | 'AR' | 'CE' | 'CR', AckDisposition>>;
 }
 
+/** File drop on an SFTP server (deliverers/sftp.ts). Exactly one of privateKeyFile / privateKeyEnv. */
+export interface SftpDestination extends DestinationBase {
+  type: 'sftp';
+  host: string;
+  port: number;
+  username: string;
+  /** Read at every attempt, so a rotated key needs no restart. */
+  privateKeyFile?: string;
+  /** Name of the environment variable holding the key (PEM/OpenSSH text or base64). */
+  privateKeyEnv?: string;
+  passphrase?: string;
+  /** `SHA256:<base64>`; any other host key is refused. */
+  hostKeySha256: string;
+  remoteDir: string;
+}
+
 export type DestinationConfig =
   | WebhookDestination
   | FhirDestination
   | FhirMessagingDestination
-  | MllpDestination;
+  | MllpDestination
+  | SftpDestination;
 
 /** A deliverer sends one payload to one destination and classifies the result; it never throws. */
 export type Deliverer<P, D extends DestinationConfig> = (

@@ -7,12 +7,14 @@ import type { DeliveryContext, DeliveryOutcome, DestinationConfig } from '../typ
 import { deliverFhirTransaction } from './fhir.js';
 import { deliverFhirMessage } from './fhir-messaging.js';
 import { createMllpDeliverer, type MllpSend } from './mllp.js';
+import { deliverSftp } from './sftp.js';
 import { deliverWebhook } from './webhook.js';
 
 export { deliverWebhook } from './webhook.js';
 export { deliverFhirTransaction, toConditionalTransaction } from './fhir.js';
 export { deliverFhirMessage } from './fhir-messaging.js';
 export { createMllpDeliverer, type MllpSend } from './mllp.js';
+export { deliverSftp, sftpFileFor, type SftpFile } from './sftp.js';
 
 export interface DelivererDependencies {
   /** Required only if an `mllp` destination is configured. */
@@ -40,6 +42,8 @@ export function createDeliverer(deps: DelivererDependencies = {}): DeliverAny {
         if (!mllp) return unusable('no MLLP client configured');
         if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return unusable('MLLP payload must be HL7 v2 text or bytes');
         return mllp(payload, destination, ctx);
+      case 'sftp':
+        return deliverSftp(payload, destination, ctx);
     }
   };
 }
