@@ -1,5 +1,6 @@
 // Cell parsers shared by the care-plan and sign-off rows. Each returns the value or a reason that
 // names the column and the rule, never the cell (cells hold member data).
+import { wallTimeToUtc } from '../../src/careplan/local-date.js';
 import { zoneOffsetMinutes } from '../../src/fhir/datetime.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -46,9 +47,7 @@ export function parseInstant(column: string, text: string, timeZone: string): Pa
   if (!m) return { ok: false, reason: `${column}: not a date-time (YYYY-MM-DDThh:mm:ss+hh:mm, YYYY-MM-DD hh:mm or YYYY-MM-DD)` };
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   if (!realDate(y!, mo!, d!) || h! > 23 || mi! > 59 || s! > 59) return { ok: false, reason: `${column}: not a valid date-time` };
-  const wall = Date.UTC(y!, mo! - 1, d!, h, mi, s);
-  let utc = wall;
-  for (let i = 0; i < 2; i++) utc = wall - (zoneOffsetMinutes(utc, timeZone) ?? 0) * 60_000;
+  const utc = wallTimeToUtc(Date.UTC(y!, mo! - 1, d!, h, mi, s), timeZone);
   const offset = zoneOffsetMinutes(utc, timeZone) ?? 0;
   const local = new Date(utc + offset * 60_000);
   const sign = offset < 0 ? '-' : '+';

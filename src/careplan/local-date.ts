@@ -125,3 +125,17 @@ export function lastSecondOfLocalDay(day: DayNumber, timeZone: string): number |
   }
   return localDayAt(lo, timeZone) === day ? lo : undefined;
 }
+
+/**
+ * The instant a wall-clock time (given as if it were UTC: Date.UTC(y, m, d, h, mi, s)) shows in
+ * `timeZone`. A time the zone repeats (fall back) is its first occurrence; a time it skips (spring
+ * forward) is read with the offset before the gap, which lands just after it (02:30 → 03:30).
+ */
+export function wallTimeToUtc(wallMs: number, timeZone: string): number {
+  const before = offsetOrThrow(wallMs - DAY_MS, timeZone);
+  const after = offsetOrThrow(wallMs + DAY_MS, timeZone);
+  const fits = [wallMs - before * 60_000, wallMs - after * 60_000].filter(
+    (utc, i) => offsetOrThrow(utc, timeZone) === (i === 0 ? before : after),
+  );
+  return fits.length ? Math.min(...fits) : wallMs - before * 60_000;
+}

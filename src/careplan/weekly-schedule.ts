@@ -1,8 +1,7 @@
 // When the weekly status file is due: a weekday and a local time in the care-plan time zone. The
 // instant is found from the wall time with the zone's offset at that moment, so a DST switch in
 // the week moves the UTC instant, never the local time. Plus a small timer that fires at each one.
-import { zoneOffsetMinutes } from '../fhir/datetime.js';
-import { formatLocalDate, localDayAt, weekdayOf, type DayNumber } from './local-date.js';
+import { formatLocalDate, localDayAt, wallTimeToUtc, weekdayOf, type DayNumber } from './local-date.js';
 
 const DAY_MS = 86_400_000;
 
@@ -14,13 +13,8 @@ export interface WeeklySlot {
   timeZone: string;
 }
 
-/** UTC instant of a local wall time; a time skipped by DST lands just after the gap. */
 function wallToUtc(day: DayNumber, minutes: number, timeZone: string): number {
-  const wall = day * DAY_MS + minutes * 60_000;
-  let utc = wall;
-  // Two refinements converge everywhere except inside a DST gap, where the second gives the later offset.
-  for (let i = 0; i < 2; i++) utc = wall - (zoneOffsetMinutes(utc, timeZone) ?? 0) * 60_000;
-  return utc;
+  return wallTimeToUtc(day * DAY_MS + minutes * 60_000, timeZone);
 }
 
 function minutesOf(time: string): number {
