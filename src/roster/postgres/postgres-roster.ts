@@ -293,12 +293,15 @@ export class PostgresRosterBackend implements RosterBackend {
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
         [list.map((i) => i.system), list.map((i) => i.value), list.map((i) => i.type), list.map((i) => i.memberId)],
       );
+      await c.query('INSERT INTO roster_identifier_systems (system) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING', [
+        [...new Set(list.map((i) => i.system))].sort(),
+      ]);
     }
     if (plan.newAttributions.length) {
       const list = plan.newAttributions;
       await c.query(
-        `INSERT INTO roster_attributions (member_id, source_partner, partner_id, role, start_date, end_date, import_id, seen_generation, updated_import)
-         SELECT u.member_id, $6, u.partner_id, u.role, u.start_date, u.end_date, $7, $8, $7
+        `INSERT INTO roster_attributions (member_id, source_partner, partner_id, role, start_date, end_date, import_id, seen_generation)
+         SELECT u.member_id, $6, u.partner_id, u.role, u.start_date, u.end_date, $7, $8
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(member_id, partner_id, role, start_date, end_date)`,
         [list.map((a) => a.memberId), list.map((a) => a.partnerId), list.map((a) => a.role), list.map((a) => a.start), list.map((a) => a.end),
           ctx.partnerId, ctx.importId, ctx.generation],
@@ -307,9 +310,9 @@ export class PostgresRosterBackend implements RosterBackend {
     if (plan.changedAttributions.length) {
       const list = plan.changedAttributions;
       await c.query(
-        `UPDATE roster_attributions a SET start_date = u.s, end_date = u.e, seen_generation = $4, updated_import = $5
+        `UPDATE roster_attributions a SET start_date = u.s, end_date = u.e, seen_generation = $4
          FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, s, e) WHERE a.id = u.id`,
-        [list.map((a) => a.id), list.map((a) => a.start), list.map((a) => a.end), ctx.generation, ctx.importId],
+        [list.map((a) => a.id), list.map((a) => a.start), list.map((a) => a.end), ctx.generation],
       );
     }
     if (plan.seenAttributions.length) {
@@ -373,10 +376,10 @@ export class PostgresRosterBackend implements RosterBackend {
       const members = (found.rows as Row[]).map((r) => String(r.member_id)).sort();
       if (members.length === 0) return 0;
       const ended = await c.query(
-        `UPDATE roster_attributions SET end_date = $1, seen_generation = $2, updated_import = $3
-         WHERE member_id = ANY($4::text[]) AND source_partner = $5 AND seen_generation < $2 AND (end_date IS NULL OR end_date >= $6)
+        `UPDATE roster_attributions SET end_date = $1, seen_generation = $2
+         WHERE member_id = ANY($3::text[]) AND source_partner = $4 AND seen_generation < $2 AND (end_date IS NULL OR end_date >= $5)
          RETURNING member_id, role, partner_id`,
-        [dayBefore(ctx.importDate), ctx.generation, ctx.importId, members, ctx.partnerId, ctx.importDate],
+        [dayBefore(ctx.importDate), ctx.generation, members, ctx.partnerId, ctx.importDate],
       );
       const now = new Date();
       await this.insertEvents(
@@ -483,7 +486,11 @@ export class PostgresRosterBackend implements RosterBackend {
   async findMemberIds(identifier: { system?: string; value: string }): Promise<string[]> {
     const { rows } =
       identifier.system === undefined
-        ? await this.pool.query('SELECT DISTINCT member_id FROM roster_identifiers WHERE value = $1 ORDER BY member_id', [identifier.value])
+        ? await this.pool.query(
+            `SELECT DISTINCT i.member_id FROM roster_identifier_systems s
+             JOIN roster_identifiers i ON i.system = s.system AND i.value = $1 ORDER BY i.member_id`,
+            [identifier.value],
+          )
         : await this.pool.query('SELECT member_id FROM roster_identifiers WHERE system = $1 AND value = $2', [identifier.system, identifier.value]);
     return (rows as Row[]).map((r) => String(r.member_id));
   }

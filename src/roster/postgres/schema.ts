@@ -32,7 +32,9 @@ CREATE TABLE roster_identifiers (
   PRIMARY KEY (system, value)
 );
 CREATE INDEX roster_identifiers_member ON roster_identifiers (member_id);
-CREATE INDEX roster_identifiers_value ON roster_identifiers (value);
+-- The systems in use: a lookup by value alone probes each (system, value) key instead of keeping
+-- a third index over millions of identifiers.
+CREATE TABLE roster_identifier_systems (system TEXT PRIMARY KEY);
 
 CREATE TABLE roster_imports (
   id            TEXT PRIMARY KEY,
@@ -82,13 +84,11 @@ CREATE TABLE roster_attributions (
   start_date      TEXT COLLATE "C" NOT NULL,
   end_date        TEXT COLLATE "C",
   import_id       TEXT,
-  seen_generation INTEGER NOT NULL,
-  updated_import  TEXT
+  seen_generation INTEGER NOT NULL
 );
 CREATE INDEX roster_attributions_member ON roster_attributions (member_id, source_partner);
 CREATE INDEX roster_attributions_open ON roster_attributions (source_partner, seen_generation) WHERE end_date IS NULL;
 CREATE INDEX roster_attributions_ending ON roster_attributions (source_partner, end_date) WHERE end_date IS NOT NULL;
-CREATE INDEX roster_attributions_partner ON roster_attributions (partner_id, member_id);
 
 CREATE TABLE roster_consents (
   id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -232,18 +232,20 @@ export class SqliteRosterBackend implements RosterBackend {
     }
     const insertIdentifier = this.st('INSERT OR IGNORE INTO roster_identifiers (system, value, type, member_id) VALUES (?, ?, ?, ?)');
     for (const i of plan.newIdentifiers) insertIdentifier.run(i.system, i.value, i.type, i.memberId);
+    const insertSystem = this.st('INSERT OR IGNORE INTO roster_identifier_systems (system) VALUES (?)');
+    for (const system of new Set(plan.newIdentifiers.map((i) => i.system))) insertSystem.run(system);
 
     const insertAttribution = this.st(
-      `INSERT INTO roster_attributions (member_id, source_partner, partner_id, role, start_date, end_date, import_id, seen_generation, updated_import)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO roster_attributions (member_id, source_partner, partner_id, role, start_date, end_date, import_id, seen_generation)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const a of plan.newAttributions) {
-      insertAttribution.run(a.memberId, ctx.partnerId, a.partnerId, a.role, a.start, a.end, ctx.importId, ctx.generation, ctx.importId);
+      insertAttribution.run(a.memberId, ctx.partnerId, a.partnerId, a.role, a.start, a.end, ctx.importId, ctx.generation);
     }
     const updateAttribution = this.st(
-      'UPDATE roster_attributions SET start_date = ?, end_date = ?, seen_generation = ?, updated_import = ? WHERE id = ?',
+      'UPDATE roster_attributions SET start_date = ?, end_date = ?, seen_generation = ? WHERE id = ?',
     );
-    for (const a of plan.changedAttributions) updateAttribution.run(a.start, a.end, ctx.generation, ctx.importId, a.id);
+    for (const a of plan.changedAttributions) updateAttribution.run(a.start, a.end, ctx.generation, a.id);
     if (plan.seenAttributions.length) {
       this.st(`UPDATE roster_attributions SET seen_generation = ? WHERE id IN ${IN_LIST}`).run(ctx.generation, json(plan.seenAttributions));
     }
@@ -297,10 +299,10 @@ export class SqliteRosterBackend implements RosterBackend {
       ).map((r) => String(r.member_id));
       if (members.length === 0) return 0;
       const ended = this.st(
-        `UPDATE roster_attributions SET end_date = ?, seen_generation = ?, updated_import = ?
+        `UPDATE roster_attributions SET end_date = ?, seen_generation = ?
          WHERE member_id IN ${IN_LIST} AND source_partner = ? AND seen_generation < ? AND (end_date IS NULL OR end_date >= ?)
          RETURNING member_id, role, partner_id`,
-      ).all(dayBefore(ctx.importDate), ctx.generation, ctx.importId, json(members), ctx.partnerId, ctx.generation, ctx.importDate) as Row[];
+      ).all(dayBefore(ctx.importDate), ctx.generation, json(members), ctx.partnerId, ctx.generation, ctx.importDate) as Row[];
       const now = Date.now();
       this.insertEvents(
         ctx,
@@ -402,7 +404,10 @@ export class SqliteRosterBackend implements RosterBackend {
   async findMemberIds(identifier: { system?: string; value: string }): Promise<string[]> {
     const rows = (
       identifier.system === undefined
-        ? this.st('SELECT DISTINCT member_id FROM roster_identifiers WHERE value = ? ORDER BY member_id').all(identifier.value)
+        ? this.st(
+            `SELECT DISTINCT i.member_id FROM roster_identifier_systems s
+             JOIN roster_identifiers i ON i.system = s.system AND i.value = ? ORDER BY i.member_id`,
+          ).all(identifier.value)
         : this.st('SELECT member_id FROM roster_identifiers WHERE system = ? AND value = ?').all(identifier.system, identifier.value)
     ) as Row[];
     return rows.map((r) => String(r.member_id));
