@@ -432,8 +432,8 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
           summary: 'The CP made the follow-up contact of a transition-of-care plan',
           tags: ['careplans'],
           security: SECURITY,
+          description: 'Body (optional, JSON): { "completedAt": FHIR instant }; default now.',
           params: idParams,
-          body: { type: 'object', additionalProperties: false, properties: { completedAt: { type: 'string', maxLength: 40 } } },
           response: { 200: carePlanSummary, ...errors },
         },
       },
@@ -442,9 +442,16 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         const id = (request.params as { id: string }).id;
         const { record } = await visiblePlan(service, who, id);
         if (!who.admin && !who.partners.includes(record.cpPartner)) throw forbidden('only the care plan’s CP records its follow-up');
-        const body = (request.body ?? {}) as { completedAt?: string };
+        // The body is optional (no schema: Fastify would refuse an empty one).
+        const body = (request.body ?? {}) as { completedAt?: unknown };
+        if (typeof body !== 'object' || Array.isArray(body) || (body.completedAt !== undefined && typeof body.completedAt !== 'string')) {
+          throw new ApiError(400, 'invalid', 'body must be { "completedAt": "<FHIR instant>" } or empty');
+        }
         const done = await guarded(() =>
-          service.completeFollowUp(id, body.completedAt ?? nowInstant(), { actor: who.keyId, ...(who.admin ? {} : { actingPartner: record.cpPartner }) }),
+          service.completeFollowUp(id, (body.completedAt as string | undefined) ?? nowInstant(), {
+            actor: who.keyId,
+            ...(who.admin ? {} : { actingPartner: record.cpPartner }),
+          }),
         );
         if (!record.completedAt) {
           await auditApiCall(store, request, who, { action: 'api.careplan.follow-up', subjectType: 'careplan', subjectId: id });

@@ -122,6 +122,9 @@ describe('/api/careplans', () => {
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ status: 'completed', completedAt: '2024-05-06T15:00:00.000Z' });
     expect((await h.app.inject({ method: 'GET', url: '/api/careplans/due', headers: auth(KEYS.cp) })).json().items).toHaveLength(1);
+    // No body: done now (idempotent on a completed plan); a bad body is refused.
+    expect((await h.app.inject({ method: 'POST', url: `/api/careplans/${toc.id}/follow-up`, headers: auth(KEYS.cp) })).json().completedAt).toBe('2024-05-06T15:00:00.000Z');
+    expect((await h.app.inject({ method: 'POST', url: `/api/careplans/${toc.id}/follow-up`, headers: auth(KEYS.cp), payload: { completedAt: 5 } })).statusCode).toBe(400);
 
     const file = await h.app.inject({ method: 'GET', url: '/api/careplans/status-file', headers: auth(KEYS.cp) });
     expect(file.statusCode).toBe(200);
