@@ -6,3 +6,4 @@ export { RosterInputError, RosterNotFoundError } from './errors.js';
 export { SqliteRosterBackend, type SqliteRosterOptions } from './sqlite/sqlite-roster.js';
 export { PostgresRosterBackend, type PostgresRosterOptions } from './postgres/postgres-roster.js';
 export { matchKey } from './matching.js';
+export { memberPatient, ROSTER_ID_NAMESPACE } from './patient.js';
