@@ -10,6 +10,7 @@ export function payloadKindFor(destinationType: string): PayloadKind | undefined
   switch (destinationType) {
     case 'webhook':
     case 'fhir':
+    case 'sftp': // dropped as one JSON file per delivery
       return 'fhir-bundle';
     case 'fhir-messaging':
       return 'davinci-notification';
