@@ -309,7 +309,6 @@ export function planChunk(ctx: ChunkContext, items: readonly ChunkItem[], loaded
     const hasCurrent = rowsOf(r.memberId).some(isCurrent);
 
     plan.applied++;
-    touched.add(r.memberId);
     if (changes.newMember || (!hadCurrent && hasCurrent)) event(r.memberId, 'added', changes);
     else if (Object.keys(changes).length) event(r.memberId, 'changed', changes);
   };
@@ -330,7 +329,6 @@ export function planChunk(ctx: ChunkContext, items: readonly ChunkItem[], loaded
       changes[role] = { from: latest.partnerId, to: null };
     }
     applyConsents(r);
-    touched.add(r.memberId);
     if (Object.keys(changes).length) event(r.memberId, 'terminated', { ...changes, reason: 'explicit' });
   };
 
@@ -347,15 +345,20 @@ export function planChunk(ctx: ChunkContext, items: readonly ChunkItem[], loaded
   }
 
   for (const live of members.values()) {
-    if (live.isNew) plan.newMembers.push(live.row);
-    else if (live.dirty) plan.changedMembers.push(live.row);
+    if (live.isNew) {
+      plan.newMembers.push(live.row);
+      touched.add(live.row.memberId);
+    } else if (live.dirty) plan.changedMembers.push(live.row);
   }
+  // Status (active/terminated) can only move where an attribution was added or re-dated.
   for (const rows of attributions.values()) {
     for (const a of rows) {
       if (a.id === null) {
         plan.newAttributions.push({ memberId: a.memberId, partnerId: a.partnerId, role: a.role, start: a.start, end: a.end });
+        touched.add(a.memberId);
       } else if (a.start !== a.origStart || a.end !== a.origEnd) {
         plan.changedAttributions.push({ id: a.id, start: a.start, end: a.end });
+        touched.add(a.memberId);
       } else if (a.seen) {
         plan.seenAttributions.push(a.id);
       }
