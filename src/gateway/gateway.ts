@@ -98,6 +98,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       config,
       messages: store,
       roster,
+      members: roster,
       log,
       dispatch: (messageId, sourceName, resource, at) => pipeline.processFhir(messageId, sourceName, resource, at),
     });

@@ -187,7 +187,17 @@ export class Pipeline {
     if (rules.length === 0 || !this.deps.roster) return [];
     const member = await memberOf();
     if (!member) {
-      await this.deps.roster.recordUnmatched({ messageId, receivedAt: new Date(receivedAt), identifiers: identifiersOf(conversion) });
+      const name = conversion.patient.name?.[0];
+      // Demographics let a later import re-match it when the roster is configured for that.
+      await this.deps.roster.recordUnmatched({
+        messageId,
+        receivedAt: new Date(receivedAt),
+        identifiers: identifiersOf(conversion),
+        family: name?.family,
+        given: name?.given?.[0],
+        birthDate: conversion.patient.birthDate,
+        sex: conversion.patient.gender,
+      });
       return [];
     }
     const date = conversion.eventDate ?? new Date(receivedAt).toISOString().slice(0, 10);

@@ -79,6 +79,8 @@ export interface RosterBackend {
   memberIdsByMatchKey(key: string): Promise<string[]>;
   attributionHistory(memberId: string): Promise<Attribution[]>;
   attributedOn(memberId: string, date: string, role: 'aco' | 'cp'): Promise<string[]>;
+  /** Members a partner is attributed to in a role on a date (care-plan status files). */
+  membersOf(partnerId: string, date: string, role: 'aco' | 'cp'): Promise<string[]>;
   latestConsent(memberId: string, partnerId: string, category: ConsentCategory): Promise<ConsentRecord | null>;
   recordConsent(memberId: string, input: ConsentInput): Promise<ConsentRecord>;
   memberConcerns(memberId: string, partners: readonly string[]): Promise<boolean>;

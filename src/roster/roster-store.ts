@@ -77,6 +77,10 @@ export class Roster implements RosterStore {
   attributedOn(memberId: string, date: string, role: 'aco' | 'cp'): Promise<string[]> {
     return this.resolver.attributedOn(memberId, date, role);
   }
+  /** Members attributed to a partner in a role on a date (YYYY-MM-DD). */
+  membersOf(partnerId: string, date: string, role: 'aco' | 'cp'): Promise<string[]> {
+    return this.backend.membersOf(partnerId, date, role);
+  }
   hasConsent(memberId: string, partnerId: string, category: ConsentCategory): Promise<boolean> {
     return this.resolver.hasConsent(memberId, partnerId, category);
   }

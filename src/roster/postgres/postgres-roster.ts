@@ -518,6 +518,15 @@ export class PostgresRosterBackend implements RosterBackend {
     return (rows as Row[]).map((r) => String(r.partner_id));
   }
 
+  async membersOf(partnerId: string, date: string, role: 'aco' | 'cp'): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT DISTINCT member_id FROM roster_attributions
+       WHERE partner_id = $1 AND role = $2 AND start_date <= $3 AND (end_date IS NULL OR end_date >= $3) ORDER BY member_id`,
+      [partnerId, role, date],
+    );
+    return (rows as Row[]).map((r) => String(r.member_id));
+  }
+
   async latestConsent(memberId: string, partnerId: string, category: ConsentCategory): Promise<ConsentRecord | null> {
     const { rows } = await this.pool.query(
       `SELECT * FROM roster_consents WHERE member_id = $1 AND partner_id = $2 AND category = $3 ORDER BY recorded_at DESC, id DESC LIMIT 1`,

@@ -143,4 +143,9 @@ CREATE TABLE roster_unmatched_identifiers (
 CREATE INDEX roster_unmatched_identifiers_key ON roster_unmatched_identifiers (system, value);
 `,
   },
+  {
+    version: 2,
+    name: 'roster: attributions by partner and role (members of a partner on a date)',
+    sql: `CREATE INDEX roster_attributions_partner ON roster_attributions (partner_id, role, start_date);`,
+  },
 ];

@@ -436,6 +436,15 @@ export class SqliteRosterBackend implements RosterBackend {
     ).map((r) => String(r.partner_id));
   }
 
+  async membersOf(partnerId: string, date: string, role: 'aco' | 'cp'): Promise<string[]> {
+    return (
+      this.st(
+        `SELECT DISTINCT member_id FROM roster_attributions
+         WHERE partner_id = ? AND role = ? AND start_date <= ? AND (end_date IS NULL OR end_date >= ?) ORDER BY member_id`,
+      ).all(partnerId, role, date, date) as Row[]
+    ).map((r) => String(r.member_id));
+  }
+
   async latestConsent(memberId: string, partnerId: string, category: ConsentCategory): Promise<ConsentRecord | null> {
     const row = this.st(
       `SELECT * FROM roster_consents WHERE member_id = ? AND partner_id = ? AND category = ? ORDER BY recorded_at DESC, id DESC LIMIT 1`,

@@ -185,6 +185,10 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       expect(await roster.attributedOn('M1', D1, 'cp')).toEqual(['bay-cp']);
       expect(await roster.attributedOn('M1', D2, 'cp')).toEqual(['harbor-cp']);
       expect(await roster.attributedOn('M1', D2, 'aco')).toEqual(['acme-aco']);
+      // The other direction (care-plan status files): who a partner has on a date.
+      expect(await roster.membersOf('bay-cp', D1, 'cp')).toContain('M1');
+      expect(await roster.membersOf('bay-cp', D2, 'cp')).not.toContain('M1');
+      expect(await roster.membersOf('harbor-cp', D2, 'cp')).toContain('M1');
 
       // Events of a CP: files of others that assign or unassign it.
       const harbor = await roster.listDiffEvents({ partner: 'harbor-cp' });

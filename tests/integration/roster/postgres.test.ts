@@ -41,8 +41,8 @@ describe.skipIf(!bin)('roster on postgres', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query('SELECT version FROM roster_schema_migrations');
-      expect(rows).toEqual([{ version: 1 }]);
+      const { rows } = await client.query('SELECT version FROM roster_schema_migrations ORDER BY version');
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await client.end();
     }
