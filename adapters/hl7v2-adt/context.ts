@@ -18,15 +18,6 @@ function fieldPaths(profile: MappingProfile): Partial<Record<FieldName, Hl7Path>
   return c;
 }
 
-// Practitioners, facilities, locations and returning patients recur across messages: hashing
-// their ids once is a measurable share of conversion time. Bounded; cleared when full.
-const idCache = new Map<string, string>();
-const ID_CACHE_MAX = 100_000;
-function remember(key: string, id: string): void {
-  if (idCache.size >= ID_CACHE_MAX) idCache.clear();
-  idCache.set(key, id);
-}
-
 /**
  * Everything one conversion needs: the message, the partner profile, warnings, and the
  * resources produced so far (deduplicated by id, so a practitioner named twice is one entry).
@@ -89,24 +80,12 @@ export class ConversionContext {
 
   /** Deterministic id from an identifier. */
   idFor(resourceType: string, system: string, value: string): string {
-    const key = `${this.namespace}\u0000${resourceType}\u0000${system}\u0000${value}`;
-    let id = idCache.get(key);
-    if (id === undefined) {
-      id = resourceId({ namespace: this.namespace, system, value, resourceType });
-      remember(key, id);
-    }
-    return id;
+    return resourceId({ namespace: this.namespace, system, value, resourceType });
   }
 
   /** Deterministic id from arbitrary parts when there is no identifier to key on. */
   idFromParts(resourceType: string, ...parts: string[]): string {
-    const name = JSON.stringify([this.namespace, resourceType, ...parts]);
-    let id = idCache.get(name);
-    if (id === undefined) {
-      id = uuidV5(name);
-      remember(name, id);
-    }
-    return id;
+    return uuidV5(JSON.stringify([this.namespace, resourceType, ...parts]));
   }
 
   /** A stable URN under the partner namespace for systems we cannot name. */
