@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor } from '../cursor.js';
 import { NotFoundError, StoreError } from '../errors.js';
 import { newId } from '../ids.js';
 import {
@@ -18,20 +18,27 @@ import {
 } from '../inputs.js';
 import { applyDeliveryResult, type DeliveryState } from '../delivery-state.js';
 import {
+  deliveryTallies,
+  keysetPage,
+  messageDetailFromRows,
+  messageRawFromRow,
+  prefixed,
+  requeueAuditEvent,
+  unfinishedDeliveriesPage,
+  unfinishedMessagesPage,
+  unfinishedStart,
+} from '../backend-shared.js';
+import {
   ATTEMPT_COLUMNS,
   DELIVERY_COLUMNS,
   SUMMARY_COLUMNS,
-  attemptFromRow,
   auditFromRow,
   deliveryFromRow,
   messageSummaryFromRow,
-  receiptFromRow,
-  toDate,
   zeroCounts,
   type Row,
 } from '../rows.js';
 import {
-  DELIVERY_STATUSES,
   MESSAGE_STATUSES,
   type ActorOptions,
   type AttemptInput,
@@ -555,13 +562,7 @@ export class PostgresStore implements MessageStore {
         ids = rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => String(r.id));
       }
       if (options.actor && ids.length > 0) {
-        await insertAudit(c, {
-          actor: options.actor,
-          action: 'delivery.requeue',
-          subjectType: typeof target === 'string' ? 'delivery' : 'destination',
-          subjectId: typeof target === 'string' ? target : target.destination,
-          detail: { count: ids.length },
-        });
+        await insertAudit(c, requeueAuditEvent(options.actor, target, ids.length));
       }
       return ids;
     });
@@ -578,45 +579,23 @@ export class PostgresStore implements MessageStore {
 
   async listUnfinished(limit: number, afterCursor?: string | null): Promise<Page<UnfinishedItem>> {
     const size = pageSize(limit);
-    let phase: 'm' | 'd' = 'm';
-    let afterId = '';
-    let afterSeq = 0;
-    if (afterCursor) {
-      const [p, id, seq] = decodeCursor<[string, string, number]>(afterCursor, ['string', 'string', 'number']);
-      phase = p === 'd' ? 'd' : 'm';
-      afterId = id;
-      afterSeq = seq;
-    }
-    const items: UnfinishedItem[] = [];
+    const { phase, afterId, afterSeq } = unfinishedStart(afterCursor);
+    let items: UnfinishedItem[] = [];
     if (phase === 'm') {
       const rows = await this.query(
         `SELECT id, received_at FROM messages WHERE status = 'received' AND id > $1 ORDER BY id LIMIT $2`,
         [afterId, size],
       );
-      for (const r of rows) items.push({ kind: 'message', id: String(r.id), receivedAt: toDate(r.received_at) });
-      if (rows.length === size) return { items, next: encodeCursor(['m', String(rows[rows.length - 1].id), 0]) };
+      const page = unfinishedMessagesPage(rows, size);
+      if (page.next !== null) return page;
+      items = page.items;
     }
     const remaining = size - items.length;
     const rows = await this.query(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${UNFINISHED_DELIVERY} AND seq > $1 ORDER BY seq LIMIT $2`,
       [afterSeq, remaining],
     );
-    for (const r of rows) {
-      const d = deliveryFromRow(r);
-      items.push({
-        kind: 'delivery',
-        id: d.id,
-        messageId: d.messageId,
-        destination: d.destination,
-        patientKey: d.patientKey,
-        seq: d.seq,
-        status: d.status,
-        attempts: d.attempts,
-        nextAttemptAt: d.nextAttemptAt,
-      });
-    }
-    const next = rows.length === remaining ? encodeCursor(['d', '', Number(rows[rows.length - 1].seq)]) : null;
-    return { items, next };
+    return unfinishedDeliveriesPage(items, rows, remaining);
   }
 
   async searchMessages(query: MessageQuery): Promise<Page<MessageSummary>> {
@@ -655,10 +634,7 @@ export class PostgresStore implements MessageStore {
       `SELECT ${prefixed(SUMMARY_COLUMNS, 'm')} FROM messages m` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY m.received_at DESC, m.id DESC LIMIT ${p(size + 1)}`;
-    const rows = await this.query(sql, params);
-    const items = rows.slice(0, size).map(messageSummaryFromRow);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > size && last ? encodeCursor([last.receivedAt.getTime(), last.id]) : null };
+    return keysetPage(await this.query(sql, params), size, messageSummaryFromRow, (last) => [last.receivedAt.getTime(), last.id]);
   }
 
   async getMessage(id: string): Promise<MessageDetail | null> {
@@ -682,19 +658,13 @@ export class PostgresStore implements MessageStore {
         ),
         await c.query(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE replay_of = $1 ORDER BY received_at, id`, [id]),
       ];
-      const attemptLog = attempts.rows.map((r) => attemptFromRow(r as Row));
-      return {
-        ...messageSummaryFromRow(row),
-        raw: row.raw as Buffer,
-        fhir: row.fhir === null ? null : String(row.fhir),
-        identifiers: idents.rows.map((r) => ({ system: String(r.system), value: String(r.value) })),
-        receipts: receipts.rows.map((r) => receiptFromRow(r as Row)),
-        deliveries: deliveries.rows.map((r) => {
-          const d = deliveryFromRow(r as Row);
-          return { ...d, attemptLog: attemptLog.filter((a) => a.deliveryId === d.id) };
-        }),
-        replays: replays.rows.map((r) => messageSummaryFromRow(r as Row)),
-      };
+      return messageDetailFromRows(row, {
+        identifiers: idents.rows as Row[],
+        receipts: receipts.rows as Row[],
+        deliveries: deliveries.rows as Row[],
+        attempts: attempts.rows as Row[],
+        replays: replays.rows as Row[],
+      });
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
@@ -703,16 +673,7 @@ export class PostgresStore implements MessageStore {
       'SELECT source_kind, source_name, partner_id, received_at, status, raw FROM messages WHERE id = $1',
       [id],
     );
-    if (rows.length === 0) return null;
-    const row = rows[0];
-    return {
-      raw: row.raw as Buffer,
-      sourceKind: row.source_kind as MessageRaw['sourceKind'],
-      sourceName: String(row.source_name),
-      partnerId: row.partner_id === null ? null : String(row.partner_id),
-      receivedAt: toDate(row.received_at),
-      status: row.status as MessageStatus,
-    };
+    return rows.length === 0 ? null : messageRawFromRow(rows[0]);
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {
@@ -734,10 +695,7 @@ export class PostgresStore implements MessageStore {
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY seq LIMIT ${p(size + 1)}`;
-    const rows = await this.query(sql, params);
-    const items = rows.slice(0, size).map(deliveryFromRow);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > size && last ? encodeCursor([last.seq]) : null };
+    return keysetPage(await this.query(sql, params), size, deliveryFromRow, (last) => [last.seq]);
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | null> {
@@ -797,10 +755,7 @@ export class PostgresStore implements MessageStore {
       'SELECT id, at, actor, action, subject_type, subject_id, detail FROM audit_events' +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY at DESC, id DESC LIMIT ${p(size + 1)}`;
-    const rows = await this.query(sql, params);
-    const items = rows.slice(0, size).map(auditFromRow);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > size && last ? encodeCursor([last.at.getTime(), last.id]) : null };
+    return keysetPage(await this.query(sql, params), size, auditFromRow, (last) => [last.at.getTime(), last.id]);
   }
 
   async stats(): Promise<StoreStats> {
@@ -809,28 +764,9 @@ export class PostgresStore implements MessageStore {
       for (const r of (await c.query('SELECT status, count(*) AS n FROM messages GROUP BY status')).rows) {
         messagesByStatus[r.status as MessageStatus] = Number(r.n);
       }
-      const deliveriesByStatus = zeroCounts(DELIVERY_STATUSES);
-      const deadByDestination: Record<string, number> = {};
-      const pendingByDestination: Record<string, number> = {};
       const counts = await c.query('SELECT destination, status, count(*) AS n FROM deliveries GROUP BY destination, status');
-      for (const r of counts.rows) {
-        const status = r.status as DeliveryStatus;
-        const destination = String(r.destination);
-        const n = Number(r.n);
-        deliveriesByStatus[status] += n;
-        if (status === 'dead') deadByDestination[destination] = (deadByDestination[destination] ?? 0) + n;
-        if (status === 'pending' || status === 'failed-retrying') {
-          pendingByDestination[destination] = (pendingByDestination[destination] ?? 0) + n;
-        }
-      }
       const dup = await c.query('SELECT count(*) AS n FROM receipts WHERE duplicate');
-      return {
-        messagesByStatus,
-        duplicates: Number(dup.rows[0].n),
-        deliveriesByStatus,
-        deadByDestination,
-        pendingByDestination,
-      };
+      return { messagesByStatus, duplicates: Number(dup.rows[0].n), ...deliveryTallies(counts.rows as Row[]) };
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
@@ -876,13 +812,6 @@ export class PostgresStore implements MessageStore {
     this.closed = true;
     await this.pool.end();
   }
-}
-
-function prefixed(columns: string, alias: string): string {
-  return columns
-    .split(',')
-    .map((c) => `${alias}.${c.trim()}`)
-    .join(', ');
 }
 
 async function insertIdentifiers(c: Client, messageIds: string[], systems: string[], values: string[]): Promise<void> {

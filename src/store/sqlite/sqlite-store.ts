@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor } from '../cursor.js';
 import { NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import {
@@ -23,20 +23,27 @@ import {
   type NormalizedInbound,
 } from '../inputs.js';
 import {
+  deliveryTallies,
+  keysetPage,
+  messageDetailFromRows,
+  messageRawFromRow,
+  prefixed,
+  requeueAuditEvent,
+  unfinishedDeliveriesPage,
+  unfinishedMessagesPage,
+  unfinishedStart,
+} from '../backend-shared.js';
+import {
   ATTEMPT_COLUMNS,
   DELIVERY_COLUMNS,
   SUMMARY_COLUMNS,
-  attemptFromRow,
   auditFromRow,
   deliveryFromRow,
   messageSummaryFromRow,
-  receiptFromRow,
-  toDate,
   zeroCounts,
   type Row,
 } from '../rows.js';
 import {
-  DELIVERY_STATUSES,
   MESSAGE_STATUSES,
   type ActorOptions,
   type AttemptInput,
@@ -49,7 +56,6 @@ import {
   type DeliveryQuery,
   type DeliveryResultInput,
   type DeliveryRecord,
-  type DeliveryStatus,
   type InboundInput,
   type InboundResult,
   type MessageDetail,
@@ -310,13 +316,7 @@ export class SqliteStore implements MessageStore {
       }
       const ids = rows.map((r) => String(r.id));
       if (options.actor && ids.length > 0) {
-        this.auditSync({
-          actor: options.actor,
-          action: 'delivery.requeue',
-          subjectType: typeof target === 'string' ? 'delivery' : 'destination',
-          subjectId: typeof target === 'string' ? target : target.destination,
-          detail: { count: ids.length },
-        });
+        this.auditSync(requeueAuditEvent(options.actor, target, ids.length));
       }
       return ids;
     });
@@ -329,28 +329,15 @@ export class SqliteStore implements MessageStore {
 
   async listUnfinished(limit: number, afterCursor?: string | null): Promise<Page<UnfinishedItem>> {
     const size = pageSize(limit);
-    let phase: 'm' | 'd' = 'm';
-    let afterId = '';
-    let afterSeq = 0;
-    if (afterCursor) {
-      const [p, id, seq] = decodeCursor<[string, string, number]>(afterCursor, ['string', 'string', 'number']);
-      phase = p === 'd' ? 'd' : 'm';
-      afterId = id;
-      afterSeq = seq;
-    }
-    const items: UnfinishedItem[] = [];
+    const { phase, afterId, afterSeq } = unfinishedStart(afterCursor);
+    let items: UnfinishedItem[] = [];
     if (phase === 'm') {
-      const rows = this.s.unfinishedMessages.all(afterId, size) as Row[];
-      for (const r of rows) items.push({ kind: 'message', id: String(r.id), receivedAt: toDate(r.received_at) });
-      if (rows.length === size) {
-        return { items, next: encodeCursor(['m', String(rows[rows.length - 1].id), 0]) };
-      }
+      const page = unfinishedMessagesPage(this.s.unfinishedMessages.all(afterId, size) as Row[], size);
+      if (page.next !== null) return page;
+      items = page.items;
     }
     const remaining = size - items.length;
-    const rows = this.s.unfinishedDeliveries.all(afterSeq, remaining) as Row[];
-    for (const r of rows) items.push(unfinishedDelivery(deliveryFromRow(r)));
-    const next = rows.length === remaining ? encodeCursor(['d', '', Number(rows[rows.length - 1].seq)]) : null;
-    return { items, next };
+    return unfinishedDeliveriesPage(items, this.s.unfinishedDeliveries.all(afterSeq, remaining) as Row[], remaining);
   }
 
   async searchMessages(query: MessageQuery): Promise<Page<MessageSummary>> {
@@ -417,47 +404,27 @@ export class SqliteStore implements MessageStore {
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY m.received_at DESC, m.id DESC LIMIT ?';
     const rows = this.statement(sql).all(...params, size + 1) as Row[];
-    const items = rows.slice(0, size).map(messageSummaryFromRow);
-    const last = items[items.length - 1];
-    const next = rows.length > size && last ? encodeCursor([last.receivedAt.getTime(), last.id]) : null;
-    return { items, next };
+    return keysetPage(rows, size, messageSummaryFromRow, (last) => [last.receivedAt.getTime(), last.id]);
   }
 
   async getMessage(id: string): Promise<MessageDetail | null> {
     const read = this.db.transaction((): MessageDetail | null => {
       const row = this.s.messageById.get(id) as Row | undefined;
       if (!row) return null;
-      const attempts = (this.s.attemptsOfMessage.all(id) as Row[]).map(attemptFromRow);
-      return {
-        ...messageSummaryFromRow(row),
-        raw: row.raw as Buffer,
-        fhir: row.fhir === null ? null : String(row.fhir),
-        identifiers: (this.s.identifiersOf.all(id) as Row[]).map((r) => ({
-          system: String(r.system),
-          value: String(r.value),
-        })),
-        receipts: (this.s.receiptsOf.all(id, RECEIPTS_IN_DETAIL) as Row[]).map(receiptFromRow),
-        deliveries: (this.s.deliveriesOf.all(id) as Row[]).map((r) => {
-          const d = deliveryFromRow(r);
-          return { ...d, attemptLog: attempts.filter((a) => a.deliveryId === d.id) };
-        }),
-        replays: (this.s.replaysOf.all(id) as Row[]).map(messageSummaryFromRow),
-      };
+      return messageDetailFromRows(row, {
+        attempts: this.s.attemptsOfMessage.all(id) as Row[],
+        identifiers: this.s.identifiersOf.all(id) as Row[],
+        receipts: this.s.receiptsOf.all(id, RECEIPTS_IN_DETAIL) as Row[],
+        deliveries: this.s.deliveriesOf.all(id) as Row[],
+        replays: this.s.replaysOf.all(id) as Row[],
+      });
     });
     return read();
   }
 
   async getMessageRaw(id: string): Promise<MessageRaw | null> {
     const row = this.s.messageRawById.get(id) as Row | undefined;
-    if (!row) return null;
-    return {
-      raw: row.raw as Buffer,
-      sourceKind: row.source_kind as MessageRaw['sourceKind'],
-      sourceName: String(row.source_name),
-      partnerId: row.partner_id === null ? null : String(row.partner_id),
-      receivedAt: toDate(row.received_at),
-      status: row.status as MessageStatus,
-    };
+    return row ? messageRawFromRow(row) : null;
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<Page<DeliveryRecord>> {
@@ -486,9 +453,7 @@ export class SqliteStore implements MessageStore {
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY seq LIMIT ?';
     const rows = this.statement(sql).all(...params, size + 1) as Row[];
-    const items = rows.slice(0, size).map(deliveryFromRow);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > size && last ? encodeCursor([last.seq]) : null };
+    return keysetPage(rows, size, deliveryFromRow, (last) => [last.seq]);
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | null> {
@@ -552,9 +517,7 @@ export class SqliteStore implements MessageStore {
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY at DESC, id DESC LIMIT ?';
     const rows = this.statement(sql).all(...params, size + 1) as Row[];
-    const items = rows.slice(0, size).map(auditFromRow);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > size && last ? encodeCursor([last.at.getTime(), last.id]) : null };
+    return keysetPage(rows, size, auditFromRow, (last) => [last.at.getTime(), last.id]);
   }
 
   async stats(): Promise<StoreStats> {
@@ -563,21 +526,9 @@ export class SqliteStore implements MessageStore {
       for (const r of this.s.messageCounts.all() as Row[]) {
         messagesByStatus[r.status as MessageStatus] = Number(r.n);
       }
-      const deliveriesByStatus = zeroCounts(DELIVERY_STATUSES);
-      const deadByDestination: Record<string, number> = {};
-      const pendingByDestination: Record<string, number> = {};
-      for (const r of this.s.deliveryCounts.all() as Row[]) {
-        const status = r.status as DeliveryStatus;
-        const destination = String(r.destination);
-        const n = Number(r.n);
-        deliveriesByStatus[status] += n;
-        if (status === 'dead') deadByDestination[destination] = (deadByDestination[destination] ?? 0) + n;
-        if (status === 'pending' || status === 'failed-retrying') {
-          pendingByDestination[destination] = (pendingByDestination[destination] ?? 0) + n;
-        }
-      }
+      const tallies = deliveryTallies(this.s.deliveryCounts.all() as Row[]);
       const duplicates = Number((this.s.duplicateCount.get() as Row).n);
-      return { messagesByStatus, duplicates, deliveriesByStatus, deadByDestination, pendingByDestination };
+      return { messagesByStatus, duplicates, ...tallies };
     });
     return read();
   }
@@ -619,26 +570,6 @@ export class SqliteStore implements MessageStore {
   }
 }
 
-function prefixed(columns: string, alias: string): string {
-  return columns
-    .split(',')
-    .map((c) => `${alias}.${c.trim()}`)
-    .join(', ');
-}
-
-function unfinishedDelivery(d: DeliveryRecord): UnfinishedItem {
-  return {
-    kind: 'delivery',
-    id: d.id,
-    messageId: d.messageId,
-    destination: d.destination,
-    patientKey: d.patientKey,
-    seq: d.seq,
-    status: d.status,
-    attempts: d.attempts,
-    nextAttemptAt: d.nextAttemptAt,
-  };
-}
 
 function prepareStatements(db: Database.Database) {
   const p = (sql: string): Statement => db.prepare(sql);
