@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { newId } from '../../store/ids.js';
 import type { RosterBackend, StartImportInput, StartImportOutcome, UnmatchedCandidate } from '../backend.js';
+import {
+  countsWithEvents,
+  fileConsentFromRow,
+  identifierOwnerFromRow,
+  loadedAttributionFromRow,
+  matchableIdentifiers,
+  resumedImport,
+  unmatchedCandidateFromRow,
+} from '../backend-shared.js';
 import { dayBefore } from '../dates.js';
 import { RosterNotFoundError } from '../errors.js';
 import { migrateRosterPostgres } from '../migrate.js';
@@ -171,15 +180,7 @@ export class PostgresRosterBackend implements RosterBackend {
            WHERE id = $4`,
           [generation, input.sourceId, now, id],
         );
-        return {
-          kind: 'started',
-          importId: id,
-          generation,
-          importDate: String(existing.import_date),
-          receivedAt: dateOf(existing.received_at),
-          fileKind: existing.file_kind === 'changes' ? 'changes' : 'full',
-          resumed: true,
-        };
+        return resumedImport(existing, id, generation);
       }
       const id = newId();
       await c.query(
@@ -207,21 +208,9 @@ export class PostgresRosterBackend implements RosterBackend {
     );
     return {
       members: (members.rows as Row[]).map(memberRowFromRow),
-      attributions: (attributions.rows as Row[]).map((r) => ({
-        id: Number(r.id),
-        memberId: String(r.member_id),
-        partnerId: String(r.partner_id),
-        role: r.role as 'aco' | 'cp' | 'pcp',
-        start: String(r.start_date),
-        end: r.end_date === null ? null : String(r.end_date),
-      })),
+      attributions: (attributions.rows as Row[]).map(loadedAttributionFromRow),
       identifierOwners: await this.owners(c, identifiers),
-      fileConsents: (consents.rows as Row[]).map((r) => ({
-        memberId: String(r.member_id),
-        partnerId: String(r.partner_id),
-        category: r.category as ConsentCategory,
-        granted: Boolean(r.granted),
-      })),
+      fileConsents: (consents.rows as Row[]).map(fileConsentFromRow),
     };
   }
 
@@ -232,7 +221,7 @@ export class PostgresRosterBackend implements RosterBackend {
        JOIN roster_identifiers i ON i.system = k.system AND i.value = k.value`,
       [identifiers.map((i) => i.system), identifiers.map((i) => i.value)],
     );
-    return (rows as Row[]).map((r) => ({ system: String(r.system), value: String(r.value), memberId: String(r.member_id) }));
+    return (rows as Row[]).map(identifierOwnerFromRow);
   }
 
   async applyChunk(ctx: ChunkContext, items: readonly ChunkItem[], progress: ImportCounts, issueBudget: number): Promise<ChunkPlan> {
@@ -397,13 +386,7 @@ export class PostgresRosterBackend implements RosterBackend {
   async finishImport(importId: string, status: 'applied' | 'failed', counts: ImportCounts, error: string | null): Promise<ImportCounts> {
     return this.tx(async (c) => {
       const { rows } = await c.query('SELECT kind, COUNT(*)::int AS n FROM roster_diff_events WHERE import_id = $1 GROUP BY kind', [importId]);
-      const byKind = new Map((rows as Row[]).map((r) => [String(r.kind), Number(r.n)]));
-      const final: ImportCounts = {
-        ...counts,
-        added: byKind.get('added') ?? 0,
-        changed: byKind.get('changed') ?? 0,
-        terminated: byKind.get('terminated') ?? 0,
-      };
+      const final = countsWithEvents(counts, rows as Row[]);
       await c.query(
         `UPDATE roster_imports SET status = $1, rows = $2, applied = $3, error_count = $4, warning_count = $5, added = $6, changed = $7,
            terminated = $8, error = $9, updated_at = now(), finished_at = now()
@@ -417,7 +400,7 @@ export class PostgresRosterBackend implements RosterBackend {
   // ---- unmatched ----------------------------------------------------------------------------
 
   async recordUnmatched(event: UnmatchedInput, matchKey: string | null): Promise<void> {
-    const identifiers = event.identifiers.filter((i) => i.system && i.value).map((i) => ({ system: i.system, value: i.value }));
+    const identifiers = matchableIdentifiers(event);
     await this.tx(async (c) => {
       const { rows } = await c.query(
         `INSERT INTO roster_unmatched (message_id, partner_id, received_at, recorded_at, identifiers, match_key)
@@ -444,12 +427,7 @@ export class PostgresRosterBackend implements RosterBackend {
        ORDER BY u.id LIMIT $3`,
       [afterId === null ? 0 : integerId(afterId), byDemographics, limit],
     );
-    return (rows as Row[]).map((r) => ({
-      id: String(r.id),
-      messageId: String(r.message_id),
-      identifiers: JSON.parse(String(r.identifiers)) as MemberIdentifier[],
-      matchKey: r.match_key === null ? null : String(r.match_key),
-    }));
+    return (rows as Row[]).map(unmatchedCandidateFromRow);
   }
 
   async resolveUnmatched(resolved: ReadonlyArray<{ id: string; memberId: string }>, at: Date): Promise<void> {

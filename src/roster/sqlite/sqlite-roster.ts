@@ -3,6 +3,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from '../../store/ids.js';
 import type { RosterBackend, StartImportInput, StartImportOutcome, UnmatchedCandidate } from '../backend.js';
+import {
+  countsWithEvents,
+  fileConsentFromRow,
+  identifierOwnerFromRow,
+  loadedAttributionFromRow,
+  matchableIdentifiers,
+  resumedImport,
+  unmatchedCandidateFromRow,
+} from '../backend-shared.js';
 import { RosterNotFoundError } from '../errors.js';
 import { migrateRosterSqlite } from '../migrate.js';
 import { PartnerMutex } from '../partner-mutex.js';
@@ -140,15 +149,7 @@ export class SqliteRosterBackend implements RosterBackend {
              rows = 0, applied = 0, error_count = 0, warning_count = 0, updated_at = ?, finished_at = NULL
            WHERE id = ?`,
         ).run(generation, input.sourceId, now, id);
-        return {
-          kind: 'started',
-          importId: id,
-          generation,
-          importDate: String(existing.import_date),
-          receivedAt: dateOf(existing.received_at),
-          fileKind: existing.file_kind === 'changes' ? 'changes' : 'full',
-          resumed: true,
-        };
+        return resumedImport(existing, id, generation);
       }
       const id = newId();
       this.st(
@@ -172,21 +173,14 @@ export class SqliteRosterBackend implements RosterBackend {
           `SELECT id, member_id, partner_id, role, start_date, end_date FROM roster_attributions
            WHERE member_id IN ${IN_LIST} AND source_partner = ? ORDER BY id`,
         ).all(ids, partnerId) as Row[]
-      ).map((r) => ({
-        id: Number(r.id),
-        memberId: String(r.member_id),
-        partnerId: String(r.partner_id),
-        role: r.role as 'aco' | 'cp' | 'pcp',
-        start: String(r.start_date),
-        end: r.end_date === null ? null : String(r.end_date),
-      })),
+      ).map(loadedAttributionFromRow),
       identifierOwners: this.owners(identifiers),
       fileConsents: (
         this.st(
           `SELECT member_id, partner_id, category, granted FROM roster_consents
            WHERE member_id IN ${IN_LIST} AND source_partner = ? AND source = 'member-file' ORDER BY recorded_at, id`,
         ).all(ids, partnerId) as Row[]
-      ).map((r) => ({ memberId: String(r.member_id), partnerId: String(r.partner_id), category: r.category as ConsentCategory, granted: Boolean(r.granted) })),
+      ).map(fileConsentFromRow),
     };
   }
 
@@ -196,7 +190,7 @@ export class SqliteRosterBackend implements RosterBackend {
       `SELECT i.system, i.value, i.member_id FROM json_each(?) AS j
        JOIN roster_identifiers AS i ON i.system = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')`,
     ).all(json(identifiers.map((i) => [i.system, i.value]))) as Row[];
-    return rows.map((r) => ({ system: String(r.system), value: String(r.value), memberId: String(r.member_id) }));
+    return rows.map(identifierOwnerFromRow);
   }
 
   async applyChunk(ctx: ChunkContext, items: readonly ChunkItem[], progress: ImportCounts, issueBudget: number): Promise<ChunkPlan> {
@@ -318,18 +312,10 @@ export class SqliteRosterBackend implements RosterBackend {
 
   async finishImport(importId: string, status: 'applied' | 'failed', counts: ImportCounts, error: string | null): Promise<ImportCounts> {
     const tx = this.db.transaction((): ImportCounts => {
-      const byKind = new Map(
-        (this.st('SELECT kind, COUNT(*) AS n FROM roster_diff_events WHERE import_id = ? GROUP BY kind').all(importId) as Row[]).map((r) => [
-          String(r.kind),
-          Number(r.n),
-        ]),
+      const final = countsWithEvents(
+        counts,
+        this.st('SELECT kind, COUNT(*) AS n FROM roster_diff_events WHERE import_id = ? GROUP BY kind').all(importId) as Row[],
       );
-      const final: ImportCounts = {
-        ...counts,
-        added: byKind.get('added') ?? 0,
-        changed: byKind.get('changed') ?? 0,
-        terminated: byKind.get('terminated') ?? 0,
-      };
       const now = Date.now();
       this.st(
         `UPDATE roster_imports SET status = ?, rows = ?, applied = ?, error_count = ?, warning_count = ?, added = ?, changed = ?,
@@ -344,7 +330,7 @@ export class SqliteRosterBackend implements RosterBackend {
   // ---- unmatched ----------------------------------------------------------------------------
 
   async recordUnmatched(event: UnmatchedInput, matchKey: string | null): Promise<void> {
-    const identifiers = event.identifiers.filter((i) => i.system && i.value).map((i) => ({ system: i.system, value: i.value }));
+    const identifiers = matchableIdentifiers(event);
     const tx = this.db.transaction(() => {
       const inserted = this.st(
         `INSERT INTO roster_unmatched (message_id, partner_id, received_at, recorded_at, identifiers, match_key)
@@ -367,12 +353,7 @@ export class SqliteRosterBackend implements RosterBackend {
               OR (? = 1 AND u.match_key IS NOT NULL AND EXISTS (SELECT 1 FROM roster_members m WHERE m.match_key = u.match_key)))
        ORDER BY u.id LIMIT ?`,
     ).all(afterId === null ? 0 : Number(afterId), byDemographics ? 1 : 0, limit) as Row[];
-    return rows.map((r) => ({
-      id: String(r.id),
-      messageId: String(r.message_id),
-      identifiers: JSON.parse(String(r.identifiers)) as MemberIdentifier[],
-      matchKey: r.match_key === null ? null : String(r.match_key),
-    }));
+    return rows.map(unmatchedCandidateFromRow);
   }
 
   async resolveUnmatched(resolved: ReadonlyArray<{ id: string; memberId: string }>, at: Date): Promise<void> {
