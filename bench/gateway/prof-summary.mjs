@@ -27,6 +27,28 @@ export function areaOf(url) {
   return url.replace(/^file:\/\//, '');
 }
 
+/**
+ * Pipeline stages, tried in order against every frame of a sample's stack (leaf to root): the first
+ * rule that matches any frame names the stage. Specific rules first, generic packages last, so
+ * time spent inside ioredis on behalf of the ordering gate counts as the ordering gate.
+ * @type {[RegExp, string][]}
+ */
+const STAGES = [
+  [/recordDeliveryResults/, 'delivery: record the attempt/outcome (SQLite commit)'],
+  [/deliverers\/webhook/, 'delivery: webhook request (sign + fetch)'],
+  [/ordering-gate|waitForTurn|releaseTurn|hasEarlierUndelivered/, 'delivery: per-patient ordering (Redis + store check)'],
+  [/src\/delivery\/(queues|outbox)/, 'delivery: worker (load delivery, BullMQ job calls)'],
+  [/completeProcessingBatch|completeAll/, 'processing: commit FHIR + deliveries (SQLite)'],
+  [/src\/ingest\/pipeline|src\/routing/, 'processing: route + enqueue (BullMQ add)'],
+  [/acceptInbound/, 'ingest: commit raw message (SQLite)'],
+  [/src\/ingest\/|adapters\/|src\/hl7v2|src\/fhir|src\/mapping/, 'ingest: parse + validate + convert + ACK'],
+  [/src\/mllp\/|src\/sources\//, 'ingest: MLLP I/O'],
+  [/node_modules\/bullmq/, 'BullMQ internals (worker loop, scripts, events)'],
+  [/node_modules\/ioredis/, 'ioredis (socket writes, reply parsing)'],
+  [/undici/, 'HTTP client internals (undici)'],
+  [/node_modules\/(fastify|@fastify|pino|prom-client|avvio|light-my-request)/, 'HTTP API, metrics, logging'],
+];
+
 /** @param {string} file @param {number} top @returns {string} a markdown report */
 export function summarizeProfile(file, top = 30) {
   /** @type {CpuProfile} */
@@ -42,6 +64,28 @@ export function summarizeProfile(file, top = 30) {
   const areas = new Map();
   /** @type {Map<string, number>} */
   const functions = new Map();
+  /** @type {Map<number, number>} */
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** @type {Map<number, string>} */
+  const stageCache = new Map();
+  /** @param {number} id */
+  const stageOf = (id) => {
+    let stage = stageCache.get(id);
+    if (stage) return stage;
+    /** @type {string[]} */
+    const frames = [];
+    for (let cur = /** @type {number | undefined} */ (id); cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)?.callFrame;
+      if (f) frames.push(`${f.functionName} ${f.url}`);
+    }
+    const leaf = byId.get(id)?.callFrame.functionName ?? '';
+    stage = leaf === '(garbage collector)' ? 'GC' : STAGES.find(([re]) => frames.some((f) => re.test(f)))?.[1] ?? 'other (Node internals, timers, start-up)';
+    stageCache.set(id, stage);
+    return stage;
+  };
+  /** @type {Map<string, number>} */
+  const stages = new Map();
   let busy = 0;
   let idle = 0;
   for (const [id, us] of selfUs) {
@@ -53,6 +97,8 @@ export function summarizeProfile(file, top = 30) {
       continue;
     }
     busy += us;
+    const stage = stageOf(id);
+    stages.set(stage, (stages.get(stage) ?? 0) + us);
     const area = functionName === '(garbage collector)' ? 'GC' : functionName === '(program)' ? '(program)' : areaOf(url);
     areas.set(area, (areas.get(area) ?? 0) + us);
     const where = url ? `${url.replace(/^.*\/(node_modules|src|adapters)\//, '$1/')}:${lineNumber + 1}` : '';
@@ -67,6 +113,10 @@ export function summarizeProfile(file, top = 30) {
       .map(([k, us]) => `| ${k} | ${(us / 1e6).toFixed(2)} | ${pct(us)} |`);
   return [
     `busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s (main thread)`,
+    '',
+    '| stage | s | of busy |',
+    '|---|---:|---:|',
+    ...rows(stages, 20),
     '',
     '| area | self s | of busy |',
     '|---|---:|---:|',

@@ -25,6 +25,7 @@
  * --ingest-only (no route: measures MLLP → store → ACK → processing alone, to see what delivery costs)
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,7 +73,7 @@ if (!existsSync(cli)) {
  * @typedef {{ run: number, acked: number, ingestPerSec: number, deliveredPerSec: number,
  *   ackP50Ms: number, ackP99Ms: number, ackMaxMs: number, deliveryLagMs: number,
  *   resendsAbsorbed: number, gatewayCpuSec: number, gatewayPeakRssMb: number, redisCpuSec: number,
- *   receiverCpuSec: number, loadgenCpuSec: number, wallSec: number, loadAvg1: number }} RunResult
+ *   receiverCpuSec: number, loadgenCpuSec: number, wallSec: number, redisCallsPerMsg: number, loadAvg1: number }} RunResult
  */
 
 /** @param {number} run @returns {Promise<RunResult>} */
@@ -141,6 +142,7 @@ async function oneRun(run) {
     const stored = await getJson(`http://127.0.0.1:${httpPort}/api/messages?status=processed&limit=1000`);
     if (stored.items.length < Math.min(count, 1000)) throw new Error(`only ${stored.items.length} processed messages in the store`);
 
+    const redisCalls = await redisCommandCount(dataDir);
     const gatewayUsage = procUsage(gatewayPid);
     const redisUsage = redisPid(dataDir) !== undefined ? procUsage(/** @type {number} */ (redisPid(dataDir))) : undefined;
     const deliveredSpanSec = (doneAt - load.startAt) / 1000;
@@ -160,6 +162,7 @@ async function oneRun(run) {
       receiverCpuSec: receiverStats.cpuSec,
       loadgenCpuSec: load.cpuSec,
       wallSec: deliveredSpanSec,
+      redisCallsPerMsg: redisCalls / count,
       loadAvg1: loadavg()[0],
     };
   } finally {
@@ -181,13 +184,43 @@ async function stop(proc) {
   clearTimeout(timer);
 }
 
-/** @param {string} dataDir */
-function redisPid(dataDir) {
+/** @param {string} dataDir @returns {{ pid: number, port: number } | undefined} */
+function redisInfo(dataDir) {
   try {
-    return /** @type {{ pid: number }} */ (JSON.parse(readFileSync(join(dataDir, 'redis', 'carebridge-redis.pid'), 'utf8'))).pid;
+    return JSON.parse(readFileSync(join(dataDir, 'redis', 'carebridge-redis.pid'), 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** @param {string} dataDir */
+const redisPid = (dataDir) => redisInfo(dataDir)?.pid;
+
+/**
+ * Commands the private Redis executed so far (INFO commandstats, summed; scripts count once): how
+ * chatty the queue layer is per message.
+ * @param {string} dataDir @returns {Promise<number>}
+ */
+function redisCommandCount(dataDir) {
+  const port = redisInfo(dataDir)?.port;
+  if (!port) return Promise.resolve(NaN);
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('INFO commandstats\r\n'));
+    let text = '';
+    const finish = () => {
+      socket.destroy();
+      let calls = 0;
+      for (const m of text.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(m[1]);
+      resolve(calls || NaN);
+    };
+    socket.setTimeout(2_000, finish);
+    socket.on('data', (c) => {
+      text += c.toString('latin1');
+      const header = /^\$(\d+)\r\n/.exec(text);
+      if (header && text.length >= header[0].length + Number(header[1])) finish();
+    });
+    socket.on('error', finish);
+  });
 }
 
 /**
@@ -249,6 +282,7 @@ const cols = /** @type {const} */ ([
   ['gateway CPU s', 'gatewayCpuSec', 1],
   ['gateway peak RSS MB', 'gatewayPeakRssMb', 0],
   ['redis CPU s', 'redisCpuSec', 1],
+  ['redis commands per msg (incl. in scripts)', 'redisCallsPerMsg', 1],
   ['receiver CPU s', 'receiverCpuSec', 1],
   ['loadgen CPU s', 'loadgenCpuSec', 1],
   ['load avg (1 min) at end', 'loadAvg1', 1],
