@@ -39,7 +39,8 @@ export class Outbox {
       if (r) this.runtime.set(d.id, r);
       else deps.log.warn({ destinationId: d.id, type: d.type }, 'destination type not deliverable yet; its deliveries stay pending');
     }
-    this.results = new MicroBatcher((items) => deps.store.recordDeliveryResults(items), 500);
+    // Attempt bookkeeping is off the ACK path: let results pile up a few ms per commit.
+    this.results = new MicroBatcher((items) => deps.store.recordDeliveryResults(items), 500, 5);
     const deliver = createDeliverer({ mllpSend: this.mllpSend });
     this.queues = new DeliveryQueues({
       redisUrl: deps.redisUrl,

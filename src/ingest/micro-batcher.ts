@@ -8,9 +8,14 @@ export class MicroBatcher<I, O> {
   private flushing = false;
   private scheduled = false;
 
+  /**
+   * @param lingerMs wait this long before a flush so more items join it: for work nobody waits on
+   *   (post-ACK bookkeeping), fewer and larger commits are worth a few milliseconds. 0 = next turn.
+   */
   constructor(
     private readonly flushFn: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 500,
+    private readonly lingerMs = 0,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -28,10 +33,12 @@ export class MicroBatcher<I, O> {
   private schedule(): void {
     if (this.flushing || this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    if (this.lingerMs > 0 && this.queue.length < this.maxBatch) setTimeout(run, this.lingerMs);
+    else setImmediate(run);
   }
 
   private async flush(): Promise<void> {

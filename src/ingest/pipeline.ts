@@ -68,7 +68,7 @@ export class Pipeline {
     this.batcher = new MicroBatcher(async (items) => {
       const results = await deps.store.completeProcessingBatch(items);
       return results.map((r) => (r.ok && r.result.applied ? r.result.deliveries : undefined));
-    }, 500);
+    }, 500, 3);
   }
 
   /** Fire and forget: failures are logged and left to the recovery sweep. */
