@@ -41,6 +41,10 @@ export function listContenders(repoRoot, cli = join(repoRoot, 'dist', 'src', 'cl
       unavailable: existsSync(cli) ? null : `${relative(repoRoot, cli)} not found (run \`npm run build\` once the CLI exists)`,
       verify: verifyNdjson,
     },
+    {
+      ...peerContender('carebridge-parse', 'carebridge `Hl7Message.parse` + six field reads (the peers\' work; needs the build)', peer('carebridge-parse')),
+      unavailable: existsSync(join(repoRoot, 'dist', 'src', 'hl7v2', 'index.js')) ? null : 'dist/ not built (npm run build)',
+    },
     peerContender('medplum', '@medplum/core 4.5.2 `Hl7Message.parse` + six field reads', peer('medplum')),
     peerContender('hl7-standard', 'hl7-standard 1.0.4 `transform()` + six field reads', peer('hl7-standard')),
     {
