@@ -176,7 +176,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       },
     });
     const recovery = new RecoverySweep(store, pipeline, outbox, log);
-    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox);
+    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster);
 
     // SFTP sources: files go through their partner's layout into the roster.
     const intake = createFileIntake({ config, store, roster, pipeline, enqueue: (job) => outbox.enqueue(job), log, carePlanFile: carePlans.fileConsumer });

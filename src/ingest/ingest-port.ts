@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FhirIngestMeta, FhirIngestResult, Hl7IngestMeta, Hl7IngestResult, IngestPort } from '../api/types.js';
 import type { Outbox } from '../delivery/outbox.js';
 import type { QueueDepth } from '../observability/metrics.js';
+import { consentDecisions, type ConsentDecision } from '../roster/fhir-consent.js';
+import type { Roster } from '../roster/roster-store.js';
 import type { MessageStore } from '../store/types.js';
 import type { Inbox } from './inbox.js';
 import type { Pipeline } from './pipeline.js';
@@ -15,6 +17,8 @@ export class GatewayIngestPort implements IngestPort {
     private readonly inbox: Inbox,
     private readonly pipeline: Pipeline,
     private readonly outbox: Outbox,
+    /** With a roster, a posted FHIR Consent records the member's consent for the named partner. */
+    private readonly roster?: Pick<Roster, 'findMemberIds' | 'recordConsent'>,
   ) {}
 
   async receiveHl7(body: Buffer, meta: Hl7IngestMeta): Promise<Hl7IngestResult> {
@@ -36,6 +40,17 @@ export class GatewayIngestPort implements IngestPort {
 
   async receiveFhir(resource: unknown, meta: FhirIngestMeta): Promise<FhirIngestResult> {
     const issues = fhirShapeIssues(resource);
+    let consent: { memberId: string; decision: ConsentDecision }[] = [];
+    if (!issues.length && this.roster && (resource as { resourceType?: string }).resourceType === 'Consent') {
+      const read = consentDecisions(resource);
+      issues.push(...read.issues);
+      try {
+        consent = await this.resolveConsentMembers(read.decisions);
+      } catch {
+        return { outcome: 'unavailable', httpStatus: 503 };
+      }
+      if (read.decisions.length && consent.length === 0) issues.push('Consent.patient does not match a roster member');
+    }
     const raw = Buffer.from(JSON.stringify(resource ?? null), 'utf8');
     const hash = createHash('sha256').update(raw).digest('hex');
     const r = resource as { resourceType?: string; id?: string; type?: string };
@@ -58,6 +73,10 @@ export class GatewayIngestPort implements IngestPort {
       ]);
       if (issues.length) return { outcome: 'rejected', messageId: stored.id, httpStatus: 400, issues };
       if (stored.duplicate) return { outcome: 'duplicate', messageId: stored.id, httpStatus: 200 };
+      for (const c of consent) {
+        const d = c.decision;
+        await this.roster!.recordConsent(c.memberId, { partnerId: d.partnerId, category: d.category, granted: d.granted, source: 'fhir-consent', recordedAt: d.recordedAt, actor: 'fhir' });
+      }
       this.pipeline
         .processFhir(stored.id, meta.sourceName, resource as { resourceType: string }, Date.now())
         .catch(() => undefined /* left `received`: the recovery sweep routes it */);
@@ -65,6 +84,21 @@ export class GatewayIngestPort implements IngestPort {
     } catch {
       return { outcome: 'unavailable', httpStatus: 503 };
     }
+  }
+
+  /** The roster member each decision's identifiers name (decisions for unknown members are dropped). */
+  private async resolveConsentMembers(decisions: ConsentDecision[]): Promise<{ memberId: string; decision: ConsentDecision }[]> {
+    const out: { memberId: string; decision: ConsentDecision }[] = [];
+    for (const decision of decisions) {
+      for (const i of decision.identifiers) {
+        const memberId = (await this.roster!.findMemberIds({ system: i.system, value: i.value }))[0];
+        if (memberId) {
+          out.push({ memberId, decision });
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   async replay(messageId: string, actor: string): Promise<{ id: string; replayOf: string }> {

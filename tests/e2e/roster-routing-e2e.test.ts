@@ -47,6 +47,7 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
         },
         sources: [
           { id: 'mllp-in', type: 'mllp', host: '127.0.0.1', port: 0, partner: 'example-aco' },
+          { id: 'http-in', type: 'http' },
           {
             id: 'aco-roster', type: 'sftp', partner: 'example-aco', host: sshd.host, port: sshd.port, username: sshd.username,
             privateKey: sshd.privateKeyPath, hostKeySha256: sshd.hostKeySha256, remoteDir: sshd.remoteDir, pattern: '*.txt',
@@ -119,4 +120,33 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
     expect(delivered.entry!.find((e) => e.resource.resourceType === 'Encounter')!.resource.meta!.security!.map((c) => c.code)).toEqual(['R', 'PSY']);
     expect(bundles(otherHook).filter((b) => b.resourceType === 'Bundle')).toEqual([]);
   });
+
+  it('a FHIR Consent posted to /fhir revokes it: the next behavioral-health discharge is withheld again', async () => {
+    const base = `http://127.0.0.1:${gw.gateway.ports.http}`;
+    const consent = {
+      resourceType: 'Consent',
+      status: 'active',
+      dateTime: new Date().toISOString(),
+      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+      patient: { identifier: { system: 'https://www.mass.gov/masshealth/member-id', value: 'MA123456789' } },
+      provision: {
+        type: 'deny',
+        actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: { value: 'example-cp' } } }],
+        securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }],
+      },
+    };
+    const res = await fetch(`${base}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer carebridge-demo-admin-key' }, body: JSON.stringify(consent) });
+    expect(res.status).toBeLessThan(300);
+    const unknown = { ...consent, patient: { identifier: { system: 'https://www.mass.gov/masshealth/member-id', value: 'MA000000000' } } };
+    const bad = await fetch(`${base}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer carebridge-demo-admin-key' }, body: JSON.stringify(unknown) });
+    expect(bad.status).toBe(400);
+    const bh = readFileSync(join(FIX, 'A03.hl7'), 'latin1').replace('4NORTH^412^B^MGH', '4NORTH^412^B^BHH').replace('MSG-A03-0001', 'MSG-A03-0003');
+    expect((await send(bh)).get('MSA-1')).toBe('CA');
+    const store = gw.gateway.store;
+    await eventually(async () => (await store.searchMessages({ controlId: 'MSG-A03-0003' })).items[0]?.status === 'processed');
+    const m = await store.getMessage((await store.searchMessages({ controlId: 'MSG-A03-0003' })).items[0].id);
+    expect(m!.deliveries.map((d) => d.status)).toEqual(['withheld']);
+  });
 });
+
