@@ -31,6 +31,7 @@ function toRecord(r: Row): CarePlanRecord {
     memberId: (r.member_id as string | null) ?? null,
     cpPartner: r.cp_partner as string,
     acoPartner: (r.aco_partner as string | null) ?? null,
+    pcpPartner: (r.pcp_partner as string | null) ?? null,
     encounterRef: (r.encounter_ref as string | null) ?? null,
     status: r.status as CarePlan['status'],
     signoff: (r.signoff as CarePlanRecord['signoff']) ?? null,
@@ -71,11 +72,12 @@ function checkWrite(w: CarePlanWrite): void {
   if (!w.id || w.resource.id !== w.id) throw new StoreInputError('the resource id must equal the record id');
 }
 
-/** Which side of the plan `partner` is on, as SQL (both when no role is given). */
-function partnerClause(role: 'cp' | 'aco' | undefined): string {
-  if (role === 'cp') return 'cp_partner = ?';
-  if (role === 'aco') return 'aco_partner = ?';
-  return '(cp_partner = ? OR aco_partner = ?)';
+/** Which side of the plan `partner` is on, as SQL (any when no role is given), with its parameters. */
+function partnerClause(role: 'cp' | 'aco' | undefined, partner: string): [string, unknown[]] {
+  if (role === 'cp') return ['cp_partner = ?', [partner]];
+  // The signing side: the ACO, or the PCP's organization.
+  if (role === 'aco') return ['(aco_partner = ? OR pcp_partner = ?)', [partner, partner]];
+  return ['(cp_partner = ? OR aco_partner = ? OR pcp_partner = ?)', [partner, partner, partner]];
 }
 
 class SqlCarePlanStore implements CarePlanStore {
@@ -94,21 +96,21 @@ class SqlCarePlanStore implements CarePlanStore {
     checkWrite(write);
     const version = expectedVersion + 1;
     const values = [
-      write.kind, write.memberId, write.cpPartner, write.acoPartner, write.encounterRef, write.status, write.signoff,
+      write.kind, write.memberId, write.cpPartner, write.acoPartner, write.pcpPartner ?? null, write.encounterRef, write.status, write.signoff,
       ms(write.dueAt), ms(write.createdAt), ms(write.completedAt), Date.now(), version, write.lastMessageId, write.contentHash,
       JSON.stringify(write.resource),
     ];
     const steps: Step[] = [
       expectedVersion === 0
         ? {
-            sql: `INSERT INTO careplans (kind, member_id, cp_partner, aco_partner, encounter_ref, status, signoff, due_at, created_at,
-                    completed_at, updated_at, version, last_message_id, content_hash, resource, id)
-                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+            sql: `INSERT INTO careplans (kind, member_id, cp_partner, aco_partner, pcp_partner, encounter_ref, status, signoff, due_at,
+                    created_at, completed_at, updated_at, version, last_message_id, content_hash, resource, id)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
             params: [...values, write.id],
             mustChange: true,
           }
         : {
-            sql: `UPDATE careplans SET kind = ?, member_id = ?, cp_partner = ?, aco_partner = ?, encounter_ref = ?, status = ?, signoff = ?,
+            sql: `UPDATE careplans SET kind = ?, member_id = ?, cp_partner = ?, aco_partner = ?, pcp_partner = ?, encounter_ref = ?, status = ?, signoff = ?,
                     due_at = ?, created_at = ?, completed_at = ?, updated_at = ?, version = ?, last_message_id = ?, content_hash = ?, resource = ?
                   WHERE id = ? AND version = ?`,
             params: [...values, write.id, expectedVersion],
@@ -145,14 +147,15 @@ class SqlCarePlanStore implements CarePlanStore {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.partner !== undefined) {
-      where.push(partnerClause(q.role));
-      params.push(q.partner, ...(q.role ? [] : [q.partner]));
+      const [clause, values] = partnerClause(q.role, q.partner);
+      where.push(clause);
+      params.push(...values);
     }
     if (q.partners !== undefined) {
       if (q.partners.length === 0) return { items: [], next: null };
       const marks = q.partners.map(() => '?').join(', ');
-      where.push(`(cp_partner IN (${marks}) OR aco_partner IN (${marks}))`);
-      params.push(...q.partners, ...q.partners);
+      where.push(`(cp_partner IN (${marks}) OR aco_partner IN (${marks}) OR pcp_partner IN (${marks}))`);
+      params.push(...q.partners, ...q.partners, ...q.partners);
     }
     const add = (clause: string, value: unknown): void => {
       where.push(clause);
@@ -175,8 +178,9 @@ class SqlCarePlanStore implements CarePlanStore {
 
   async listOpen(q: OpenQuery): Promise<Page<CarePlanRecord>> {
     const limit = limitOf(q.limit);
-    const where = ['completed_at IS NULL', 'due_at IS NOT NULL', partnerClause(q.role)];
-    const params: unknown[] = [q.partner, ...(q.role ? [] : [q.partner])];
+    const [clause, values] = partnerClause(q.role, q.partner);
+    const where = ['completed_at IS NULL', 'due_at IS NOT NULL', clause];
+    const params: unknown[] = [...values];
     if (q.kind !== undefined) {
       where.push('kind = ?');
       params.push(q.kind);

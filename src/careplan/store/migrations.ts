@@ -68,10 +68,20 @@ CREATE TABLE careplan_files (
 `;
 }
 
+// The PCP's organization (issue 5: "routed to the member's ACO and the PCP's organization when
+// configured"): a second signing partner of a CP plan, found by the same partner queries as the ACO.
+const PCP_PARTNER = `
+ALTER TABLE careplans ADD COLUMN pcp_partner TEXT;
+CREATE INDEX careplans_pcp ON careplans (pcp_partner, kind, seq);
+CREATE INDEX careplans_open_pcp ON careplans (pcp_partner, due_at, seq) WHERE completed_at IS NULL AND due_at IS NOT NULL;
+`;
+
 export const SQLITE_CAREPLAN_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'care plans, sign-offs, follow-ups, files', sql: tables('seq INTEGER PRIMARY KEY AUTOINCREMENT') },
+  { version: 2, name: "the PCP's organization of a CP care plan", sql: PCP_PARTNER },
 ];
 
 export const POSTGRES_CAREPLAN_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'care plans, sign-offs, follow-ups, files', sql: tables('seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY') },
+  { version: 2, name: "the PCP's organization of a CP care plan", sql: PCP_PARTNER },
 ];

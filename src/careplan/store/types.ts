@@ -27,6 +27,11 @@ export interface CarePlanRecord {
   cpPartner: string;
   /** The ACO that signs a CP care plan; null for transition-of-care plans. */
   acoPartner: string | null;
+  /**
+   * The organization of the member's PCP (a partner listing the PCP's NPI in `pcpNpis`), which also
+   * receives and may sign off a CP care plan; null when none is configured (and on transition-of-care plans).
+   */
+  pcpPartner: string | null;
   /** Reference key of the discharge Encounter (transition-of-care only). */
   encounterRef: string | null;
   /** CarePlan.status. */
@@ -45,8 +50,8 @@ export interface CarePlanRecord {
   lastMessageId: string | null;
 }
 
-/** What a save writes; `version` and `updatedAt` are the store's. */
-export type CarePlanWrite = Omit<CarePlanRecord, 'version' | 'updatedAt'>;
+/** What a save writes; `version` and `updatedAt` are the store's. No pcpPartner: none. */
+export type CarePlanWrite = Omit<CarePlanRecord, 'version' | 'updatedAt' | 'pcpPartner'> & { pcpPartner?: string | null };
 
 export interface SignoffRecord {
   /** The Provenance id (deterministic: the same decision twice is one record). */
@@ -87,11 +92,11 @@ export interface Page<T> {
 }
 
 export interface CarePlanQuery {
-  /** Plans this partner is the CP or the ACO of (see `role`). */
+  /** Plans this partner is the CP, the ACO or the PCP's organization of (see `role`). */
   partner?: string;
-  /** Which side `partner` is on; default either. */
+  /** Which side `partner` is on: cp, or aco = the signing side (the ACO or the PCP's organization); default any. */
   role?: 'cp' | 'aco';
-  /** Visibility (API key scope): only plans whose CP or ACO is one of these; undefined = all. */
+  /** Visibility (API key scope): only plans whose CP, ACO or PCP organization is one of these; undefined = all. */
   partners?: readonly string[];
   kind?: CarePlanKind;
   signoff?: SignoffState;

@@ -39,8 +39,8 @@ describe.skipIf(!bin)('care-plan store on postgres', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query('SELECT version FROM careplan_schema_migrations');
-      expect(rows).toEqual([{ version: 1 }]);
+      const { rows } = await client.query('SELECT version FROM careplan_schema_migrations ORDER BY version');
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       const { rows: msgs } = await client.query('SELECT count(*)::int AS n FROM schema_migrations');
       expect(msgs[0].n).toBeGreaterThan(0);
     } finally {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCarePlanStore } from '../../../src/careplan/store/careplan-store.js';
+import { SQLITE_CAREPLAN_MIGRATIONS } from '../../../src/careplan/store/migrations.js';
+import { sqliteDriver } from '../../../src/careplan/store/sql-driver.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { describeCarePlanStoreContract, write } from './store-contract.js';
 
@@ -36,12 +38,33 @@ describe('care-plan store on the message store’s SQLite file', () => {
     }
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM careplan_schema_migrations').all()).toEqual([{ version: 1 }]);
+      expect(db.prepare('SELECT version FROM careplan_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
       // The message store's own migrations table is untouched by the care-plan schema.
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
       expect(names).toEqual(expect.arrayContaining(['schema_migrations', 'careplan_schema_migrations', 'careplans', 'careplan_signoffs', 'careplan_followups', 'careplan_files', 'messages']));
     } finally {
       db.close();
+    }
+  });
+
+  it('upgrades a version-1 database: its plans stay, without a PCP organization', async () => {
+    const file = tempDb();
+    const v1 = sqliteDriver(file, SQLITE_CAREPLAN_MIGRATIONS.slice(0, 1));
+    await v1.transaction([
+      {
+        sql: `INSERT INTO careplans (id, kind, member_id, cp_partner, aco_partner, status, signoff, created_at, updated_at, version, content_hash, resource)
+              VALUES ('old', 'cp-plan', 'M1', 'bay-cp', 'acme-aco', 'active', 'pending', 0, 0, 1, 'h', ?)`,
+        params: [JSON.stringify({ resourceType: 'CarePlan', id: 'old', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' } })],
+      },
+    ]);
+    await v1.close();
+    const store = await openCarePlanStore(`sqlite:${file}`);
+    try {
+      expect(await store.get('old')).toMatchObject({ id: 'old', acoPartner: 'acme-aco', pcpPartner: null });
+      await store.save(write('new', { pcpPartner: 'river-health' }), 0);
+      expect((await store.list({ partner: 'river-health' })).items.map((r) => r.id)).toEqual(['new']);
+    } finally {
+      await store.close();
     }
   });
 

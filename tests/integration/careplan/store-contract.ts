@@ -78,6 +78,7 @@ export function describeCarePlanStoreContract(name: string, open: () => Promise<
         lastMessageId: null,
         completedAt: null,
         version: 1,
+        pcpPartner: null,
       });
       expect(got!.dueAt!.getTime()).toBe(T0 + 30 * 86_400_000);
       expect(got!.createdAt.getTime()).toBe(T0);
@@ -198,6 +199,23 @@ export function describeCarePlanStoreContract(name: string, open: () => Promise<
       expect(p2.next).toBeNull();
       expect((await store.listOpen({ partner: 'bay-cp', dueBefore: new Date(T0 + 2 * day) })).items.map((r) => r.id)).toEqual(['late']);
       expect((await store.listOpen({ partner: 'bay-cp', role: 'aco' })).items).toEqual([]);
+    });
+
+    it('keeps the PCP’s organization and finds its plans on the signing side', async () => {
+      await store.save(write('a', { pcpPartner: 'river-health' }), 0);
+      await store.save(write('b'), 0);
+      await store.save(write('c', { acoPartner: 'y-aco', pcpPartner: 'river-health', dueAt: new Date(T0) }), 0);
+      expect((await store.get('a'))!.pcpPartner).toBe('river-health');
+      expect((await store.list({ partner: 'river-health' })).items.map((r) => r.id)).toEqual(['a', 'c']);
+      expect((await store.list({ partner: 'river-health', role: 'aco' })).items.map((r) => r.id)).toEqual(['a', 'c']);
+      expect((await store.list({ partner: 'river-health', role: 'cp' })).items).toEqual([]);
+      expect((await store.list({ partners: ['river-health'] })).items.map((r) => r.id)).toEqual(['a', 'c']);
+      expect((await store.listOpen({ partner: 'river-health' })).items.map((r) => r.id)).toEqual(['c', 'a']);
+      expect((await store.listOpen({ partner: 'river-health', role: 'aco' })).items.map((r) => r.id)).toEqual(['c', 'a']);
+      // A revision may drop it (the member's PCP changed).
+      await store.save(write('a', { pcpPartner: null }), 1);
+      expect((await store.get('a'))!.pcpPartner).toBeNull();
+      expect((await store.list({ partner: 'river-health' })).items.map((r) => r.id)).toEqual(['c']);
     });
 
     it('sets the last message without a new version', async () => {
