@@ -36,7 +36,7 @@ export interface CarePlans {
 export async function openCarePlans(o: CarePlansOptions): Promise<CarePlans> {
   const store = await openCarePlanStore(o.config.store.url);
   try {
-    const settings = resolveCarePlanSettings(o.config.careplans);
+    const settings = resolveCarePlanSettings(o.config.careplans, o.config.partners);
     const service = new CarePlanService({
       store,
       messages: o.messages,

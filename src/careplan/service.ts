@@ -10,7 +10,7 @@
 import type { Binary, Bundle, CarePlan, Encounter, Patient, Provenance, Reference } from 'fhir/r4.js';
 import { uuidV5 } from '../fhir/ids.js';
 import type { Logger } from '../observability/log.js';
-import type { MemberIdentifier, RosterLookup } from '../roster/types.js';
+import type { Attribution, MemberIdentifier, RosterLookup } from '../roster/types.js';
 import type { DeliveryInput, InboundInput, MessageStore } from '../store/types.js';
 import { addBusinessDays, addCalendarDays, type BusinessCalendarOptions } from './business-days.js';
 import { CarePlanError } from './errors.js';
@@ -42,11 +42,18 @@ export interface CarePlanPartner {
   name: string;
   kind: string;
   destinations: { careplan?: string };
+  /** NPIs of the PCPs of this organization: it also receives and may sign their members' CP care plans. */
+  pcpNpis?: readonly string[];
 }
 
 /** Members attributed to a partner on a date: the roster's answer, for the weekly status file. */
 export interface MemberDirectory {
   membersOf(partnerId: string, date: string, role: 'cp' | 'aco'): Promise<string[]>;
+  /**
+   * A member's attributions over time. Its PCP ones (role pcp, partnerId = the PCP's NPI) route a
+   * CP care plan to the PCP's organization too; without it, plans go to the ACO only.
+   */
+  attributionHistory?(memberId: string): Promise<Attribution[]>;
 }
 
 /** Completes a stored care-plan message with `deliveriesFor` and enqueues (the pipeline's processFhir). */
@@ -139,6 +146,8 @@ export interface DueItem {
 }
 
 const MAX_SAVE_ATTEMPTS = 5;
+/** The NPI identifier system (a signer named by NPI may be a PCP of a configured organization). */
+const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
 const PAGE = 1000;
 
 const isResource = <T extends { resourceType: string }>(v: unknown, type: string): v is T =>
@@ -147,9 +156,18 @@ const isResource = <T extends { resourceType: string }>(v: unknown, type: string
 export class CarePlanService {
   private readonly now: () => Date;
   private timer: WeeklyTimer | undefined;
+  /** PCP NPI → the partner (organization) listing it in pcpNpis. */
+  private readonly pcpOrganizations = new Map<string, string>();
 
   constructor(private readonly deps: CarePlanServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    for (const [partnerId, partner] of Object.entries(deps.partners)) {
+      for (const npi of partner.pcpNpis ?? []) {
+        const first = this.pcpOrganizations.get(npi);
+        if (first !== undefined && first !== partnerId) throw new CarePlanError('invalid', `partners: a PCP NPI is listed by both '${first}' and '${partnerId}'`);
+        this.pcpOrganizations.set(npi, partnerId);
+      }
+    }
     for (const f of deps.settings.weeklyStatus.files) {
       if (!deps.partners[f.partner]) throw new CarePlanError('invalid', `careplans.weeklyStatus.files: unknown partner '${f.partner}'`);
       if (!deps.destinationTypes.has(f.destination)) {
@@ -178,7 +196,8 @@ export class CarePlanService {
     const encounterRef = referenceTo(input.encounter, 'Encounter');
     const cpOrganization = partnerOrganization(input.cpPartnerId, partner?.name);
     const n = this.deps.settings.followUpBusinessDays;
-    const calendar = input.calendar ?? this.deps.settings.calendarAround(input.dischargeAt);
+    // The follow-up is the CP's to make: its business days count in the CP's zone, with its holidays.
+    const calendar = input.calendar ?? this.deps.settings.calendarAround(input.dischargeAt, input.cpPartnerId);
     const due = addBusinessDays(input.dischargeAt, n, calendar);
     const id = transitionOfCarePlanId(cpOrganization, encounterRef);
     const saved = await this.mutate(id, async (existing) => {
@@ -266,14 +285,14 @@ export class CarePlanService {
     if (partner.kind !== 'cp') throw new CarePlanError('forbidden', `partner '${partnerId}' is not a community partner (kind cp)`);
     const check = checkSubmission(resource);
     if (!check.ok) throw new CarePlanError('invalid', 'the care plan is not acceptable', check.issues);
-    const { memberId, acoPartner } = await this.routeMember(partnerId, check.memberIdentifiers);
+    const { memberId, acoPartner, pcpPartner } = await this.routeMember(partnerId, check.memberIdentifiers);
     const hash = contentHash(check.plan);
     let outcome: SubmitResult['outcome'] = 'unchanged';
     const nowInstant = this.instant();
     const draft = normalizeSubmission(check.plan, { cpPartnerId: partnerId, cpName: partner.name, now: nowInstant });
     const { record } = await this.mutate(draft.id!, async (existing) => {
       if (existing && existing.kind !== 'cp-plan') throw new CarePlanError('conflict', 'the id belongs to another kind of care plan');
-      if (existing && existing.contentHash === hash && existing.acoPartner === acoPartner) return undefined;
+      if (existing && existing.contentHash === hash && existing.acoPartner === acoPartner && existing.pcpPartner === pcpPartner) return undefined;
       outcome = existing ? 'revised' : 'created';
       const plan = existing && check.plan.created === undefined ? { ...draft, created: existing.resource.created ?? nowInstant } : draft;
       const signoffDue = addCalendarDays(this.now(), this.deps.settings.unsignedDays, this.deps.settings.timeZone);
@@ -284,6 +303,7 @@ export class CarePlanService {
           memberId,
           cpPartner: partnerId,
           acoPartner,
+          pcpPartner,
           encounterRef: null,
           status: plan.status,
           signoff: 'pending',
@@ -316,12 +336,18 @@ export class CarePlanService {
       record.resource,
       record,
     );
-    this.deps.log.info({ carePlanId: record.id, cp: partnerId, aco: acoPartner, version: record.version, outcome }, 'care plan submitted');
+    this.deps.log.info({ carePlanId: record.id, cp: partnerId, aco: acoPartner, pcpOrganization: pcpPartner, version: record.version, outcome }, 'care plan submitted');
     return { record: { ...record, lastMessageId: messageId }, outcome, messageId };
   }
 
-  /** The member's roster id, checked to be this CP's member today, and the ACO it goes to. */
-  private async routeMember(cpPartnerId: string, identifiers: MemberIdentifier[]): Promise<{ memberId: string; acoPartner: string }> {
+  /**
+   * The member's roster id, checked to be this CP's member today, the ACO it goes to, and the PCP's
+   * organization when the member's PCP today is listed by a partner (other than that ACO).
+   */
+  private async routeMember(
+    cpPartnerId: string,
+    identifiers: MemberIdentifier[],
+  ): Promise<{ memberId: string; acoPartner: string; pcpPartner: string | null }> {
     const roster = this.deps.roster;
     if (!roster) throw new CarePlanError('unprocessable', 'no roster is configured: care plans cannot be matched to members');
     // The roster member id needs no matching; an unknown one is attributed to nobody (refused below).
@@ -341,7 +367,45 @@ export class CarePlanService {
     const acos = [...(await roster.attributedOn(memberId, today, 'aco'))].sort();
     if (acos.length === 0) throw new CarePlanError('unprocessable', 'the member has no ACO attributed today: nobody to sign the care plan');
     if (acos.length > 1) this.deps.log.warn({ cp: cpPartnerId, acos }, 'member attributed to several ACOs today; the care plan goes to the first');
-    return { memberId, acoPartner: acos[0]! };
+    const acoPartner = acos[0]!;
+    return { memberId, acoPartner, pcpPartner: await this.pcpOrganizationOf(memberId, today, acoPartner) };
+  }
+
+  /**
+   * The partner listing the member's PCP (roster attribution role pcp on `date`) in its pcpNpis;
+   * null when there is none or it is the ACO itself. Only the roster counts, not a PCP the plan
+   * names: a CP must not be able to send a member's plan to an organization of its choosing.
+   */
+  private async pcpOrganizationOf(memberId: string, date: string, acoPartner: string): Promise<string | null> {
+    if (this.pcpOrganizations.size === 0 || !this.deps.members?.attributionHistory) return null;
+    const history = await this.deps.members.attributionHistory(memberId);
+    const organizations = [
+      ...new Set(
+        history
+          .filter((a) => a.role === 'pcp' && a.start <= date && (a.end === undefined || a.end >= date))
+          .map((a) => this.pcpOrganizations.get(a.partnerId))
+          .filter((p): p is string => p !== undefined && p !== acoPartner),
+      ),
+    ].sort();
+    if (organizations.length > 1) {
+      this.deps.log.warn({ aco: acoPartner, organizations }, "member's PCPs today belong to several organizations; the care plan goes to the first");
+    }
+    return organizations[0] ?? null;
+  }
+
+  /**
+   * The signing partner a decision is recorded for: the acting partner when given, else the one the
+   * signer is (an Organization reference) or practices at (a PCP's NPI), else the ACO.
+   */
+  private signingPartnerOf(record: CarePlanRecord, who: Reference, actingPartner: string | undefined): string {
+    const aco = record.acoPartner!;
+    const pcp = record.pcpPartner;
+    if (actingPartner !== undefined) return actingPartner;
+    const org = partnerOf(who);
+    if (org === aco || (pcp !== null && org === pcp)) return org;
+    const npi = who.identifier?.system === NPI_SYSTEM ? who.identifier.value : undefined;
+    if (pcp !== null && npi !== undefined && this.pcpOrganizations.get(npi) === pcp) return pcp;
+    return aco;
   }
 
   /**
@@ -354,13 +418,16 @@ export class CarePlanService {
     if (instantMillis(request.when)! > this.now().getTime() + 5 * 60_000) throw new CarePlanError('invalid', 'when is in the future');
     let provenance: Provenance | undefined;
     let outcome: SignoffResultInfo['outcome'] = 'recorded';
+    let signingPartner: string | undefined;
     const { record } = await this.mutate(carePlanId, async (existing) => {
       if (!existing) throw new CarePlanError('not-found', 'care plan not found');
-      if (request.actingPartner !== undefined && existing.acoPartner !== request.actingPartner) {
+      // The ACO and the PCP's organization both sign; anyone else does not see the plan.
+      if (request.actingPartner !== undefined && existing.acoPartner !== request.actingPartner && existing.pcpPartner !== request.actingPartner) {
         throw new CarePlanError('not-found', 'care plan not found');
       }
       if (existing.kind !== 'cp-plan' || !existing.acoPartner) throw new CarePlanError('conflict', 'only a CP care plan is signed off');
       const who = toReference(request.who);
+      signingPartner = this.signingPartnerOf(existing, who, request.actingPartner);
       const previous = (await this.deps.store.listSignoffs(carePlanId)).find(
         (s) => s.decision === request.decision && s.provenance.occurredDateTime === request.when && sameAgent(s.provenance, who),
       );
@@ -372,15 +439,15 @@ export class CarePlanService {
       if (request.version !== undefined && request.version !== existing.version) {
         throw new CarePlanError('conflict', `the care plan was revised: version ${existing.version} is current, not ${request.version}`);
       }
-      const aco = partnerOrganization(existing.acoPartner, this.deps.partners[existing.acoPartner]?.name);
-      const signerIsAco = partnerOf(who) === existing.acoPartner;
+      const signingOrganization = partnerOrganization(signingPartner, this.deps.partners[signingPartner]?.name);
+      const signerIsOrganization = partnerOf(who) === signingPartner;
       const recorded = this.instant();
       let result;
       try {
         result = applySignoff(existing.resource, {
           carePlanRef: `CarePlan/${existing.id}/_history/${existing.version}`,
           who,
-          ...(signerIsAco ? {} : { onBehalfOf: aco }),
+          ...(signerIsOrganization ? {} : { onBehalfOf: signingOrganization }),
           when: request.when,
           recorded,
           method: request.method,
@@ -422,8 +489,8 @@ export class CarePlanService {
       {
         sourceKind: request.method === 'file' ? 'sftp' : 'api',
         sourceName: SIGNOFF_SOURCE,
-        partnerId: record.acoPartner,
-        sender: record.acoPartner,
+        partnerId: signingPartner ?? record.acoPartner,
+        sender: signingPartner ?? record.acoPartner,
         controlId: prov.id,
         messageType: 'FHIR',
         triggerEvent: 'Provenance',
@@ -478,7 +545,9 @@ export class CarePlanService {
 
   private dueItem(r: CarePlanRecord, now: Date): DueItem {
     const due = r.dueAt!;
-    const zone = this.deps.settings.timeZone;
+    // In the zone the due date was counted in: the CP's for a follow-up, the care-plan zone for a sign-off.
+    const zonePartner = r.kind === 'transition-of-care' ? r.cpPartner : undefined;
+    const zone = this.deps.settings.timeZoneOf(zonePartner);
     return {
       carePlanId: r.id,
       kind: r.kind,
@@ -488,7 +557,7 @@ export class CarePlanService {
       acoPartner: r.acoPartner,
       signoff: r.signoff,
       dueAt: formatInstantInZone(due.getTime(), zone),
-      dueDate: this.deps.settings.localDate(due),
+      dueDate: this.deps.settings.localDate(due, zonePartner),
       // dueAt is the last whole second of the due date: overdue from the next local midnight.
       state: now.getTime() >= due.getTime() + 1000 ? 'overdue' : 'due',
     };
@@ -563,7 +632,11 @@ export class CarePlanService {
           resource.meta?.lastUpdated ?? this.instant(),
         );
         const name = `careplan-${resource.id}-v${resource.meta?.versionId ?? '0'}.json`;
-        return this.toPartner(record.acoPartner, `careplan:${resource.id}`, bundle, name);
+        const toAco = this.toPartner(record.acoPartner, `careplan:${resource.id}`, bundle, name);
+        if (!record.pcpPartner) return toAco;
+        // One delivery per destination, should the ACO and the PCP's organization share one.
+        const toPcp = this.toPartner(record.pcpPartner, `careplan:${resource.id}`, bundle, name).filter((d) => !toAco.some((a) => a.destination === d.destination));
+        return [...toAco, ...toPcp];
       }
       case SIGNOFF_SOURCE: {
         if (!isResource<Bundle>(resource, 'Bundle')) return [];

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { bool, clockTime, id, int, timeZone } from './primitives.js';
 
-const localDate = () =>
+/** A calendar date YYYY-MM-DD (also used for a partner's own holidays, partners.ts). */
+export const localDate = () =>
   z.string({ error: 'must be a date YYYY-MM-DD' }).regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a date YYYY-MM-DD');
 
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;

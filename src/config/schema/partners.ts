@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { id, nonEmpty, sender } from './primitives.js';
+import { localDate } from './careplans.js';
+import { id, nonEmpty, sender, timeZone } from './primitives.js';
 
 export const PARTNER_KINDS = ['aco', 'cp', 'hospital', 'vendor'] as const;
+
+/** A National Provider Identifier: 10 digits (the care-plan CSV reader also checks its check digit). */
+const npi = () => z.string({ error: 'must be an NPI (10 digits)' }).regex(/^\d{10}$/, 'must be an NPI (10 digits)');
 
 export const partnerSchema = z.strictObject({
   name: nonEmpty(),
@@ -21,6 +25,32 @@ export const partnerSchema = z.strictObject({
       members: id().optional(),
     })
     .prefault({}),
+  /**
+   * This organization's primary care providers (NPIs). A CP care plan of a member whose PCP on the
+   * roster is one of them also goes here (destinations.careplan), and this partner may sign it off.
+   */
+  pcpNpis: z.array(npi()).optional(),
+  /** Zone of this partner's calendar dates (a CP's follow-up due dates); default careplans.timeZone. */
+  timeZone: timeZone().optional(),
+  /** This partner's own non-business days, added to careplans.holidays. */
+  holidays: z.array(localDate()).optional(),
 });
 
-export const partnersSchema = z.record(id(), partnerSchema).default({});
+export const partnersSchema = z
+  .record(id(), partnerSchema)
+  .default({})
+  .superRefine((partners, ctx) => {
+    // A PCP belongs to one organization, else a member's care plan would have two PCP sign-offs.
+    const owner = new Map<string, string>();
+    for (const [partnerId, partner] of Object.entries(partners)) {
+      if (partner.pcpNpis !== undefined && partner.kind === 'cp') {
+        ctx.addIssue({ code: 'custom', path: [partnerId, 'pcpNpis'], message: 'a community partner (kind cp) has no PCPs to sign care plans' });
+      }
+      (partner.pcpNpis ?? []).forEach((npi, i) => {
+        const first = owner.get(npi);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [partnerId, 'pcpNpis', i], message: `this NPI is already listed by partner '${first}'` });
+        } else owner.set(npi, partnerId);
+      });
+    }
+  });

@@ -3,12 +3,12 @@
 // care-plan message (deliveries from service.deliveriesFor, completeProcessing) minus the queue.
 import type { Bundle, CarePlan } from 'fhir/r4.js';
 import { CarePlanService, type CarePlanPartner, type MemberDirectory } from '../../../src/careplan/service.js';
-import { resolveCarePlanSettings, DEFAULT_CAREPLANS_CONFIG, type CarePlansConfig } from '../../../src/careplan/settings.js';
+import { resolveCarePlanSettings, DEFAULT_CAREPLANS_CONFIG, type CarePlansConfig, type PartnerCalendarConfig } from '../../../src/careplan/settings.js';
 import { openCarePlanStore } from '../../../src/careplan/store/careplan-store.js';
 import type { CarePlanStore } from '../../../src/careplan/store/types.js';
 import { MEMBER_ID_SYSTEM } from '../../../src/careplan/submission.js';
 import { silentLog } from '../../../src/observability/log.js';
-import type { Member, MemberIdentifier, ResolveResult, RosterLookup, UnmatchedInput } from '../../../src/roster/types.js';
+import type { Attribution, Member, MemberIdentifier, ResolveResult, RosterLookup, UnmatchedInput } from '../../../src/roster/types.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { DeliveryRecord, MessageStore } from '../../../src/store/types.js';
 
@@ -19,6 +19,8 @@ export interface FakeMember {
   identifiers?: MemberIdentifier[];
   cp?: string[];
   aco?: string[];
+  /** PCP attributions (partnerId = the PCP's NPI), with their dates. */
+  pcp?: { npi: string; start?: string; end?: string }[];
 }
 
 /** Attribution on every date (the service's date logic is tested through `now`). */
@@ -40,13 +42,24 @@ export class FakeRoster implements RosterLookup {
   async attributedOn(memberId: string, _date: string, role: 'aco' | 'cp'): Promise<string[]> {
     return this.members.get(memberId)?.[role] ?? [];
   }
+  /** PCP attributions only (the service reads nothing else from the history). */
+  async attributionHistory(memberId: string): Promise<Attribution[]> {
+    return (this.members.get(memberId)?.pcp ?? []).map((p) => ({
+      partnerId: p.npi,
+      role: 'pcp' as const,
+      start: p.start ?? '2000-01-01',
+      ...(p.end !== undefined ? { end: p.end } : {}),
+    }));
+  }
   async hasConsent(): Promise<boolean> {
     return false;
   }
   async recordUnmatched(_event: UnmatchedInput): Promise<void> {}
 }
 
-export const PARTNERS: Record<string, CarePlanPartner> = {
+export type TestPartner = CarePlanPartner & PartnerCalendarConfig;
+
+export const PARTNERS: Record<string, TestPartner> = {
   'acme-aco': { name: 'Acme ACO', kind: 'aco', destinations: { careplan: 'aco-hook' } },
   'bay-cp': { name: 'Bay CP', kind: 'cp', destinations: { careplan: 'cp-hook' } },
   'drop-cp': { name: 'Drop CP', kind: 'cp', destinations: { careplan: 'cp-sftp' } },
@@ -58,6 +71,7 @@ export const DESTINATIONS = new Map([
   ['cp-hook', 'webhook'],
   ['cp-sftp', 'sftp'],
   ['aco-fhir', 'fhir'],
+  ['pcp-hook', 'webhook'],
 ]);
 
 export interface Harness {
@@ -74,7 +88,16 @@ export interface Harness {
 }
 
 export async function harness(
-  options: { config?: Partial<CarePlansConfig>; members?: MemberDirectory; now?: string; roster?: boolean } = {},
+  options: {
+    config?: Partial<CarePlansConfig>;
+    members?: MemberDirectory;
+    now?: string;
+    roster?: boolean;
+    /** Added to (or replacing) PARTNERS, e.g. a PCP organization or a CP with its own time zone. */
+    partners?: Record<string, TestPartner>;
+    /** Give the service the roster's PCP attributions (members.attributionHistory). */
+    pcpHistory?: boolean;
+  } = {},
 ): Promise<Harness> {
   const messages = await openStore('sqlite::memory:');
   const store = await openCarePlanStore('sqlite::memory:');
@@ -83,6 +106,7 @@ export async function harness(
     .add({ memberId: 'M2', identifiers: [{ system: MEDICAID, value: 'M2' }], cp: ['bay-cp'], aco: [] })
     .add({ memberId: 'M3', identifiers: [{ system: MEDICAID, value: 'M3' }], cp: ['drop-cp'], aco: ['acme-aco'] });
   const clock = { now: new Date(options.now ?? '2024-05-01T14:00:00Z') };
+  const partners: Record<string, TestPartner> = { ...PARTNERS, ...options.partners };
   const h: Partial<Harness> & { deliveries: DeliveryRecord[]; failDispatch: boolean } = { deliveries: [], failDispatch: false };
   const service: CarePlanService = new CarePlanService({
     store,
@@ -94,10 +118,12 @@ export async function harness(
       h.deliveries.push(...r.deliveries);
     },
     roster: options.roster === false ? undefined : roster,
-    members: options.members,
-    partners: PARTNERS,
+    members: options.pcpHistory
+      ? { membersOf: (p, d, r) => options.members?.membersOf(p, d, r) ?? Promise.resolve([]), attributionHistory: (m) => roster.attributionHistory(m) }
+      : options.members,
+    partners,
     destinationTypes: DESTINATIONS,
-    settings: resolveCarePlanSettings({ ...DEFAULT_CAREPLANS_CONFIG, ...options.config }),
+    settings: resolveCarePlanSettings({ ...DEFAULT_CAREPLANS_CONFIG, ...options.config }, partners),
     log: silentLog,
     now: () => clock.now,
   });
