@@ -33,6 +33,7 @@ const carePlanSummary = {
     memberId: nullableStr,
     cpPartner: str,
     acoPartner: nullableStr,
+    pcpPartner: nullableStr,
     status: str,
     signoff: { type: ['string', 'null'], enum: ['pending', 'approved', 'rejected', null] },
     dueAt: nullableStr,
@@ -90,6 +91,7 @@ const dueItem = {
     memberId: nullableStr,
     cpPartner: str,
     acoPartner: nullableStr,
+    pcpPartner: nullableStr,
     signoff: nullableStr,
     dueAt: str,
     dueDate: str,
@@ -138,6 +140,7 @@ function summaryJson(r: CarePlanRecord) {
     memberId: r.memberId,
     cpPartner: r.cpPartner,
     acoPartner: r.acoPartner,
+    pcpPartner: r.pcpPartner ?? null,
     status: r.status,
     signoff: r.signoff,
     dueAt: r.dueAt?.toISOString() ?? null,
@@ -150,7 +153,8 @@ function summaryJson(r: CarePlanRecord) {
   };
 }
 
-const visible = (who: Principal, r: CarePlanRecord): boolean => canSeePartner(who, r.cpPartner) || canSeePartner(who, r.acoPartner);
+const visible = (who: Principal, r: CarePlanRecord): boolean =>
+  canSeePartner(who, r.cpPartner) || canSeePartner(who, r.acoPartner) || canSeePartner(who, r.pcpPartner);
 
 /**
  * The partner a call acts for: `?partner=` (which the key must cover), else the key's only partner.
@@ -189,13 +193,14 @@ const DECISIONS: Record<string, 'approved' | 'rejected'> = { approved: 'approved
 export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { careplans: CarePlanService }): FastifyPluginAsync {
   const { careplans: service, store } = deps;
 
-  /** Sign-off through the API operation or a FHIR update: only the plan's ACO (or an admin) decides. */
+  /** Sign-off through the API operation or a FHIR update: the plan's ACO or its PCP's organization (or an admin). */
   async function signoff(request: FastifyRequest, id: string, body: SignoffBody, method: 'api' | 'fhir') {
     const who = principalOf(request);
     const { record } = await visiblePlan(service, who, id);
-    if (!who.admin && (record.acoPartner === null || !who.partners.includes(record.acoPartner))) {
-      throw forbidden("only the care plan's ACO signs it off");
-    }
+    const signers = [record.acoPartner, record.pcpPartner].filter((p): p is string => p !== null && p !== undefined);
+    const acting = who.admin ? undefined : signers.find((p) => who.partners.includes(p));
+    if (!who.admin && !acting) throw forbidden("only the care plan's ACO or its PCP's organization signs it off");
+    const onBehalf = acting ?? record.acoPartner ?? record.pcpPartner;
     const decision = DECISIONS[body.decision.toLowerCase()];
     if (!decision) throw new ApiError(400, 'invalid', 'decision must be approved or rejected');
     const signer = body.signedBy;
@@ -203,7 +208,7 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       ? { type: 'Practitioner', identifier: { system: NPI_SYSTEM, value: signer.npi }, ...(signer.display ? { display: signer.display } : {}) }
       : signer?.reference
         ? { reference: signer.reference, ...(signer.display ? { display: signer.display } : {}) }
-        : partnerOrganization(record.acoPartner!, deps.config.partners[record.acoPartner!]?.name);
+        : partnerOrganization(onBehalf!, deps.config.partners[onBehalf!]?.name);
     const result = await guarded(() =>
       service.recordSignoff(id, {
         decision,
@@ -212,7 +217,7 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         method,
         ...(body.reason !== undefined ? { reason: body.reason } : {}),
         ...(body.version !== undefined ? { version: body.version } : {}),
-        ...(who.admin ? {} : { actingPartner: record.acoPartner! }),
+        ...(acting ? { actingPartner: acting } : {}),
       }),
     );
     if (result.outcome === 'recorded') {
