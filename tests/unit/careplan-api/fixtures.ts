@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // The API with a real care-plan service: in-memory SQLite stores, a scriptable roster, and the
 // service's deliveries recorded instead of queued.
 import type { FastifyInstance } from 'fastify';
@@ -27,16 +28,31 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function apiHarness(): Promise<ApiHarness> {
+/** NPI of the member's PCP, practising at river-health (with `pcp: true`). */
+export const RIVER_PCP = '1245319599';
+export const PCP_KEY = 'river-key-0123456789abcdef';
+
+export async function apiHarness(options: { pcp?: boolean } = {}): Promise<ApiHarness> {
+  const base = makeConfig();
   const config = makeConfig({
     partners: {
       'acme-aco': { name: 'Acme ACO', kind: 'aco', senders: ['EPIC^ACME'], destinations: { careplan: 'aco-hook' } },
       'bay-cp': { name: 'Bay CP', kind: 'cp', destinations: { careplan: 'cp-hook' } },
+      ...(options.pcp ? { 'river-health': { name: 'Riverside Health', kind: 'hospital', destinations: { careplan: 'shared-hook' }, pcpNpis: [RIVER_PCP] } } : {}),
     },
+    ...(options.pcp
+      ? { apiKeys: [...base.apiKeys, { id: 'river-key', hash: `sha256:${createHash('sha256').update(PCP_KEY).digest('hex')}`, partners: ['river-health'] }] }
+      : {}),
   });
   const messages = await openStore('sqlite::memory:');
   const careplans = await openCarePlanStore('sqlite::memory:');
-  const roster = new FakeRoster().add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'] });
+  const roster = new FakeRoster().add({
+    memberId: 'M1',
+    identifiers: [{ system: MEDICAID, value: 'M1' }],
+    cp: ['bay-cp'],
+    aco: ['acme-aco'],
+    ...(options.pcp ? { pcp: [{ npi: RIVER_PCP }] } : {}),
+  });
   const deliveries: DeliveryRecord[] = [];
   const service: CarePlanService = new CarePlanService({
     store: careplans,
@@ -46,6 +62,7 @@ export async function apiHarness(): Promise<ApiHarness> {
       deliveries.push(...(await messages.completeProcessing(messageId, { status: 'processed', deliveries: list })).deliveries);
     },
     roster,
+    ...(options.pcp ? { members: { membersOf: async () => [], attributionHistory: (id: string) => roster.attributionHistory(id) } } : {}),
     partners: config.partners,
     destinationTypes: new Map(config.destinations.map((d) => [d.id, d.type])),
     settings: resolveCarePlanSettings(config.careplans),

@@ -1,0 +1,28 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { apiHarness, auth, KEYS, PCP_KEY, type ApiHarness } from './fixtures.js';
+import { cpPlan } from '../careplan-service/harness.js';
+
+describe('the PCP’s organization over the API', () => {
+  let h: ApiHarness;
+  afterEach(async () => h?.close());
+
+  it('sees the member’s care plan and signs it off on its own behalf; another partner cannot', async () => {
+    h = await apiHarness({ pcp: true });
+    const created = await h.app.inject({ method: 'POST', url: '/api/careplans', headers: auth(KEYS.cp), payload: cpPlan() });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().carePlan.id as string;
+    expect(created.json().carePlan.pcpPartner).toBe('river-health');
+
+    const seen = await h.app.inject({ method: 'GET', url: `/api/careplans/${id}`, headers: auth(PCP_KEY) });
+    expect(seen.statusCode).toBe(200);
+
+    const signed = await h.app.inject({ method: 'POST', url: `/api/careplans/${id}/signoff`, headers: auth(PCP_KEY), payload: { decision: 'approved' } });
+    expect(signed.statusCode).toBe(200);
+    expect(signed.json()).toMatchObject({ outcome: 'recorded', carePlan: { signoff: 'approved' } });
+    const provenance = signed.json().provenance as { agent: { onBehalfOf?: { identifier?: { value?: string } } }[] };
+    expect(JSON.stringify(provenance.agent)).toContain('river-health');
+
+    const cpTries = await h.app.inject({ method: 'POST', url: `/api/careplans/${id}/signoff`, headers: auth(KEYS.cp), payload: { decision: 'rejected', reason: 'x' } });
+    expect(cpTries.statusCode).toBe(403);
+  });
+});
