@@ -67,6 +67,18 @@ function parse(key: string): ParsedKey {
   return parsed;
 }
 
+/**
+ * ssh2's generateKeyPairSync('ed25519') now and then returns a private key its own parser rejects
+ * ("Malformed OpenSSH private key", seen in CI); draw again until both halves parse.
+ */
+function parsableKeyPair(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+  throw new Error('could not generate a parsable ed25519 key pair');
+}
+
 function attrsOf(st: Stats): Attributes {
   return { mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
 }
@@ -90,8 +102,8 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
   const dir = mkdtempSync(join(tmpdir(), 'carebridge-sftp-fault-'));
   const root = join(dir, 'root');
   mkdirSync(root);
-  const hostKey = utils.generateKeyPairSync('ed25519');
-  const clientKey = utils.generateKeyPairSync('ed25519');
+  const hostKey = parsableKeyPair();
+  const clientKey = parsableKeyPair();
   const privateKeyPath = join(dir, 'client_key');
   writeFileSync(privateKeyPath, clientKey.private, { mode: 0o600 });
   const allowedKey = parse(clientKey.public);
