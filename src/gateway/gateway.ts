@@ -183,7 +183,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const pollers: SftpPoller[] = [];
     for (const source of config.sources) {
       if (source.type !== 'sftp') continue;
-      const poller = createSftpPoller({ source, dataDir: config.dataDir, onFile: intake, log });
+      const poller = createSftpPoller({
+        source,
+        dataDir: config.dataDir,
+        onFile: intake,
+        log,
+        hooks: {
+          onFileResult: (e) => metrics.sftpFiles.inc({ source: e.sourceId, partner: e.partner, result: e.result }),
+          onPollFailure: (e) => metrics.sftpPollFailures.inc({ source: e.sourceId, partner: e.partner }),
+          onMissingDaily: (st) => {
+            metrics.sftpMissingDaily.inc({ source: st.sourceId, partner: st.partner });
+            log.warn({ source: st.sourceId, partner: st.partner, expectedBy: st.expectedBy, missingSince: st.missingSince }, 'expected daily file has not arrived');
+          },
+        },
+      });
       pollers.push(poller);
     }
 

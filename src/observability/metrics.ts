@@ -39,6 +39,12 @@ export interface CarebridgeMetrics {
   /** outcome: success | retryable-error | fatal-error. */
   readonly deliveryAttempts: Counter<'destination' | 'outcome'>;
   readonly deadLetters: Counter<'destination'>;
+  /** Files taken from SFTP sources, by source, partner and result (applied, duplicate, failed, ...). */
+  readonly sftpFiles: Counter<'source' | 'partner' | 'result'>;
+  /** Failed polls of SFTP sources (unreachable, refused, listing failed). */
+  readonly sftpPollFailures: Counter<'source' | 'partner'>;
+  /** Missed expected-daily-file deadlines, by source and partner. */
+  readonly sftpMissingDaily: Counter<'source' | 'partner'>;
   /** From receipt to confirmed delivery. */
   readonly deliveryLatency: Histogram<'destination'>;
   /** From the first byte received to the ACK sent. */
@@ -152,6 +158,24 @@ export function createMetrics(options: CreateMetricsOptions = {}): CarebridgeMet
       name: 'carebridge_dead_letters_total',
       help: 'Deliveries that gave up and became dead letters, by destination',
       labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
+    sftpFiles: new Counter({
+      name: 'carebridge_sftp_files_total',
+      help: 'Files taken from SFTP sources, by source, partner and result',
+      labelNames: ['source', 'partner', 'result'] as const,
+      registers: [registry],
+    }),
+    sftpPollFailures: new Counter({
+      name: 'carebridge_sftp_poll_failures_total',
+      help: 'SFTP polls that could not reach or list the server, by source and partner',
+      labelNames: ['source', 'partner'] as const,
+      registers: [registry],
+    }),
+    sftpMissingDaily: new Counter({
+      name: 'carebridge_sftp_missing_daily_total',
+      help: "Missed expected-daily-file deadlines (a partner's daily file did not arrive in time)",
+      labelNames: ['source', 'partner'] as const,
       registers: [registry],
     }),
     deliveryLatency: new Histogram({

@@ -84,6 +84,12 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
     expect(patient.identifier.map((i) => i.value)).toContain('MA123456789');
     // other-cp declares no `members` destination: it is not notified (its ADT still routes).
     expect(bundles(otherHook)).toEqual([]);
+    // The file shows in the metrics and in the per-partner file-arrival status.
+    const base = `http://127.0.0.1:${gw.gateway.ports.http}`;
+    // The poller reports the file once it is moved to processed/ (after the import delivered).
+    await eventually(async () => /carebridge_sftp_files_total\{source="aco-roster",partner="example-aco",result="applied"\} 1/.test(await (await fetch(`${base}/metrics`)).text()));
+    const status = (await (await fetch(`${base}/api/sources/files`, { headers: { authorization: 'Bearer carebridge-demo-admin-key' } })).json()) as { items: { sourceId: string; lastFileAt: string | null }[] };
+    expect(status.items.find((i) => i.sourceId === 'aco-roster')?.lastFileAt).toBeTruthy();
   });
 
   it('routes an admission only to the member’s attributed CP', async () => {
