@@ -1,10 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { findFreePort } from '../../src/delivery/free-port.js';
+import { killChildOnExit, waitForExit } from './child-process.js';
 
 // A private, throwaway Postgres for tests: initdb into a fresh temp dir, start `postgres` on a free
 // loopback port with its socket in that dir, create a database, and stop it by PID afterwards.
@@ -71,17 +72,6 @@ function runAs(): RunAs {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function canConnect(port: number): Promise<boolean> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
@@ -97,16 +87,6 @@ async function canConnect(port: number): Promise<boolean> {
   }
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 export interface StartPostgresOptions {
   /** Keep fsync and synchronous commit on (for measuring commit cost). Default off: tests want speed. */
@@ -146,21 +126,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   let child: ChildProcess | undefined;
   let port = 0;
   let stderrTail = '';
-  const killOnExit = (): void => {
-    if (child?.pid && child.exitCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    cleanupDir();
-  };
-  process.once('exit', killOnExit);
+  const removeExitGuard = killChildOnExit(() => child, cleanupDir);
 
   // A free port can be taken between probing and binding: retry a few times on bind failures.
   for (let attempt = 1; attempt <= 3 && !child; attempt++) {
-    port = await freePort();
+    port = await findFreePort();
     stderrTail = '';
     const [cmd, args] = user.wrap(join(bin, 'postgres'), [
       '-D', dataDir, '-k', sockDir, '-p', String(port), '-h', '127.0.0.1',
@@ -193,7 +163,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     if (!/could not bind|Address already in use/i.test(stderrTail)) break;
   }
   if (!child) {
-    process.removeListener('exit', killOnExit);
+    removeExitGuard();
     cleanupDir();
     throw new PostgresUnavailableError(`postgres did not start: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`);
   }
@@ -225,7 +195,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
           await waitForExit(server, 5000);
         }
       }
-      process.removeListener('exit', killOnExit);
+      removeExitGuard();
       cleanupDir();
     },
   };

@@ -10,9 +10,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findFreePort } from '../../src/delivery/free-port.js';
+import { killChildOnExit, waitForExit } from './child-process.js';
 
 export const SSHD_BIN = process.env.CAREBRIDGE_SSHD_BIN ?? '/usr/sbin/sshd';
 const BASE_DIR = '/var/lib/carebridge-test-sftp';
@@ -95,28 +96,7 @@ async function ensureTestUser(): Promise<{ uid: number; gid: number }> {
   throw new Error(`could not create the SFTP test user ${SFTP_TEST_USER}`);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 function sshdConfig(o: { port: number; hostKey: string; authorizedKeys: string; chroot: string }): string {
   return [
@@ -187,21 +167,11 @@ export async function startSshd(): Promise<TestSshd> {
   let child: ChildProcess | undefined;
   let port = 0;
   let stderrTail = '';
-  const killOnExit = (): void => {
-    if (child?.pid && child.exitCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    cleanupDir();
-  };
-  process.once('exit', killOnExit);
+  const removeExitGuard = killChildOnExit(() => child, cleanupDir);
 
   // A free port can be taken between probing and binding: retry on bind failures.
   for (let attempt = 1; attempt <= 3 && !child; attempt++) {
-    port = await freePort();
+    port = await findFreePort();
     stderrTail = '';
     const configFile = join(etc, 'sshd_config');
     writeFileSync(configFile, sshdConfig({ port, hostKey, authorizedKeys, chroot: root }), { mode: 0o644 });
@@ -225,7 +195,7 @@ export async function startSshd(): Promise<TestSshd> {
     if (!/Address already in use|Bind to port/i.test(stderrTail)) break;
   }
   if (!child) {
-    process.removeListener('exit', killOnExit);
+    removeExitGuard();
     cleanupDir();
     throw new Error(`sshd did not start: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`);
   }
@@ -261,7 +231,7 @@ export async function startSshd(): Promise<TestSshd> {
     },
     logTail: () => stderrTail,
     async stop() {
-      process.removeListener('exit', killOnExit);
+      removeExitGuard();
       if (sshd.exitCode === null && sshd.signalCode === null) {
         sshd.kill('SIGTERM');
         if (!(await waitForExit(sshd, 5000))) {
