@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { convertHl7Message } from '../ingest/convert-message.js';
+import { convertForOutput } from './convert-one.js';
 import { loadProfile } from '../mapping/profile-loader.js';
 
 /**
@@ -32,15 +32,10 @@ parentPort!.on('message', (batch: ConvertBatch) => {
   let failed = 0;
   for (let i = 0; i < batch.spans.length; i += 4) {
     const bytes = buf.subarray(batch.spans[i], batch.spans[i + 1]);
-    const r = convertHl7Message(bytes, profile);
-    const label = () => `${batch.file}: message ${batch.spans[i + 2]} (line ${batch.spans[i + 3]}${r.controlId ? `, MSH-10 ${r.controlId}` : ''})`;
-    if (r.ok) {
-      out.push(JSON.stringify(r.bundle));
-      if (!quiet) for (const w of r.warnings) err += `${label()}: warning: ${w}\n`;
-    } else {
-      failed++;
-      err += `${label()}: ${r.reason}\n`;
-    }
+    const r = convertForOutput(bytes, profile, { file: batch.file, index: batch.spans[i + 2], line: batch.spans[i + 3] }, quiet);
+    if (r.json === undefined) failed++;
+    else out.push(r.json);
+    err += r.stderr;
   }
   const bytes = Buffer.from(out.length ? out.join('\n') + '\n' : '', 'utf8');
   const result: ConvertBatchResult = { seq: batch.seq, out: bytes, err, failed };

@@ -2,10 +2,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { loadProfile, ProfileError } from '../mapping/profile-loader.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import { MessageSplitter } from '../hl7v2/index.js';
-import { convertHl7Message } from '../ingest/convert-message.js';
 import { parseArgs, UsageError } from './args.js';
 import { loadConfigForCli } from './config-for-cli.js';
 import { BufferedWriter } from './buffered-writer.js';
+import { convertForOutput } from './convert-one.js';
 import { convertFilesParallel } from './convert-parallel.js';
 import { availableParallelism } from 'node:os';
 
@@ -70,15 +70,10 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
           await err.write(`${file}: ${item.reason}\n`);
           continue;
         }
-        const r = convertHl7Message(item.bytes, profile);
-        const label = `${file}: message ${item.index} (line ${item.line}${r.controlId ? `, MSH-10 ${r.controlId}` : ''})`;
-        if (r.ok) {
-          await out.write(JSON.stringify(r.bundle) + '\n');
-          if (!options.quiet) for (const w of r.warnings) await err.write(`${label}: warning: ${w}\n`);
-        } else {
-          failed++;
-          await err.write(`${label}: ${r.reason}\n`);
-        }
+        const r = convertForOutput(item.bytes, profile, { file, index: item.index, line: item.line }, Boolean(options.quiet));
+        if (r.json === undefined) failed++;
+        else await out.write(r.json + '\n');
+        if (r.stderr) await err.write(r.stderr);
       }
     };
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await onItems(splitter.push(chunk as Buffer));
