@@ -30,6 +30,8 @@ export interface AdtConversion {
   encounter?: Encounter;
   /** Every patient identifier, for the message index and roster matching. */
   patientIdentifiers: Identifier[];
+  /** MSH-3^MSH-4 namespace ids: routing matches on the sender. */
+  sender: string;
   /** PV1-2 as sent (routing matches on the v2 code, not the mapped FHIR class). */
   patientClass: string;
   /** Facility codes the event happened at (PV1-3.4, MSH-4), for sensitivity policy. */
@@ -86,6 +88,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
     patient,
     encounter,
     patientIdentifiers: patient.identifier ?? [],
+    sender: msg.sender,
     patientClass: ctx.value('patientClass'),
     facilityCodes,
     hospitalService: ctx.value('hospitalService'),

@@ -127,7 +127,7 @@ export class Pipeline {
 
   /** `attributedOnly`: a late routing (the patient just got onto the roster): fixed routes already had it. */
   private async process(messageId: string, sourceName: string, conversion: AdtConversion, receivedAt: number, attributedOnly = false): Promise<void> {
-    const facts = { sourceName, sender: senderOf(conversion), event: conversion.event, patientClass: conversion.patientClass };
+    const facts = { sourceName, sender: conversion.sender, event: conversion.event, patientClass: conversion.patientClass };
     let memberLookup: Promise<string | undefined> | undefined;
     const member = () => (memberLookup ??= this.memberOf(conversion));
     const fixed = attributedOnly ? [] : this.deps.router.route(facts);
@@ -274,9 +274,3 @@ function identifiersOf(conversion: AdtConversion): { system: string; value: stri
   return conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
 }
 
-/** MSH-3^MSH-4 as the conversion saw it (the Provenance entity carries it). */
-function senderOf(conversion: AdtConversion): string {
-  const value = conversion.bundle.identifier?.value ?? '';
-  const cut = value.lastIndexOf('|');
-  return cut < 0 ? value : value.slice(0, cut);
-}

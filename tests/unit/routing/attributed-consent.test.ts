@@ -129,3 +129,29 @@ describe('route matching', () => {
     expect(router.route({ sourceName: 's', sender: 'MEDITECH^X', event: 'A01', patientClass: 'I' })).toEqual([]);
   });
 });
+
+describe('routing facts', () => {
+  it('matches on MSH-3^MSH-4 even when MSH-10 holds an escaped field separator', async () => {
+    const store = await openStore('sqlite::memory:');
+    const enqueued: DeliveryJob[] = [];
+    const pipeline = new Pipeline({
+      store,
+      router: new Router([{ id: 'mgh', match: { senders: ['EPICADT^MGH'] }, to: ['hook'] }]),
+      destinationTypes: new Map([['hook', 'webhook']]),
+      profileFor: () => profile,
+      enqueue: async (job) => {
+        enqueued.push(job);
+        return true;
+      },
+      log: silentLog,
+    });
+    const text = readFileSync(join(FIX, 'A01.hl7'), 'latin1').replace('|MSG-A01-0001|', '|MSG\\F\\01|');
+    const raw = Buffer.from(text, 'latin1');
+    expect(Hl7Message.parse(raw).controlId).toBe('MSG|01');
+    const [stored] = await store.acceptInbound([{ sourceKind: 'mllp', sourceName: 'in', dedupeKey: 'k', raw }]);
+    await pipeline.reprocess(stored.id);
+    expect(enqueued.map((j) => j.destinationId)).toEqual(['hook']);
+    await store.close();
+  });
+});
+
