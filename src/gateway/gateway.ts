@@ -179,7 +179,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster);
 
     // SFTP sources: files go through their partner's layout into the roster.
-    const intake = createFileIntake({ config, store, roster, pipeline, enqueue: (job) => outbox.enqueue(job), log, carePlanFile: carePlans.fileConsumer });
+    const intake = createFileIntake({ config, store, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
     const pollers: SftpPoller[] = [];
     for (const source of config.sources) {
       if (source.type !== 'sftp') continue;

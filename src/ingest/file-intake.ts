@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { loadMemberLayout, readMemberFile } from '../../adapters/member-common/index.js';
 import type { MemberFormat } from '../../adapters/member-common/layout-schema.js';
 import type { GatewayConfig } from '../config/types.js';
-import type { DeliveryJob } from '../delivery/types.js';
 import type { Logger } from '../observability/log.js';
 import { memberAsPatient } from '../roster/fhir-patient.js';
 import type { Roster } from '../roster/roster-store.js';
@@ -23,7 +22,6 @@ export interface FileIntakeDeps {
   store: MessageStore;
   roster: Roster;
   pipeline: Pipeline;
-  enqueue(job: DeliveryJob): Promise<boolean>;
   log: Logger;
   /** Care-plan files (format careplan-csv) go to the care-plan service. */
   carePlanFile?(file: SftpFileHandoff): Promise<SftpFileOutcome>;
@@ -102,12 +100,7 @@ async function notifyAssignments(deps: FileIntakeDeps, importId: string): Promis
     const [stored] = await deps.store.acceptInbound([
       { sourceKind: 'sftp', sourceName: 'roster', messageType: 'ROSTER', triggerEvent: 'assignments', controlId: importId, dedupeKey: `roster-assignments|${importId}`, raw },
     ]);
-    if (!stored.duplicate) {
-      const done = await deps.store.completeProcessing(stored.id, { status: 'processed', deliveries });
-      for (const d of done.deliveries) {
-        await deps.enqueue({ deliveryId: d.id, messageId: stored.id, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
-      }
-    }
+    if (!stored.duplicate) await deps.pipeline.commit(stored.id, { status: 'processed', deliveries });
   }
   if (events.length) await deps.roster.markDiffEventsNotified(events.map((e) => e.id));
 }

@@ -90,8 +90,15 @@ export class Pipeline {
       if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
       deliveries.push({ destination: d.destination, patientKey: null, payload: text });
     }
-    const created = await this.batcher.submit({ messageId, outcome: { status: 'processed', fhir: text, deliveries } });
-    await this.afterCommit(messageId, receivedAt, created);
+    await this.commit(messageId, { status: 'processed', fhir: text, deliveries }, receivedAt);
+  }
+
+  /**
+   * Records a stored message's outcome and deliveries (group-committed with the others) and
+   * enqueues the pending ones. For messages whose deliveries their owner decided (roster notices).
+   */
+  async commit(messageId: string, outcome: ProcessingOutcome, receivedAt = Date.now()): Promise<void> {
+    await this.afterCommit(messageId, receivedAt, await this.batcher.submit({ messageId, outcome }));
   }
 
   /** Re-runs conversion from the stored raw message (recovery after a crash, or a replay). */
