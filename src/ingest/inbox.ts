@@ -3,6 +3,7 @@ import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
 import {
   ackModeOf,
   ackSourceOf,
+  ackWanted,
   buildAck,
   HL7_ERROR,
   Hl7Message,
@@ -180,8 +181,7 @@ export class Inbox {
     const mode = ackModeOf(src);
     let code: AckCode;
     if (mode.mode === 'enhanced') {
-      const wanted = mode.accept === 'AL' || (mode.accept === 'SU' && ok) || (mode.accept === 'ER' && !ok);
-      if (!wanted) return undefined;
+      if (!ackWanted(mode.accept, ok)) return undefined;
       code = ok ? 'CA' : reject ? 'CR' : 'CE';
     } else {
       code = ok ? 'AA' : reject ? 'AR' : 'AE';
