@@ -23,8 +23,10 @@ export function mapCode(ctx: ConversionContext, map: string, code: string): Mapp
 
 export const v2Table = (table: string): string => `http://terminology.hl7.org/CodeSystem/v2-${table}`;
 
-const OID = /^\d+(\.\d+)+$/;
-const URI = /^(https?:\/\/|urn:)/i;
+/** An ISO object identifier (HD universal id type ISO), e.g. 2.16.840.1.113883.4.6. */
+export const OID = /^\d+(\.\d+)+$/;
+/** Already an absolute URI we can use as a system or endpoint. */
+export const URI = /^(https?:\/\/|urn:)/i;
 
 /** CWE-3 coding system name → URI (profile table, HL7nnnn tables, OIDs, URIs, else a local URN). */
 export function codingSystem(ctx: ConversionContext, name: string): string | undefined {

@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, Encounter, Identifier, MessageHeader, Patient, Provenance, Resource } from 'fhir/r4';
 import type { Hl7Message } from '../../src/hl7v2/index.js';
 import type { MappingProfile } from '../../src/mapping/profile-schema.js';
+import { OID, URI } from './codes.js';
 import { compact, ConversionContext, ref } from './context.js';
 import { buildEncounter, hasVisit } from './encounter.js';
 import { organizationForFacility } from './participants.js';
@@ -98,8 +99,8 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
 }
 
 function endpointFor(ctx: ConversionContext, app: string, universalId: string): string {
-  if (/^\d+(\.\d+)+$/.test(universalId)) return `urn:oid:${universalId}`;
-  if (/^(https?:\/\/|urn:)/i.test(universalId)) return universalId;
+  if (OID.test(universalId)) return `urn:oid:${universalId}`;
+  if (URI.test(universalId)) return universalId;
   return ctx.localSystem('app', app || 'unknown');
 }
 

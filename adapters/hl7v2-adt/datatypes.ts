@@ -1,11 +1,10 @@
 import type { Address, ContactPoint, HumanName, Identifier, Period } from 'fhir/r4';
 import type { CX, HD, Segment, XAD, XPN, XTN } from '../../src/hl7v2/index.js';
 import { readCX, readXAD, readXPN, readXTN } from '../../src/hl7v2/index.js';
-import { mapCode, v2Table } from './codes.js';
+import { mapCode, OID, URI, v2Table } from './codes.js';
 import type { ConversionContext } from './context.js';
 import { compact } from './context.js';
 
-const OID = /^\d+(\.\d+)+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -21,7 +20,7 @@ export function identifierSystem(ctx: ConversionContext, authority: HD, typeCode
   if (uid) {
     if (OID.test(uid)) return `urn:oid:${uid}`;
     if (UUID.test(uid)) return `urn:uuid:${uid.toLowerCase()}`;
-    if (/^(https?:\/\/|urn:)/i.test(uid)) return uid;
+    if (URI.test(uid)) return uid;
   }
   if (OID.test(authority.namespaceId)) return `urn:oid:${authority.namespaceId}`;
   const byType = typeCode && ctx.profile.identifierTypeSystems[typeCode];

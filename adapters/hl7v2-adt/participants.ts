@@ -1,6 +1,7 @@
 import type { Location, Organization, Practitioner } from 'fhir/r4';
 import type { Segment } from '../../src/hl7v2/index.js';
 import { readHDComponent, readXCN } from '../../src/hl7v2/index.js';
+import { OID } from './codes.js';
 import { compact, type ConversionContext } from './context.js';
 import { identifierSystem } from './datatypes.js';
 
@@ -32,7 +33,7 @@ export function organizationForFacility(ctx: ConversionContext, code: string, un
     id: known?.identifier ? ctx.idFor('Organization', known.identifier.system, known.identifier.value) : ctx.idFor('Organization', system, key),
     identifier: [
       known?.identifier,
-      universalId && /^\d+(\.\d+)+$/.test(universalId) ? { system: 'urn:ietf:rfc:3986', value: `urn:oid:${universalId}` } : undefined,
+      universalId && OID.test(universalId) ? { system: 'urn:ietf:rfc:3986', value: `urn:oid:${universalId}` } : undefined,
       { system, value: key },
     ].filter((i): i is { system: string; value: string } => i !== undefined),
     active: true,
