@@ -3,7 +3,6 @@ import type { CX, HD, Segment, XAD, XPN, XTN } from '../../src/hl7v2/index.js';
 import { readCX, readXAD, readXPN, readXTN } from '../../src/hl7v2/index.js';
 import { mapCode, OID, URI, v2Table } from './codes.js';
 import type { ConversionContext } from './context.js';
-import { compact } from './context.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -72,14 +71,14 @@ export function humanName(ctx: ConversionContext, x: XPN, where: string): HumanN
   const given = [x.given, ...x.middle.split(/\s+/)].filter(Boolean);
   if (!x.family && given.length === 0) return undefined;
   const use = mapCode(ctx, 'NameType', x.nameTypeCode)?.code;
-  return compact<HumanName>({
+  return {
     use: NAME_USES.has(use ?? '') ? (use as HumanName['use']) : undefined,
     family: x.family || undefined,
     given,
     prefix: x.prefix ? [x.prefix] : undefined,
     suffix: [x.suffix, x.degree, x.professionalSuffix].filter(Boolean),
     period: period(ctx, x.effectiveDate, x.expirationDate, where),
-  });
+  };
 }
 const NAME_USES = new Set(['usual', 'official', 'temp', 'nickname', 'anonymous', 'old', 'maiden']);
 
@@ -97,7 +96,7 @@ export function address(ctx: ConversionContext, x: XAD, where: string): Address 
   if (!x.street && !x.city && !x.state && !x.zip && !x.country) return undefined;
   const use = mapCode(ctx, 'AddressType[Use]', x.addressType)?.code;
   const type = mapCode(ctx, 'AddressType[Type]', x.addressType)?.code;
-  return compact<Address>({
+  return {
     use: ADDRESS_USES.has(use ?? '') ? (use as Address['use']) : undefined,
     type: ADDRESS_TYPES.has(type ?? '') ? (type as Address['type']) : undefined,
     line: [x.street, x.otherDesignation].filter(Boolean),
@@ -107,7 +106,7 @@ export function address(ctx: ConversionContext, x: XAD, where: string): Address 
     postalCode: x.zip || undefined,
     country: x.country || undefined,
     period: period(ctx, x.effectiveDate, x.expirationDate, where),
-  });
+  };
 }
 const ADDRESS_USES = new Set(['home', 'work', 'temp', 'old', 'billing']);
 const ADDRESS_TYPES = new Set(['postal', 'physical', 'both']);
@@ -153,7 +152,7 @@ export function contactPoint(ctx: ConversionContext, x: XTN, fallbackUse: Contac
   let use: ContactPoint['use'] | undefined = CONTACT_USES.has(mapped ?? '') ? (mapped as ContactPoint['use']) : undefined;
   if (equipment === 'CP') use = 'mobile';
   if (!use && system !== 'email') use = fallbackUse;
-  return compact<ContactPoint>({ system, value, use });
+  return { system, value, use };
 }
 
 function formatPhone(x: XTN): string {

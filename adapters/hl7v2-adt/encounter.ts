@@ -1,7 +1,7 @@
 import type { Encounter, EncounterParticipant, Patient } from 'fhir/r4';
 import { readCWE, readCX } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode, tableConcept } from './codes.js';
-import { compact, ref, type ConversionContext } from './context.js';
+import { ref, type ConversionContext } from './context.js';
 import { identifierFromCX } from './datatypes.js';
 import { zExtensions } from './patient.js';
 import { locationFromPL, organizationForFacility, practitionerFromXCN } from './participants.js';
@@ -57,7 +57,7 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
     id,
     status: encounterStatus(ctx, event),
     class: cls
-      ? compact({ system: cls.system, code: cls.code, display: cls.display })
+      ? { system: cls.system, code: cls.code, display: cls.display }
       : { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' },
     subject: ref(patient),
   };
@@ -68,7 +68,7 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
 
   const start = ctx.dateTime(admitRaw, 'PV1-44');
   const end = ctx.dateTime(ctx.value('dischargeTime'), 'PV1-45');
-  if (start || end) enc.period = compact({ start, end });
+  if (start || end) enc.period = { start, end };
 
   const service = ctx.value('hospitalService');
   if (service) enc.serviceType = tableConcept(service, '0069');
@@ -91,11 +91,11 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
   const org = organizationForFacility(ctx, facilityCode);
   if (org) enc.serviceProvider = ref(org);
 
-  enc.hospitalization = compact({
+  enc.hospitalization = {
     admitSource: tableConcept(ctx.value('admitSource'), '0023'),
     reAdmission: tableConcept(ctx.value('readmission'), '0092'),
     dischargeDisposition: dischargeDisposition(ctx),
-  });
+  };
 
   const reasons = [];
   const reasonLoc = ctx.locate('admitReason');
@@ -116,7 +116,7 @@ function dischargeDisposition(ctx: ConversionContext) {
   const code = ctx.value('dischargeDisposition');
   if (!code) return undefined;
   const m = mapCode(ctx, 'DischargeDisposition', code);
-  return m ? { coding: [compact({ system: m.system, code: m.code, display: m.display })] } : tableConcept(code, '0112');
+  return m ? { coding: [{ system: m.system, code: m.code, display: m.display }] } : tableConcept(code, '0112');
 }
 
 function participants(ctx: ConversionContext): EncounterParticipant[] {

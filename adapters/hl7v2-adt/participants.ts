@@ -2,7 +2,7 @@ import type { Location, Organization, Practitioner } from 'fhir/r4';
 import type { Segment } from '../../src/hl7v2/index.js';
 import { readHDComponent, readXCN } from '../../src/hl7v2/index.js';
 import { OID } from './codes.js';
-import { compact, type ConversionContext } from './context.js';
+import type { ConversionContext } from './context.js';
 import { identifierSystem } from './datatypes.js';
 
 /** XCN → Practitioner, keyed by its identifier (e.g. NPI) or, lacking one, by name. */

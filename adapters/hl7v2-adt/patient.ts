@@ -1,7 +1,7 @@
 import type { Extension, Identifier, Patient, PatientContact, RelatedPerson } from 'fhir/r4';
 import { readCWE, readCX, readXON } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
-import { compact, ref, type ConversionContext } from './context.js';
+import { ref, type ConversionContext } from './context.js';
 import { addressesFromField, identifierFromCX, identifiersFromField, namesFromField, telecomFromField } from './datatypes.js';
 import { organizationForFacility, practitionerFromXCN } from './participants.js';
 
@@ -103,7 +103,7 @@ function maritalStatus(ctx: ConversionContext) {
   const cwe = readCWE(seg, field);
   if (!cwe.code) return undefined;
   const m = mapCode(ctx, 'MaritalStatus', cwe.code);
-  if (m) return { coding: [compact({ system: m.system, code: m.code, display: m.display })], text: cwe.text || undefined };
+  if (m) return { coding: [{ system: m.system, code: m.code, display: m.display }], text: cwe.text || undefined };
   return codeableConcept(ctx, cwe, 'http://terminology.hl7.org/CodeSystem/v2-0002');
 }
 
@@ -142,7 +142,7 @@ function raceExtensions(ctx: ConversionContext): Extension[] {
       if (!c.code && !c.text) continue;
       texts.push(c.text || c.code);
       if (/^\d{4}-\d$/.test(c.code)) {
-        parts.push({ url: omb.has(c.code) ? 'ombCategory' : 'detailed', valueCoding: compact({ system: CDC_RACE, code: c.code, display: c.text || undefined }) });
+        parts.push({ url: omb.has(c.code) ? 'ombCategory' : 'detailed', valueCoding: { system: CDC_RACE, code: c.code, display: c.text || undefined } });
       }
     }
     if (texts.length === 0) return undefined;
@@ -195,14 +195,14 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
     const rel = readCWE(nk1, 3);
     const mapped = mapCode(ctx, 'Relationship', rel.code);
     const relationship = mapped
-      ? { coding: [compact({ system: mapped.system, code: mapped.code, display: mapped.display })], text: rel.text || undefined }
+      ? { coding: [{ system: mapped.system, code: mapped.code, display: mapped.display }], text: rel.text || undefined }
       : codeableConcept(ctx, rel, 'http://terminology.hl7.org/CodeSystem/v2-0063');
     const telecom = [...telecomFromField(ctx, nk1, 5, 'home'), ...telecomFromField(ctx, nk1, 6, 'work')];
     const addresses = addressesFromField(ctx, nk1, 4, 'NK1-4');
     if (names.length === 0 && telecom.length === 0 && addresses.length === 0) return;
     if (ctx.profile.nextOfKinAs === 'contact') {
       patient.contact ??= [];
-      patient.contact.push(compact<PatientContact>({ relationship: relationship ? [relationship] : undefined, name: names[0], telecom, address: addresses[0] }));
+      patient.contact.push({ relationship: relationship ? [relationship] : undefined, name: names[0], telecom, address: addresses[0] });
       return;
     }
     const setId = nk1.get(1) || String(i + 1);
@@ -211,7 +211,7 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
       id: ctx.idFromParts('RelatedPerson', patient.id!, setId, names[0]?.family ?? '', names[0]?.given?.[0] ?? ''),
       active: true,
       patient: ref(patient),
-      relationship: relationship ? [compact(relationship)] : undefined,
+      relationship: relationship ? [relationship] : undefined,
       name: names,
       telecom,
       address: addresses,
