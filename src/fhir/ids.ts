@@ -38,15 +38,33 @@ function uuidBytes(uuid: string): Buffer {
   return bytes;
 }
 
+/** Reused input buffer for SHA-1: namespace bytes, then the name (ids are computed ~15 times per message). */
+const SCRATCH_BYTES = 4096;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+let scratchNamespace = '';
+
 /** RFC 9562 UUID version 5 of `name` in `namespace` (lower-case, hyphenated). */
 export function uuidV5(name: string, namespace: string = CAREBRIDGE_ID_NAMESPACE): string {
-  // One-shot crypto.hash avoids the Hash object's per-call setup, which dominated id generation.
-  const hash = oneShotHash('sha1', Buffer.concat([uuidBytes(namespace), Buffer.from(name, 'utf8')]), 'buffer') as Buffer;
-  hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
-  hash[8] = (hash[8] & 0x3f) | 0x80; // RFC variant
-  const hex = hash.toString('hex', 0, 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  let input: Buffer;
+  if (name.length * 3 <= SCRATCH_BYTES - 16) {
+    if (scratchNamespace !== namespace) {
+      uuidBytes(namespace).copy(scratch, 0);
+      scratchNamespace = namespace;
+    }
+    input = scratch.subarray(0, 16 + scratch.utf8Write(name, 16));
+  } else {
+    input = Buffer.concat([uuidBytes(namespace), Buffer.from(name, 'utf8')]);
+  }
+  // One-shot crypto.hash straight to hex: no Hash object, no intermediate digest Buffer.
+  const h = oneShotHash('sha1', input, 'hex');
+  // Version nibble (13th hex digit) is 5; the variant's top bits (17th digit) are 10.
+  const variant = VARIANT_DIGIT[h.charCodeAt(16)];
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/** Hex digit -> the RFC variant digit (8, 9, a or b) that keeps its two low bits. */
+const VARIANT_DIGIT: string[] = [];
+for (const d of '0123456789abcdef') VARIANT_DIGIT[d.charCodeAt(0)] = ((parseInt(d, 16) & 0x3) | 0x8).toString(16);
 
 /**
  * Deterministic resource id for an identity. The parts are JSON-encoded as an array, which is

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CAREBRIDGE_ID_NAMESPACE, isFhirId, isUuid, resourceId, urnUuid, uuidV5 } from '../../../src/fhir/ids.js';
 
@@ -13,6 +14,25 @@ describe('uuidV5', () => {
     const id = uuidV5('anything');
     expect(id[14]).toBe('5');
     expect('89ab').toContain(id[19]);
+  });
+
+  it('agrees with a plain createHash reference for short, long, non-ASCII names and namespace switches', () => {
+    // Reference: the textbook construction, so the scratch-buffer fast path can never drift from it.
+    const reference = (name: string, ns: string) => {
+      const h = createHash('sha1').update(Buffer.from(ns.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+      h[6] = (h[6] & 0x0f) | 0x50;
+      h[8] = (h[8] & 0x3f) | 0x80;
+      const x = h.toString('hex', 0, 16);
+      return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+    };
+    const other = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+    const names = ['', 'a', 'Müller^José', '日本語の名前', 'x'.repeat(1400), 'é'.repeat(3000), JSON.stringify(['ns', 'Patient', 'MRN1'])];
+    for (let i = 0; i < 64; i++) names.push(String.fromCharCode(...Array.from({ length: i * 7 }, (_, k) => 32 + ((k * 31 + i) % 2000))));
+    for (const name of names) {
+      expect(uuidV5(name)).toBe(reference(name, CAREBRIDGE_ID_NAMESPACE));
+      expect(uuidV5(name, other)).toBe(reference(name, other));
+      expect(uuidV5(name)).toBe(reference(name, CAREBRIDGE_ID_NAMESPACE));
+    }
   });
 
   it('rejects a namespace that is not a UUID', () => {
