@@ -90,6 +90,8 @@ export interface RosterBackend {
   getImport(id: string, issueLimit: number): Promise<ImportDetail | null>;
   listDiffEvents(query: DiffEventQuery): Promise<Page<DiffEvent>>;
   markDiffEventsNotified(ids: readonly string[]): Promise<number>;
+  /** Applied imports finished at or before `finishedBefore` with events not yet notified, oldest first. */
+  importsAwaitingNotice(finishedBefore: Date, limit: number): Promise<string[]>;
   listUnmatched(query: UnmatchedQuery): Promise<Page<UnmatchedEvent>>;
 
   ping(): Promise<void>;

@@ -130,6 +130,9 @@ export class Roster implements RosterStore {
   markDiffEventsNotified(ids: readonly string[]): Promise<number> {
     return this.backend.markDiffEventsNotified(ids);
   }
+  importsAwaitingNotice(query: { finishedBefore?: Date; limit?: number } = {}): Promise<string[]> {
+    return this.backend.importsAwaitingNotice(query.finishedBefore ?? new Date(), query.limit ?? 100);
+  }
   listUnmatched(query: UnmatchedQuery): Promise<Page<UnmatchedEvent>> {
     return this.backend.listUnmatched(query);
   }

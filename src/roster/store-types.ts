@@ -221,6 +221,11 @@ export interface RosterStore extends RosterLookup {
   listDiffEvents(query: DiffEventQuery): Promise<Page<DiffEvent>>;
   /** Flags events as notified (the lead's router sent them); returns how many changed. */
   markDiffEventsNotified(ids: readonly string[]): Promise<number>;
+  /**
+   * Applied imports with events not yet flagged notified (a crash between the import and its
+   * assignment notices), oldest first. `finishedBefore` (default now) skips imports still being notified.
+   */
+  importsAwaitingNotice(query?: { finishedBefore?: Date; limit?: number }): Promise<string[]>;
   listUnmatched(query: UnmatchedQuery): Promise<Page<UnmatchedEvent>>;
 
   ping(): Promise<void>;

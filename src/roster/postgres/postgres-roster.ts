@@ -593,6 +593,17 @@ export class PostgresRosterBackend implements RosterBackend {
     return rowCount ?? 0;
   }
 
+  async importsAwaitingNotice(finishedBefore: Date, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT i.id FROM roster_imports i
+       WHERE i.status = 'applied' AND i.finished_at <= $1
+         AND EXISTS (SELECT 1 FROM roster_diff_events e WHERE e.import_id = i.id AND NOT e.notified)
+       ORDER BY i.finished_at, i.id LIMIT $2`,
+      [finishedBefore, limit],
+    );
+    return (rows as Row[]).map((r) => String(r.id));
+  }
+
   async listUnmatched(q: UnmatchedQuery): Promise<Page<UnmatchedEvent>> {
     const limit = pageSize(q.limit);
     const where: string[] = [];

@@ -148,4 +148,9 @@ CREATE INDEX roster_unmatched_identifiers_key ON roster_unmatched_identifiers (s
     name: 'roster: attributions by partner and role (members of a partner on a date)',
     sql: `CREATE INDEX roster_attributions_partner ON roster_attributions (partner_id, role, start_date);`,
   },
+  {
+    version: 3,
+    name: 'roster: events still awaiting their notice, by import (recovery finds unnotified imports)',
+    sql: `CREATE INDEX roster_diff_events_unnotified ON roster_diff_events (import_id, id) WHERE NOT notified;`,
+  },
 ];

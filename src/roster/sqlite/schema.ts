@@ -148,4 +148,10 @@ CREATE INDEX roster_unmatched_identifiers_key ON roster_unmatched_identifiers (s
     name: 'roster: attributions by partner and role (members of a partner on a date)',
     sql: `CREATE INDEX roster_attributions_partner ON roster_attributions (partner_id, role, start_date);`,
   },
+  {
+    version: 3,
+    name: 'roster: events still awaiting their notice, by import (recovery finds unnotified imports)',
+    // The rowid ends every SQLite index: pages of one import's pending events in id order are range scans.
+    sql: `CREATE INDEX roster_diff_events_unnotified ON roster_diff_events (import_id) WHERE notified = 0;`,
+  },
 ];

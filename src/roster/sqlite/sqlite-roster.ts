@@ -508,6 +508,16 @@ export class SqliteRosterBackend implements RosterBackend {
     return this.st(`UPDATE roster_diff_events SET notified = 1 WHERE notified = 0 AND id IN ${IN_LIST}`).run(json(ids.map(integerId))).changes;
   }
 
+  async importsAwaitingNotice(finishedBefore: Date, limit: number): Promise<string[]> {
+    const rows = this.st(
+      `SELECT i.id FROM roster_imports i
+       WHERE i.status = 'applied' AND i.finished_at <= ?
+         AND EXISTS (SELECT 1 FROM roster_diff_events e WHERE e.import_id = i.id AND e.notified = 0)
+       ORDER BY i.finished_at, i.id LIMIT ?`,
+    ).all(finishedBefore.getTime(), limit) as Row[];
+    return rows.map((r) => String(r.id));
+  }
+
   async listUnmatched(q: UnmatchedQuery): Promise<Page<UnmatchedEvent>> {
     const limit = pageSize(q.limit);
     const where: string[] = [];

@@ -495,6 +495,33 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       expect(await roster.attributedOn('M2', D1, 'cp')).toEqual(['bay-cp']);
     });
 
+    it('lists applied imports whose events still await their notices, oldest first; not failed, flagged or too recent ones', async () => {
+      const a = await importFile(roster, 'acme-aco', D1, [member('M1'), member('M2')]);
+      const fileOfB = [member('M3', { attribution: { aco: 'other-aco' } })];
+      const b = await importFile(roster, 'other-aco', D1, fileOfB);
+      async function* broken() {
+        for (const id of ['M4', 'M5', 'M6', 'M7']) yield member(id, { attribution: { aco: 'third-aco' } });
+        throw Object.assign(new Error('line 9: truncated'), { name: 'MemberFileError' });
+      }
+      // A failed import wrote events (one chunk) but is redone under the same id when its file comes back.
+      const failed = await roster.importMemberFile({ partnerId: 'third-aco', fileName: 'x.csv', sha256: sha('x'), importDate: D1, items: broken() });
+      expect(failed).toMatchObject({ status: 'failed', applied: 3 });
+      expect(await allEvents(roster, failed.importId)).toHaveLength(3);
+
+      expect(await roster.importsAwaitingNotice()).toEqual([a.importId, b.importId]);
+      expect(await roster.importsAwaitingNotice({ limit: 1 })).toEqual([a.importId]);
+      expect(await roster.importsAwaitingNotice({ finishedBefore: new Date(Date.now() - 60_000) })).toEqual([]);
+      const eventsOfA = await allEvents(roster, a.importId);
+      await roster.markDiffEventsNotified([eventsOfA[0].id]);
+      expect(await roster.importsAwaitingNotice()).toEqual([a.importId, b.importId]);
+      await roster.markDiffEventsNotified(eventsOfA.map((e) => e.id));
+      expect(await roster.importsAwaitingNotice()).toEqual([b.importId]);
+      // The same file again is a duplicate row pointing at the import that has the events.
+      const again = await importFile(roster, 'other-aco', D1, fileOfB);
+      expect(again).toMatchObject({ status: 'duplicate', duplicateOf: b.importId });
+      expect(await roster.importsAwaitingNotice()).toEqual([b.importId]);
+    });
+
     it('lists imports newest first with paging and scope, finds members by identifier, marks events notified', async () => {
       for (const d of [D1, D2, D3]) await importFile(roster, 'acme-aco', d, [member('M1', { phone: d })]);
       await importFile(roster, 'other-aco', D1, [member('M2', { attribution: { aco: 'other-aco' } })]);

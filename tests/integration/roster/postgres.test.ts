@@ -42,7 +42,7 @@ describe.skipIf(!bin)('roster on postgres', () => {
     await client.connect();
     try {
       const { rows } = await client.query('SELECT version FROM roster_schema_migrations ORDER BY version');
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     } finally {
       await client.end();
     }
