@@ -27,7 +27,7 @@ import {
   SUBMISSION_SOURCE,
   type FilePayload,
 } from './outbound.js';
-import { partnerOrganization, partnerOf } from './partners.js';
+import { partnerOrganization, partnerOf, signingPartnerOf } from './partners.js';
 import { referenceKey, toReference, type ReferenceInput } from './references.js';
 import type { CarePlanSettings } from './settings.js';
 import { applySignoff, type SignoffDecision, type SignoffMethod } from './signoff.js';
@@ -112,7 +112,7 @@ export interface SignoffRequest {
   reason?: string;
   /** The plan version signed; a plan revised since is a conflict. */
   version?: number;
-  /** The partner recording it; must be the plan's ACO when given. */
+  /** The partner recording it; must be the plan's ACO or its PCP's organization when given. */
   actingPartner?: string;
 }
 
@@ -120,7 +120,7 @@ export interface SignoffResultInfo {
   record: CarePlanRecord;
   provenance: Provenance;
   outcome: 'recorded' | 'duplicate';
-  /** The message notifying the CP. */
+  /** The message notifying the CP and the other possible signer. */
   messageId: string;
 }
 
@@ -410,8 +410,9 @@ export class CarePlanService {
 
   /**
    * The PCP's decision on a CP care plan: status, sign-off tag and note per applySignoff, the
-   * Provenance stored with it, and the CP notified (CarePlan + Provenance). The same decision
-   * recorded twice (a resent file, a retried call) is one decision.
+   * Provenance stored with it, and the CP and the other possible signer notified (CarePlan +
+   * Provenance). The same decision recorded twice (a resent file, a retried call) is one decision;
+   * another decision on a version already decided is a conflict.
    */
   async recordSignoff(carePlanId: string, request: SignoffRequest): Promise<SignoffResultInfo> {
     if (instantMillis(request.when) === undefined) throw new CarePlanError('invalid', 'when must be a FHIR instant (with seconds and offset)');
@@ -428,14 +429,16 @@ export class CarePlanService {
       if (existing.kind !== 'cp-plan' || !existing.acoPartner) throw new CarePlanError('conflict', 'only a CP care plan is signed off');
       const who = toReference(request.who);
       signingPartner = this.signingPartnerOf(existing, who, request.actingPartner);
-      const previous = (await this.deps.store.listSignoffs(carePlanId)).find(
-        (s) => s.decision === request.decision && s.provenance.occurredDateTime === request.when && sameAgent(s.provenance, who),
-      );
+      const signoffs = await this.deps.store.listSignoffs(carePlanId);
+      const previous = signoffs.find((s) => s.decision === request.decision && s.provenance.occurredDateTime === request.when && sameAgent(s.provenance, who));
       if (previous) {
         provenance = previous.provenance;
         outcome = 'duplicate';
         return undefined;
       }
+      // One decision per submitted version: the first signer (ACO or PCP's organization) decides, and
+      // the other is told; only a revision by the CP (back to pending) opens a new sign-off.
+      if (existing.signoff !== 'pending') throw alreadyDecided(existing.signoff, signoffs);
       if (request.version !== undefined && request.version !== existing.version) {
         throw new CarePlanError('conflict', `the care plan was revised: version ${existing.version} is current, not ${request.version}`);
       }
@@ -632,18 +635,20 @@ export class CarePlanService {
           resource.meta?.lastUpdated ?? this.instant(),
         );
         const name = `careplan-${resource.id}-v${resource.meta?.versionId ?? '0'}.json`;
-        const toAco = this.toPartner(record.acoPartner, `careplan:${resource.id}`, bundle, name);
-        if (!record.pcpPartner) return toAco;
-        // One delivery per destination, should the ACO and the PCP's organization share one.
-        const toPcp = this.toPartner(record.pcpPartner, `careplan:${resource.id}`, bundle, name).filter((d) => !toAco.some((a) => a.destination === d.destination));
-        return [...toAco, ...toPcp];
+        return this.toPartners([record.acoPartner, record.pcpPartner], `careplan:${resource.id}`, bundle, name);
       }
       case SIGNOFF_SOURCE: {
         if (!isResource<Bundle>(resource, 'Bundle')) return [];
-        const plan = resource.entry?.map((e) => e.resource).find((r): r is CarePlan => r?.resourceType === 'CarePlan');
+        const resources = resource.entry?.map((e) => e.resource) ?? [];
+        const plan = resources.find((r): r is CarePlan => r?.resourceType === 'CarePlan');
+        const provenance = resources.find((r): r is Provenance => r?.resourceType === 'Provenance');
         const record = plan?.id ? await this.deps.store.get(plan.id) : null;
         if (!record) return [];
-        return this.toPartner(record.cpPartner, `careplan:${record.id}`, resource, `careplan-signoff-${resource.id}.json`);
+        // The CP learns the outcome, and so does the other possible signer (ACO or PCP's organization),
+        // whose copy would otherwise stay pending. The signer itself knows.
+        const signer = provenance ? signingPartnerOf(provenance) : undefined;
+        const otherSigners = [record.acoPartner, record.pcpPartner].filter((p) => p !== signer);
+        return this.toPartners([record.cpPartner, ...otherSigners], `careplan:${record.id}`, resource, `careplan-signoff-${resource.id}.json`);
       }
       case STATUS_SOURCE: {
         if (!isResource<Binary>(resource, 'Binary')) return [];
@@ -662,6 +667,18 @@ export class CarePlanService {
       default:
         return undefined;
     }
+  }
+
+  /** One delivery per destination of these partners, should two of them share one. */
+  private toPartners(partnerIds: readonly (string | null)[], patientKey: string, bundle: Bundle, fileName: string): DeliveryInput[] {
+    const out: DeliveryInput[] = [];
+    for (const partnerId of partnerIds) {
+      if (partnerId === null) continue;
+      for (const d of this.toPartner(partnerId, patientKey, bundle, fileName)) {
+        if (!out.some((o) => o.destination === d.destination)) out.push(d);
+      }
+    }
+    return out;
   }
 
   /** One delivery to the partner's `destinations.careplan`, shaped for its type. */
@@ -799,6 +816,21 @@ function referenceTo(value: Patient | Encounter | ReferenceInput, type: 'Patient
     };
   }
   return toReference(value);
+}
+
+/** The conflict for a sign-off of a plan whose current version is already decided: says by whom and when. */
+function alreadyDecided(state: CarePlanRecord['signoff'], signoffs: readonly SignoffRecord[]): CarePlanError {
+  // The decision standing is the latest on the newest version signed.
+  const standing = signoffs.reduce<SignoffRecord | undefined>(
+    (best, s) => (!best || s.planVersion > best.planVersion || (s.planVersion === best.planVersion && s.recordedAt >= best.recordedAt) ? s : best),
+    undefined,
+  );
+  const partner = standing ? signingPartnerOf(standing.provenance) : undefined;
+  const by = [partner ? `by ${partner}` : '', standing?.provenance.occurredDateTime ? `at ${standing.provenance.occurredDateTime}` : ''].filter(Boolean).join(' ');
+  return new CarePlanError(
+    'conflict',
+    `the care plan is already ${state ?? 'decided'}${by ? ` (${by})` : ''}; a new version must be submitted before it is signed off again`,
+  );
 }
 
 function sameAgent(provenance: Provenance, who: Reference): boolean {

@@ -25,4 +25,23 @@ describe('the PCP’s organization over the API', () => {
     const cpTries = await h.app.inject({ method: 'POST', url: `/api/careplans/${id}/signoff`, headers: auth(KEYS.cp), payload: { decision: 'rejected', reason: 'x' } });
     expect(cpTries.statusCode).toBe(403);
   });
+
+  it('the other signer is told and cannot sign the same version again (409 naming who signed)', async () => {
+    h = await apiHarness({ pcp: true });
+    const id = (await h.app.inject({ method: 'POST', url: '/api/careplans', headers: auth(KEYS.cp), payload: cpPlan() })).json().carePlan.id as string;
+    const signedAt = '2024-05-01T09:30:00-04:00';
+    const signed = await h.app.inject({ method: 'POST', url: `/api/careplans/${id}/signoff`, headers: auth(PCP_KEY), payload: { decision: 'approved', signedAt } });
+    expect(signed.statusCode).toBe(200);
+    // The sign-off message went to the CP and to the ACO (the PCP's organization signed it).
+    const notified = h.deliveries.filter((d) => d.messageId === signed.json().messageId).map((d) => d.destination);
+    expect(notified.sort()).toEqual(['aco-hook', 'cp-hook']);
+
+    const late = await h.app.inject({ method: 'POST', url: `/api/careplans/${id}/signoff`, headers: auth(KEYS.aco), payload: { decision: 'rejected', reason: 'late' } });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().issue[0].diagnostics).toBe(
+      `the care plan is already approved (by river-health at ${signedAt}); a new version must be submitted before it is signed off again`,
+    );
+    const detail = (await h.app.inject({ method: 'GET', url: `/api/careplans/${id}`, headers: auth(KEYS.aco) })).json();
+    expect(detail.signoffs).toHaveLength(1);
+  });
 });

@@ -72,6 +72,7 @@ export const DESTINATIONS = new Map([
   ['cp-sftp', 'sftp'],
   ['aco-fhir', 'fhir'],
   ['pcp-hook', 'webhook'],
+  ['pcp-sftp', 'sftp'],
 ]);
 
 export interface Harness {

@@ -96,10 +96,12 @@ describe('CP care plans to the PCP’s organization', () => {
 
   it('without an acting partner (admin, a file), a signer practising at the PCP’s organization signs for it', async () => {
     const h = await withPcp();
-    const { record } = await h.service.submitCarePlan('bay-cp', cpPlan());
-    const byNpi = await h.service.recordSignoff(record.id, { decision: 'rejected', who: practitioner(RIVER_PCP), when: '2024-05-01T09:00:00-04:00', method: 'api', reason: 'incomplete' });
+    // Two plans: a plan version is decided once (two-signers.test.ts).
+    const first = (await h.service.submitCarePlan('bay-cp', cpPlan())).record;
+    const second = (await h.service.submitCarePlan('bay-cp', cpPlan('M1', { id: 'cp-local-8' }))).record;
+    const byNpi = await h.service.recordSignoff(first.id, { decision: 'rejected', who: practitioner(RIVER_PCP), when: '2024-05-01T09:00:00-04:00', method: 'api', reason: 'incomplete' });
     expect(byNpi.provenance.agent[0]?.onBehalfOf?.identifier?.value).toBe('river-health');
-    const byOther = await h.service.recordSignoff(record.id, { decision: 'approved', who: practitioner('1003000126'), when: '2024-05-01T09:10:00-04:00', method: 'api' });
+    const byOther = await h.service.recordSignoff(second.id, { decision: 'approved', who: practitioner('1003000126'), when: '2024-05-01T09:10:00-04:00', method: 'api' });
     expect(byOther.provenance.agent[0]?.onBehalfOf?.identifier?.value).toBe('acme-aco');
   });
 
