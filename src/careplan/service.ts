@@ -12,7 +12,7 @@ import { uuidV5 } from '../fhir/ids.js';
 import type { Logger } from '../observability/log.js';
 import type { Attribution, MemberIdentifier, RosterLookup } from '../roster/types.js';
 import type { DeliveryInput, InboundInput, MessageStore } from '../store/types.js';
-import { addBusinessDays, addCalendarDays, type BusinessCalendarOptions } from './business-days.js';
+import { addBusinessDays, addCalendarDays, type BusinessCalendarOptions, type DueDay } from './business-days.js';
 import { CarePlanError } from './errors.js';
 import { formatInstantInZone, instantMillis, parseLocalDate } from './local-date.js';
 import {
@@ -139,7 +139,7 @@ export interface DueItem {
   cpPartner: string;
   acoPartner: string | null;
   signoff: CarePlanRecord['signoff'];
-  /** FHIR instant: the end of the due date in the care-plan time zone. */
+  /** FHIR instant: the end of the due date in the zone it was counted in (CP's follow-up, ACO's sign-off). */
   dueAt: string;
   dueDate: string;
   state: 'due' | 'overdue';
@@ -295,7 +295,7 @@ export class CarePlanService {
       if (existing && existing.contentHash === hash && existing.acoPartner === acoPartner && existing.pcpPartner === pcpPartner) return undefined;
       outcome = existing ? 'revised' : 'created';
       const plan = existing && check.plan.created === undefined ? { ...draft, created: existing.resource.created ?? nowInstant } : draft;
-      const signoffDue = addCalendarDays(this.now(), this.deps.settings.unsignedDays, this.deps.settings.timeZone);
+      const signoffDue = this.signoffDueDay(this.now(), acoPartner);
       return {
         write: {
           id: draft.id!,
@@ -338,6 +338,18 @@ export class CarePlanService {
     );
     this.deps.log.info({ carePlanId: record.id, cp: partnerId, aco: acoPartner, pcpOrganization: pcpPartner, version: record.version, outcome }, 'care plan submitted');
     return { record: { ...record, lastMessageId: messageId }, outcome, messageId };
+  }
+
+  /**
+   * When a plan submitted (or revised) at `from` must be signed: `unsignedDays` calendar days later
+   * in the calendar of the ACO, which signs every CP plan (a PCP's organization may sign too, but is
+   * optional and may change with a revision, so its calendar would move the deadline). A due date on a
+   * weekend day or holiday of that calendar moves to its next business day: nobody is there to sign.
+   */
+  private signoffDueDay(from: Date, acoPartner: string): DueDay {
+    const { settings } = this.deps;
+    const plain = addCalendarDays(from, settings.unsignedDays, settings.timeZoneOf(acoPartner));
+    return addBusinessDays(plain.dueDate, 0, settings.calendarAround(plain.dueDate, acoPartner));
   }
 
   /**
@@ -548,8 +560,8 @@ export class CarePlanService {
 
   private dueItem(r: CarePlanRecord, now: Date): DueItem {
     const due = r.dueAt!;
-    // In the zone the due date was counted in: the CP's for a follow-up, the care-plan zone for a sign-off.
-    const zonePartner = r.kind === 'transition-of-care' ? r.cpPartner : undefined;
+    // In the zone the due date was counted in: the CP's for a follow-up, the ACO's for a sign-off.
+    const zonePartner = (r.kind === 'transition-of-care' ? r.cpPartner : r.acoPartner) ?? undefined;
     const zone = this.deps.settings.timeZoneOf(zonePartner);
     return {
       carePlanId: r.id,
@@ -572,7 +584,7 @@ export class CarePlanService {
     const seenMembers = new Set<string>();
     for await (const r of this.all({ partner: partnerId, role: 'cp' })) {
       if (r.memberId) seenMembers.add(r.memberId);
-      if (r.kind === 'cp-plan') plans.push({ ...r, created: r.resource.created });
+      if (r.kind === 'cp-plan') plans.push({ ...r, created: r.resource.created, dueTimeZone: this.deps.settings.timeZoneOf(r.acoPartner ?? undefined) });
     }
     const members = this.deps.members
       ? await this.deps.members.membersOf(partnerId, this.deps.settings.localDate(now), 'cp')

@@ -8,9 +8,10 @@
 //   created_date      CarePlan.created as a local date (YYYY-MM-DD, care-plan time zone)
 //   signoff_status    approved | pending | rejected
 //   signed_date       local date the PCP approved (participation-signed)
-//   due_date          local date the sign-off is due (careplan-unsigned)
+//   due_date          local date the sign-off is due (careplan-unsigned), in the zone it was counted in
+//                     (the ACO's: StatusPlan.dueTimeZone)
 //   state             signed | outstanding | due | overdue
-//   days_overdue      whole calendar days past due_date (0 when not overdue; careplan-unsigned)
+//   days_overdue      whole calendar days past due_date, in that zone (0 when not overdue; careplan-unsigned)
 //
 // Sections:
 //   participation-signed    members with an approved CP care plan (the signed plan is what stands for
@@ -61,6 +62,8 @@ export interface StatusPlan {
   created?: string;
   createdAt: Date;
   dueAt: Date | null;
+  /** Zone the due date was counted in (the signer's calendar); default the file's zone. */
+  dueTimeZone?: string;
   /** When approved. */
   completedAt: Date | null;
 }
@@ -84,7 +87,6 @@ function createdDate(plan: StatusPlan, zone: string): string {
 
 export function weeklyStatusRows(input: StatusInput): StatusRow[] {
   const { now, timeZone } = input;
-  const today = localDayAt(now.getTime(), timeZone);
   const rows: StatusRow[] = [];
   const withPlan = new Set<string>();
   const latestApproved = new Map<string, StatusPlan>();
@@ -95,7 +97,9 @@ export function weeklyStatusRows(input: StatusInput): StatusRow[] {
       const seen = latestApproved.get(plan.memberId);
       if (!seen || (plan.completedAt?.getTime() ?? 0) > (seen.completedAt?.getTime() ?? 0)) latestApproved.set(plan.memberId, plan);
     } else if ((plan.status === 'draft' || plan.status === 'active') && plan.dueAt) {
-      const dueDay = localDayAt(plan.dueAt.getTime(), timeZone);
+      const dueZone = plan.dueTimeZone ?? timeZone;
+      const dueDay = localDayAt(plan.dueAt.getTime(), dueZone);
+      const today = localDayAt(now.getTime(), dueZone);
       const overdue = now.getTime() > plan.dueAt.getTime();
       rows.push({
         section: 'careplan-unsigned',

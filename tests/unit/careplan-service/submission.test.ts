@@ -57,7 +57,8 @@ describe('CarePlanService.submitCarePlan', () => {
     expect(revised.record.id).toBe(first.record.id);
     expect(revised.record).toMatchObject({ version: 3, signoff: 'pending', completedAt: null });
     expect(revised.record.createdAt).toEqual(first.record.createdAt);
-    expect(revised.record.dueAt!.toISOString()).toBe('2024-06-20T03:59:59.000Z');
+    // 20 May + 30 = Wednesday 19 June, Juneteenth: due the next business day.
+    expect(revised.record.dueAt!.toISOString()).toBe('2024-06-21T03:59:59.000Z');
     expect(revised.messageId).not.toBe(first.messageId);
     expect(h.deliveries.map((d) => d.destination)).toEqual(['aco-hook', 'cp-hook', 'aco-hook']);
   });
