@@ -51,7 +51,7 @@ export function uuidV5(name: string, namespace: string = CAREBRIDGE_ID_NAMESPACE
       uuidBytes(namespace).copy(scratch, 0);
       scratchNamespace = namespace;
     }
-    input = scratch.subarray(0, 16 + scratch.utf8Write(name, 16));
+    input = scratch.subarray(0, 16 + scratch.write(name, 16, 'utf8'));
   } else {
     input = Buffer.concat([uuidBytes(namespace), Buffer.from(name, 'utf8')]);
   }

@@ -61,5 +61,11 @@ export function applySecurityLabels(resource: Resource, labels: Coding[]): void 
   };
   add(resource);
   const entries = (resource as { entry?: { resource?: Resource }[] }).entry;
-  for (const e of entries ?? []) if (e.resource) add(e.resource);
+  for (const e of entries ?? []) {
+    if (!e.resource) continue;
+    // Resources shared between Bundles (a converter's cached Practitioner, say) are frozen:
+    // label a copy, so the label never leaks into another message.
+    if (Object.isFrozen(e.resource)) e.resource = { ...e.resource };
+    add(e.resource);
+  }
 }

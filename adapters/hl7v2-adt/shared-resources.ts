@@ -1,0 +1,45 @@
+import type { Resource } from 'fhir/r4';
+import type { MappingProfile } from '../../src/mapping/profile-schema.js';
+import { compact } from './context.js';
+
+/**
+ * Practitioners, Organizations and Locations repeat from message to message in a feed (the same
+ * doctors, facilities and units), and each depends only on the mapping profile and the raw
+ * field it came from. So each is built once per profile and the same frozen object is put in
+ * every Bundle that names it: no re-reading, re-hashing of ids or re-compacting per message.
+ * Frozen, so a consumer that tries to change one (instead of copying it) fails loudly.
+ */
+const MAX_ENTRIES = 50_000;
+
+const caches = new WeakMap<MappingProfile, Map<string, unknown>>();
+
+/** The cached value for `key` under `profile`, building (and freezing) it on a miss. */
+export function shared<T>(profile: MappingProfile, key: string, build: () => T): T {
+  let cache = caches.get(profile);
+  if (!cache) caches.set(profile, (cache = new Map()));
+  if (cache.has(key)) return cache.get(key) as T;
+  const value = build();
+  // A feed with an unbounded variety (generated ids, free-text locations) must not grow memory
+  // without limit: start over rather than track recency on the hot path.
+  if (cache.size >= MAX_ENTRIES) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** A resource ready to share: empties dropped (as every resource in a Bundle), then deep-frozen. */
+export function sealed<T extends Resource>(resource: T): T {
+  compact(resource);
+  return deepFreeze(resource);
+}
+
+export function isShared(resource: Resource): boolean {
+  return Object.isFrozen(resource);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
