@@ -30,7 +30,7 @@ export const partnerSchema = z.strictObject({
    * roster is one of them also goes here (destinations.careplan), and this partner may sign it off.
    */
   pcpNpis: z.array(npi()).optional(),
-  /** Zone of this partner's calendar dates (a CP's follow-up due dates); default careplans.timeZone. */
+  /** Zone of this partner's calendar dates (a CP's follow-up due dates, an ACO's sign-off due dates); default careplans.timeZone. */
   timeZone: timeZone().optional(),
   /** This partner's own non-business days, added to careplans.holidays. */
   holidays: z.array(localDate()).optional(),
