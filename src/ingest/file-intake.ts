@@ -3,12 +3,11 @@ import { loadMemberLayout, readMemberFile } from '../../adapters/member-common/i
 import type { MemberFormat } from '../../adapters/member-common/layout-schema.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observability/log.js';
-import { memberAsPatient } from '../roster/fhir-patient.js';
 import type { Roster } from '../roster/roster-store.js';
-import type { DiffEvent } from '../roster/store-types.js';
 import type { SftpFileHandoff, SftpFileOutcome } from '../sources/sftp/types.js';
-import type { DeliveryInput, MessageStore } from '../store/types.js';
+import type { MessageStore } from '../store/types.js';
 import type { Pipeline } from './pipeline.js';
+import { ROSTER_NOTICE_SOURCE, RosterNotices } from './roster-notices.js';
 
 const MEMBER_FORMATS: Record<string, MemberFormat> = {
   'member-csv': 'delimited',
@@ -31,8 +30,12 @@ export interface FileIntakeDeps {
  * What happens to a file an SFTP source took: member files go through their partner's layout
  * into the roster (streamed, diffed, idempotent per partner + name + hash); then partners are
  * told about newly assigned members, and ADT events the import made resolvable are routed.
+ * Also makes the roster notices the pipeline's owner of their messages, so the recovery sweep
+ * finishes notices a crash interrupted (roster-notices.ts).
  */
 export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) => Promise<SftpFileOutcome> {
+  const notices = new RosterNotices(deps);
+  deps.pipeline.own(ROSTER_NOTICE_SOURCE, notices);
   return async (file) => {
     if (file.format === 'careplan-csv') {
       if (!deps.carePlanFile) throw new Error('care-plan files are not handled by this gateway');
@@ -55,54 +58,14 @@ export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) 
       { sourceId: file.sourceId, partner: file.partner, importId: result.importId, status: result.status, rows: result.rows, applied: result.applied, errors: result.errors },
       'member file imported',
     );
-    if (result.status === 'duplicate') return 'duplicate';
     if (result.status === 'failed') return 'failed';
-    await notifyAssignments(deps, result.importId);
+    // A duplicate is the file seen again, maybe because a crash cut off the notices of its import
+    // (the file stays on the server until this returns): finish them; a no-op when they were sent.
+    await notices.notify(result.status === 'duplicate' ? (result.duplicateOf ?? result.importId) : result.importId);
+    if (result.status === 'duplicate') return 'duplicate';
     for (const r of result.resolvedUnmatched) await routeResolved(deps, r.messageId);
     return 'applied';
   };
-}
-
-/**
- * Newly assigned members (a new member, or a new CP/ACO assignment) are sent, as a FHIR Patient,
- * to the receiving partner's `destinations.members`. One stored message per import carries the
- * deliveries, so they have lineage, retries and dead letters like every other delivery.
- */
-async function notifyAssignments(deps: FileIntakeDeps, importId: string): Promise<void> {
-  const events: DiffEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await deps.roster.listDiffEvents({ importId, notified: false, limit: 500, cursor: cursor ?? undefined });
-    events.push(...page.items);
-    cursor = page.next;
-  } while (cursor);
-  const deliveries: DeliveryInput[] = [];
-  const destinationTypes = new Map(deps.config.destinations.map((d) => [d.id, d.type]));
-  for (const e of events) {
-    if (e.kind === 'terminated') continue;
-    const detail = e.detail as { newMember?: boolean; cp?: { to?: string | null }; aco?: { to?: string | null } };
-    const targets = new Set<string>();
-    if (detail.cp?.to) targets.add(detail.cp.to);
-    if (detail.aco?.to) targets.add(detail.aco.to);
-    if (targets.size === 0) continue;
-    const member = await deps.roster.getMember(e.memberId);
-    if (!member) continue;
-    const patient = JSON.stringify(memberAsPatient(member));
-    for (const partner of targets) {
-      const destination = deps.config.partners[partner]?.destinations.members;
-      const type = destination ? destinationTypes.get(destination) : undefined;
-      if (!destination || (type !== 'webhook' && type !== 'fhir')) continue;
-      deliveries.push({ destination, patientKey: e.memberId, payload: patient });
-    }
-  }
-  if (deliveries.length > 0) {
-    const raw = Buffer.from(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'rosterImport', valueString: importId }] }));
-    const [stored] = await deps.store.acceptInbound([
-      { sourceKind: 'sftp', sourceName: 'roster', messageType: 'ROSTER', triggerEvent: 'assignments', controlId: importId, dedupeKey: `roster-assignments|${importId}`, raw },
-    ]);
-    if (!stored.duplicate) await deps.pipeline.commit(stored.id, { status: 'processed', deliveries });
-  }
-  if (events.length) await deps.roster.markDiffEventsNotified(events.map((e) => e.id));
 }
 
 function kindAsRole(kind: string | undefined): 'aco' | 'cp' | undefined {

@@ -8,7 +8,7 @@ import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
 import type { RouteDecision, Router } from '../routing/router.js';
 import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
-import type { DeliveryInput, DeliveryRecord, MessageStore, ProcessingOutcome } from '../store/types.js';
+import type { DeliveryInput, DeliveryRecord, MessageRaw, MessageStore, ProcessingOutcome, SourceKind } from '../store/types.js';
 import { convertParsed } from './convert-message.js';
 import type { AcceptedWork } from './inbox.js';
 import { MicroBatcher } from './micro-batcher.js';
@@ -51,6 +51,17 @@ export interface TransitionOfCareInput {
   dischargeAt: string;
 }
 
+/**
+ * The gateway's own messages whose deliveries their owner derives from its own state (roster
+ * assignment notices): neither conversion nor the route table knows how to finish them.
+ */
+export interface MessageOwner {
+  /** Finishes a stored message of this source still `received` after a crash (re-derive, commit). */
+  complete(messageId: string, stored: MessageRaw): Promise<void>;
+  /** Work a crash left before any message was stored; run by the recovery sweep. Returns how much it resumed. */
+  recover?(olderThan: Date): Promise<number>;
+}
+
 interface Completion {
   messageId: string;
   outcome: ProcessingOutcome;
@@ -63,6 +74,7 @@ interface Completion {
  */
 export class Pipeline {
   private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
+  private readonly owners = new Map<string, MessageOwner>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.batcher = new MicroBatcher(async (items) => {
@@ -101,10 +113,34 @@ export class Pipeline {
     await this.afterCommit(messageId, receivedAt, await this.batcher.submit({ messageId, outcome }));
   }
 
+  /**
+   * Makes `owner` the one that finishes messages stored under this source kind and name. The kind
+   * is part of the key so a configured source that happens to share the name is never taken for it.
+   */
+  own(source: { sourceKind: SourceKind; sourceName: string }, owner: MessageOwner): void {
+    this.owners.set(ownerKey(source.sourceKind, source.sourceName), owner);
+  }
+
+  /** Every owner's recovery (the recovery sweep); one owner failing does not stop the others. */
+  async recoverOwned(olderThan: Date): Promise<number> {
+    let resumed = 0;
+    for (const [key, owner] of this.owners) {
+      if (!owner.recover) continue;
+      try {
+        resumed += await owner.recover(olderThan);
+      } catch (e) {
+        this.deps.log.warn({ owner: key, err: (e as Error).message }, 'owned work recovery failed; retried on the next sweep');
+      }
+    }
+    return resumed;
+  }
+
   /** Re-runs conversion from the stored raw message (recovery after a crash, or a replay). */
   async reprocess(messageId: string, options: { attributedOnly?: boolean } = {}): Promise<void> {
     const stored = await this.deps.store.getMessageRaw(messageId);
     if (!stored || stored.status !== 'received') return;
+    const owner = this.owners.get(ownerKey(stored.sourceKind, stored.sourceName));
+    if (owner) return owner.complete(messageId, stored);
     if (stored.raw[0] === 0x7b /* '{' */) {
       let resource: { resourceType: string } | undefined;
       try {
@@ -269,6 +305,10 @@ export class Pipeline {
       await this.deps.enqueue({ deliveryId: d.id, messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
     }
   }
+}
+
+function ownerKey(kind: SourceKind, name: string): string {
+  return `${kind}|${name}`;
 }
 
 /** The message Bundle with one more entry (a CarePlan for one CP), serialized. */

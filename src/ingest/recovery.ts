@@ -4,6 +4,8 @@ import type { MessageStore } from '../store/types.js';
 import type { Pipeline } from './pipeline.js';
 
 export interface RecoveryStats {
+  /** Owner work resumed before any message existed for it (e.g. roster imports awaiting their notices). */
+  owned: number;
   messages: number;
   deliveries: number;
   reconciled: number;
@@ -44,8 +46,11 @@ export class RecoverySweep {
   }
 
   private async pass(minAgeMs: number): Promise<RecoveryStats> {
-    const stats: RecoveryStats = { messages: 0, deliveries: 0, reconciled: 0, redisDown: false };
+    const stats: RecoveryStats = { owned: 0, messages: 0, deliveries: 0, reconciled: 0, redisDown: false };
     const cutoff = Date.now() - minAgeMs;
+    // First: owners turn their leftover work into messages and deliveries, which the listing below
+    // then also covers (a delivery they could not enqueue is pending like any other).
+    stats.owned = await this.pipeline.recoverOwned(new Date(cutoff));
     let cursor: string | null = null;
     do {
       const page = await this.store.listUnfinished(500, cursor);
@@ -72,7 +77,7 @@ export class RecoverySweep {
       }
       cursor = page.next;
     } while (cursor);
-    if (stats.messages || stats.deliveries) this.log.info({ ...stats }, 'recovery sweep');
+    if (stats.owned || stats.messages || stats.deliveries) this.log.info({ ...stats }, 'recovery sweep');
     return stats;
   }
 }

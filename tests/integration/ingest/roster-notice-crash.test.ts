@@ -1,0 +1,298 @@
+/**
+ * Roster assignment notices survive a crash at every step between the member file and the
+ * notices: the process "dies" (every store and roster call throws) right after one chosen call,
+ * then a new process over the same database heals it, through the recovery sweep or the same file
+ * taken again. Each newly assigned member ends with exactly one delivery per partner destination,
+ * and every diff event ends flagged notified. Real SQLite (and Postgres when installed).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
+import type { GatewayConfig } from '../../../src/config/types.js';
+import type { Outbox } from '../../../src/delivery/outbox.js';
+import type { DeliveryJob } from '../../../src/delivery/types.js';
+import { createFileIntake } from '../../../src/ingest/file-intake.js';
+import { Pipeline } from '../../../src/ingest/pipeline.js';
+import { RecoverySweep } from '../../../src/ingest/recovery.js';
+import { loadProfile } from '../../../src/mapping/profile-loader.js';
+import { silentLog } from '../../../src/observability/log.js';
+import { openRosterStore, type Roster } from '../../../src/roster/roster-store.js';
+import { Router } from '../../../src/routing/router.js';
+import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { InboundInput, MessageStore } from '../../../src/store/types.js';
+import { writeTestConfig } from '../../helpers/gateway.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
+
+const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
+const row = (id: string, cp: string) => `${id}|FAMILY${id.slice(-1)}|ANA||03/12/1979|F|45 ELM ST||BOSTON|MA|02110|6175550142|${cp}||01/01/2024||E|A-${id}|MRN${id}|||`;
+const ROSTER_FILE = [HEADER, row('MA100000001', 'example-cp'), row('MA100000002', 'other-cp'), row('MA100000003', 'example-cp')].join('\n') + '\n';
+/** One delivery per newly assigned member and receiving CP (the ACO declares no members destination). */
+const EXPECTED = ['cp-members:MA100000001', 'cp-members:MA100000003', 'other-members:MA100000002'];
+
+class SimulatedCrash extends Error {
+  constructor() {
+    super('simulated crash');
+  }
+}
+
+/**
+ * One "process": once `after` says a call's result came back, the process is dead and every later
+ * call of the wrapped store or roster throws, like a kill right after that call committed.
+ */
+class Crash {
+  dead = false;
+  constructor(private readonly after?: (method: string, args: unknown[]) => boolean) {}
+
+  wrap<T extends object>(target: T): T {
+    return new Proxy(target, {
+      get: (t, prop, receiver) => {
+        const value = Reflect.get(t, prop, receiver) as unknown;
+        if (typeof value !== 'function' || prop === 'close') return value;
+        return async (...args: unknown[]) => {
+          if (this.dead) throw new SimulatedCrash();
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+          if (this.after?.(String(prop), args)) this.dead = true;
+          return result;
+        };
+      },
+    });
+  }
+}
+
+interface Process {
+  store: MessageStore;
+  roster: Roster;
+  pipeline: Pipeline;
+  recovery: RecoverySweep;
+  intake: (file: SftpFileHandoff) => Promise<string>;
+  /** Delivery ids handed to the queue (enqueue after a commit, or resubmit by the sweep). */
+  queued: string[];
+  close(): Promise<void>;
+}
+
+async function startProcess(config: GatewayConfig, crash = new Crash()): Promise<Process> {
+  const rawStore = await openStore(config.store.url);
+  const rawRoster = await openRosterStore(config.store.url);
+  const store = crash.wrap(rawStore);
+  const roster = crash.wrap(rawRoster);
+  const queued: string[] = [];
+  const pipeline = new Pipeline({
+    store,
+    router: new Router(config.routes),
+    destinationTypes: new Map(config.destinations.map((d) => [d.id, d.type])),
+    roster,
+    profileFor: () => loadProfile({ mappingsDir: config.mappings.dir }),
+    enqueue: async (job: DeliveryJob) => (queued.push(job.deliveryId), true),
+    log: silentLog,
+  });
+  // The sweep only needs the outbox to take pending deliveries back (Redis is not under test here).
+  const outbox = {
+    isDeliverable: () => true,
+    queues: { resubmit: async (job: DeliveryJob) => (queued.push(job.deliveryId), 'enqueued' as const) },
+  } as unknown as Outbox;
+  const recovery = new RecoverySweep(store, pipeline, outbox, silentLog);
+  const intake = createFileIntake({ config, store, roster, pipeline, log: silentLog });
+  return {
+    store: rawStore,
+    roster: rawRoster,
+    pipeline,
+    recovery,
+    intake,
+    queued,
+    close: async () => {
+      await rawRoster.close();
+      await rawStore.close();
+    },
+  };
+}
+
+const dirs: string[] = [];
+const open: Process[] = [];
+
+function rosterFile(dir: string): SftpFileHandoff {
+  const localPath = join(dir, 'roster-20240601.txt');
+  writeFileSync(localPath, ROSTER_FILE);
+  return {
+    localPath,
+    remoteName: 'roster-20240601.txt',
+    size: Buffer.byteLength(ROSTER_FILE),
+    sha256: createHash('sha256').update(ROSTER_FILE).digest('hex'),
+    partner: 'example-aco',
+    sourceId: 'aco-roster',
+    format: 'member-csv',
+    remoteModifiedAt: new Date('2024-06-01T06:00:00Z'),
+  };
+}
+
+function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-notice-'));
+  dirs.push(dir);
+  const unused = 'http://127.0.0.1:9/never-called';
+  const { file } = writeTestConfig({
+    webhookUrl: unused,
+    webhookSecret: 'notice-secret-0123456789',
+    dataDir: dir,
+    extra: {
+      ...(storeUrl ? { store: { url: storeUrl } } : {}),
+      partners: {
+        'example-aco': { name: 'Example ACO', kind: 'aco', profile: 'example-aco' },
+        'example-cp': { name: 'Example CP', kind: 'cp', destinations: { members: 'cp-members' } },
+        'other-cp': { name: 'Other CP', kind: 'cp', destinations: { members: 'other-members' } },
+      },
+      destinations: [
+        { id: 'cp-members', type: 'webhook', url: unused, secret: 'notice-secret-0123456789', partner: 'example-cp' },
+        { id: 'other-members', type: 'webhook', url: unused, secret: 'notice-secret-0123456789', partner: 'other-cp' },
+      ],
+      routes: [],
+    },
+  });
+  return { config: loadConfig(file), dir };
+}
+
+/** The end state every scenario must reach: one notice message, each notice once, every event flagged. */
+async function expectNoticesOnce(p: Process): Promise<void> {
+  const messages = (await p.store.searchMessages({ messageType: 'ROSTER' })).items;
+  expect(messages).toHaveLength(1);
+  expect(messages[0].status).toBe('processed');
+  const detail = (await p.store.getMessage(messages[0].id))!;
+  expect(detail.deliveries.map((d) => `${d.destination}:${d.patientKey}`).sort()).toEqual(EXPECTED);
+  for (const d of detail.deliveries) {
+    const patient = JSON.parse(d.payload!) as { resourceType: string; identifier: { value: string }[] };
+    expect(patient.resourceType).toBe('Patient');
+    expect(patient.identifier.map((i) => i.value)).toContain(d.patientKey);
+  }
+  // Each delivery reached the queue (the queue dedupes a repeat by job id); nothing else did.
+  expect(new Set(p.queued)).toEqual(new Set(detail.deliveries.map((d) => d.id)));
+  expect((await p.roster.listDiffEvents({ notified: false })).items).toEqual([]);
+  expect((await p.roster.listDiffEvents({})).items.map((e) => e.memberId).sort()).toEqual(['MA100000001', 'MA100000002', 'MA100000003']);
+}
+
+const isNoticeAccept = (method: string, args: unknown[]) =>
+  method === 'acceptInbound' && (args[0] as InboundInput[])[0]?.sourceName === 'roster';
+
+const pgBin = findPostgresBin();
+let pgServer: PostgresServer | undefined;
+
+beforeAll(async () => {
+  if (pgBin) pgServer = await startPostgres();
+});
+
+afterEach(async () => {
+  for (const p of open.splice(0)) await p.close().catch(() => {});
+});
+
+afterAll(async () => {
+  await pgServer?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const backends: Array<{ name: string; url: () => Promise<string | undefined>; skip: boolean }> = [
+  { name: 'sqlite', url: async () => undefined, skip: false },
+  { name: 'postgres', url: async () => pgServer!.createDatabase(), skip: !pgBin },
+];
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`roster assignment notices across a crash (${backend.name})`, () => {
+    async function setup(crash?: Crash) {
+      const { config, dir } = testConfig(await backend.url());
+      const first = await startProcess(config, crash);
+      open.push(first);
+      const restart = async () => {
+        const p = await startProcess(config);
+        open.push(p);
+        return p;
+      };
+      return { config, file: rosterFile(dir), first, restart };
+    }
+
+    it('without a crash: applied, notified once; the sweep and the same file again change nothing', async () => {
+      const { file, first } = await setup();
+      expect(await first.intake(file)).toBe('applied');
+      await expectNoticesOnce(first);
+      expect((await first.recovery.run()).owned).toBe(0);
+      expect(await first.intake(file)).toBe('duplicate');
+      await expectNoticesOnce(first);
+    });
+
+    it('crash after the notice message was stored, before its commit: the message is completed by its owner, not the route table', async () => {
+      const { file, first, restart } = await setup(new Crash(isNoticeAccept));
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      const [left] = (await second.store.searchMessages({ messageType: 'ROSTER' })).items;
+      expect(left.status).toBe('received');
+      expect((await second.roster.listDiffEvents({ notified: false })).items).toHaveLength(3);
+      // What the recovery sweep does for a `received` message.
+      await second.pipeline.reprocess(left.id);
+      await expectNoticesOnce(second);
+      expect(await second.intake(file)).toBe('duplicate');
+      expect((await second.recovery.run()).owned).toBe(0);
+      await expectNoticesOnce(second);
+    });
+
+    it('crash before the commit, then the sweep and the same file at once: still one delivery each', async () => {
+      const { file, first, restart } = await setup(new Crash(isNoticeAccept));
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      const [, outcome] = await Promise.all([second.recovery.run(), second.intake(file)]);
+      expect(outcome).toBe('duplicate');
+      await expectNoticesOnce(second);
+    });
+
+    it('crash after the import, before any notice: the same file taken again sends them', async () => {
+      const { file, first, restart } = await setup(new Crash((m) => m === 'importMemberFile'));
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      expect((await second.store.searchMessages({ messageType: 'ROSTER' })).items).toEqual([]);
+      expect(await second.intake(file)).toBe('duplicate');
+      await expectNoticesOnce(second);
+    });
+
+    it('crash after the import, before any notice, and the file is gone: the recovery sweep sends them', async () => {
+      const { first, file, restart } = await setup(new Crash((m) => m === 'importMemberFile'));
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      // The periodic sweep leaves imports that just finished to the intake still notifying them.
+      expect((await second.recovery.run(60_000)).owned).toBe(0);
+      expect((await second.recovery.run()).owned).toBe(1);
+      await expectNoticesOnce(second);
+      expect((await second.recovery.run()).owned).toBe(0);
+    });
+
+    it('crash after the commit, before the events were flagged: nothing is sent twice', async () => {
+      const { file, first, restart } = await setup(new Crash((m) => m === 'completeProcessingBatch'));
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      const committed = [...first.queued];
+      expect(committed).toHaveLength(3);
+      await first.close();
+
+      const second = await restart();
+      expect((await second.roster.listDiffEvents({ notified: false })).items).toHaveLength(3);
+      expect(await second.intake(file)).toBe('duplicate');
+      expect((await second.recovery.run()).owned).toBe(0);
+      second.queued.push(...committed);
+      await expectNoticesOnce(second);
+    });
+
+    it('a source of another kind that happens to be named "roster" is not taken for the notices', async () => {
+      const { first } = await setup();
+      const raw = Buffer.from(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'rosterImport', valueString: 'x' }] }));
+      const [stored] = await first.store.acceptInbound([{ sourceKind: 'http', sourceName: 'roster', dedupeKey: 'http-roster-1', raw }]);
+      await first.pipeline.reprocess(stored.id);
+      const detail = (await first.store.getMessage(stored.id))!;
+      expect(detail.status).toBe('processed');
+      expect(detail.deliveries).toEqual([]);
+    });
+  });
+}
