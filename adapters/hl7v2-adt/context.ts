@@ -1,6 +1,6 @@
 import type { Reference, Resource } from 'fhir/r4';
 import { toFhirDate, toFhirDateTime, toFhirInstant } from '../../src/fhir/datetime.js';
-import { resourceId, uuidV5 } from '../../src/fhir/ids.js';
+import { jsonStringArray, resourceId, uuidV5 } from '../../src/fhir/ids.js';
 import type { Hl7Message, Segment } from '../../src/hl7v2/index.js';
 import { compilePath, type Hl7Path } from '../../src/hl7v2/index.js';
 import type { FieldName, MappingProfile } from '../../src/mapping/profile-schema.js';
@@ -85,7 +85,7 @@ export class ConversionContext {
 
   /** Deterministic id from arbitrary parts when there is no identifier to key on. */
   idFromParts(resourceType: string, ...parts: string[]): string {
-    return uuidV5(JSON.stringify([this.namespace, resourceType, ...parts]));
+    return uuidV5(jsonStringArray([this.namespace, resourceType, ...parts]));
   }
 
   /** A stable URN under the partner namespace for systems we cannot name. */
@@ -100,10 +100,10 @@ export class ConversionContext {
   }
 
   add<T extends Resource>(resource: T): T {
-    const key = `${resource.resourceType}/${resource.id}`;
-    const existing = this.resources.get(key);
+    // Ids are unique across types (the type is part of every id's hash input), so the id alone is the key.
+    const existing = this.resources.get(resource.id!);
     if (existing) return existing as T;
-    this.resources.set(key, resource);
+    this.resources.set(resource.id!, resource);
     return resource;
   }
 

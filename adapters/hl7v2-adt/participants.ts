@@ -6,17 +6,17 @@ import type { ConversionContext } from './context.js';
 import { identifierSystem } from './datatypes.js';
 import { sealed, shared } from './shared-resources.js';
 
-/** Delimiters decide how a raw field decodes, so they are part of every cache key on raw text. */
-function rawKey(kind: string, seg: Segment, raw: string): string {
+/** Delimiters decide how a raw field decodes, so values cached on raw text are kept per delimiter set. */
+function rawKind(kind: string, seg: Segment): string {
   const d = seg.delimiters;
-  return `${kind}\u0000${d.component}${d.repetition}${d.escape}${d.subcomponent}\u0000${raw}`;
+  return kind + d.component + d.repetition + d.escape + d.subcomponent;
 }
 
 /** XCN → Practitioner, keyed by its identifier (e.g. NPI) or, lacking one, by name. */
 export function practitionerFromXCN(ctx: ConversionContext, seg: Segment, field: number, rep = 1): Practitioner | undefined {
   const raw = seg.rawRepetition(field, rep);
   if (!raw) return undefined;
-  const practitioner = shared(ctx.profile, rawKey('Practitioner', seg, raw), () => buildPractitioner(ctx, seg, field, rep));
+  const practitioner = shared(ctx.profile, rawKind('Practitioner', seg), raw, () => buildPractitioner(ctx, seg, field, rep));
   return practitioner ? ctx.add(practitioner) : undefined;
 }
 
@@ -44,7 +44,10 @@ export function organizationForFacility(ctx: ConversionContext, code: string, un
 /** The (shared) Organization for a facility, not yet added to the conversion. */
 function facilityOrganization(ctx: ConversionContext, code: string, universalId: string): Organization | undefined {
   if (!code && !universalId) return undefined;
-  return shared(ctx.profile, `Organization\u0000${code}\u0000${universalId}`, () => {
+  // Two tables so the keys stay injective: by code alone, and by length-prefixed code + universal id.
+  const kind = universalId ? 'Organization+uid' : 'Organization';
+  const cacheKey = universalId ? `${code.length}:${code}${universalId}` : code;
+  return shared(ctx.profile, kind, cacheKey, () => {
     const key = code || universalId;
     const known = ctx.profile.facilities[key];
     const system = ctx.namespaceSystem('facility');
@@ -69,7 +72,7 @@ function facilityOrganization(ctx: ConversionContext, code: string, universalId:
 export function locationFromPL(ctx: ConversionContext, seg: Segment, field: number): { location: Location; physicalType: string } | undefined {
   const raw = seg.rawRepetition(field, 1);
   if (!raw) return undefined;
-  const built = shared(ctx.profile, rawKey('Location', seg, raw), () => buildLocation(ctx, seg, field));
+  const built = shared(ctx.profile, rawKind('Location', seg), raw, () => buildLocation(ctx, seg, field));
   if (!built) return undefined;
   // Same order as building them fresh: the managing organization first, then the location.
   if (built.org) ctx.add(built.org);

@@ -11,18 +11,30 @@ import { compact } from './context.js';
  */
 const MAX_ENTRIES = 50_000;
 
-const caches = new WeakMap<MappingProfile, Map<string, unknown>>();
+interface ProfileCache {
+  size: number;
+  tables: Map<string, Map<string, unknown>>;
+}
+const caches = new WeakMap<MappingProfile, ProfileCache>();
 
-/** The cached value for `key` under `profile`, building (and freezing) it on a miss. */
-export function shared<T>(profile: MappingProfile, key: string, build: () => T): T {
+/**
+ * The cached value for `key` in the `kind` table of `profile`, building (and freezing) it on a
+ * miss. Tables per kind keep the key the raw field text itself: no concatenation per lookup.
+ */
+export function shared<T>(profile: MappingProfile, kind: string, key: string, build: () => T): T {
   let cache = caches.get(profile);
-  if (!cache) caches.set(profile, (cache = new Map()));
-  if (cache.has(key)) return cache.get(key) as T;
+  if (!cache) caches.set(profile, (cache = { size: 0, tables: new Map() }));
+  let table = cache.tables.get(kind);
+  if (!table) cache.tables.set(kind, (table = new Map()));
+  if (table.has(key)) return table.get(key) as T;
   const value = build();
   // A feed with an unbounded variety (generated ids, free-text locations) must not grow memory
   // without limit: start over rather than track recency on the hot path.
-  if (cache.size >= MAX_ENTRIES) cache.clear();
-  cache.set(key, value);
+  if (++cache.size > MAX_ENTRIES) {
+    for (const t of cache.tables.values()) t.clear();
+    cache.size = 1;
+  }
+  table.set(key, value);
   return value;
 }
 

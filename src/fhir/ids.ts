@@ -77,7 +77,24 @@ export function resourceId(key: IdentityKey): string {
   const parts = key.resourceType
     ? [key.namespace, key.system, key.value, key.resourceType]
     : [key.namespace, key.system, key.value];
-  return uuidV5(JSON.stringify(parts));
+  return uuidV5(jsonStringArray(parts));
+}
+
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * JSON.stringify of an array of strings, exactly, without its generic machinery when no value
+ * needs escaping (the usual case; ids are computed for every resource of every message).
+ */
+export function jsonStringArray(parts: readonly string[]): string {
+  if (parts.length === 0) return '[]';
+  let s = '["';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (NEEDS_JSON_ESCAPE.test(p)) return JSON.stringify(parts);
+    s += i === 0 ? p : '","' + p;
+  }
+  return s + '"]';
 }
 
 /** `urn:uuid:` form for Bundle.entry.fullUrl, from an identity or an existing UUID id. */

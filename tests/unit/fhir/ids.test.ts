@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CAREBRIDGE_ID_NAMESPACE, isFhirId, isUuid, resourceId, urnUuid, uuidV5 } from '../../../src/fhir/ids.js';
+import fc from 'fast-check';
+import { CAREBRIDGE_ID_NAMESPACE, isFhirId, isUuid, jsonStringArray, resourceId, urnUuid, uuidV5 } from '../../../src/fhir/ids.js';
 
 const MRN = { namespace: 'general-hospital', system: 'urn:oid:2.16.840.1.113883.3.999.1', value: 'MRN123', resourceType: 'Patient' };
 
@@ -109,5 +110,12 @@ describe('isFhirId', () => {
     expect(isFhirId('x'.repeat(65))).toBe(false);
     expect(isFhirId('a_b')).toBe(false);
     expect(isFhirId('')).toBe(false);
+  });
+});
+
+describe('jsonStringArray', () => {
+  it('is exactly JSON.stringify for any array of strings (quotes, backslashes, controls, lone surrogates)', () => {
+    for (const a of [[], [''], ['a"b'], ['a\\b'], ['\u0001'], ['\ud800'], ['😀', 'x'], ['a', 'b', 'c']]) expect(jsonStringArray(a)).toBe(JSON.stringify(a));
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'binary' })), (a) => jsonStringArray(a) === JSON.stringify(a)), { numRuns: 2000 });
   });
 });
