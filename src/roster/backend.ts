@@ -14,6 +14,7 @@ import type {
   Member,
   MemberIdentifier,
   Page,
+  ResolvedUnmatched,
   UnmatchedEvent,
   UnmatchedInput,
   UnmatchedQuery,
@@ -72,6 +73,10 @@ export interface RosterBackend {
 
   unmatchedCandidates(afterId: string | null, limit: number, byDemographics: boolean): Promise<UnmatchedCandidate[]>;
   resolveUnmatched(resolved: ReadonlyArray<{ id: string; memberId: string }>, at: Date): Promise<void>;
+  /** Resolved (at or before `resolvedBefore`), not yet routed, with id > afterId, in id order. */
+  unroutedResolved(resolvedBefore: Date, afterId: string | null, limit: number): Promise<ResolvedUnmatched[]>;
+  /** Guarded: only resolved events not yet routed change; returns how many did. */
+  markUnmatchedRouted(ids: readonly string[], at: Date): Promise<number>;
 
   getMember(memberId: string, today: string): Promise<Member | null>;
   findMemberIds(identifier: { system?: string; value: string }): Promise<string[]>;

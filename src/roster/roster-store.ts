@@ -4,6 +4,7 @@ import { dateInZone } from './dates.js';
 import { RosterInputError } from './errors.js';
 import { runImport, type ImporterSettings } from './importer.js';
 import { RosterResolver } from './lookup.js';
+import { integerId, pageSize } from './paging.js';
 import { PostgresRosterBackend, type PostgresRosterOptions } from './postgres/postgres-roster.js';
 import { SqliteRosterBackend, type SqliteRosterOptions } from './sqlite/sqlite-roster.js';
 import {
@@ -135,6 +136,13 @@ export class Roster implements RosterStore {
   }
   listUnmatched(query: UnmatchedQuery): Promise<Page<UnmatchedEvent>> {
     return this.backend.listUnmatched(query);
+  }
+  async unroutedResolved(query: { resolvedBefore?: Date; after?: string; limit?: number } = {}): Promise<ResolvedUnmatched[]> {
+    const after = query.after === undefined ? null : String(integerId(query.after));
+    return this.backend.unroutedResolved(query.resolvedBefore ?? new Date(), after, pageSize(query.limit));
+  }
+  markUnmatchedRouted(ids: readonly string[]): Promise<number> {
+    return this.backend.markUnmatchedRouted(ids, new Date());
   }
   ping(): Promise<void> {
     return this.backend.ping();

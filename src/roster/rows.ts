@@ -8,6 +8,7 @@ import type {
   ImportRecord,
   Member,
   MemberIdentifier,
+  ResolvedUnmatched,
   UnmatchedEvent,
 } from './store-types.js';
 
@@ -161,7 +162,12 @@ export function unmatchedFromRow(r: Row, toDate: ToDate): UnmatchedEvent {
     identifiers: parseJson<MemberIdentifier[]>(r.identifiers, []),
     resolvedAt: dateOrNull(r.resolved_at, toDate),
     memberId: strOrNull(r.member_id),
+    routedAt: dateOrNull(r.routed_at, toDate),
   };
+}
+
+export function resolvedUnmatchedFromRow(r: Row): ResolvedUnmatched {
+  return { id: str(r.id), messageId: str(r.message_id), memberId: str(r.member_id) };
 }
 
 /** The terminated-by-absence event of one member, from the rows the sweep ended. */

@@ -65,7 +65,10 @@ export interface ImportResult extends ImportCounts {
   error?: string;
   /** A full file with no applied row does not terminate anyone (an empty or unreadable file is not a roster). */
   absenceSkipped: boolean;
-  /** Unmatched ADT events this import made resolvable: route them now. */
+  /**
+   * Unmatched ADT events this import made resolvable. They stay pending (`unroutedResolved`) until
+   * `markUnmatchedRouted`, so a crash before their routing loses none of them.
+   */
   resolvedUnmatched: ResolvedUnmatched[];
 }
 
@@ -125,6 +128,8 @@ export interface UnmatchedEvent {
   identifiers: MemberIdentifier[];
   resolvedAt: Date | null;
   memberId: string | null;
+  /** When its late routing (after it was resolved) was stored; null while still pending. */
+  routedAt: Date | null;
 }
 
 export interface Page<T> {
@@ -227,6 +232,14 @@ export interface RosterStore extends RosterLookup {
    */
   importsAwaitingNotice(query?: { finishedBefore?: Date; limit?: number }): Promise<string[]>;
   listUnmatched(query: UnmatchedQuery): Promise<Page<UnmatchedEvent>>;
+  /**
+   * Resolved unmatched events whose late routing is not recorded yet (the import that resolved them
+   * may have crashed before routing them), in id order. `resolvedBefore` (default now) skips
+   * events an intake is routing right now; `after` is the last id of the previous page.
+   */
+  unroutedResolved(query?: { resolvedBefore?: Date; after?: string; limit?: number }): Promise<ResolvedUnmatched[]>;
+  /** Records resolved events as routed (only once their routing is stored); returns how many changed. */
+  markUnmatchedRouted(ids: readonly string[]): Promise<number>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

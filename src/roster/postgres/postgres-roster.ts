@@ -30,6 +30,7 @@ import {
   memberFrom,
   memberRowFromRow,
   partnersColumn,
+  resolvedUnmatchedFromRow,
   unmatchedFromRow,
   type Row,
 } from '../rows.js';
@@ -48,6 +49,7 @@ import type {
   Member,
   MemberIdentifier,
   Page,
+  ResolvedUnmatched,
   UnmatchedEvent,
   UnmatchedInput,
   UnmatchedQuery,
@@ -437,6 +439,25 @@ export class PostgresRosterBackend implements RosterBackend {
        FROM unnest($1::bigint[], $2::text[]) AS u(id, m) WHERE x.id = u.id AND x.resolved_at IS NULL`,
       [resolved.map((r) => integerId(r.id)), resolved.map((r) => r.memberId), at],
     );
+  }
+
+  async unroutedResolved(resolvedBefore: Date, afterId: string | null, limit: number): Promise<ResolvedUnmatched[]> {
+    const { rows } = await this.pool.query(
+      `SELECT id, message_id, member_id FROM roster_unmatched
+       WHERE resolved_at IS NOT NULL AND routed_at IS NULL AND id > $1 AND resolved_at <= $2
+       ORDER BY id LIMIT $3`,
+      [afterId === null ? 0 : integerId(afterId), resolvedBefore, limit],
+    );
+    return (rows as Row[]).map(resolvedUnmatchedFromRow);
+  }
+
+  async markUnmatchedRouted(ids: readonly string[], at: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { rowCount } = await this.pool.query(
+      'UPDATE roster_unmatched SET routed_at = $2 WHERE resolved_at IS NOT NULL AND routed_at IS NULL AND id = ANY($1::bigint[])',
+      [ids.map(integerId), at],
+    );
+    return rowCount ?? 0;
   }
 
   // ---- members ------------------------------------------------------------------------------

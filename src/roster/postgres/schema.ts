@@ -153,4 +153,15 @@ CREATE INDEX roster_unmatched_identifiers_key ON roster_unmatched_identifiers (s
     name: 'roster: events still awaiting their notice, by import (recovery finds unnotified imports)',
     sql: `CREATE INDEX roster_diff_events_unnotified ON roster_diff_events (import_id, id) WHERE NOT notified;`,
   },
+  {
+    version: 4,
+    name: 'roster: resolved unmatched events stay pending until their late routing is stored (routed_at)',
+    // Rows resolved before this version were routed by the release that resolved them (or lost to a
+    // crash, which cannot be told apart now): they count as routed, so an upgrade re-sends nothing.
+    sql: `
+ALTER TABLE roster_unmatched ADD COLUMN routed_at TIMESTAMPTZ;
+UPDATE roster_unmatched SET routed_at = resolved_at WHERE resolved_at IS NOT NULL;
+CREATE INDEX roster_unmatched_unrouted ON roster_unmatched (id) WHERE resolved_at IS NOT NULL AND routed_at IS NULL;
+`,
+  },
 ];

@@ -31,6 +31,7 @@ import {
   memberFrom,
   memberRowFromRow,
   partnersColumn,
+  resolvedUnmatchedFromRow,
   unmatchedFromRow,
   type Row,
 } from '../rows.js';
@@ -49,6 +50,7 @@ import type {
   Member,
   MemberIdentifier,
   Page,
+  ResolvedUnmatched,
   UnmatchedEvent,
   UnmatchedInput,
   UnmatchedQuery,
@@ -361,6 +363,23 @@ export class SqliteRosterBackend implements RosterBackend {
     this.db.transaction(() => {
       for (const r of resolved) update.run(at.getTime(), r.memberId, Number(r.id));
     }).immediate();
+  }
+
+  async unroutedResolved(resolvedBefore: Date, afterId: string | null, limit: number): Promise<ResolvedUnmatched[]> {
+    const rows = this.st(
+      `SELECT id, message_id, member_id FROM roster_unmatched
+       WHERE resolved_at IS NOT NULL AND routed_at IS NULL AND id > ? AND resolved_at <= ?
+       ORDER BY id LIMIT ?`,
+    ).all(afterId === null ? 0 : integerId(afterId), resolvedBefore.getTime(), limit) as Row[];
+    return rows.map(resolvedUnmatchedFromRow);
+  }
+
+  async markUnmatchedRouted(ids: readonly string[], at: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.st(`UPDATE roster_unmatched SET routed_at = ? WHERE resolved_at IS NOT NULL AND routed_at IS NULL AND id IN ${IN_LIST}`).run(
+      at.getTime(),
+      json(ids.map(integerId)),
+    ).changes;
   }
 
   // ---- members ------------------------------------------------------------------------------

@@ -414,6 +414,40 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       expect(await resolver.reResolveUnmatched()).toEqual([]);
     });
 
+    it('keeps resolved unmatched events pending until they are marked routed, once each, seen by every connection', async () => {
+      const resolver = await another({ matching: { identifierPrecedence: [MEDICAID] } });
+      const at = new Date('2024-03-01T12:00:00Z');
+      for (const id of ['M1', 'M2', 'M3', 'NOPE']) {
+        await resolver.recordUnmatched({ messageId: `msg-${id}`, receivedAt: at, identifiers: [{ system: MEDICAID, value: id }] });
+      }
+      expect(await resolver.unroutedResolved()).toEqual([]);
+
+      const r = await importFile(resolver, 'acme-aco', D1, [member('M1'), member('M2'), member('M3')]);
+      expect(r.resolvedUnmatched.map((e) => e.messageId)).toEqual(['msg-M1', 'msg-M2', 'msg-M3']);
+      const pending = await roster.unroutedResolved(); // another connection: the resolution is durable
+      expect(pending).toEqual(r.resolvedUnmatched);
+      expect(await resolver.unroutedResolved({ limit: 2 })).toEqual(pending.slice(0, 2));
+      expect(await resolver.unroutedResolved({ after: pending[1].id })).toEqual(pending.slice(2));
+      // Events resolved after the cut-off are left to whoever is routing them now.
+      expect(await resolver.unroutedResolved({ resolvedBefore: new Date(Date.now() - 60_000) })).toEqual([]);
+      await expect(resolver.unroutedResolved({ after: 'x' })).rejects.toThrow(/invalid id/);
+
+      expect(await resolver.markUnmatchedRouted([pending[0].id, pending[1].id])).toBe(2);
+      expect(await roster.markUnmatchedRouted([pending[0].id])).toBe(0);
+      const [open] = (await resolver.listUnmatched({ resolved: false })).items;
+      expect(await resolver.markUnmatchedRouted([open.id])).toBe(0); // unresolved: nothing to route yet
+      expect(await resolver.markUnmatchedRouted([])).toBe(0);
+      expect(await resolver.unroutedResolved()).toEqual([pending[2]]);
+
+      const listed = (await resolver.listUnmatched({})).items;
+      expect(listed.map((u) => [u.messageId, u.routedAt instanceof Date])).toEqual([
+        ['msg-NOPE', false],
+        ['msg-M3', false],
+        ['msg-M2', true],
+        ['msg-M1', true],
+      ]);
+    });
+
     it('converges after a crash mid-import: the same file again resumes the import and ends where a clean run ends', async () => {
       const day1 = ['M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', 'M8'].map((id) => member(id));
       const day2 = [

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateRosterPostgres } from '../../../src/roster/migrate.js';
 import { PostgresRosterBackend } from '../../../src/roster/postgres/postgres-roster.js';
+import { POSTGRES_ROSTER_MIGRATIONS } from '../../../src/roster/postgres/schema.js';
 import { openRosterStore } from '../../../src/roster/roster-store.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
@@ -42,9 +44,33 @@ describe.skipIf(!bin)('roster on postgres', () => {
     await client.connect();
     try {
       const { rows } = await client.query('SELECT version FROM roster_schema_migrations ORDER BY version');
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     } finally {
       await client.end();
+    }
+  });
+
+  it('migration 4: events resolved before it count as routed (an upgrade re-sends nothing), open ones stay open', async () => {
+    const url = await server.createDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await migrateRosterPostgres(pool, POSTGRES_ROSTER_MIGRATIONS.filter((m) => m.version <= 3));
+      await pool.query(
+        `INSERT INTO roster_unmatched (message_id, received_at, recorded_at, identifiers, resolved_at, member_id)
+         VALUES ('old-resolved', now(), now(), '[]', to_timestamp(5), 'M1'), ('old-open', now(), now(), '[]', NULL, NULL)`,
+      );
+    } finally {
+      await pool.end();
+    }
+    const roster = await openRosterStore(url);
+    try {
+      expect(await roster.unroutedResolved()).toEqual([]);
+      expect((await roster.listUnmatched({})).items.map((u) => [u.messageId, u.routedAt?.getTime() ?? null])).toEqual([
+        ['old-open', null],
+        ['old-resolved', 5000],
+      ]);
+    } finally {
+      await roster.close();
     }
   });
 

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrateRosterSqlite } from '../../../src/roster/migrate.js';
 import { openRosterStore } from '../../../src/roster/roster-store.js';
+import { SQLITE_ROSTER_MIGRATIONS } from '../../../src/roster/sqlite/schema.js';
 import { SqliteRosterBackend } from '../../../src/roster/sqlite/sqlite-roster.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { describeRosterContract } from './contract.js';
@@ -40,10 +42,32 @@ describe('roster on SQLite next to the message store', () => {
     }
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM roster_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(db.prepare('SELECT version FROM roster_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
       expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBeGreaterThan(0);
     } finally {
       db.close();
+    }
+  });
+
+  it('migration 4: events resolved before it count as routed (an upgrade re-sends nothing), open ones stay open', async () => {
+    const file = tempDb();
+    mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    migrateRosterSqlite(db, SQLITE_ROSTER_MIGRATIONS.filter((m) => m.version <= 3));
+    db.prepare(
+      `INSERT INTO roster_unmatched (message_id, received_at, recorded_at, identifiers, resolved_at, member_id)
+       VALUES ('old-resolved', 1, 1, '[]', 5000, 'M1'), ('old-open', 1, 1, '[]', NULL, NULL)`,
+    ).run();
+    db.close();
+    const roster = await openRosterStore(`sqlite:${file}`);
+    try {
+      expect(await roster.unroutedResolved()).toEqual([]);
+      expect((await roster.listUnmatched({})).items.map((u) => [u.messageId, u.routedAt?.getTime() ?? null])).toEqual([
+        ['old-open', null],
+        ['old-resolved', 5000],
+      ]);
+    } finally {
+      await roster.close();
     }
   });
 
