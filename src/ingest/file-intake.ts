@@ -6,6 +6,7 @@ import type { Logger } from '../observability/log.js';
 import type { Roster } from '../roster/roster-store.js';
 import type { SftpFileHandoff, SftpFileOutcome } from '../sources/sftp/types.js';
 import type { MessageStore } from '../store/types.js';
+import { LATE_ROUTING_SOURCE, LateRouting } from './late-routing.js';
 import type { Pipeline } from './pipeline.js';
 import { ROSTER_NOTICE_SOURCE, RosterNotices } from './roster-notices.js';
 
@@ -30,12 +31,14 @@ export interface FileIntakeDeps {
  * What happens to a file an SFTP source took: member files go through their partner's layout
  * into the roster (streamed, diffed, idempotent per partner + name + hash); then partners are
  * told about newly assigned members, and ADT events the import made resolvable are routed.
- * Also makes the roster notices the pipeline's owner of their messages, so the recovery sweep
- * finishes notices a crash interrupted (roster-notices.ts).
+ * Also makes the roster notices and the late routing the pipeline's owners of their messages, so
+ * the recovery sweep finishes what a crash interrupted (roster-notices.ts, late-routing.ts).
  */
 export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) => Promise<SftpFileOutcome> {
   const notices = new RosterNotices(deps);
   deps.pipeline.own(ROSTER_NOTICE_SOURCE, notices);
+  const late = new LateRouting(deps);
+  deps.pipeline.own(LATE_ROUTING_SOURCE, late);
   return async (file) => {
     if (file.format === 'careplan-csv') {
       if (!deps.carePlanFile) throw new Error('care-plan files are not handled by this gateway');
@@ -62,18 +65,15 @@ export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) 
     // A duplicate is the file seen again, maybe because a crash cut off the notices of its import
     // (the file stays on the server until this returns): finish them; a no-op when they were sent.
     await notices.notify(result.status === 'duplicate' ? (result.duplicateOf ?? result.importId) : result.importId);
-    if (result.status === 'duplicate') return 'duplicate';
-    for (const r of result.resolvedUnmatched) await routeResolved(deps, r.messageId);
-    return 'applied';
+    // The crash may also have come before the import re-resolved unmatched events: redo that (idempotent).
+    if (result.status === 'duplicate') await deps.roster.reResolveUnmatched();
+    // What this import resolved (result.resolvedUnmatched) and whatever a crash left resolved but
+    // unrouted: the roster keeps them pending until their routing is stored.
+    await late.routePending();
+    return result.status;
   };
 }
 
 function kindAsRole(kind: string | undefined): 'aco' | 'cp' | undefined {
   return kind === 'aco' || kind === 'cp' ? kind : undefined;
-}
-
-/** An ADT event that matched no member now does: route it to the attributed partners only. */
-async function routeResolved(deps: FileIntakeDeps, messageId: string): Promise<void> {
-  const replay = await deps.store.createReplay(messageId, { actor: 'roster' });
-  await deps.pipeline.reprocess(replay.id, { attributedOnly: true });
 }

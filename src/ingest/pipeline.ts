@@ -2,6 +2,7 @@ import type { Encounter, Patient, Resource } from 'fhir/r4';
 import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
 import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
 import type { DeliveryJob } from '../delivery/types.js';
+import { stringifyBundle } from '../fhir/serialize.js';
 import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
@@ -53,7 +54,8 @@ export interface TransitionOfCareInput {
 
 /**
  * The gateway's own messages whose deliveries their owner derives from its own state (roster
- * assignment notices): neither conversion nor the route table knows how to finish them.
+ * assignment notices) or routes its own way (late routing of resolved unmatched events): the
+ * route table alone does not know how to finish them.
  */
 export interface MessageOwner {
   /** Finishes a stored message of this source still `received` after a crash (re-derive, commit). */
@@ -136,11 +138,22 @@ export class Pipeline {
   }
 
   /** Re-runs conversion from the stored raw message (recovery after a crash, or a replay). */
-  async reprocess(messageId: string, options: { attributedOnly?: boolean } = {}): Promise<void> {
+  async reprocess(messageId: string): Promise<void> {
     const stored = await this.deps.store.getMessageRaw(messageId);
     if (!stored || stored.status !== 'received') return;
     const owner = this.owners.get(ownerKey(stored.sourceKind, stored.sourceName));
     if (owner) return owner.complete(messageId, stored);
+    return this.convertAndRoute(messageId, stored);
+  }
+
+  /**
+   * Converts a stored message again and routes it (commit guarded like every other). Also for an
+   * owner whose messages are events routed late (the patient just got onto the roster):
+   * `attributedOnly` because fixed routes already had the original, `routeAs` the original's
+   * source name so route rules match it as they would have then.
+   */
+  async convertAndRoute(messageId: string, stored: MessageRaw, options: { attributedOnly?: boolean; routeAs?: string } = {}): Promise<void> {
+    const sourceName = options.routeAs ?? stored.sourceName;
     if (stored.raw[0] === 0x7b /* '{' */) {
       let resource: { resourceType: string } | undefined;
       try {
@@ -148,7 +161,7 @@ export class Pipeline {
       } catch {
         resource = undefined;
       }
-      if (resource?.resourceType) return this.processFhir(messageId, stored.sourceName, resource, stored.receivedAt.getTime());
+      if (resource?.resourceType) return this.processFhir(messageId, sourceName, resource, stored.receivedAt.getTime());
     }
     let conversion: AdtConversion | undefined;
     let failure: string | undefined;
@@ -165,7 +178,7 @@ export class Pipeline {
       await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
       return;
     }
-    await this.process(messageId, stored.sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly);
+    await this.process(messageId, sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly);
   }
 
   /** `attributedOnly`: a late routing (the patient just got onto the roster): fixed routes already had it. */
@@ -180,7 +193,7 @@ export class Pipeline {
       : undefined;
     // A sensitive event carries its labels everywhere it goes (stored FHIR and every payload).
     if (category) applySecurityLabels(conversion.bundle, securityLabels(category));
-    const fhirText = JSON.stringify(conversion.bundle);
+    const fhirText = stringifyBundle(conversion.bundle);
     const memberId = category ? await member() : undefined;
     const deliveries: DeliveryInput[] = [];
     let davinci: string | undefined;

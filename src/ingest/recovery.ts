@@ -4,7 +4,7 @@ import type { MessageStore } from '../store/types.js';
 import type { Pipeline } from './pipeline.js';
 
 export interface RecoveryStats {
-  /** Owner work resumed before any message existed for it (e.g. roster imports awaiting their notices). */
+  /** Owner work resumed before its message was finished (roster imports awaiting notices, resolved events awaiting routing). */
   owned: number;
   messages: number;
   deliveries: number;

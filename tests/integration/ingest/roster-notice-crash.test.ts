@@ -12,103 +12,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
-import type { Outbox } from '../../../src/delivery/outbox.js';
-import type { DeliveryJob } from '../../../src/delivery/types.js';
-import { createFileIntake } from '../../../src/ingest/file-intake.js';
-import { Pipeline } from '../../../src/ingest/pipeline.js';
-import { RecoverySweep } from '../../../src/ingest/recovery.js';
-import { loadProfile } from '../../../src/mapping/profile-loader.js';
-import { silentLog } from '../../../src/observability/log.js';
-import { openRosterStore, type Roster } from '../../../src/roster/roster-store.js';
-import { Router } from '../../../src/routing/router.js';
 import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
-import { openStore } from '../../../src/store/open-store.js';
-import type { InboundInput, MessageStore } from '../../../src/store/types.js';
+import type { InboundInput } from '../../../src/store/types.js';
 import { writeTestConfig } from '../../helpers/gateway.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
+import { Crash, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
 
 const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
 const row = (id: string, cp: string) => `${id}|FAMILY${id.slice(-1)}|ANA||03/12/1979|F|45 ELM ST||BOSTON|MA|02110|6175550142|${cp}||01/01/2024||E|A-${id}|MRN${id}|||`;
 const ROSTER_FILE = [HEADER, row('MA100000001', 'example-cp'), row('MA100000002', 'other-cp'), row('MA100000003', 'example-cp')].join('\n') + '\n';
 /** One delivery per newly assigned member and receiving CP (the ACO declares no members destination). */
 const EXPECTED = ['cp-members:MA100000001', 'cp-members:MA100000003', 'other-members:MA100000002'];
-
-class SimulatedCrash extends Error {
-  constructor() {
-    super('simulated crash');
-  }
-}
-
-/**
- * One "process": once `after` says a call's result came back, the process is dead and every later
- * call of the wrapped store or roster throws, like a kill right after that call committed.
- */
-class Crash {
-  dead = false;
-  constructor(private readonly after?: (method: string, args: unknown[]) => boolean) {}
-
-  wrap<T extends object>(target: T): T {
-    return new Proxy(target, {
-      get: (t, prop, receiver) => {
-        const value = Reflect.get(t, prop, receiver) as unknown;
-        if (typeof value !== 'function' || prop === 'close') return value;
-        return async (...args: unknown[]) => {
-          if (this.dead) throw new SimulatedCrash();
-          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
-          if (this.after?.(String(prop), args)) this.dead = true;
-          return result;
-        };
-      },
-    });
-  }
-}
-
-interface Process {
-  store: MessageStore;
-  roster: Roster;
-  pipeline: Pipeline;
-  recovery: RecoverySweep;
-  intake: (file: SftpFileHandoff) => Promise<string>;
-  /** Delivery ids handed to the queue (enqueue after a commit, or resubmit by the sweep). */
-  queued: string[];
-  close(): Promise<void>;
-}
-
-async function startProcess(config: GatewayConfig, crash = new Crash()): Promise<Process> {
-  const rawStore = await openStore(config.store.url);
-  const rawRoster = await openRosterStore(config.store.url);
-  const store = crash.wrap(rawStore);
-  const roster = crash.wrap(rawRoster);
-  const queued: string[] = [];
-  const pipeline = new Pipeline({
-    store,
-    router: new Router(config.routes),
-    destinationTypes: new Map(config.destinations.map((d) => [d.id, d.type])),
-    roster,
-    profileFor: () => loadProfile({ mappingsDir: config.mappings.dir }),
-    enqueue: async (job: DeliveryJob) => (queued.push(job.deliveryId), true),
-    log: silentLog,
-  });
-  // The sweep only needs the outbox to take pending deliveries back (Redis is not under test here).
-  const outbox = {
-    isDeliverable: () => true,
-    queues: { resubmit: async (job: DeliveryJob) => (queued.push(job.deliveryId), 'enqueued' as const) },
-  } as unknown as Outbox;
-  const recovery = new RecoverySweep(store, pipeline, outbox, silentLog);
-  const intake = createFileIntake({ config, store, roster, pipeline, log: silentLog });
-  return {
-    store: rawStore,
-    roster: rawRoster,
-    pipeline,
-    recovery,
-    intake,
-    queued,
-    close: async () => {
-      await rawRoster.close();
-      await rawStore.close();
-    },
-  };
-}
 
 const dirs: string[] = [];
 const open: Process[] = [];

@@ -1,0 +1,104 @@
+import type { GatewayConfig } from '../../../src/config/types.js';
+import type { Outbox } from '../../../src/delivery/outbox.js';
+import type { DeliveryJob } from '../../../src/delivery/types.js';
+import { createFileIntake } from '../../../src/ingest/file-intake.js';
+import { Pipeline } from '../../../src/ingest/pipeline.js';
+import { RecoverySweep } from '../../../src/ingest/recovery.js';
+import { loadProfile } from '../../../src/mapping/profile-loader.js';
+import { silentLog } from '../../../src/observability/log.js';
+import { openRosterStore, type Roster } from '../../../src/roster/roster-store.js';
+import { Router } from '../../../src/routing/router.js';
+import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { MessageStore } from '../../../src/store/types.js';
+
+// Fault injection for the file intake's crash tests: a "process" is a store, a roster, a pipeline,
+// a recovery sweep and the intake over one database, wired as the gateway wires them; `Crash`
+// kills it right after a chosen call, and a new process over the same database plays the restart.
+
+export class SimulatedCrash extends Error {
+  constructor() {
+    super('simulated crash');
+  }
+}
+
+/**
+ * One "process": once `after` says a call's result came back, the process is dead and every later
+ * call of the wrapped store or roster throws, like a kill right after that call committed. `after`
+ * is only asked while armed (from the start unless `armed: false`), so setup work can go first.
+ */
+export class Crash {
+  dead = false;
+  constructor(
+    private readonly after?: (method: string, args: unknown[]) => boolean,
+    public armed = true,
+  ) {}
+
+  wrap<T extends object>(target: T): T {
+    return new Proxy(target, {
+      get: (t, prop, receiver) => {
+        const value = Reflect.get(t, prop, receiver) as unknown;
+        if (typeof value !== 'function' || prop === 'close') return value;
+        return async (...args: unknown[]) => {
+          if (this.dead) throw new SimulatedCrash();
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+          if (this.armed && this.after?.(String(prop), args)) this.dead = true;
+          return result;
+        };
+      },
+    });
+  }
+}
+
+export interface Process {
+  store: MessageStore;
+  roster: Roster;
+  pipeline: Pipeline;
+  recovery: RecoverySweep;
+  intake: (file: SftpFileHandoff) => Promise<string>;
+  /** Delivery ids handed to the queue (enqueue after a commit, or resubmit by the sweep). */
+  queued: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * `queued`: pass one array to several processes to play a queue (Redis) that outlives them.
+ * The roster matches with the config's `roster` settings; attributed routes use partners' `adt` destinations.
+ */
+export async function startProcess(config: GatewayConfig, crash = new Crash(), queued: string[] = []): Promise<Process> {
+  const rawStore = await openStore(config.store.url);
+  const rawRoster = await openRosterStore(config.store.url, {
+    matching: { identifierPrecedence: config.roster.identifierPrecedence, demographicMatch: config.roster.demographicMatch },
+  });
+  const store = crash.wrap(rawStore);
+  const roster = crash.wrap(rawRoster);
+  const pipeline = new Pipeline({
+    store,
+    router: new Router(config.routes),
+    destinationTypes: new Map(config.destinations.map((d) => [d.id, d.type])),
+    partnerAdtDestination: (partnerId) => config.partners[partnerId]?.destinations.adt,
+    roster,
+    profileFor: () => loadProfile({ mappingsDir: config.mappings.dir }),
+    enqueue: async (job: DeliveryJob) => (queued.push(job.deliveryId), true),
+    log: silentLog,
+  });
+  // The sweep only needs the outbox to take pending deliveries back (Redis is not under test here).
+  const outbox = {
+    isDeliverable: () => true,
+    queues: { resubmit: async (job: DeliveryJob) => (queued.push(job.deliveryId), 'enqueued' as const) },
+  } as unknown as Outbox;
+  const recovery = new RecoverySweep(store, pipeline, outbox, silentLog);
+  const intake = createFileIntake({ config, store, roster, pipeline, log: silentLog });
+  return {
+    store: rawStore,
+    roster: rawRoster,
+    pipeline,
+    recovery,
+    intake,
+    queued,
+    close: async () => {
+      await rawRoster.close();
+      await rawStore.close();
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * ADT events that matched no roster member, resolved by a later member file, are routed late to
+ * the member's attributed CP exactly once, across a crash at any step between the import and that
+ * routing: the process "dies" (every store and roster call throws) right after one chosen call,
+ * then a new process over the same database heals it through the same file taken again or the
+ * recovery sweep. Fixed routes had the original: the late routing never reaches them again.
+ * Real SQLite (and Postgres when installed).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
+import type { GatewayConfig } from '../../../src/config/types.js';
+import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
+import type { InboundInput } from '../../../src/store/types.js';
+import { writeTestConfig } from '../../helpers/gateway.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
+import { Crash, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
+
+const MEMBER_ID_SYSTEM = 'https://www.mass.gov/masshealth/member-id';
+const A01 = readFileSync(join(import.meta.dirname, '../../../fixtures/hl7v2/adt/A01.hl7'), 'latin1');
+/** The fixture admission for another patient (Medicaid id in PID-3, own control id). */
+const admission = (memberId: string) =>
+  A01.replace('MRN1001^^^MGH^MR~MA123456789^^^MAMH^MA', `MRN${memberId.slice(-4)}^^^MGH^MR~${memberId}^^^MAMH^MA`).replace('MSG-A01-0001', `MSG-${memberId}`);
+
+const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
+const row = (id: string, cp: string) => `${id}|FAMILY${id.slice(-1)}|ANA||03/12/1979|F|45 ELM ST||BOSTON|MA|02110|6175550142|${cp}||01/01/2024||E|A-${id}|MRN${id}|||`;
+const ROSTER_FILE = [HEADER, row('MA100000001', 'example-cp'), row('MA100000002', 'other-cp'), row('MA100000003', 'example-cp')].join('\n') + '\n';
+/** Member → the ADT destination of its attributed CP. MA199999999 never gets onto the roster. */
+const LATE: Record<string, string> = { MA100000001: 'cp-adt', MA100000002: 'other-adt', MA100000003: 'cp-adt' };
+const NEVER = 'MA199999999';
+const PATIENTS = [...Object.keys(LATE), NEVER];
+
+const dirs: string[] = [];
+const open: Process[] = [];
+
+function rosterFile(dir: string): SftpFileHandoff {
+  const localPath = join(dir, 'roster-20240601.txt');
+  writeFileSync(localPath, ROSTER_FILE);
+  return {
+    localPath,
+    remoteName: 'roster-20240601.txt',
+    size: Buffer.byteLength(ROSTER_FILE),
+    sha256: createHash('sha256').update(ROSTER_FILE).digest('hex'),
+    partner: 'example-aco',
+    sourceId: 'aco-roster',
+    format: 'member-csv',
+    remoteModifiedAt: new Date('2024-06-01T06:00:00Z'),
+  };
+}
+
+function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-late-'));
+  dirs.push(dir);
+  const unused = 'http://127.0.0.1:9/never-called';
+  const hook = (id: string, partner?: string) => ({ id, type: 'webhook', url: unused, secret: 'late-secret-0123456789', ...(partner ? { partner } : {}) });
+  const { file } = writeTestConfig({
+    webhookUrl: unused,
+    webhookSecret: 'late-secret-0123456789',
+    dataDir: dir,
+    extra: {
+      ...(storeUrl ? { store: { url: storeUrl } } : {}),
+      partners: {
+        'example-aco': { name: 'Example ACO', kind: 'aco', profile: 'example-aco' },
+        'example-cp': { name: 'Example CP', kind: 'cp', destinations: { adt: 'cp-adt' } },
+        'other-cp': { name: 'Other CP', kind: 'cp', destinations: { adt: 'other-adt' } },
+      },
+      destinations: [hook('hie'), hook('cp-adt', 'example-cp'), hook('other-adt', 'other-cp')],
+      routes: [
+        // Any source: a late routing taken for a fresh event would reach it a second time.
+        { id: 'to-hie', match: { events: ['A01'] }, to: ['hie'] },
+        // Only the MLLP source: the late routing must be matched as the original's source.
+        { id: 'to-cp', match: { sources: ['mllp-in'], events: ['A01'] }, toAttributed: 'cp' },
+      ],
+      roster: { identifierPrecedence: [MEMBER_ID_SYSTEM] },
+    },
+  });
+  return { config: loadConfig(file), dir };
+}
+
+/** The events as the inbox and pipeline handle them: stored, then routed (the hie only: nobody matches yet). */
+async function receiveAdmissions(p: Process): Promise<void> {
+  for (const id of PATIENTS) {
+    const input: InboundInput = { sourceKind: 'mllp', sourceName: 'mllp-in', partnerId: 'example-aco', controlId: `MSG-${id}`, dedupeKey: `adt|${id}`, raw: Buffer.from(admission(id), 'latin1') };
+    const [stored] = await p.store.acceptInbound([input]);
+    await p.pipeline.reprocess(stored.id);
+  }
+  expect((await p.roster.listUnmatched({ resolved: false })).items).toHaveLength(PATIENTS.length);
+}
+
+/** Destinations of each stored message for a patient's event: the original first, then any late routing. */
+async function routingOf(p: Process, memberId: string): Promise<Array<{ source: string; status: string; destinations: string[] }>> {
+  const messages = (await p.store.searchMessages({ controlId: `MSG-${memberId}` })).items.reverse(); // oldest first
+  const out = [];
+  for (const m of messages) {
+    const detail = (await p.store.getMessage(m.id))!;
+    out.push({ source: `${m.sourceKind}|${m.sourceName}`, status: m.status, destinations: detail.deliveries.map((d) => d.destination) });
+  }
+  return out;
+}
+
+/** The end state every scenario must reach: each resolved event routed once, to its CP only; the queue got every delivery. */
+async function expectRoutedOnce(p: Process, queued: readonly string[]): Promise<void> {
+  for (const [memberId, destination] of Object.entries(LATE)) {
+    expect(await routingOf(p, memberId)).toEqual([
+      { source: 'mllp|mllp-in', status: 'processed', destinations: ['hie'] },
+      { source: 'replay|roster', status: 'processed', destinations: [destination] },
+    ]);
+  }
+  expect(await routingOf(p, NEVER)).toEqual([{ source: 'mllp|mllp-in', status: 'processed', destinations: ['hie'] }]);
+  const all = await p.store.listDeliveries({ limit: 1000 });
+  expect(all.items).toHaveLength(PATIENTS.length + Object.keys(LATE).length);
+  // Each delivery reached the queue (the queue dedupes a repeat by job id); nothing else did.
+  expect(new Set(queued)).toEqual(new Set(all.items.map((d) => d.id)));
+  // The roster has nothing left to route; the one never matched stays open.
+  expect(await p.roster.unroutedResolved()).toEqual([]);
+  const unmatched = (await p.roster.listUnmatched({})).items;
+  expect(unmatched.filter((u) => u.routedAt).map((u) => u.memberId).sort()).toEqual(Object.keys(LATE));
+  expect(unmatched.filter((u) => !u.resolvedAt).map((u) => u.messageId)).toHaveLength(1);
+}
+
+const isLateAccept = (method: string, args: unknown[]) =>
+  method === 'acceptInbound' && (args[0] as InboundInput[])[0]?.dedupeKey.startsWith('roster-late|');
+
+const pgBin = findPostgresBin();
+let pgServer: PostgresServer | undefined;
+
+beforeAll(async () => {
+  if (pgBin) pgServer = await startPostgres();
+});
+
+afterEach(async () => {
+  for (const p of open.splice(0)) await p.close().catch(() => {});
+});
+
+afterAll(async () => {
+  await pgServer?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const backends: Array<{ name: string; url: () => Promise<string | undefined>; skip: boolean }> = [
+  { name: 'sqlite', url: async () => undefined, skip: false },
+  { name: 'postgres', url: async () => pgServer!.createDatabase(), skip: !pgBin },
+];
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`late routing of resolved unmatched events across a crash (${backend.name})`, () => {
+    /** The first process receives the admissions, then its crash is armed for the member file. */
+    async function setup(after?: (method: string, args: unknown[]) => boolean) {
+      const { config, dir } = testConfig(await backend.url());
+      // One queue for every process of a scenario: Redis outlives a crashed gateway.
+      const queued: string[] = [];
+      const crash = new Crash(after, false);
+      const first = await startProcess(config, crash, queued);
+      open.push(first);
+      await receiveAdmissions(first);
+      crash.armed = true;
+      const restart = async () => {
+        const p = await startProcess(config, new Crash(), queued);
+        open.push(p);
+        return p;
+      };
+      return { file: rosterFile(dir), first, restart, queued };
+    }
+
+    it('without a crash: routed once to the attributed CP; the sweep and the same file again change nothing', async () => {
+      const { file, first, queued } = await setup();
+      expect(await first.intake(file)).toBe('applied');
+      await expectRoutedOnce(first, queued);
+      expect((await first.recovery.run()).owned).toBe(0);
+      expect(await first.intake(file)).toBe('duplicate');
+      await expectRoutedOnce(first, queued);
+    });
+
+    it('crash right after the import returned: the same file taken again routes them', async () => {
+      const { file, first, restart, queued } = await setup((m) => m === 'importMemberFile');
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      expect((await second.roster.unroutedResolved()).map((e) => e.memberId).sort()).toEqual(Object.keys(LATE));
+      expect(await second.intake(file)).toBe('duplicate');
+      await expectRoutedOnce(second, queued);
+      expect((await second.recovery.run()).owned).toBe(0);
+    });
+
+    it('crash right after the import returned, and the file is gone: the recovery sweep routes them', async () => {
+      const { file, first, restart, queued } = await setup((m) => m === 'importMemberFile');
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      // The periodic sweep leaves events resolved just now to the intake routing them.
+      expect((await second.recovery.run(60_000)).owned).toBe(0);
+      // Three events routed, plus the import whose (here empty) assignment notices the crash cut off.
+      expect((await second.recovery.run()).owned).toBe(4);
+      await expectRoutedOnce(second, queued);
+      expect((await second.recovery.run()).owned).toBe(0);
+      expect(await second.intake(file)).toBe('duplicate');
+      await expectRoutedOnce(second, queued);
+    });
+
+    it('crash after the first of several routings was committed: the others follow, the first is not sent again', async () => {
+      const { file, first, restart, queued } = await setup((m) => m === 'completeProcessingBatch');
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      expect(queued).toHaveLength(PATIENTS.length + 1); // the originals' hie deliveries + the one late routing
+      await first.close();
+
+      const second = await restart();
+      // Committed but not yet flagged: still pending in the roster.
+      expect(await second.roster.unroutedResolved()).toHaveLength(3);
+      expect((await second.recovery.run()).owned).toBe(3);
+      await expectRoutedOnce(second, queued);
+    });
+
+    it('crash after a routing message was stored, before its commit: its owner finishes it, not the route table', async () => {
+      let accepts = 0;
+      const { file, first, restart, queued } = await setup((m, args) => isLateAccept(m, args) && ++accepts === 2);
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      const left = (await second.store.searchMessages({ status: 'received' })).items;
+      expect(left).toHaveLength(1);
+      // What the recovery sweep does for a `received` message: attributed partner only, never the hie again.
+      await second.pipeline.reprocess(left[0].id);
+      const [delivery] = (await second.store.getMessage(left[0].id))!.deliveries;
+      expect(['cp-adt', 'other-adt']).toContain(delivery.destination);
+      expect(await second.intake(file)).toBe('duplicate');
+      await expectRoutedOnce(second, queued);
+    });
+
+    it('crash before any routing, then the sweep and the same file at once: still routed once', async () => {
+      const { file, first, restart, queued } = await setup((m) => m === 'importMemberFile');
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const second = await restart();
+      const [, outcome] = await Promise.all([second.recovery.run(), second.intake(file)]);
+      expect(outcome).toBe('duplicate');
+      await expectRoutedOnce(second, queued);
+    });
+
+    it('crash before any routing, then two restarted processes recover at once: still routed once', async () => {
+      const { first, restart, queued, file } = await setup((m) => m === 'importMemberFile');
+      await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+
+      const [a, b] = [await restart(), await restart()];
+      await Promise.all([a.recovery.run(), b.recovery.run(), b.intake(file)]);
+      await expectRoutedOnce(a, queued);
+    });
+  });
+}
