@@ -5,7 +5,7 @@ import { OID, URI } from './codes.js';
 import { compact, ConversionContext, ref } from './context.js';
 import { buildEncounter, hasVisit } from './encounter.js';
 import { organizationForFacility } from './participants.js';
-import { isShared } from './shared-resources.js';
+import { isShared } from '../../src/fhir/shared.js';
 import { applyMerge, buildNextOfKin, buildPatient, MappingError } from './patient.js';
 
 export const SUPPORTED_EVENTS = ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31', 'A40'] as const;

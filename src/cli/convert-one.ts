@@ -1,3 +1,4 @@
+import { stringifyBundle } from '../fhir/serialize.js';
 import { convertHl7Message } from '../ingest/convert-message.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 
@@ -18,5 +19,5 @@ export function convertForOutput(bytes: Uint8Array, profile: MappingProfile, whe
   if (!r.ok) return { stderr: `${label()}: ${r.reason}\n` };
   let stderr = '';
   if (!quiet) for (const w of r.warnings) stderr += `${label()}: warning: ${w}\n`;
-  return { json: JSON.stringify(r.bundle), stderr };
+  return { json: stringifyBundle(r.bundle), stderr };
 }

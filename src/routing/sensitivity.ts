@@ -1,4 +1,5 @@
 import type { Coding, Resource } from 'fhir/r4';
+import { isShared } from '../fhir/shared.js';
 
 export type SensitiveCategory = 'behavioral-health' | 'substance-use';
 
@@ -63,9 +64,9 @@ export function applySecurityLabels(resource: Resource, labels: Coding[]): void 
   const entries = (resource as { entry?: { resource?: Resource }[] }).entry;
   for (const e of entries ?? []) {
     if (!e.resource) continue;
-    // Resources shared between Bundles (a converter's cached Practitioner, say) are frozen:
-    // label a copy, so the label never leaks into another message.
-    if (Object.isFrozen(e.resource)) e.resource = { ...e.resource };
+    // A resource shared between Bundles (a converter's cached Practitioner, say) is never
+    // changed: label a copy, so the label never leaks into another message.
+    if (isShared(e.resource)) e.resource = { ...e.resource, meta: { ...e.resource.meta } };
     add(e.resource);
   }
 }
