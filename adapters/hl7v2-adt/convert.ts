@@ -5,7 +5,6 @@ import { OID, URI } from './codes.js';
 import { compact, ConversionContext, ref } from './context.js';
 import { buildEncounter, hasVisit } from './encounter.js';
 import { organizationForFacility } from './participants.js';
-import { isShared } from '../../src/fhir/shared.js';
 import { applyMerge, buildNextOfKin, buildPatient, MappingError } from './patient.js';
 
 export const SUPPORTED_EVENTS = ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31', 'A40'] as const;
@@ -68,9 +67,8 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   const header = messageHeader(ctx, event, encounter ?? patient);
   const provenance = buildProvenance(ctx, event, header);
   const resources = ctx.all();
-  // One pass drops every empty value the builders left (they assign optional fields freely);
-  // shared resources were compacted once, when they were built.
-  for (const r of resources) if (!isShared(r)) compact(r);
+  // One pass drops every empty value the builders left (they assign optional fields freely).
+  for (const r of resources) compact(r);
   const ordered: Resource[] = [header, ...resources.filter((r) => r !== header && r !== provenance), provenance];
   const timestamp = ctx.instant(msg.msh.get(7), 'MSH-7');
   const bundle: Bundle = {

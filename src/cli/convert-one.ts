@@ -1,4 +1,3 @@
-import { stringifyBundle } from '../fhir/serialize.js';
 import { convertHl7Message } from '../ingest/convert-message.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 
@@ -19,5 +18,5 @@ export function convertForOutput(bytes: Uint8Array, profile: MappingProfile, whe
   if (!r.ok) return { stderr: `${label()}: ${r.reason}\n` };
   let stderr = '';
   if (!quiet) for (const w of r.warnings) stderr += `${label()}: warning: ${w}\n`;
-  return { json: stringifyBundle(r.bundle), stderr };
+  return { json: JSON.stringify(r.bundle), stderr };
 }

@@ -103,14 +103,6 @@ export class Segment {
     return this.src.slice(rangeStart, rangeEnd);
   }
 
-  /** One repetition exactly as transmitted; '' when absent. A cheap cache key for typed reads. */
-  rawRepetition(field: number, rep = 1): string {
-    if (this.isHeader && field <= 2) return rep === 1 ? this.raw(field) : '';
-    if (!this.fieldRange(field)) return '';
-    if (!narrow(this.src, rangeStart, rangeEnd, this.d.repetition, rep)) return '';
-    return this.src.slice(rangeStart, rangeEnd);
-  }
-
   /**
    * A decoded leaf value. Absent and empty read as ''; so does the explicit null `""`
    * (use isNull to tell it apart). MSH-1 and MSH-2 are returned verbatim, never split.

@@ -2,7 +2,6 @@ import type { Encounter, Patient, Resource } from 'fhir/r4';
 import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
 import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
 import type { DeliveryJob } from '../delivery/types.js';
-import { stringifyBundle } from '../fhir/serialize.js';
 import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
@@ -193,7 +192,7 @@ export class Pipeline {
       : undefined;
     // A sensitive event carries its labels everywhere it goes (stored FHIR and every payload).
     if (category) applySecurityLabels(conversion.bundle, securityLabels(category));
-    const fhirText = stringifyBundle(conversion.bundle);
+    const fhirText = JSON.stringify(conversion.bundle);
     const memberId = category ? await member() : undefined;
     const deliveries: DeliveryInput[] = [];
     let davinci: string | undefined;

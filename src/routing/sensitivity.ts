@@ -1,5 +1,4 @@
 import type { Coding, Resource } from 'fhir/r4';
-import { isShared } from '../fhir/shared.js';
 
 export type SensitiveCategory = 'behavioral-health' | 'substance-use';
 
@@ -62,11 +61,5 @@ export function applySecurityLabels(resource: Resource, labels: Coding[]): void 
   };
   add(resource);
   const entries = (resource as { entry?: { resource?: Resource }[] }).entry;
-  for (const e of entries ?? []) {
-    if (!e.resource) continue;
-    // A resource shared between Bundles (a converter's cached Practitioner, say) is never
-    // changed: label a copy, so the label never leaks into another message.
-    if (isShared(e.resource)) e.resource = { ...e.resource, meta: { ...e.resource.meta } };
-    add(e.resource);
-  }
+  for (const e of entries ?? []) if (e.resource) add(e.resource);
 }

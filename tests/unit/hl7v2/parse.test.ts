@@ -78,17 +78,6 @@ describe('parsing', () => {
     expect(m.get('NTE-3')).toBe('a|b^c&d~e\\f\ngAéh\\H\\bold\\N\\ C:\\temp');
   });
 
-  it('reads one repetition raw (escapes and components intact)', () => {
-    const m = Hl7Message.parse('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5\rPV1|1|I|W^1^A\\T\\B~X^2||||7^DOE^JO~8^ROE');
-    const pv1 = m.segment('PV1')!;
-    expect(pv1.rawRepetition(3)).toBe('W^1^A\\T\\B');
-    expect(pv1.rawRepetition(3, 2)).toBe('X^2');
-    expect(pv1.rawRepetition(3, 3)).toBe('');
-    expect(pv1.rawRepetition(7, 2)).toBe('8^ROE');
-    expect(pv1.rawRepetition(40)).toBe('');
-    expect(m.msh.rawRepetition(2)).toBe('^~\\&');
-  });
-
   it('distinguishes the explicit null "" from empty', () => {
     const m = Hl7Message.parse('MSH|^~\\&|A||||20240101||ADT^A08|1|P|2.5\rPID|1||42||""|');
     const pid = m.segment('PID')!;
