@@ -13,6 +13,10 @@ export interface ParallelOptions {
 
 const BATCH_MESSAGES = 256;
 const IN_FLIGHT_PER_WORKER = 4;
+// Conversion allocates ~50 KB of short-lived objects per message. A larger young generation than
+// V8's default means fewer scavenges and fewer survivors copied: measured 50k-message convert
+// 5.7 s → 4.8 s wall with 64 MB (32 MB: no gain; 192 MB: +140 MB RSS, no further gain).
+const YOUNG_GENERATION_MB = 64;
 
 /**
  * Converts files on worker threads: the main thread reads and splits (cheap), workers parse,
@@ -21,7 +25,7 @@ const IN_FLIGHT_PER_WORKER = 4;
  */
 export async function convertFilesParallel(files: string[], opts: ParallelOptions, out: BufferedWriter, err: BufferedWriter): Promise<number> {
   const url = new URL('./convert-worker.js', import.meta.url);
-  const workers = Array.from({ length: opts.workers }, () => new Worker(url, { workerData: { partner: opts.partner, mappingsDir: opts.mappingsDir, quiet: opts.quiet } }));
+  const workers = Array.from({ length: opts.workers }, () => new Worker(url, { workerData: { partner: opts.partner, mappingsDir: opts.mappingsDir, quiet: opts.quiet }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
   let failed = 0;
   let nextSeq = 0;
   let nextToWrite = 0;
