@@ -25,6 +25,7 @@ function fieldPaths(profile: MappingProfile): Partial<Record<FieldName, Hl7Path>
 export class ConversionContext {
   readonly warnings: string[] = [];
   private readonly resources = new Map<string, Resource>();
+  private readonly memo = new Map<string, unknown>();
   readonly namespace: string;
 
   constructor(
@@ -97,6 +98,14 @@ export class ConversionContext {
   /** `urn:carebridge:<namespace>:<kind>`: a system for values only this partner defines. */
   namespaceSystem(kind: string): string {
     return `urn:carebridge:${this.namespace}:${kind}`;
+  }
+
+  /** Builds a value once per conversion (the sending facility is named in four places, say). */
+  once<T>(key: string, build: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = build();
+    this.memo.set(key, value);
+    return value;
   }
 
   add<T extends Resource>(resource: T): T {

@@ -25,6 +25,11 @@ export function practitionerFromXCN(ctx: ConversionContext, seg: Segment, field:
 /** A facility code (HD namespace) → Organization, named by the profile's facility table. */
 export function organizationForFacility(ctx: ConversionContext, code: string, universalId = ''): Organization | undefined {
   if (!code && !universalId) return undefined;
+  // Length-prefixed so (code, universal id) pairs never run together into the same key.
+  return ctx.once(`Organization ${code.length}:${code}${universalId}`, () => buildFacilityOrganization(ctx, code, universalId));
+}
+
+function buildFacilityOrganization(ctx: ConversionContext, code: string, universalId: string): Organization {
   const key = code || universalId;
   const known = ctx.profile.facilities[key];
   const system = ctx.namespaceSystem('facility');
