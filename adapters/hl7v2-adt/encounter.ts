@@ -1,4 +1,4 @@
-import type { Encounter, EncounterParticipant, Patient } from 'fhir/r4';
+import type { CodeableConcept, Encounter, EncounterParticipant, Patient } from 'fhir/r4';
 import { readCWE, readCX } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode, tableConcept } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
@@ -97,16 +97,22 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
     dischargeDisposition: dischargeDisposition(ctx),
   };
 
-  const reasons = [];
+  // Feeds commonly repeat the admit reason (PV2-3) as a DG1 diagnosis: one reason per code.
+  const reasons: CodeableConcept[] = [];
+  const seen = new Set<string>();
+  const addReason = (r: CodeableConcept | undefined) => {
+    if (!r) return;
+    const c = r.coding?.[0];
+    const key = c?.code ? `${c.system ?? ''}|${c.code}` : `text|${r.text ?? ''}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    reasons.push(r);
+  };
   const reasonLoc = ctx.locate('admitReason');
-  if (reasonLoc.seg) {
-    const r = codeableConcept(ctx, readCWE(reasonLoc.seg, reasonLoc.field));
-    if (r) reasons.push(r);
-  }
+  if (reasonLoc.seg) addReason(codeableConcept(ctx, readCWE(reasonLoc.seg, reasonLoc.field)));
   for (const dg1 of ctx.msg.segmentsNamed('DG1')) {
     const r = codeableConcept(ctx, readCWE(dg1, 3));
-    if (r) reasons.push(r);
-    else if (dg1.get(4)) reasons.push({ text: dg1.get(4) });
+    addReason(r ?? (dg1.get(4) ? { text: dg1.get(4) } : undefined));
   }
   if (reasons.length) enc.reasonCode = reasons;
   return ctx.add(enc);

@@ -104,6 +104,15 @@ describe('ADT mapping details', () => {
     expect(enc('A28.hl7')).toBeUndefined();
   });
 
+  it('a diagnosis repeating the admit reason (PV2-3 = DG1-3) is one reason; other diagnoses follow it', () => {
+    const text = readFileSync(join(FIXTURES, 'A01.hl7'), 'latin1').replace(
+      'DG1|1||F32.9^Major depressive disorder, single episode, unspecified^I10||20240501|A',
+      'DG1|1||R45.851^Suicidal ideations^I10||20240501|A\rDG1|2||F32.9^Major depressive disorder, single episode, unspecified^I10||20240501|W\rDG1|3||F32.9^Major depressive disorder^I10||20240501|F',
+    );
+    const e = byType(convertAdt(Hl7Message.parse(text), profile).bundle, 'Encounter')[0] as import('fhir/r4').Encounter;
+    expect(e.reasonCode?.map((r) => r.coding?.[0].code)).toEqual(['R45.851', 'F32.9']);
+  });
+
   it('A02 keeps the new location active and the prior one completed', () => {
     const e = byType(convertFixture('A02.hl7').bundle, 'Encounter')[0] as import('fhir/r4').Encounter;
     expect(e.location?.map((l) => l.status)).toEqual(['active', 'completed']);
