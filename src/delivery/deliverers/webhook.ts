@@ -3,6 +3,8 @@
  * 4xx are fatal; redirects are not followed (a POST silently turning into a GET elsewhere is not
  * a delivery) and count as fatal misconfiguration.
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import { postBody } from '../http-post.js';
 import { outcomeForStatus, outcomeForTransportError, retryTransientStatuses } from '../http-outcome.js';
 import type { DeliveryContext, DeliveryOutcome, WebhookDestination } from '../types.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../webhook-signature.js';
@@ -24,24 +26,27 @@ export async function deliverWebhook(
   const timestamp = Math.floor(now() / 1000);
   const started = performance.now();
   try {
-    const response = await fetch(destination.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: {
+    const bytes = Buffer.from(body);
+    const response = await postBody(
+      destination.url,
+      {
         ...destination.headers,
         'content-type': 'application/json',
         'user-agent': 'carebridge',
         'idempotency-key': ctx.deliveryId,
         [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: signWebhookBody(destination.secret, timestamp, body),
+        [SIGNATURE_HEADER]: signWebhookBody(destination.secret, timestamp, bytes),
       },
-      body,
-    });
-    // Drain so the keep-alive connection is reusable; the content is not needed.
-    await response.body?.cancel().catch(() => {});
-    return outcomeForStatus(response.status, performance.now() - started, retryTransientStatuses, response.headers.get('retry-after'));
+      bytes,
+      { timeoutMs },
+    );
+    return outcomeForStatus(response.status, performance.now() - started, retryTransientStatuses, retryAfterOf(response.headers));
   } catch (err) {
     return outcomeForTransportError(err, performance.now() - started, timeoutMs);
   }
+}
+
+function retryAfterOf(headers: IncomingHttpHeaders): string | undefined {
+  const value = headers['retry-after'];
+  return Array.isArray(value) ? value[0] : value;
 }
