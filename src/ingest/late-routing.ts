@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/log.js';
 import type { ResolvedUnmatched, RosterStore } from '../roster/store-types.js';
-import type { InboundInput, MessageRaw, MessageRecord, MessageStore } from '../store/types.js';
+import type { InboundInput, MessageDetail, MessageRaw, MessageRecord, MessageStore } from '../store/types.js';
 import type { MessageOwner, Pipeline } from './pipeline.js';
 
 // Late routing: an ADT event whose patient matched no roster member was stored "unmatched"; once a
@@ -15,6 +15,20 @@ import type { MessageOwner, Pipeline } from './pipeline.js';
 // call). A second attempt finds the first one's message: still `received` (a crash before its
 // commit) → finished, with the store's guarded commit letting one run create the deliveries;
 // otherwise already done. The event is flagged routed only after that.
+//
+// The original itself may still be `received` when its event is resolved: the pipeline records
+// the unmatched row BEFORE the original's commit (it learns "no member" while routing it), so a
+// crash in between leaves both, and the sweep's reprocessing of the original, now finding the
+// member, routes it to the attributed CP itself. Two paths could then reach the CP. Rule: the late
+// routing waits for the original to leave `received` (the event stays pending, retried by the
+// sweep), then routes only to destinations the original's committed deliveries do not name. The
+// original's status change is the guard: it is committed once (completion only from `received`)
+// and its deliveries with it, so once seen processed they are final, whichever process finishes
+// it, and exactly one of the two paths reaches each destination. Nothing is lost: an original
+// that committed without the member (looked up before the import) names no CP, so the late
+// routing sends it. Not chosen: writing the unmatched row in the original's commit (roster and
+// message store are separate stores), or having the original skip attributed routes when an
+// unmatched row exists (a concurrent first processing can write that row after the check).
 
 /** How late-routing messages are stored, and how the pipeline finds their owner on recovery. */
 export const LATE_ROUTING_SOURCE = { sourceKind: 'replay', sourceName: 'roster' } as const;
@@ -33,7 +47,7 @@ export interface LateRoutingDeps {
 
 export class LateRouting implements MessageOwner {
   /** One run per original message at a time in this process (intakes and the sweep may all ask). */
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(private readonly deps: LateRoutingDeps) {}
 
@@ -43,23 +57,28 @@ export class LateRouting implements MessageOwner {
    */
   async routePending(): Promise<number> {
     let routed = 0;
+    let waiting = 0;
     for await (const page of this.pendingPages(new Date(), Infinity)) {
-      for (const event of page) await this.routeOnce(event);
-      routed += await this.deps.roster.markUnmatchedRouted(page.map((e) => e.id));
+      const done: string[] = [];
+      for (const event of page) {
+        if (await this.routeOnce(event)) done.push(event.id);
+        else waiting++;
+      }
+      routed += await this.deps.roster.markUnmatchedRouted(done);
     }
     if (routed) this.deps.log.info({ events: routed }, 'resolved unmatched events routed to attributed partners');
+    if (waiting) this.deps.log.info({ events: waiting }, 'late routing waits for original messages still in processing; the recovery sweep routes them');
     return routed;
   }
 
-  /** Recovery: events resolved at or before `olderThan` whose routing a crash cut off. */
+  /** Recovery: events resolved at or before `olderThan` whose routing a crash cut off (or that waited for their original). */
   async recover(olderThan: Date): Promise<number> {
     let routed = 0;
     for await (const page of this.pendingPages(olderThan, RECOVER_BATCH)) {
       const done: string[] = [];
       for (const event of page) {
         try {
-          await this.routeOnce(event);
-          done.push(event.id);
+          if (await this.routeOnce(event)) done.push(event.id);
         } catch (e) {
           this.deps.log.warn({ messageId: event.messageId, err: (e as Error).message }, 'late routing not resumed; retried on the next sweep');
         }
@@ -70,38 +89,54 @@ export class LateRouting implements MessageOwner {
     return routed;
   }
 
-  /** Recovery: a late-routing message still `received` (a crash before its commit). */
+  /**
+   * Recovery: a late-routing message still `received` (a crash before its commit). While its
+   * original is `received` too (stored so by an earlier release) it stays as it is: the sweep
+   * comes back to it after the original's own processing.
+   */
   async complete(messageId: string, stored: MessageRaw): Promise<void> {
     const detail = await this.deps.store.getMessage(messageId);
     const originalId = detail?.dedupeKey.startsWith(KEY_PREFIX) ? detail.dedupeKey.slice(KEY_PREFIX.length) : undefined;
-    // The original pruned meanwhile: routed under this message's own source name (rules naming sources miss it).
-    const original = originalId ? await this.deps.store.getMessageRaw(originalId) : null;
-    await this.once(originalId ?? messageId, () => this.finish(messageId, stored, original?.sourceName));
+    await this.once(originalId ?? messageId, async () => {
+      // The original pruned meanwhile: routed under this message's own source name (rules naming sources miss it).
+      const original = originalId ? await this.deps.store.getMessage(originalId) : null;
+      return this.finish(messageId, stored, original);
+    });
   }
 
-  /** The event's routing stored once, whoever asks and however often; does not flag the event. */
-  private routeOnce(event: ResolvedUnmatched): Promise<void> {
+  /**
+   * The event's routing stored once, whoever asks and however often; does not flag the event.
+   * False: not now, its original is still being processed (the event stays pending).
+   */
+  private routeOnce(event: ResolvedUnmatched): Promise<boolean> {
     return this.once(event.messageId, async () => {
       const original = await this.deps.store.getMessage(event.messageId);
       if (!original) {
         // Retention pruned it: there is nothing left to send.
         this.deps.log.warn({ messageId: event.messageId }, 'resolved unmatched event not routed: its message is gone');
-        return;
+        return true;
       }
+      // Checked before storing the routing message, so a `received` routing message is rare (earlier releases).
+      if (original.status === 'received') return false;
       const [late] = await this.deps.store.acceptInbound([lateMessage(original)]);
       // A duplicate not `received` any more was routed before (or failed conversion, which a replay redoes).
-      if (late.status !== 'received') return;
+      if (late.status !== 'received') return true;
       const stored = await this.deps.store.getMessageRaw(late.id);
-      if (stored) await this.finish(late.id, stored, original.sourceName);
+      return stored ? this.finish(late.id, stored, original) : true;
     });
   }
 
-  private async finish(messageId: string, stored: MessageRaw, routeAs: string | undefined): Promise<void> {
-    if (stored.status !== 'received') return;
-    await this.deps.pipeline.convertAndRoute(messageId, stored, { attributedOnly: true, routeAs });
+  /** Routes a stored late-routing message to what its original's processing left out; false while the original is `received`. */
+  private async finish(messageId: string, stored: MessageRaw, original: MessageDetail | null): Promise<boolean> {
+    if (stored.status !== 'received') return true;
+    if (original?.status === 'received') return false;
+    // Read with the status that made them final (getMessage reads the message row first).
+    const except = new Set(original?.deliveries.map((d) => d.destination));
+    await this.deps.pipeline.convertAndRoute(messageId, stored, { attributedOnly: true, routeAs: original?.sourceName, except });
+    return true;
   }
 
-  private once(key: string, work: () => Promise<void>): Promise<void> {
+  private once(key: string, work: () => Promise<boolean>): Promise<boolean> {
     let running = this.inFlight.get(key);
     if (!running) {
       running = work().finally(() => this.inFlight.delete(key));
@@ -125,7 +160,7 @@ export class LateRouting implements MessageOwner {
 }
 
 /** The original event again, as the one stored late routing of it (same bytes, origin and identifiers). */
-function lateMessage(original: MessageRecord): InboundInput {
+export function lateMessage(original: MessageRecord): InboundInput {
   return {
     ...LATE_ROUTING_SOURCE,
     partnerId: original.partnerId,

@@ -149,9 +149,14 @@ export class Pipeline {
    * Converts a stored message again and routes it (commit guarded like every other). Also for an
    * owner whose messages are events routed late (the patient just got onto the roster):
    * `attributedOnly` because fixed routes already had the original, `routeAs` the original's
-   * source name so route rules match it as they would have then.
+   * source name so route rules match it as they would have then, `except` the destinations the
+   * original's own processing already decided for (sent or withheld): never a second time.
    */
-  async convertAndRoute(messageId: string, stored: MessageRaw, options: { attributedOnly?: boolean; routeAs?: string } = {}): Promise<void> {
+  async convertAndRoute(
+    messageId: string,
+    stored: MessageRaw,
+    options: { attributedOnly?: boolean; routeAs?: string; except?: ReadonlySet<string> } = {},
+  ): Promise<void> {
     const sourceName = options.routeAs ?? stored.sourceName;
     if (stored.raw[0] === 0x7b /* '{' */) {
       let resource: { resourceType: string } | undefined;
@@ -177,11 +182,21 @@ export class Pipeline {
       await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
       return;
     }
-    await this.process(messageId, sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly);
+    await this.process(messageId, sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly, options.except);
   }
 
-  /** `attributedOnly`: a late routing (the patient just got onto the roster): fixed routes already had it. */
-  private async process(messageId: string, sourceName: string, conversion: AdtConversion, receivedAt: number, attributedOnly = false): Promise<void> {
+  /**
+   * `attributedOnly`: a late routing (the patient just got onto the roster): fixed routes already had it.
+   * `except`: destinations that already had this event (through its original message).
+   */
+  private async process(
+    messageId: string,
+    sourceName: string,
+    conversion: AdtConversion,
+    receivedAt: number,
+    attributedOnly = false,
+    except?: ReadonlySet<string>,
+  ): Promise<void> {
     const facts = { sourceName, sender: conversion.sender, event: conversion.event, patientClass: conversion.patientClass };
     let memberLookup: Promise<string | undefined> | undefined;
     const member = () => (memberLookup ??= this.memberOf(conversion));
@@ -196,7 +211,7 @@ export class Pipeline {
     const memberId = category ? await member() : undefined;
     const deliveries: DeliveryInput[] = [];
     let davinci: string | undefined;
-    const seen = new Set<string>();
+    const seen = new Set<string>(except);
     for (const d of decisions) {
       if (seen.has(d.destination)) continue;
       seen.add(d.destination);

@@ -29,6 +29,11 @@ export class SimulatedCrash extends Error {
  */
 export class Crash {
   dead = false;
+  /**
+   * Awaited after each call returns (before the caller sees the result), dead or armed or not: lets
+   * a test run other work at that instant, e.g. an import between an event's unmatched row and its commit.
+   */
+  onReturn?: (method: string, args: unknown[]) => Promise<void> | void;
   constructor(
     private readonly after?: (method: string, args: unknown[]) => boolean,
     public armed = true,
@@ -43,6 +48,7 @@ export class Crash {
           if (this.dead) throw new SimulatedCrash();
           const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
           if (this.armed && this.after?.(String(prop), args)) this.dead = true;
+          await this.onReturn?.(String(prop), args);
           return result;
         };
       },

@@ -14,6 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
+import { lateMessage } from '../../../src/ingest/late-routing.js';
+import type { UnmatchedInput } from '../../../src/roster/types.js';
 import type { InboundInput } from '../../../src/store/types.js';
 import { writeTestConfig } from '../../helpers/gateway.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
@@ -120,6 +122,54 @@ async function expectRoutedOnce(p: Process, queued: readonly string[]): Promise<
   expect(unmatched.filter((u) => u.routedAt).map((u) => u.memberId).sort()).toEqual(Object.keys(LATE));
   expect(unmatched.filter((u) => !u.resolvedAt).map((u) => u.messageId)).toHaveLength(1);
 }
+
+/**
+ * The weaker end state of scenarios where an original was still `received` when the import resolved
+ * it: whichever of its own processing and its late routing reached the CP, together the event's
+ * stored messages reached each destination exactly once, and nothing is left to do.
+ */
+async function expectSentOnce(p: Process, queued: readonly string[]): Promise<void> {
+  for (const memberId of PATIENTS) {
+    const routing = await routingOf(p, memberId);
+    expect(routing.map((r) => r.status)).toEqual(routing.map(() => 'processed'));
+    const want = LATE[memberId] ? ['hie', LATE[memberId]] : ['hie'];
+    expect({ memberId, sent: routing.flatMap((r) => r.destinations).sort() }).toEqual({ memberId, sent: want.sort() });
+  }
+  const all = await p.store.listDeliveries({ limit: 1000 });
+  expect(all.items).toHaveLength(PATIENTS.length + Object.keys(LATE).length);
+  expect(new Set(queued)).toEqual(new Set(all.items.map((d) => d.id)));
+  expect(await p.roster.unroutedResolved()).toEqual([]);
+  const unmatched = (await p.roster.listUnmatched({})).items;
+  expect(unmatched.filter((u) => u.routedAt).map((u) => u.memberId).sort()).toEqual(Object.keys(LATE));
+}
+
+/** The admissions stored (as the inbox does before its ACK), not processed yet; their ids in PATIENTS order. */
+async function storeAdmissions(p: Process): Promise<string[]> {
+  const inputs: InboundInput[] = PATIENTS.map((id) => ({
+    sourceKind: 'mllp',
+    sourceName: 'mllp-in',
+    partnerId: 'example-aco',
+    controlId: `MSG-${id}`,
+    dedupeKey: `adt|${id}`,
+    raw: Buffer.from(admission(id), 'latin1'),
+  }));
+  return (await p.store.acceptInbound(inputs)).map((r) => r.id);
+}
+
+async function processAll(p: Process, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await p.pipeline.reprocess(id);
+}
+
+/** The original (MLLP) message of a patient's event. */
+async function originalOf(p: Process, memberId: string) {
+  const [summary] = (await p.store.searchMessages({ controlId: `MSG-${memberId}` })).items.filter((m) => m.sourceKind === 'mllp');
+  return (await p.store.getMessage(summary.id))!;
+}
+
+/** The member whose event is caught between its unmatched row and its processing commit. */
+const MID = 'MA100000003';
+const isUnmatchedOf = (memberId: string) => (method: string, args: unknown[]) =>
+  method === 'recordUnmatched' && (args[0] as UnmatchedInput).identifiers.some((i) => i.value === memberId);
 
 const isLateAccept = (method: string, args: unknown[]) =>
   method === 'acceptInbound' && (args[0] as InboundInput[])[0]?.dedupeKey.startsWith('roster-late|');
@@ -251,6 +301,103 @@ for (const backend of backends) {
       const [a, b] = [await restart(), await restart()];
       await Promise.all([a.recovery.run(), b.recovery.run(), b.intake(file)]);
       await expectRoutedOnce(a, queued);
+    });
+
+    // An original still `received` while the import resolves it: its processing recorded the
+    // unmatched row, then the process died before its commit. The sweep's reprocessing of it now
+    // finds the member; the late routing must not send it to the CP a second time.
+
+    /** The first process stores every admission and dies right after MID's unmatched row is recorded. */
+    async function crashMidOriginal() {
+      const { config, dir } = testConfig(await backend.url());
+      const queued: string[] = [];
+      const first = await startProcess(config, new Crash(isUnmatchedOf(MID)), queued);
+      open.push(first);
+      const ids = await storeAdmissions(first);
+      await expect(processAll(first, ids)).rejects.toThrow(SimulatedCrash);
+      await first.close();
+      const restart = async (crash = new Crash()) => {
+        const p = await startProcess(config, crash, queued);
+        open.push(p);
+        return p;
+      };
+      const second = await restart();
+      expect((await originalOf(second, MID)).status).toBe('received');
+      expect((await second.roster.listUnmatched({})).items.map((u) => u.messageId)).toContain((await originalOf(second, MID)).id);
+      return { file: rosterFile(dir), second, restart, queued };
+    }
+
+    it('an original cut off after its unmatched row, the member file before the sweep: the CP gets it once', async () => {
+      const { file, second, queued } = await crashMidOriginal();
+      expect(await second.intake(file)).toBe('applied');
+      // Its late routing waits for the original (still pending in the roster, no routing message yet).
+      const original = await originalOf(second, MID);
+      expect((await second.roster.unroutedResolved()).map((e) => e.messageId)).toEqual([original.id]);
+      expect(await routingOf(second, MID)).toEqual([{ source: 'mllp|mllp-in', status: 'received', destinations: [] }]);
+      // The sweep reprocesses the original (the member is known now: hie and CP); the next pass finds nothing left for the CP.
+      await second.recovery.run();
+      expect((await second.recovery.run()).owned).toBe(1);
+      expect(await routingOf(second, MID)).toEqual([
+        { source: 'mllp|mllp-in', status: 'processed', destinations: ['hie', 'cp-adt'] },
+        { source: 'replay|roster', status: 'processed', destinations: [] },
+      ]);
+      await expectSentOnce(second, queued);
+      expect((await second.recovery.run()).owned).toBe(0);
+      expect(await second.intake(file)).toBe('duplicate');
+      await expectSentOnce(second, queued);
+    });
+
+    it('an original cut off after its unmatched row, then the sweep and the member file at once in two processes: once', async () => {
+      const { file, second: a, restart, queued } = await crashMidOriginal();
+      const b = await restart();
+      const [, , outcome] = await Promise.all([a.recovery.run(), b.recovery.run(), b.intake(file)]);
+      expect(outcome).toBe('applied');
+      await Promise.all([a.recovery.run(), b.recovery.run()]);
+      await Promise.all([a.recovery.run(), b.recovery.run()]);
+      await expectSentOnce(a, queued);
+    });
+
+    it('mirror: a routing message stored while its original was still received; two sweeps finish both: once', async () => {
+      const { file, second, restart, queued } = await crashMidOriginal();
+      // The import resolves the events, then this process dies too: nothing routed yet.
+      const importer = await restart(new Crash((m) => m === 'importMemberFile'));
+      await expect(importer.intake(file)).rejects.toThrow(SimulatedCrash);
+      await importer.close();
+      await second.close();
+      const [a, b] = [await restart(), await restart()];
+      // As the previous release stored it (it did not wait for the original): both are `received` now.
+      const original = await originalOf(a, MID);
+      expect(original.status).toBe('received');
+      const [late] = await a.store.acceptInbound([lateMessage(original)]);
+      expect(late.status).toBe('received');
+      await Promise.all([a.recovery.run(), b.recovery.run()]);
+      await Promise.all([a.recovery.run(), b.recovery.run()]);
+      await expectSentOnce(a, queued);
+    });
+
+    it('no crash: the import and its late routing run while an original is between its unmatched row and its commit: the CP still gets it, once', async () => {
+      const { config, dir } = testConfig(await backend.url());
+      const queued: string[] = [];
+      const hooks = new Crash();
+      const p = await startProcess(config, hooks, queued);
+      open.push(p);
+      const file = rosterFile(dir);
+      let imported: Promise<string> | undefined;
+      hooks.onReturn = async (method, args) => {
+        if (imported || !isUnmatchedOf(MID)(method, args)) return;
+        imported = p.intake(file);
+        await imported;
+      };
+      await processAll(p, await storeAdmissions(p));
+      expect(await imported).toBe('applied');
+      // Its own processing looked the patient up before the import: it went to the hie only.
+      expect((await originalOf(p, MID)).deliveries.map((d) => d.destination)).toEqual(['hie']);
+      // Its late routing waited for that commit; the sweep sends it (no earlier than its minimum age in production).
+      expect(await p.roster.unroutedResolved()).toHaveLength(1);
+      expect((await p.recovery.run(60_000)).owned).toBe(0);
+      expect((await p.recovery.run()).owned).toBe(1);
+      expect((await routingOf(p, MID)).map((r) => r.destinations)).toEqual([['hie'], ['cp-adt']]);
+      await expectSentOnce(p, queued);
     });
   });
 }
