@@ -88,6 +88,12 @@ type Client = pg.PoolClient;
 
 const UNFINISHED_DELIVERY = `status IN ('pending','failed-retrying')`;
 const MAX_TX_ATTEMPTS = 5;
+/**
+ * Delivery bookkeeping (attempts, outcomes) does not wait for the WAL flush: losing the last few
+ * after a server crash costs an idempotent resend, never a message (docs/DECISIONS.md). SET LOCAL
+ * ends with the transaction, so pooled connections keep the default for inbound commits.
+ */
+const BEGIN_BOOKKEEPING = 'BEGIN; SET LOCAL synchronous_commit = off';
 
 /** Thrown inside a transaction when a concurrent writer changed what we just read; the whole transaction reruns. */
 class RetryTransaction extends Error {}
@@ -397,7 +403,7 @@ export class PostgresStore implements MessageStore {
           attempt.error ?? null,
         ],
       );
-    });
+    }, BEGIN_BOOKKEEPING);
     return id;
   }
 
@@ -475,7 +481,7 @@ export class PostgresStore implements MessageStore {
         ],
       );
       return applied;
-    });
+    }, BEGIN_BOOKKEEPING);
   }
 
   async markDelivered(deliveryId: string, at: Date = new Date()): Promise<boolean> {

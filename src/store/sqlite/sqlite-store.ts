@@ -74,6 +74,7 @@ import {
 } from '../types.js';
 import { migrateSqlite } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { withRelaxedSync, type SyncLevel } from './relaxed-sync.js';
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's write lock before failing. Default 5000 ms. */
@@ -81,6 +82,8 @@ export interface SqliteStoreOptions {
   /**
    * FULL (default) fsyncs the WAL on every commit: an ACKed message survives power loss.
    * NORMAL only survives process crashes; offered for benchmarks, not for production.
+   * Delivery bookkeeping (attempts and delivery outcomes) always commits with NORMAL
+   * (sqlite/relaxed-sync.ts): losing it costs an idempotent resend, never a message.
    */
   synchronous?: 'FULL' | 'NORMAL';
 }
@@ -109,7 +112,10 @@ export class SqliteStore implements MessageStore {
   private readonly s: ReturnType<typeof prepareStatements>;
   private readonly dynamic = new Map<string, Statement>();
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    private readonly sync: SyncLevel,
+  ) {
     this.db = db;
     this.s = prepareStatements(db);
   }
@@ -123,10 +129,11 @@ export class SqliteStore implements MessageStore {
     try {
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       if (!memory) db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      const sync: SyncLevel = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+      db.pragma(`synchronous = ${sync}`);
       db.pragma('foreign_keys = ON');
       migrateSqlite(db, SQLITE_MIGRATIONS);
-      return new SqliteStore(db);
+      return new SqliteStore(db, sync);
     } catch (err) {
       db.close();
       throw err;
@@ -236,7 +243,7 @@ export class SqliteStore implements MessageStore {
       if (bumped.changes === 0) throw new NotFoundError(`delivery ${deliveryId} not found`);
       this.insertAttempt(id, deliveryId, normalized);
     });
-    tx.immediate();
+    this.bookkeeping(() => tx.immediate());
     return id;
   }
 
@@ -245,7 +252,7 @@ export class SqliteStore implements MessageStore {
     const now = new Date();
     const list = normalizeAll(items, (item) => normalizeDeliveryResult(item, now));
     const tx = this.db.transaction((): boolean[] => list.map((r) => this.recordResult(r, ms(now))));
-    return tx.immediate();
+    return this.bookkeeping(() => tx.immediate());
   }
 
   /** Attempt first (it happened either way), then the guarded transition. */
@@ -290,7 +297,12 @@ export class SqliteStore implements MessageStore {
   }
 
   private async transition(stmt: Statement, deliveryId: string, params: unknown[]): Promise<boolean> {
-    return this.transitionSync(stmt, deliveryId, params);
+    return this.bookkeeping(() => this.transitionSync(stmt, deliveryId, params));
+  }
+
+  /** Delivery bookkeeping commits without waiting for the disk (see relaxed-sync.ts). */
+  private bookkeeping<T>(fn: () => T): T {
+    return withRelaxedSync(this.db, this.sync, fn);
   }
 
   /** Applies a guarded status change; false when the state did not allow it, NotFound when absent. */

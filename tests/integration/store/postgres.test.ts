@@ -43,6 +43,45 @@ describe.skipIf(!bin)('postgres', () => {
 
   describePostgresLockOrder(() => server.createDatabase());
 
+  describe('commit durability per path', () => {
+    it('delivery bookkeeping commits with synchronous_commit off, inbound and processing with the default', async () => {
+      const url = await server.createDatabase();
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: url });
+      await client.connect();
+      // The test server runs with synchronous_commit=off for speed; this database gets the production default.
+      await client.query('DO $$ BEGIN EXECUTE format(\'ALTER DATABASE %I SET synchronous_commit = on\', current_database()); END $$');
+      const store = await PostgresStore.open(url);
+      try {
+        // Row triggers record the setting in force in the writing transaction.
+        await client.query(`CREATE TABLE sync_probe (n serial, what text, level text);
+          CREATE FUNCTION sync_probe() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO sync_probe (what, level) VALUES (TG_ARGV[0], current_setting('synchronous_commit')); RETURN NULL; END $$;
+          CREATE TRIGGER p_message AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION sync_probe('message');
+          CREATE TRIGGER p_delivery AFTER INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION sync_probe('delivery');
+          CREATE TRIGGER p_attempt AFTER INSERT ON delivery_attempts FOR EACH ROW EXECUTE FUNCTION sync_probe('attempt');`);
+        const probes = async () => (await client.query('DELETE FROM sync_probe RETURNING n, what, level')).rows.sort((a, b) => a.n - b.n).map((r) => `${r.what}:${r.level}`);
+
+        const [m] = await store.acceptInbound([{ sourceKind: 'api', sourceName: 't', dedupeKey: 'k1', raw: Buffer.from('x') }]);
+        const done = await store.completeProcessing(m.id, { status: 'processed', deliveries: [{ destination: 'A' }, { destination: 'B' }] });
+        expect(await probes()).toEqual(['message:on', 'delivery:on', 'delivery:on']);
+
+        const attempt = { startedAt: new Date(), durationMs: 3, outcome: 'success' as const, httpStatus: 200 };
+        await store.recordDeliveryResults([{ deliveryId: done.deliveries[0].id, attempt, next: 'delivered' }]);
+        await store.recordAttempt(done.deliveries[1].id, attempt);
+        expect(await probes()).toEqual(['attempt:off', 'attempt:off']);
+
+        // SET LOCAL ends with its transaction: the pooled connections are back to the default.
+        await store.acceptInbound([{ sourceKind: 'api', sourceName: 't', dedupeKey: 'k2', raw: Buffer.from('y') }]);
+        expect(await probes()).toEqual(['message:on']);
+        expect(await store.getDelivery(done.deliveries[0].id)).toMatchObject({ status: 'delivered', attempts: 1 });
+      } finally {
+        await client.end();
+        await store.close();
+      }
+    });
+  });
+
   describe('migrations', () => {
     it('apply once when several processes start at the same time', async () => {
       const url = await server.createDatabase();
