@@ -5,42 +5,23 @@
  * taken again. Each newly assigned member ends with exactly one delivery per partner destination,
  * and every diff event ends flagged notified. Real SQLite (and Postgres when installed).
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
-import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
 import type { InboundInput } from '../../../src/store/types.js';
 import { writeTestConfig } from '../../helpers/gateway.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
+import { rosterFile } from './roster-file.js';
 import { Crash, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
 
-const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
-const row = (id: string, cp: string) => `${id}|FAMILY${id.slice(-1)}|ANA||03/12/1979|F|45 ELM ST||BOSTON|MA|02110|6175550142|${cp}||01/01/2024||E|A-${id}|MRN${id}|||`;
-const ROSTER_FILE = [HEADER, row('MA100000001', 'example-cp'), row('MA100000002', 'other-cp'), row('MA100000003', 'example-cp')].join('\n') + '\n';
 /** One delivery per newly assigned member and receiving CP (the ACO declares no members destination). */
 const EXPECTED = ['cp-members:MA100000001', 'cp-members:MA100000003', 'other-members:MA100000002'];
 
 const dirs: string[] = [];
 const open: Process[] = [];
-
-function rosterFile(dir: string): SftpFileHandoff {
-  const localPath = join(dir, 'roster-20240601.txt');
-  writeFileSync(localPath, ROSTER_FILE);
-  return {
-    localPath,
-    remoteName: 'roster-20240601.txt',
-    size: Buffer.byteLength(ROSTER_FILE),
-    sha256: createHash('sha256').update(ROSTER_FILE).digest('hex'),
-    partner: 'example-aco',
-    sourceId: 'aco-roster',
-    format: 'member-csv',
-    remoteModifiedAt: new Date('2024-06-01T06:00:00Z'),
-  };
-}
 
 function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cb-notice-'));
