@@ -172,6 +172,30 @@ describe('DeliveryQueues', () => {
     expect(rec.attempts.map((a) => a.report.next)).toEqual(['throttled', 'retry', 'dead']);
   });
 
+  it('enqueues a burst from one turn (as after a group commit), with a duplicate, across destinations and in patient order', async () => {
+    const destinations = [
+      { id: 'dest-a', concurrency: 4, maxAttempts: 5, backoff: { baseMs: 10, maxMs: 40 } },
+      { id: 'dest-b', concurrency: 4, maxAttempts: 5, backoff: { baseMs: 10, maxMs: 40 } },
+    ];
+    const { queues: producer, prefix } = makeQueues(undefined, { destinations });
+    await producer.ready();
+    // Out of seq order, a duplicate, unordered ones (no patient key) and a second destination.
+    const jobs = [job(3, 'A', 3), job(1, 'A', 1), job(2, 'A', 2), job(1, 'A', 1), job(7), job(8), job(21, 'A', 1, 'dest-b'), job(22, 'A', 2, 'dest-b')];
+    expect(await Promise.all(jobs.map((j) => producer.enqueue(j)))).toEqual(jobs.map(() => true));
+    expect((await producer.depth('dest-a')).waiting).toBe(5);
+    expect((await producer.depth('dest-b')).waiting).toBe(2);
+
+    const order: Record<string, number[]> = {};
+    const { rec } = makeQueues(async (j) => {
+      if (j.patientKey) (order[`${j.destinationId}/${j.patientKey}`] ??= []).push(j.seq);
+      return delivered;
+    }, { destinations }, prefix);
+    await until(() => rec.delivered.length === 7, 'all deliveries');
+    expect(order['dest-a/A']).toEqual([1, 2, 3]);
+    expect(order['dest-b/A']).toEqual([1, 2]);
+    expect(new Set(rec.delivered).size).toBe(7);
+  });
+
   it('keeps per-patient order with concurrency and retries', async () => {
     const order: Record<string, number[]> = {};
     let firstFailures = 0;
