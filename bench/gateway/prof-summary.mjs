@@ -35,7 +35,7 @@ export function areaOf(url) {
  */
 const STAGES = [
   [/recordDeliveryResults/, 'delivery: record the attempt/outcome (SQLite commit)'],
-  [/deliverers\/webhook/, 'delivery: webhook request (sign + fetch)'],
+  [/deliverers\/webhook|delivery\/http-post|node:_http_(client|agent)/, 'delivery: webhook request (sign + POST, node:http client)'],
   [/ordering-gate|waitForTurn|releaseTurn|hasEarlierUndelivered/, 'delivery: per-patient ordering (Redis + store check)'],
   [/src\/delivery\/(queues|outbox)/, 'delivery: worker (load delivery, BullMQ job calls)'],
   [/completeProcessingBatch|completeAll/, 'processing: commit FHIR + deliveries (SQLite)'],
@@ -45,7 +45,7 @@ const STAGES = [
   [/src\/mllp\/|src\/sources\//, 'ingest: MLLP I/O'],
   [/node_modules\/bullmq/, 'BullMQ internals (worker loop, scripts, events)'],
   [/node_modules\/ioredis/, 'ioredis (socket writes, reply parsing)'],
-  [/undici/, 'HTTP client internals (undici)'],
+  [/undici/, 'HTTP client internals (undici, fetch)'],
   [/node_modules\/(fastify|@fastify|pino|prom-client|avvio|light-my-request)/, 'HTTP API, metrics, logging'],
 ];
 
