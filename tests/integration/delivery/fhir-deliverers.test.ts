@@ -66,7 +66,7 @@ function adtBundle(type: Bundle['type'], family = 'Doe', event = 'notification-a
 }
 
 describe('fhir (REST transaction) deliverer', () => {
-  const dest = (s: FhirStub, extra: Partial<FhirDestination> = {}): FhirDestination => ({ id: 'cp', type: 'fhir', baseUrl: s.baseUrl, timeoutMs: 300, ...extra });
+  const dest = (s: FhirStub, extra: Partial<FhirDestination> = {}): FhirDestination => ({ id: 'cp', type: 'fhir', baseUrl: s.baseUrl, timeoutMs: 10_000, ...extra });
 
   it('creates Patient and Encounter by identifier, linked, and updates them on resend', async () => {
     const s = await stub({ validate: fhirJsValidate });
@@ -127,7 +127,8 @@ describe('fhir (REST transaction) deliverer', () => {
     const s = await stub();
     s.failNext(1, { kind: 'hang' });
     s.failNext(1, { kind: 'reset' });
-    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s), ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
+    // Only the hanging request gets a short timeout: a loaded machine must not time out the others.
+    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s, { timeoutMs: 300 }), ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
     const reset = await deliverFhirTransaction(adtBundle('collection'), dest(s), ctx);
     expect(reset.kind).toBe('retry');
     expect(reset.error).toMatch(/connection reset|network error/);
@@ -140,7 +141,7 @@ describe('fhir-messaging deliverer ($process-message)', () => {
     id: 'aco',
     type: 'fhir-messaging',
     baseUrl: s.baseUrl,
-    timeoutMs: 300,
+    timeoutMs: 10_000,
     ...extra,
   });
 
@@ -175,7 +176,7 @@ describe('fhir-messaging deliverer ($process-message)', () => {
     const s = await stub();
     s.failNext(1, { kind: 'hang' });
     s.failNext(1, { kind: 'reset' });
-    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
+    expect(await deliverFhirMessage(adtBundle('message'), dest(s, { timeoutMs: 300 }), ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
     expect((await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).kind).toBe('retry');
   });
 
