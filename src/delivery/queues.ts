@@ -372,8 +372,11 @@ export class DeliveryQueues {
       connection: this.workerConnection!,
       prefix,
       concurrency,
-      lockDuration: tuning.lockDurationMs ?? 30_000,
-      stalledInterval: tuning.stalledIntervalMs ?? 30_000,
+      // After a crash, a job the dead process held waits for its lock to lapse and the next
+      // stalled check: ≤ 20 s with these (BullMQ's 30 s + 30 s defaults made it up to a minute,
+      // holding that patient's line). The live worker renews its locks every 7.5 s.
+      lockDuration: tuning.lockDurationMs ?? 15_000,
+      stalledInterval: tuning.stalledIntervalMs ?? 5_000,
       // A job that stalls (gateway crash, Redis restart mid-attempt) is retried, not dead-lettered.
       maxStalledCount: tuning.maxStalledCount ?? 10,
       settings: {
