@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import type { Outbox } from '../../../src/delivery/outbox.js';
 import type { DeliveryJob } from '../../../src/delivery/types.js';
@@ -11,6 +13,7 @@ import { Router } from '../../../src/routing/router.js';
 import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { MessageStore } from '../../../src/store/types.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
 
 // Fault injection for the file intake's crash tests: a "process" is a store, a roster, a pipeline,
 // a recovery sweep and the intake over one database, wired as the gateway wires them; `Crash`
@@ -107,4 +110,38 @@ export async function startProcess(config: GatewayConfig, crash = new Crash(), q
       await rawStore.close();
     },
   };
+}
+
+export interface CrashBackend {
+  name: 'sqlite' | 'postgres';
+  /** A fresh database URL (undefined: SQLite in the test's data dir). */
+  url: () => Promise<string | undefined>;
+  skip: boolean;
+}
+
+/**
+ * What every crash suite sets up: SQLite always, a private Postgres when one is installed; the
+ * processes a test opened (push them to `open`) closed after it; temp dirs (push to `dirs`)
+ * removed at the end. Call once at the top of a test file.
+ */
+export function crashSuite(): { backends: CrashBackend[]; open: Process[]; dirs: string[] } {
+  const pgBin = findPostgresBin();
+  let pgServer: PostgresServer | undefined;
+  const open: Process[] = [];
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    if (pgBin) pgServer = await startPostgres();
+  });
+  afterEach(async () => {
+    for (const p of open.splice(0)) await p.close().catch(() => {});
+  });
+  afterAll(async () => {
+    await pgServer?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const backends: CrashBackend[] = [
+    { name: 'sqlite', url: async () => undefined, skip: false },
+    { name: 'postgres', url: async () => pgServer!.createDatabase(), skip: !pgBin },
+  ];
+  return { backends, open, dirs };
 }

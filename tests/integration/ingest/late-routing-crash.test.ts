@@ -6,19 +6,18 @@
  * recovery sweep. Fixed routes had the original: the late routing never reaches them again.
  * Real SQLite (and Postgres when installed).
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import { lateMessage } from '../../../src/ingest/late-routing.js';
 import type { UnmatchedInput } from '../../../src/roster/types.js';
 import type { InboundInput } from '../../../src/store/types.js';
 import { writeTestConfig } from '../../helpers/gateway.js';
-import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
 import { rosterFile } from './roster-file.js';
-import { Crash, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
+import { Crash, crashSuite, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
 
 const MEMBER_ID_SYSTEM = 'https://www.mass.gov/masshealth/member-id';
 const A01 = readFileSync(join(import.meta.dirname, '../../../fixtures/hl7v2/adt/A01.hl7'), 'latin1');
@@ -31,8 +30,7 @@ const LATE: Record<string, string> = { MA100000001: 'cp-adt', MA100000002: 'othe
 const NEVER = 'MA199999999';
 const PATIENTS = [...Object.keys(LATE), NEVER];
 
-const dirs: string[] = [];
-const open: Process[] = [];
+const { backends, open, dirs } = crashSuite();
 
 function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cb-late-'));
@@ -154,27 +152,6 @@ const isUnmatchedOf = (memberId: string) => (method: string, args: unknown[]) =>
 
 const isLateAccept = (method: string, args: unknown[]) =>
   method === 'acceptInbound' && (args[0] as InboundInput[])[0]?.dedupeKey.startsWith('roster-late|');
-
-const pgBin = findPostgresBin();
-let pgServer: PostgresServer | undefined;
-
-beforeAll(async () => {
-  if (pgBin) pgServer = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const p of open.splice(0)) await p.close().catch(() => {});
-});
-
-afterAll(async () => {
-  await pgServer?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const backends: Array<{ name: string; url: () => Promise<string | undefined>; skip: boolean }> = [
-  { name: 'sqlite', url: async () => undefined, skip: false },
-  { name: 'postgres', url: async () => pgServer!.createDatabase(), skip: !pgBin },
-];
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`late routing of resolved unmatched events across a crash (${backend.name})`, () => {

@@ -5,23 +5,21 @@
  * taken again. Each newly assigned member ends with exactly one delivery per partner destination,
  * and every diff event ends flagged notified. Real SQLite (and Postgres when installed).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import type { InboundInput } from '../../../src/store/types.js';
 import { writeTestConfig } from '../../helpers/gateway.js';
-import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
 import { rosterFile } from './roster-file.js';
-import { Crash, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
+import { Crash, crashSuite, SimulatedCrash, startProcess, type Process } from './crash-harness.js';
 
 /** One delivery per newly assigned member and receiving CP (the ACO declares no members destination). */
 const EXPECTED = ['cp-members:MA100000001', 'cp-members:MA100000003', 'other-members:MA100000002'];
 
-const dirs: string[] = [];
-const open: Process[] = [];
+const { backends, open, dirs } = crashSuite();
 
 function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cb-notice-'));
@@ -68,27 +66,6 @@ async function expectNoticesOnce(p: Process): Promise<void> {
 
 const isNoticeAccept = (method: string, args: unknown[]) =>
   method === 'acceptInbound' && (args[0] as InboundInput[])[0]?.sourceName === 'roster';
-
-const pgBin = findPostgresBin();
-let pgServer: PostgresServer | undefined;
-
-beforeAll(async () => {
-  if (pgBin) pgServer = await startPostgres();
-});
-
-afterEach(async () => {
-  for (const p of open.splice(0)) await p.close().catch(() => {});
-});
-
-afterAll(async () => {
-  await pgServer?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const backends: Array<{ name: string; url: () => Promise<string | undefined>; skip: boolean }> = [
-  { name: 'sqlite', url: async () => undefined, skip: false },
-  { name: 'postgres', url: async () => pgServer!.createDatabase(), skip: !pgBin },
-];
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`roster assignment notices across a crash (${backend.name})`, () => {
