@@ -2,10 +2,8 @@
 // queries are written once. SQL uses `?` placeholders (rewritten to $n for Postgres) and only
 // syntax both engines share (ON CONFLICT, RETURNING, LIMIT). Times are epoch-millisecond integers
 // on both: the store converts them to Date, and pg's BIGINT strings are turned into numbers here.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import { openPool, openSqlite } from '../../store/open-database.js';
 import type { Migration } from '../../store/migration.js';
 import { migrateCarePlanPostgres, migrateCarePlanSqlite } from './migrate.js';
 
@@ -41,19 +39,10 @@ export interface SqlDriver extends SqlExecutor {
  * start a write that waits on the lock synchronously, blocking the event loop that would finish ours.
  */
 export function sqliteDriver(filename: string, migrations: readonly Migration[], busyTimeoutMs = 5000): SqlDriver {
-  const memory = filename === ':memory:';
-  if (!memory) mkdirSync(dirname(filename), { recursive: true });
-  const db = new Database(filename, { timeout: busyTimeoutMs });
-  try {
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    if (!memory) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrateCarePlanSqlite(db, migrations);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+  const db = openSqlite(filename, { busyTimeoutMs }, (opened) => {
+    migrateCarePlanSqlite(opened, migrations);
+    return opened;
+  });
   const statements = new Map<string, Database.Statement>();
   const prepare = (sql: string): Database.Statement => {
     let s = statements.get(sql);
@@ -116,15 +105,7 @@ const BIGINT_COLUMNS = new Set(['seq', 'due_at', 'created_at', 'completed_at', '
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
 export async function postgresDriver(connectionString: string, migrations: readonly Migration[], max = 4): Promise<SqlDriver> {
-  const pool = new pg.Pool({ connectionString, max });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => {});
-  try {
-    await migrateCarePlanPostgres(pool, migrations);
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
-  }
+  const pool = await openPool(connectionString, { max }, (p) => migrateCarePlanPostgres(p, migrations));
   return {
     kind: 'postgres',
     async all(sql, params = []) {

@@ -55,6 +55,7 @@ import type {
   UnmatchedQuery,
 } from '../store-types.js';
 import { POSTGRES_ROSTER_MIGRATIONS } from './schema.js';
+import { openPool } from '../../store/open-database.js';
 
 export interface PostgresRosterOptions {
   /** Pool size. Default 4: imports are serial per partner and lookups are single queries. */
@@ -90,15 +91,9 @@ export class PostgresRosterBackend implements RosterBackend {
   private constructor(private readonly pool: pg.Pool) {}
 
   static async open(connectionString: string, options: PostgresRosterOptions = {}): Promise<PostgresRosterBackend> {
-    const pool = new pg.Pool({ connectionString, max: options.max ?? 4 });
-    const onError = options.onBackgroundError ?? (() => {});
-    pool.on('error', (err) => onError(err));
-    try {
-      await migrateRosterPostgres(pool, POSTGRES_ROSTER_MIGRATIONS);
-    } catch (err) {
-      await pool.end().catch(() => {});
-      throw err;
-    }
+    const pool = await openPool(connectionString, { max: options.max ?? 4, onBackgroundError: options.onBackgroundError }, (p) =>
+      migrateRosterPostgres(p, POSTGRES_ROSTER_MIGRATIONS),
+    );
     return new PostgresRosterBackend(pool);
   }
 

@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from '../../store/ids.js';
+import { openSqlite } from '../../store/open-database.js';
 import type { RosterBackend, StartImportInput, StartImportOutcome, UnmatchedCandidate } from '../backend.js';
 import {
   countsWithEvents,
@@ -87,22 +86,11 @@ export class SqliteRosterBackend implements RosterBackend {
   private constructor(private readonly db: Database.Database) {}
 
   static open(filename: string, options: SqliteRosterOptions = {}): SqliteRosterBackend {
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    const memory = filename === ':memory:' || filename === '';
-    if (!memory) mkdirSync(dirname(filename), { recursive: true });
-    const db = new Database(filename, { timeout: busyTimeoutMs });
-    try {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      if (!memory) db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      db.pragma('foreign_keys = ON');
-      db.pragma(`cache_size = ${-Math.max(1, Math.floor((options.cacheSizeMb ?? 32) * 1024))}`);
+    const { busyTimeoutMs, synchronous } = options;
+    return openSqlite(filename, { busyTimeoutMs, synchronous, cacheSizeMb: options.cacheSizeMb ?? 32 }, (db) => {
       migrateRosterSqlite(db, SQLITE_ROSTER_MIGRATIONS);
       return new SqliteRosterBackend(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    });
   }
 
   private st(sql: string): Statement {

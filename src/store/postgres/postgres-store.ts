@@ -2,6 +2,7 @@ import pg from 'pg';
 import { decodeCursor } from '../cursor.js';
 import { NotFoundError, StoreError } from '../errors.js';
 import { newId } from '../ids.js';
+import { openPool } from '../open-database.js';
 import {
   PRUNE_CHUNK,
   RECEIPTS_IN_DETAIL,
@@ -127,15 +128,9 @@ export class PostgresStore implements MessageStore {
   ) {}
 
   static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
-    const onError = options.onBackgroundError ?? (() => {});
-    pool.on('error', (err) => onError(err));
-    try {
-      await migratePostgres(pool, POSTGRES_MIGRATIONS);
-    } catch (err) {
-      await pool.end().catch(() => {});
-      throw err;
-    }
+    const pool = await openPool(connectionString, { max: options.max ?? 10, onBackgroundError: options.onBackgroundError }, (p) =>
+      migratePostgres(p, POSTGRES_MIGRATIONS),
+    );
     return new PostgresStore(pool, options.onTransactionRetry ?? (() => {}));
   }
 

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { decodeCursor } from '../cursor.js';
 import { NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
+import { openSqlite } from '../open-database.js';
 import {
   PRUNE_CHUNK,
   RECEIPTS_IN_DETAIL,
@@ -122,22 +121,11 @@ export class SqliteStore implements MessageStore {
 
   /** Opens (creating directories and the file as needed) and migrates. `:memory:` for tests. */
   static open(filename: string, options: SqliteStoreOptions = {}): SqliteStore {
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    const memory = filename === ':memory:' || filename === '';
-    if (!memory) mkdirSync(dirname(filename), { recursive: true });
-    const db = new Database(filename, { timeout: busyTimeoutMs });
-    try {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      if (!memory) db.pragma('journal_mode = WAL');
-      const sync: SyncLevel = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
-      db.pragma(`synchronous = ${sync}`);
-      db.pragma('foreign_keys = ON');
+    const sync: SyncLevel = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+    return openSqlite(filename, { busyTimeoutMs: options.busyTimeoutMs, synchronous: sync }, (db) => {
       migrateSqlite(db, SQLITE_MIGRATIONS);
       return new SqliteStore(db, sync);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    });
   }
 
   async acceptInbound(batch: readonly InboundInput[]): Promise<InboundResult[]> {
