@@ -1,6 +1,6 @@
 import type { Reference, Resource } from 'fhir/r4';
 import { toFhirDate, toFhirDateTime, toFhirInstant } from '../../src/fhir/datetime.js';
-import { jsonStringArray, resourceId, uuidV5 } from '../../src/fhir/ids.js';
+import { idFromParts, resourceId } from '../../src/fhir/ids.js';
 import type { Hl7Message, Segment } from '../../src/hl7v2/index.js';
 import { compilePath, type Hl7Path } from '../../src/hl7v2/index.js';
 import type { FieldName, MappingProfile } from '../../src/mapping/profile-schema.js';
@@ -86,7 +86,7 @@ export class ConversionContext {
 
   /** Deterministic id from arbitrary parts when there is no identifier to key on. */
   idFromParts(resourceType: string, ...parts: string[]): string {
-    return uuidV5(jsonStringArray([this.namespace, resourceType, ...parts]));
+    return idFromParts([this.namespace, resourceType, ...parts]);
   }
 
   /** A stable URN under the partner namespace for systems we cannot name. */

@@ -8,7 +8,7 @@
 // stored: a caller that saw an error retries, and every step is idempotent (deterministic ids, dedupe
 // keys per plan version / decision / week), so a retry finishes what a crash interrupted.
 import type { Binary, Bundle, CarePlan, Encounter, Patient, Provenance, Reference } from 'fhir/r4.js';
-import { uuidV5 } from '../fhir/ids.js';
+import { idFromParts, uuidV5 } from '../fhir/ids.js';
 import type { Logger } from '../observability/log.js';
 import type { Attribution, MemberIdentifier, RosterLookup } from '../roster/types.js';
 import type { DeliveryInput, InboundInput, MessageStore } from '../store/types.js';
@@ -499,6 +499,7 @@ export class CarePlanService {
       };
     });
     const prov = provenance!;
+    // uuidV5(JSON.stringify) rather than idFromParts: the id is typed optional, and these ids must not change.
     const bundle = signoffBundle(uuidV5(JSON.stringify(['careplan-signoff-bundle', prov.id])), record.resource, prov, prov.recorded);
     const messageId = await this.send(
       {
@@ -608,7 +609,7 @@ export class CarePlanService {
   async sendWeeklyStatus(partnerId: string, slot: Date): Promise<string> {
     const week = slotDate(slot, this.deps.settings.timeZone);
     const csv = await this.weeklyStatus(partnerId, slot);
-    const binary = statusBinary(uuidV5(JSON.stringify(['careplan-status', partnerId, week])), partnerId, csv);
+    const binary = statusBinary(idFromParts(['careplan-status', partnerId, week]), partnerId, csv);
     binary.meta!.tag!.push({ system: WEEK_TAG_SYSTEM, code: week });
     const messageId = await this.send(
       {
@@ -642,7 +643,7 @@ export class CarePlanService {
         const record = await this.deps.store.get(resource.id);
         if (!record?.acoPartner) return [];
         const bundle = carePlanBundle(
-          uuidV5(JSON.stringify(['careplan-submission-bundle', resource.id, resource.meta?.versionId ?? ''])),
+          idFromParts(['careplan-submission-bundle', resource.id, resource.meta?.versionId ?? '']),
           [resource],
           resource.meta?.lastUpdated ?? this.instant(),
         );

@@ -26,7 +26,7 @@
 //              Provenance has no element for an outcome or a channel (reason is purpose-of-use).
 import type { Annotation, CarePlan, Coding, Extension, Provenance, ProvenanceAgent, Reference } from 'fhir/r4.js';
 import { DEFAULT_TIME_ZONE } from '../fhir/datetime.js';
-import { uuidV5 } from '../fhir/ids.js';
+import { idFromParts } from '../fhir/ids.js';
 import { addBusinessDays, addCalendarDays, isPastDue, type BusinessCalendarOptions, type DueDay } from './business-days.js';
 import { instantMillis } from './local-date.js';
 import { checkedReference, referenceKey, toReference, type ReferenceInput } from './references.js';
@@ -93,7 +93,7 @@ function checkInput(input: SignoffInput): void {
 export function signoffProvenanceId(input: SignoffInput): string {
   const plan = checkedReference(input.carePlanRef, ['CarePlan'], 'carePlanRef');
   const who = checkedReference(input.who, SIGNER_TYPES, 'who');
-  return uuidV5(JSON.stringify(['careplan-signoff', referenceKey(plan), input.decision, referenceKey(who), input.when]));
+  return idFromParts(['careplan-signoff', referenceKey(plan), input.decision, referenceKey(who), input.when]);
 }
 
 export function buildSignoffProvenance(input: SignoffInput): Provenance {

@@ -9,7 +9,7 @@
 // CPs never collide. The CP's id is kept as an identifier.
 import { createHash } from 'node:crypto';
 import type { CarePlan, Identifier, Patient } from 'fhir/r4.js';
-import { uuidV5 } from '../fhir/ids.js';
+import { idFromParts } from '../fhir/ids.js';
 import { partnerOrganization } from './partners.js';
 import { CAREBRIDGE_CANONICAL_BASE, withPendingSignoff } from './signoff.js';
 
@@ -84,7 +84,7 @@ export function cpPlanId(cpPartnerId: string, plan: CarePlan): string {
     : plan.id
       ? `id|${plan.id}`
       : `content|${contentHash(plan)}`;
-  return uuidV5(JSON.stringify(['cp-plan', cpPartnerId, key]));
+  return idFromParts(['cp-plan', cpPartnerId, key]);
 }
 
 export interface NormalizeOptions {

@@ -18,7 +18,7 @@
 //   - author: the CP organization (carebridge writes the plan on its behalf); it is also the performer.
 // The id is deterministic from (CP, encounter): a resent or corrected discharge updates the same plan.
 import type { CarePlan, CarePlanActivity, CodeableConcept, Reference } from 'fhir/r4.js';
-import { uuidV5 } from '../fhir/ids.js';
+import { idFromParts } from '../fhir/ids.js';
 import { addBusinessDays, isPastDue, type BusinessCalendarOptions, type DueDay } from './business-days.js';
 import { instantMillis, parseLocalDate } from './local-date.js';
 import { checkedReference, referenceKey, type ReferenceInput } from './references.js';
@@ -60,7 +60,7 @@ export interface TransitionOfCarePlanInput {
 export function transitionOfCarePlanId(cpOrganization: ReferenceInput, encounterRef: ReferenceInput): string {
   const cp = checkedReference(cpOrganization, ['Organization'], 'cpOrganization');
   const encounter = checkedReference(encounterRef, ['Encounter'], 'encounterRef');
-  return uuidV5(JSON.stringify(['transition-of-care', referenceKey(cp), referenceKey(encounter)]));
+  return idFromParts(['transition-of-care', referenceKey(cp), referenceKey(encounter)]);
 }
 
 /** Due date of the follow-up: `n` business days (default 3) after the local discharge date. */

@@ -77,6 +77,11 @@ export function resourceId(key: IdentityKey): string {
   const parts = key.resourceType
     ? [key.namespace, key.system, key.value, key.resourceType]
     : [key.namespace, key.system, key.value];
+  return idFromParts(parts);
+}
+
+/** Deterministic id from a list of strings (JSON-encoded, so ("a|b","c") and ("a","b|c") differ). */
+export function idFromParts(parts: readonly string[]): string {
   return uuidV5(jsonStringArray(parts));
 }
 
