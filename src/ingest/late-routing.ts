@@ -2,6 +2,7 @@ import type { Logger } from '../observability/log.js';
 import type { ResolvedUnmatched, RosterStore } from '../roster/store-types.js';
 import type { InboundInput, MessageDetail, MessageRaw, MessageRecord, MessageStore } from '../store/types.js';
 import type { MessageOwner, Pipeline } from './pipeline.js';
+import { SingleFlight } from './single-flight.js';
 
 // Late routing: an ADT event whose patient matched no roster member was stored "unmatched"; once a
 // member file makes it matchable, the roster marks it resolved and the event goes to the member's
@@ -47,7 +48,7 @@ export interface LateRoutingDeps {
 
 export class LateRouting implements MessageOwner {
   /** One run per original message at a time in this process (intakes and the sweep may all ask). */
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly inFlight = new SingleFlight<boolean>();
 
   constructor(private readonly deps: LateRoutingDeps) {}
 
@@ -97,7 +98,7 @@ export class LateRouting implements MessageOwner {
   async complete(messageId: string, stored: MessageRaw): Promise<void> {
     const detail = await this.deps.store.getMessage(messageId);
     const originalId = detail?.dedupeKey.startsWith(KEY_PREFIX) ? detail.dedupeKey.slice(KEY_PREFIX.length) : undefined;
-    await this.once(originalId ?? messageId, async () => {
+    await this.inFlight.run(originalId ?? messageId, async () => {
       // The original pruned meanwhile: routed under this message's own source name (rules naming sources miss it).
       const original = originalId ? await this.deps.store.getMessage(originalId) : null;
       return this.finish(messageId, stored, original);
@@ -109,7 +110,7 @@ export class LateRouting implements MessageOwner {
    * False: not now, its original is still being processed (the event stays pending).
    */
   private routeOnce(event: ResolvedUnmatched): Promise<boolean> {
-    return this.once(event.messageId, async () => {
+    return this.inFlight.run(event.messageId, async () => {
       const original = await this.deps.store.getMessage(event.messageId);
       if (!original) {
         // Retention pruned it: there is nothing left to send.
@@ -134,15 +135,6 @@ export class LateRouting implements MessageOwner {
     const except = new Set(original?.deliveries.map((d) => d.destination));
     await this.deps.pipeline.convertAndRoute(messageId, stored, { attributedOnly: true, routeAs: original?.sourceName, except });
     return true;
-  }
-
-  private once(key: string, work: () => Promise<boolean>): Promise<boolean> {
-    let running = this.inFlight.get(key);
-    if (!running) {
-      running = work().finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, running);
-    }
-    return running;
   }
 
   /** Pages of pending events in id order, at most `max` in all. */

@@ -4,6 +4,7 @@ import { memberAsPatient } from '../roster/fhir-patient.js';
 import type { DiffEvent, RosterStore } from '../roster/store-types.js';
 import type { DeliveryInput, InboundInput, MessageRaw, MessageStore } from '../store/types.js';
 import type { MessageOwner, Pipeline } from './pipeline.js';
+import { SingleFlight } from './single-flight.js';
 
 // Roster assignment notices: newly assigned members (a new member, or a new CP/ACO assignment)
 // go, as a FHIR Patient, to the receiving partner's `destinations.members`. One stored message per
@@ -35,7 +36,7 @@ export interface RosterNoticeDeps {
 export class RosterNotices implements MessageOwner {
   private readonly destinationTypes: ReadonlyMap<string, string>;
   /** One run per import at a time in this process (the intake and the sweep may both ask). */
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new SingleFlight<void>();
 
   constructor(private readonly deps: RosterNoticeDeps) {
     this.destinationTypes = new Map(deps.config.destinations.map((d) => [d.id, d.type]));
@@ -43,7 +44,7 @@ export class RosterNotices implements MessageOwner {
 
   /** Sends the import's notices unless that was done already; safe to call any number of times. */
   notify(importId: string): Promise<void> {
-    return this.once(importId, () => this.run(importId));
+    return this.inFlight.run(importId, () => this.run(importId));
   }
 
   /** Recovery: the import's notice message is still `received` (a crash before its commit). */
@@ -53,7 +54,7 @@ export class RosterNotices implements MessageOwner {
       await this.deps.pipeline.commit(messageId, { status: 'failed', statusReason: 'roster notice without an import id' });
       return;
     }
-    await this.once(importId, () => this.run(importId, messageId));
+    await this.inFlight.run(importId, () => this.run(importId, messageId));
   }
 
   /** Recovery: applied imports whose notices a crash cut off before their message was stored. */
@@ -70,15 +71,6 @@ export class RosterNotices implements MessageOwner {
     }
     if (done) this.deps.log.info({ imports: done }, 'roster notices resumed after a crash');
     return done;
-  }
-
-  private once(importId: string, work: () => Promise<void>): Promise<void> {
-    let running = this.inFlight.get(importId);
-    if (!running) {
-      running = work().finally(() => this.inFlight.delete(importId));
-      this.inFlight.set(importId, running);
-    }
-    return running;
   }
 
   /** `pendingMessage`: the notice message known to be `received`, completed even if nothing is left to send. */
