@@ -2,12 +2,12 @@ import { createReadStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { MessageSplitter, type SplitMessage } from '../hl7v2/index.js';
 import type { BufferedWriter } from './buffered-writer.js';
-import type { ConvertBatch, ConvertBatchResult } from './convert-worker.js';
+import type { MappingProfile } from '../mapping/profile-schema.js';
+import type { ConvertBatch, ConvertBatchResult, ConvertWorkerData } from './convert-worker.js';
 
 export interface ParallelOptions {
   workers: number;
-  partner?: string;
-  mappingsDir?: string;
+  profile: MappingProfile;
   quiet: boolean;
 }
 
@@ -25,7 +25,7 @@ const YOUNG_GENERATION_MB = 64;
  */
 export async function convertFilesParallel(files: string[], opts: ParallelOptions, out: BufferedWriter, err: BufferedWriter): Promise<number> {
   const url = new URL('./convert-worker.js', import.meta.url);
-  const workers = Array.from({ length: opts.workers }, () => new Worker(url, { workerData: { partner: opts.partner, mappingsDir: opts.mappingsDir, quiet: opts.quiet }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
+  const workers = Array.from({ length: opts.workers }, () => new Worker(url, { workerData: { profile: opts.profile, quiet: opts.quiet } satisfies ConvertWorkerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
   let failed = 0;
   let nextSeq = 0;
   let nextToWrite = 0;

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { convertForOutput } from './convert-one.js';
-import { loadProfile } from '../mapping/profile-loader.js';
+import type { MappingProfile } from '../mapping/profile-schema.js';
 
 /**
  * Worker side of the parallel `convert`: receives batches of messages (one transferred buffer
@@ -22,8 +22,15 @@ export interface ConvertBatchResult {
   failed: number;
 }
 
-const { partner, mappingsDir, quiet } = workerData as { partner?: string; mappingsDir?: string; quiet: boolean };
-const profile = loadProfile({ partner, mappingsDir });
+export interface ConvertWorkerData {
+  /** The profile the main thread already loaded and validated: plain data, cloned into the worker. */
+  profile: MappingProfile;
+  quiet: boolean;
+}
+
+// Taking the profile as data keeps the YAML parser and schema validator out of the worker: they
+// cost module loading and JIT compilation in every worker for one use.
+const { profile, quiet } = workerData as ConvertWorkerData;
 
 parentPort!.on('message', (batch: ConvertBatch) => {
   const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);

@@ -56,7 +56,7 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   const totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
   const workers = Math.min(availableParallelism(), 8);
   if (totalBytes >= PARALLEL_THRESHOLD_BYTES && workers > 1 && !process.env.CAREBRIDGE_CONVERT_SERIAL) {
-    failed = await convertFilesParallel(files, { workers, partner, mappingsDir: config?.mappingsDir, quiet: Boolean(options.quiet) }, out, err);
+    failed = await convertFilesParallel(files, { workers, profile, quiet: Boolean(options.quiet) }, out, err);
     await out.flush();
     await err.flush();
     return failed > 0 ? 1 : 0;
