@@ -91,18 +91,22 @@ export class LateRouting implements MessageOwner {
   }
 
   /**
-   * Recovery: a late-routing message still `received` (a crash before its commit). While its
-   * original is `received` too (stored so by an earlier release) it stays as it is: the sweep
-   * comes back to it after the original's own processing.
+   * A late-routing message still `received` (a crash before its commit), or an operator's replay
+   * of one: sent where the late routing sends (attributed routes its original's processing did
+   * not reach). While the original is `received` too (stored so by an earlier release) it stays as
+   * it is: the sweep comes back to it after the original's own processing.
    */
-  async complete(messageId: string, stored: MessageRaw): Promise<void> {
-    const detail = await this.deps.store.getMessage(messageId);
+  async complete(messageId: string, stored: MessageRaw, originId: string): Promise<void> {
+    // An operator's replay of a late routing is finished like that late routing (same original).
+    const detail = await this.deps.store.getMessage(originId);
     const originalId = detail?.dedupeKey.startsWith(KEY_PREFIX) ? detail.dedupeKey.slice(KEY_PREFIX.length) : undefined;
-    await this.inFlight.run(originalId ?? messageId, async () => {
+    const finish = async () => {
       // The original pruned meanwhile: routed under this message's own source name (rules naming sources miss it).
       const original = originalId ? await this.deps.store.getMessage(originalId) : null;
       return this.finish(messageId, stored, original);
-    });
+    };
+    // A replay is a message of its own: never folded into a run finishing the late routing itself.
+    await (originId === messageId ? this.inFlight.run(originalId ?? messageId, finish) : finish());
   }
 
   /**

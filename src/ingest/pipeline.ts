@@ -57,8 +57,12 @@ export interface TransitionOfCareInput {
  * route table alone does not know how to finish them.
  */
 export interface MessageOwner {
-  /** Finishes a stored message of this source still `received` after a crash (re-derive, commit). */
-  complete(messageId: string, stored: MessageRaw): Promise<void>;
+  /**
+   * Finishes a stored message of this source still `received`: after a crash (re-derive, commit),
+   * or an operator's replay of one (`originId`, the replayed message the chain started from, is
+   * then not `messageId`).
+   */
+  complete(messageId: string, stored: MessageRaw, originId: string): Promise<void>;
   /** Work a crash left before any message was stored; run by the recovery sweep. Returns how much it resumed. */
   recover?(olderThan: Date): Promise<number>;
 }
@@ -73,6 +77,9 @@ interface Completion {
  * batch of messages) and enqueue them. A crash anywhere here leaves the message `received` in
  * the store; the recovery sweep runs it again (conversion is deterministic, so are the ids).
  */
+/** Replays of replays followed back this far at most (a chain is never a cycle: each link is older). */
+const MAX_REPLAY_CHAIN = 64;
+
 export class Pipeline {
   private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
   private readonly owners = new Map<string, MessageOwner>();
@@ -136,13 +143,31 @@ export class Pipeline {
     return resumed;
   }
 
-  /** Re-runs conversion from the stored raw message (recovery after a crash, or a replay). */
+  /**
+   * Re-runs conversion from the stored raw message (recovery after a crash, or a replay). A replay
+   * is stored under source `replay`; it is finished as the message it replays would be: by that
+   * message's owner, or routed under that message's source name (so rules naming sources match).
+   */
   async reprocess(messageId: string): Promise<void> {
     const stored = await this.deps.store.getMessageRaw(messageId);
     if (!stored || stored.status !== 'received') return;
-    const owner = this.owners.get(ownerKey(stored.sourceKind, stored.sourceName));
-    if (owner) return owner.complete(messageId, stored);
-    return this.convertAndRoute(messageId, stored);
+    const origin = stored.replayOf ? await this.originOf(stored.replayOf) : undefined;
+    const source = origin?.stored ?? stored;
+    const owner = this.owners.get(ownerKey(source.sourceKind, source.sourceName));
+    if (owner) return owner.complete(messageId, stored, origin?.id ?? messageId);
+    return this.convertAndRoute(messageId, stored, { routeAs: source.sourceName });
+  }
+
+  /** The first message of a replay chain (replays of replays lead back to it); undefined when pruned. */
+  private async originOf(replayOf: string): Promise<{ id: string; stored: MessageRaw } | undefined> {
+    let id = replayOf;
+    for (let depth = 0; depth < MAX_REPLAY_CHAIN; depth++) {
+      const stored = await this.deps.store.getMessageRaw(id);
+      if (!stored) return undefined;
+      if (!stored.replayOf) return { id, stored };
+      id = stored.replayOf;
+    }
+    return undefined;
   }
 
   /**

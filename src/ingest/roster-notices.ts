@@ -47,11 +47,20 @@ export class RosterNotices implements MessageOwner {
     return this.inFlight.run(importId, () => this.run(importId));
   }
 
-  /** Recovery: the import's notice message is still `received` (a crash before its commit). */
-  async complete(messageId: string, stored: MessageRaw): Promise<void> {
+  /**
+   * A notice message still `received`: the import's own (a crash before its commit), or an
+   * operator's replay of it, which sends every notice of the import again from the members as
+   * they are now (the events' notified flags belong to the original and stay as they are).
+   */
+  async complete(messageId: string, stored: MessageRaw, originId: string): Promise<void> {
     const importId = importIdOf(stored.raw);
     if (!importId) {
       await this.deps.pipeline.commit(messageId, { status: 'failed', statusReason: 'roster notice without an import id' });
+      return;
+    }
+    if (originId !== messageId) {
+      const deliveries = await this.deliveriesFor(await this.events(importId, undefined));
+      await this.deps.pipeline.commit(messageId, { status: 'processed', deliveries });
       return;
     }
     await this.inFlight.run(importId, () => this.run(importId, messageId));
@@ -75,7 +84,7 @@ export class RosterNotices implements MessageOwner {
 
   /** `pendingMessage`: the notice message known to be `received`, completed even if nothing is left to send. */
   private async run(importId: string, pendingMessage?: string): Promise<void> {
-    const events = await this.unnotifiedEvents(importId);
+    const events = await this.events(importId, false);
     // Nothing unflagged and no message waiting: sent before, or there was nothing to send.
     if (events.length === 0 && !pendingMessage) return;
     const deliveries = await this.deliveriesFor(events);
@@ -93,11 +102,12 @@ export class RosterNotices implements MessageOwner {
     for (let i = 0; i < ids.length; i += MARK_BATCH) await this.deps.roster.markDiffEventsNotified(ids.slice(i, i + MARK_BATCH));
   }
 
-  private async unnotifiedEvents(importId: string): Promise<DiffEvent[]> {
+  /** The import's diff events; `notified: false` only the unflagged ones, undefined all. */
+  private async events(importId: string, notified: false | undefined): Promise<DiffEvent[]> {
     const events: DiffEvent[] = [];
     let cursor: string | null = null;
     do {
-      const page = await this.deps.roster.listDiffEvents({ importId, notified: false, limit: PAGE, cursor: cursor ?? undefined });
+      const page = await this.deps.roster.listDiffEvents({ importId, notified, limit: PAGE, cursor: cursor ?? undefined });
       events.push(...page.items);
       cursor = page.next;
     } while (cursor);

@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor, type CursorPart } from './cursor.js';
-import { attemptFromRow, deliveryFromRow, messageSummaryFromRow, receiptFromRow, toDate, zeroCounts, type Row } from './rows.js';
+import { attemptFromRow, deliveryFromRow, messageSummaryFromRow, receiptFromRow, strOrNull, toDate, zeroCounts, type Row } from './rows.js';
 import {
   DELIVERY_STATUSES,
   type AuditInput,
@@ -104,9 +104,10 @@ export function messageRawFromRow(row: Row): MessageRaw {
     raw: row.raw as Buffer,
     sourceKind: row.source_kind as MessageRaw['sourceKind'],
     sourceName: String(row.source_name),
-    partnerId: row.partner_id === null ? null : String(row.partner_id),
+    partnerId: strOrNull(row.partner_id),
     receivedAt: toDate(row.received_at),
     status: row.status as MessageStatus,
+    replayOf: strOrNull(row.replay_of),
   };
 }
 

@@ -43,7 +43,7 @@ function str(value: unknown): string {
   return String(value);
 }
 
-function strOrNull(value: unknown): string | null {
+export function strOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 

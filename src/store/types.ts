@@ -159,6 +159,8 @@ export interface MessageRaw {
   partnerId: string | null;
   receivedAt: Date;
   status: MessageStatus;
+  /** The message this one replays (an operator replay), or null. */
+  replayOf: string | null;
 }
 
 export interface MessageRecord extends MessageSummary {

@@ -671,7 +671,7 @@ export class PostgresStore implements MessageStore {
 
   async getMessageRaw(id: string): Promise<MessageRaw | null> {
     const rows = await this.query(
-      'SELECT source_kind, source_name, partner_id, received_at, status, raw FROM messages WHERE id = $1',
+      'SELECT source_kind, source_name, partner_id, received_at, status, replay_of, raw FROM messages WHERE id = $1',
       [id],
     );
     return rows.length === 0 ? null : messageRawFromRow(rows[0]);

@@ -614,7 +614,7 @@ function prepareStatements(db: Database.Database) {
     unfinishedDeliveries: p(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${UNFINISHED_DELIVERY} AND seq > ?
         ORDER BY seq LIMIT ?`),
     messageById: p(`SELECT ${SUMMARY_COLUMNS}, raw, fhir FROM messages WHERE id = ?`),
-    messageRawById: p('SELECT source_kind, source_name, partner_id, received_at, status, raw FROM messages WHERE id = ?'),
+    messageRawById: p('SELECT source_kind, source_name, partner_id, received_at, status, replay_of, raw FROM messages WHERE id = ?'),
     identifiersOf: p('SELECT system, value FROM message_identifiers WHERE message_id = ? ORDER BY system, value'),
     receiptsOf: p(`SELECT id, message_id, received_at, duplicate, source_kind, source_name FROM receipts
         WHERE message_id = ? ORDER BY received_at, id LIMIT ?`),

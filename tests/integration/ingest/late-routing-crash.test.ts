@@ -182,6 +182,34 @@ for (const backend of backends) {
       await expectRoutedOnce(first, queued);
     });
 
+    it('an operator replay of an original is routed as its source (rules naming the source match it)', async () => {
+      const { file, first } = await setup();
+      expect(await first.intake(file)).toBe('applied');
+      // What POST /api/messages/:id/replay does (IngestPort.replay): now attributed, so the CP rule matches too.
+      const replay = await first.store.createReplay((await originalOf(first, 'MA100000001')).id);
+      await first.pipeline.reprocess(replay.id);
+      const detail = (await first.store.getMessage(replay.id))!;
+      expect(detail.status).toBe('processed');
+      expect(detail.deliveries.map((d) => d.destination).sort()).toEqual(['cp-adt', 'hie']);
+      // A replay of the replay: the same origin.
+      const again = await first.store.createReplay(replay.id);
+      await first.pipeline.reprocess(again.id);
+      expect((await first.store.getMessage(again.id))!.deliveries.map((d) => d.destination).sort()).toEqual(['cp-adt', 'hie']);
+    });
+
+    it('an operator replay of a late routing sends it to the attributed CP again, and nowhere else', async () => {
+      const { file, first } = await setup();
+      expect(await first.intake(file)).toBe('applied');
+      const late = (await routingOf(first, 'MA100000002'))[1];
+      expect(late.source).toBe('replay|roster');
+      const [lateSummary] = (await first.store.searchMessages({ controlId: 'MSG-MA100000002' })).items.filter((m) => m.sourceName === 'roster');
+      const replay = await first.store.createReplay(lateSummary.id);
+      await first.pipeline.reprocess(replay.id);
+      const detail = (await first.store.getMessage(replay.id))!;
+      expect(detail.status).toBe('processed');
+      expect(detail.deliveries.map((d) => d.destination)).toEqual(['other-adt']);
+    });
+
     it('crash right after the import returned: the same file taken again routes them', async () => {
       const { file, first, restart, queued } = await setup((m) => m === 'importMemberFile');
       await expect(first.intake(file)).rejects.toThrow(SimulatedCrash);

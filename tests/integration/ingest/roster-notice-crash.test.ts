@@ -157,6 +157,24 @@ for (const backend of backends) {
       await expectNoticesOnce(second);
     });
 
+    it('an operator replay of the notice message sends every notice of its import again and flags nothing new', async () => {
+      const { file, first } = await setup();
+      expect(await first.intake(file)).toBe('applied');
+      const [notice] = (await first.store.searchMessages({ messageType: 'ROSTER' })).items;
+      // What POST /api/messages/:id/replay does (IngestPort.replay).
+      const replay = await first.store.createReplay(notice.id);
+      await first.pipeline.reprocess(replay.id);
+      const detail = (await first.store.getMessage(replay.id))!;
+      expect(detail.status).toBe('processed');
+      expect(detail.replayOf).toBe(notice.id);
+      expect(detail.deliveries.map((d) => `${d.destination}:${d.patientKey}`).sort()).toEqual(EXPECTED);
+      const original = (await first.store.getMessage(notice.id))!;
+      expect(detail.deliveries.map((d) => d.payload).sort()).toEqual(original.deliveries.map((d) => d.payload).sort());
+      expect(first.queued).toEqual(expect.arrayContaining(detail.deliveries.map((d) => d.id)));
+      expect(first.queued).toHaveLength(EXPECTED.length * 2);
+      expect((await first.roster.listDiffEvents({ notified: false })).items).toEqual([]);
+    });
+
     it('a source of another kind that happens to be named "roster" is not taken for the notices', async () => {
       const { first } = await setup();
       const raw = Buffer.from(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'rosterImport', valueString: 'x' }] }));

@@ -286,9 +286,13 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
         expect(raw).toMatchObject({ sourceKind: 'http', sourceName: 'adt-https', partnerId: 'aco-9', status: 'received' });
         expect(Buffer.compare(raw!.raw, input.raw as Buffer)).toBe(0);
         expect(raw!.receivedAt.getTime()).toBe(at(7).getTime());
-        expect(Object.keys(raw!).sort()).toEqual(['partnerId', 'raw', 'receivedAt', 'sourceKind', 'sourceName', 'status']);
+        expect(Object.keys(raw!).sort()).toEqual(['partnerId', 'raw', 'receivedAt', 'replayOf', 'sourceKind', 'sourceName', 'status']);
+        expect(raw!.replayOf).toBeNull();
         await store.completeProcessing(r.id, { status: 'failed', statusReason: 'mapping' });
         expect((await store.getMessageRaw(r.id))!.status).toBe('failed');
+        // A replay names the message it replays (the pipeline finishes it as that message's source would).
+        const replay = await store.createReplay(r.id);
+        expect(await store.getMessageRaw(replay.id)).toMatchObject({ sourceKind: 'replay', sourceName: 'replay', replayOf: r.id, status: 'received' });
         expect(await store.getMessageRaw('missing')).toBeNull();
       });
     });
