@@ -831,13 +831,17 @@ function referenceTo(value: Patient | Encounter | ReferenceInput, type: 'Patient
   return toReference(value);
 }
 
-/** The conflict for a sign-off of a plan whose current version is already decided: says by whom and when. */
-function alreadyDecided(state: CarePlanRecord['signoff'], signoffs: readonly SignoffRecord[]): CarePlanError {
-  // The decision standing is the latest on the newest version signed.
-  const standing = signoffs.reduce<SignoffRecord | undefined>(
+/** The decision standing: the latest on the newest version signed (undefined when none). */
+export function standingSignoff(signoffs: readonly SignoffRecord[]): SignoffRecord | undefined {
+  return signoffs.reduce<SignoffRecord | undefined>(
     (best, s) => (!best || s.planVersion > best.planVersion || (s.planVersion === best.planVersion && s.recordedAt >= best.recordedAt) ? s : best),
     undefined,
   );
+}
+
+/** The conflict for a sign-off of a plan whose current version is already decided: says by whom and when. */
+export function alreadyDecided(state: CarePlanRecord['signoff'], signoffs: readonly SignoffRecord[]): CarePlanError {
+  const standing = standingSignoff(signoffs);
   const partner = standing ? signingPartnerOf(standing.provenance) : undefined;
   const by = [partner ? `by ${partner}` : '', standing?.provenance.occurredDateTime ? `at ${standing.provenance.occurredDateTime}` : ''].filter(Boolean).join(' ');
   return new CarePlanError(

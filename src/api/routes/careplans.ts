@@ -7,8 +7,8 @@
 import type { CarePlan } from 'fhir/r4.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { CarePlanError } from '../../careplan/errors.js';
-import { partnerOrganization } from '../../careplan/partners.js';
-import type { CarePlanService } from '../../careplan/service.js';
+import { partnerOrganization, signingPartnerOf } from '../../careplan/partners.js';
+import { alreadyDecided, standingSignoff, type CarePlanService } from '../../careplan/service.js';
 import { signoffStatusOf } from '../../careplan/signoff.js';
 import type { CarePlanRecord, SignoffState } from '../../careplan/store/types.js';
 import { NPI_SYSTEM } from '../../../adapters/careplan-csv/index.js';
@@ -487,9 +487,16 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         if (body.id !== undefined && body.id !== id) throw new ApiError(400, 'invalid', 'CarePlan.id does not match the URL');
         const state = signoffStatusOf(body);
         if (state === 'pending') throw new ApiError(422, 'processing', 'the CarePlan carries no sign-off decision (meta.tag approved or rejected)');
-        // PUT is idempotent: the decision the plan already carries is not recorded again.
-        const current = await visiblePlan(service, principalOf(request), id);
-        if (current.record.signoff === state) return reply.type('application/fhir+json').send(current.record.resource);
+        // PUT is idempotent: the decision the plan already carries is not recorded again. But the
+        // other signer (ACO or PCP's organization) putting it did not decide: told who did, as on POST.
+        const who = principalOf(request);
+        const current = await visiblePlan(service, who, id);
+        if (current.record.signoff === state) {
+          const standing = standingSignoff(current.signoffs);
+          const decidedBy = standing ? signingPartnerOf(standing.provenance) : undefined;
+          if (!who.admin && decidedBy !== undefined && !who.partners.includes(decidedBy)) throw apiErrorOf(alreadyDecided(state, current.signoffs));
+          return reply.type('application/fhir+json').send(current.record.resource);
+        }
         const note = [...(body.note ?? [])].reverse().find((n) => n.text)?.text;
         const version = body.meta?.versionId !== undefined && /^\d+$/.test(body.meta.versionId) ? Number(body.meta.versionId) : undefined;
         const r = await signoff(request, id, { decision: state, ...(note ? { reason: note } : {}), ...(version ? { version } : {}) }, 'fhir');

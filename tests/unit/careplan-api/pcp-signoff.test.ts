@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CarePlan } from 'fhir/r4';
 import { apiHarness, auth, KEYS, PCP_KEY, type ApiHarness } from './fixtures.js';
+import { SIGNOFF_STATUS_SYSTEM } from '../../../src/careplan/signoff.js';
 import { cpPlan } from '../careplan-service/harness.js';
 
 describe('the PCP’s organization over the API', () => {
@@ -42,6 +44,22 @@ describe('the PCP’s organization over the API', () => {
       `the care plan is already approved (by river-health at ${signedAt}); a new version must be submitted before it is signed off again`,
     );
     const detail = (await h.app.inject({ method: 'GET', url: `/api/careplans/${id}`, headers: auth(KEYS.aco) })).json();
+    expect(detail.signoffs).toHaveLength(1);
+  });
+
+  it('FHIR update: the same decision PUT by the other signer is a conflict too; the signer itself may PUT it again', async () => {
+    h = await apiHarness({ pcp: true });
+    const submitted = (await h.app.inject({ method: 'POST', url: '/api/careplans', headers: auth(KEYS.cp), payload: cpPlan() })).json().carePlan.carePlan as CarePlan;
+    const approved: CarePlan = { ...submitted, meta: { ...submitted.meta, tag: [{ system: SIGNOFF_STATUS_SYSTEM, code: 'approved' }] } };
+    const put = (key: string) =>
+      h.app.inject({ method: 'PUT', url: `/fhir/CarePlan/${submitted.id}`, headers: { ...auth(key), 'content-type': 'application/fhir+json' }, payload: JSON.stringify(approved) });
+    expect((await put(PCP_KEY)).statusCode).toBe(200);
+    expect((await put(PCP_KEY)).statusCode).toBe(200); // a retried PUT
+    const other = await put(KEYS.aco);
+    expect(other.statusCode).toBe(409);
+    expect(other.json().issue[0].diagnostics).toMatch(/^the care plan is already approved \(by river-health at /);
+    expect((await put(KEYS.admin)).statusCode).toBe(200); // an operator is no signer: nothing to refuse
+    const detail = (await h.app.inject({ method: 'GET', url: `/api/careplans/${submitted.id}`, headers: auth(KEYS.aco) })).json();
     expect(detail.signoffs).toHaveLength(1);
   });
 });
