@@ -148,6 +148,7 @@ export function jobIdFor(deliveryId: string): string {
 
 export class DeliveryQueues {
   private readonly producer: Redis;
+  private readonly gateConnection: Redis;
   private readonly workerConnection?: Redis;
   private readonly destinations = new Map<string, DestinationRuntime>();
   private readonly gate: OrderingGate;
@@ -185,7 +186,17 @@ export class DeliveryQueues {
       this.log.info({}, 'redis reachable again');
       this.hooks.onRedisRecovered?.();
     });
-    this.gate = new OrderingGate(this.producer, prefix);
+    // The ordering gate's own connection, auto-pipelined: the gate calls of concurrent deliveries
+    // in one event-loop tick go out in one write (BullMQ's connections are left as BullMQ wants them).
+    this.gateConnection = new Redis(opts.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      retryStrategy: (times) => Math.min(100 * times, 2_000),
+      enableAutoPipelining: true,
+    });
+    this.gateConnection.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis ordering-gate connection error'));
+    this.gate = new OrderingGate(this.gateConnection, prefix);
 
     if (opts.processor) {
       // Workers block on Redis; BullMQ requires maxRetriesPerRequest: null for them.
@@ -335,6 +346,7 @@ export class DeliveryQueues {
     if (!workersClosed) this.log.warn({}, 'delivery workers did not close in time; disconnecting anyway');
     await settlesWithin(Promise.all(runtimes.map((d) => d.queue.close())), 2_000);
     this.producer.disconnect();
+    this.gateConnection.disconnect();
     this.workerConnection?.disconnect();
   }
 
