@@ -16,11 +16,29 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DeliveryJob } from './types.js';
 
+// One script call instead of a MULTI of two commands: one command for Redis to run and for ioredis
+// to frame and parse. Atomic like the MULTI was (a script runs alone).
+const ADMIT_AND_HEAD = `redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
+return redis.call('ZRANGE', KEYS[1], 0, 0)[1] or false`;
+const RELEASE = `redis.call('ZREM', KEYS[1], ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, 0)[1] or false`;
+
+interface GateCommands {
+  gateAdmitAndHead(key: string, seq: number, deliveryId: string): Promise<string | null>;
+  gateRelease(key: string, deliveryId: string): Promise<string | null>;
+}
+
 export class OrderingGate {
+  private readonly scripts: GateCommands;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-  ) {}
+  ) {
+    redis.defineCommand('gateAdmitAndHead', { numberOfKeys: 1, lua: ADMIT_AND_HEAD });
+    redis.defineCommand('gateRelease', { numberOfKeys: 1, lua: RELEASE });
+    this.scripts = redis as unknown as GateCommands;
+  }
 
   key(job: Pick<DeliveryJob, 'destinationId' | 'patientKey'>): string {
     const digest = createHash('sha256').update(job.patientKey).digest('hex').slice(0, 32);
@@ -34,20 +52,11 @@ export class OrderingGate {
 
   /** Re-announces `job` (in case the entry was lost) and returns the current head of its line. */
   async admitAndHead(job: DeliveryJob): Promise<string | null> {
-    const key = this.key(job);
-    const results = await this.redis.multi().zadd(key, 'NX', job.seq, job.deliveryId).zrange(key, '0', '0').exec();
-    const range = results?.[1];
-    if (!range || range[0]) throw range?.[0] ?? new Error('ordering gate: transaction aborted');
-    const members = range[1] as string[];
-    return members[0] ?? null;
+    return this.scripts.gateAdmitAndHead(this.key(job), job.seq, job.deliveryId);
   }
 
   /** Removes a finished delivery (ours, or a stale head) and returns the new head, if any. */
   async release(job: Pick<DeliveryJob, 'destinationId' | 'patientKey'>, deliveryId: string): Promise<string | null> {
-    const key = this.key(job);
-    const results = await this.redis.multi().zrem(key, deliveryId).zrange(key, '0', '0').exec();
-    const range = results?.[1];
-    if (!range || range[0]) throw range?.[0] ?? new Error('ordering gate: transaction aborted');
-    return (range[1] as string[])[0] ?? null;
+    return this.scripts.gateRelease(this.key(job), deliveryId);
   }
 }
