@@ -23,6 +23,8 @@
  * --cpu-prof (profile the gateway; writes bench/out/gateway-prof/, prints the top functions)
  * --json OUT (every run's numbers) --keep (keep each run's dataDir, with gateway.log)
  * --ingest-only (no route: measures MLLP → store → ACK → processing alone, to see what delivery costs)
+ * --store-url postgres://USER@HOST:PORT/DB (the store on Postgres instead of SQLite: each run gets a
+ *   fresh database created there, dropped after the run)
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -54,6 +56,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'ingest-only': { type: 'boolean', default: false },
+    'store-url': { type: 'string' },
   },
 });
 const cli = resolve(values.cli);
@@ -62,6 +65,8 @@ const connections = Number(values.connections);
 const concurrency = Number(values.concurrency);
 const runs = Number(values.runs);
 const ingestOnly = values['ingest-only'];
+/** A Postgres server to run the store on (a fresh database per run); default SQLite in the run's dataDir. */
+const storeUrl = values['store-url'];
 const profDir = join(repo, 'bench', 'out', 'gateway-prof');
 
 if (!existsSync(cli)) {
@@ -82,6 +87,7 @@ async function oneRun(run) {
   /** @type {(() => Promise<void>)[]} */
   const cleanup = [];
   try {
+    const runStoreUrl = storeUrl ? await freshDatabase(storeUrl, `cb_bench_${process.pid}_${run}`, cleanup) : undefined;
     const receiver = spawnUntil(process.execPath, [join(here, 'receiver.mjs'), '--secret', WEBHOOK_SECRET], { stream: 'stdout', pattern: /"port"/, timeoutMs: 10_000 });
     cleanup.push(() => stop(receiver));
     const receiverPort = /** @type {{ port: number }} */ (JSON.parse(await receiver.matched)).port;
@@ -96,7 +102,7 @@ async function oneRun(run) {
         {
           server: { http: { host: '127.0.0.1', port: httpPort }, logLevel: 'warn', shutdownTimeoutMs: 10_000 },
           dataDir,
-          store: { retentionDays: 0 },
+          store: { retentionDays: 0, ...(runStoreUrl ? { url: runStoreUrl } : {}) },
           sources: [{ id: 'bench-mllp', type: 'mllp', host: '127.0.0.1', port: mllpPort }],
           destinations: [{ id: 'receiver', type: 'webhook', url: `http://127.0.0.1:${receiverPort}/hook`, secret: WEBHOOK_SECRET, concurrency }],
           routes: ingestOnly ? [] : [{ id: 'all-adt', match: { events: ['A01', 'A02', 'A03', 'A04', 'A08'] }, to: ['receiver'] }],
@@ -305,4 +311,27 @@ if (values['cpu-prof']) {
     .map((f) => join(profDir, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   if (newest) process.stdout.write(`\nGateway CPU profile (last run): ${newest}\n${summarizeProfile(newest, 30)}\n`);
+}
+
+/**
+ * Creates `name` on the Postgres server of `serverUrl` and returns its URL; the database is dropped
+ * at cleanup (after the gateway stopped: cleanup runs last-pushed first).
+ * @param {string} serverUrl @param {string} name @param {(() => Promise<void>)[]} cleanup
+ */
+async function freshDatabase(serverUrl, name, cleanup) {
+  const { default: pg } = await import('pg');
+  const admin = async (/** @type {string} */ sql) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  cleanup.unshift(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
