@@ -9,6 +9,7 @@ COPY src ./src
 COPY adapters ./adapters
 COPY bench ./bench
 COPY mappings ./mappings
+COPY scripts/mark-bin-executable.mjs ./scripts/
 RUN npm ci && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime

@@ -18,6 +18,16 @@ const tmp = mkdtempSync(join(tmpdir(), 'cb-cli-'));
 const a01 = readFileSync(join(FIX, 'A01.hl7'), 'latin1');
 const a03 = readFileSync(join(FIX, 'A03.hl7'), 'latin1');
 
+describe('the carebridge command (README quick start: `npx carebridge start`)', () => {
+  it('runs as `npx carebridge` from a fresh build: the bin is executable and starts with its shebang', () => {
+    // npm does not link the root package's own bin, so `npx carebridge` executes this file directly.
+    const r = spawnSync('npx', ['--no-install', 'carebridge', 'help'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.stderr).not.toMatch(/Permission denied/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: carebridge <command>/);
+  });
+});
+
 describe('carebridge convert', () => {
   it('prints one Bundle per message as NDJSON and exits 0', () => {
     const r = run(['convert', join(FIX, 'A01.hl7'), join(FIX, 'A03.hl7')]);
