@@ -55,6 +55,8 @@ export interface UnmatchedCandidate {
 
 export interface RosterBackend {
   readonly kind: 'sqlite' | 'postgres';
+  /** True when a call runs synchronously on the event loop (better-sqlite3): imports then keep chunks short. */
+  readonly blocksEventLoop: boolean;
 
   /** Runs fn while holding the partner's import lock (one import per partner at a time, across processes where the database allows). */
   withPartnerLock<T>(partnerId: string, fn: () => Promise<T>): Promise<T>;

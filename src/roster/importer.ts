@@ -1,5 +1,6 @@
 import type { MemberItem } from '../../adapters/member-common/types.js';
 import type { RosterBackend } from './backend.js';
+import { ChunkSizer } from './chunk-sizer.js';
 import { dateInZone, isCalendarDate } from './dates.js';
 import { RosterInputError } from './errors.js';
 import { normalizeRecord } from './normalize.js';
@@ -8,11 +9,16 @@ import type { ImportCounts, ImportRequest, ImportResult, ResolvedUnmatched } fro
 
 export interface ImporterSettings {
   timeZone: string;
+  /** Rows per chunk (one transaction) at most. */
   chunkSize: number;
+  /** Where a chunk blocks the event loop (SQLite): about how long one may take (ChunkSizer). */
+  chunkTargetMs: number;
   maxStoredIssues: number;
   /** Absence sweep batch (members per transaction). */
   sweepSize: number;
 }
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const zero = (): ImportCounts => ({ rows: 0, applied: 0, errors: 0, warnings: 0, added: 0, changed: 0, terminated: 0 });
 
@@ -92,13 +98,18 @@ export async function runImport(
     const counts = zero();
     let issuesStored = 0;
     let buffer: ChunkItem[] = [];
+    const sizer = new ChunkSizer(settings.chunkSize, backend.blocksEventLoop ? settings.chunkTargetMs : undefined);
     const flush = async (): Promise<void> => {
       let plan: ChunkPlan;
+      const started = performance.now();
       try {
         plan = await backend.applyChunk(ctx, buffer, counts, settings.maxStoredIssues - issuesStored);
       } catch (err) {
         throw new StoreFailure(err);
       }
+      sizer.record(buffer.length, performance.now() - started);
+      // Let sockets and timers have a turn between two blocking chunks (ACKs wait one chunk at most).
+      if (backend.blocksEventLoop) await yieldToEventLoop();
       counts.rows += plan.rows;
       counts.applied += plan.applied;
       counts.errors += plan.errors;
@@ -110,7 +121,7 @@ export async function runImport(
     try {
       for await (const item of req.items) {
         buffer.push(toChunkItem(item, selfRole));
-        if (buffer.length >= settings.chunkSize) await flush();
+        if (buffer.length >= sizer.next) await flush();
       }
       if (buffer.length) await flush();
     } catch (err) {
@@ -131,6 +142,7 @@ export async function runImport(
     if (started.fileKind === 'full' && !absenceSkipped) {
       while ((await backend.sweepAbsent(ctx, settings.sweepSize)) > 0) {
         // each pass ends up to sweepSize members in its own transaction
+        if (backend.blocksEventLoop) await yieldToEventLoop();
       }
     }
     const final = await backend.finishImport(ctx.importId, 'applied', counts, null);

@@ -53,7 +53,9 @@ export class Roster implements RosterStore {
     dateInZone(new Date(), timeZone);
     const chunkSize = options.chunkSize ?? 1000;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RosterInputError('chunkSize must be a positive integer');
-    this.settings = { timeZone, chunkSize, maxStoredIssues: options.maxStoredIssues ?? 10_000, sweepSize: chunkSize };
+    const chunkTargetMs = options.chunkTargetMs ?? 50;
+    if (!(chunkTargetMs > 0)) throw new RosterInputError('chunkTargetMs must be positive');
+    this.settings = { timeZone, chunkSize, chunkTargetMs, maxStoredIssues: options.maxStoredIssues ?? 10_000, sweepSize: chunkSize };
     this.matching = options.matching ?? {};
     this.resolver = new RosterResolver(backend, this.matching, () => this.today());
   }

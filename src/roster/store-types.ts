@@ -194,8 +194,13 @@ export interface RosterStoreOptions {
   matching?: MatchingOptions;
   /** Time zone of partners' calendar dates (import date default). Default America/New_York. */
   timeZone?: string;
-  /** Rows per transaction. Default 1000. */
+  /** Rows per transaction at most. Default 1000. */
   chunkSize?: number;
+  /**
+   * SQLite only (its transactions hold the event loop): chunks are sized to take about this long,
+   * so ACKs of the same process wait at most about one chunk during a large import. Default 50 ms.
+   */
+  chunkTargetMs?: number;
   /** Row errors and warnings stored per import (all are counted). Default 10,000. */
   maxStoredIssues?: number;
 }

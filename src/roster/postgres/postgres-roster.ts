@@ -85,6 +85,7 @@ function retryable(err: unknown): boolean {
  */
 export class PostgresRosterBackend implements RosterBackend {
   readonly kind = 'postgres' as const;
+  readonly blocksEventLoop = false;
   private readonly mutex = new PartnerMutex();
   private closed = false;
 

@@ -80,6 +80,7 @@ const IN_LIST = `(SELECT value FROM json_each(?))`;
  */
 export class SqliteRosterBackend implements RosterBackend {
   readonly kind = 'sqlite' as const;
+  readonly blocksEventLoop = true;
   private readonly mutex = new PartnerMutex();
   private readonly cache = new Map<string, Statement>();
 

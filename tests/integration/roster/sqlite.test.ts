@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateRosterSqlite } from '../../../src/roster/migrate.js';
-import { openRosterStore } from '../../../src/roster/roster-store.js';
+import { openRosterStore, Roster } from '../../../src/roster/roster-store.js';
 import { SQLITE_ROSTER_MIGRATIONS } from '../../../src/roster/sqlite/schema.js';
 import { SqliteRosterBackend } from '../../../src/roster/sqlite/sqlite-roster.js';
 import { openStore } from '../../../src/store/open-store.js';
@@ -78,5 +78,40 @@ describe('roster on SQLite next to the message store', () => {
     db.prepare(`INSERT INTO roster_schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`).run();
     db.close();
     await expect(openRosterStore(`sqlite:${file}`)).rejects.toThrow(/newer than this carebridge supports/);
+  });
+});
+
+describe('a large import on SQLite shares the event loop', () => {
+  it('gives sockets and timers a turn between chunks, and sizes chunks by time (not the 1,000-row maximum)', async () => {
+    const backend = SqliteRosterBackend.open(tempDb());
+    // Count event-loop turns (setImmediate runs once per turn) and note the count at every chunk.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const chunks: { rows: number; turnsBefore: number }[] = [];
+    const applyChunk = backend.applyChunk.bind(backend);
+    backend.applyChunk = (ctx, items, progress, budget) => {
+      chunks.push({ rows: items.length, turnsBefore: turns });
+      return applyChunk(ctx, items, progress, budget);
+    };
+    // A target no chunk can meet: chunks shrink from 200 rows towards the floor (50 rows).
+    const roster = new Roster(backend, { chunkTargetMs: 0.001 });
+    try {
+      const result = await importFile(roster, 'acme-aco', '2024-03-01', Array.from({ length: 1000 }, (_, i) => member(`M${i}`)));
+      expect(result.applied).toBe(1000);
+      const sizes = chunks.map((c) => c.rows);
+      expect(sizes.slice(0, 4)).toEqual([200, 100, 50, 50]);
+      expect(sizes.slice(0, -1).every((n, i) => i === 0 || n <= sizes[i - 1])).toBe(true);
+      expect(Math.min(...sizes.slice(0, -1))).toBe(50);
+      // Between any two chunks, the event loop turned at least once.
+      for (let i = 1; i < chunks.length; i++) expect(chunks[i].turnsBefore).toBeGreaterThan(chunks[i - 1].turnsBefore);
+    } finally {
+      ticking = false;
+      await roster.close();
+    }
   });
 });
