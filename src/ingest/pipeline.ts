@@ -67,6 +67,9 @@ export interface MessageOwner {
   recover?(olderThan: Date): Promise<number>;
 }
 
+/** Replays of replays followed back this far at most (a chain is never a cycle: each link is older). */
+const MAX_REPLAY_CHAIN = 64;
+
 interface Completion {
   messageId: string;
   outcome: ProcessingOutcome;
@@ -77,9 +80,6 @@ interface Completion {
  * batch of messages) and enqueue them. A crash anywhere here leaves the message `received` in
  * the store; the recovery sweep runs it again (conversion is deterministic, so are the ids).
  */
-/** Replays of replays followed back this far at most (a chain is never a cycle: each link is older). */
-const MAX_REPLAY_CHAIN = 64;
-
 export class Pipeline {
   private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
   private readonly owners = new Map<string, MessageOwner>();

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { MemberItem } from '../../adapters/member-common/types.js';
 import type { RosterBackend } from './backend.js';
 import { ChunkSizer } from './chunk-sizer.js';
@@ -17,8 +18,6 @@ export interface ImporterSettings {
   /** Absence sweep batch (members per transaction). */
   sweepSize: number;
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const zero = (): ImportCounts => ({ rows: 0, applied: 0, errors: 0, warnings: 0, added: 0, changed: 0, terminated: 0 });
 
