@@ -169,12 +169,13 @@ export class DeliveryQueues {
 
     // Producer side fails fast: no offline queue, one try per command, so an outage turns into
     // `false` from enqueue() instead of a pile of pending promises in the ingest path.
-    this.producer = new Redis(opts.redisUrl, {
+    const failFast = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(100 * times, 2_000),
-    });
+      retryStrategy: (times: number) => Math.min(100 * times, 2_000),
+    };
+    this.producer = new Redis(opts.redisUrl, failFast);
     this.producer.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis producer connection error'));
     this.producer.on('close', () => {
       if (!this.wasDown && !this.closed) this.log.warn({}, 'redis unreachable: deliveries stay pending in the store');
@@ -188,13 +189,7 @@ export class DeliveryQueues {
     });
     // The ordering gate's own connection, auto-pipelined: the gate calls of concurrent deliveries
     // in one event-loop tick go out in one write (BullMQ's connections are left as BullMQ wants them).
-    this.gateConnection = new Redis(opts.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(100 * times, 2_000),
-      enableAutoPipelining: true,
-    });
+    this.gateConnection = new Redis(opts.redisUrl, { ...failFast, enableAutoPipelining: true });
     this.gateConnection.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis ordering-gate connection error'));
     this.gate = new OrderingGate(this.gateConnection, prefix);
 
