@@ -89,6 +89,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
     const roster = await openRosterStore(config.store.url, {
       matching: { identifierPrecedence: config.roster.identifierPrecedence, demographicMatch: config.roster.demographicMatch },
+      chunkTargetMs: config.roster.importChunkMs,
     });
     cleanup.push(() => roster.close());
 

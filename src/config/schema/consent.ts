@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonEmpty } from './primitives.js';
+import { int, nonEmpty } from './primitives.js';
 
 const sensitiveEntry = z.strictObject({
   /** Facility (MSH-4 / PV1-3.4) or hospital service (PV1-10) code. */
@@ -19,4 +19,9 @@ export const rosterSchema = z.strictObject({
   identifierPrecedence: z.array(nonEmpty()).default([]),
   /** Exact match on family + given + birth date + sex when no identifier matches; off by default. */
   demographicMatch: z.boolean().default(false),
+  /**
+   * SQLite: about how long one member-file import chunk (one transaction, which holds the event
+   * loop) may take; ACKs of the same process wait about that long at most during an import.
+   */
+  importChunkMs: int(1, 10_000).default(50),
 });

@@ -34,6 +34,7 @@ const cases: ErrorCase[] = [
   { name: 'route with to and toAttributed', mutate: (d) => void (d.routes[0].toAttributed = 'cp'), key: 'routes[0].to', problem: /exactly one of to .* or toAttributed/ },
   { name: 'backoff max below base', mutate: (d) => void (d.destinations[0].backoff = { baseMs: 5000, maxMs: 1000 }), key: 'destinations[0].backoff', problem: /maxMs must be at least baseMs/ },
   { name: 'mllp destination without port', mutate: (d) => void d.destinations.push({ id: 'fwd', type: 'mllp', host: '127.0.0.1' }), key: 'destinations[1].port', problem: /^is required$/ },
+  { name: 'roster import chunk time not positive', mutate: (d) => void (d.roster = { importChunkMs: 0 }), key: 'roster.importChunkMs', problem: /^must be at least 1$/ },
   { name: 'fhir destination bad url', mutate: (d) => void d.destinations.push({ id: 'f', type: 'fhir', baseUrl: 'ftp://x' }), key: 'destinations[1].baseUrl', problem: /http\(s\) URL/ },
 
   // secrets
