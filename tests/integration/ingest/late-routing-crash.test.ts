@@ -91,15 +91,24 @@ async function expectRoutedOnce(p: Process, queued: readonly string[]): Promise<
     ]);
   }
   expect(await routingOf(p, NEVER)).toEqual([{ source: 'mllp|mllp-in', status: 'processed', destinations: ['hie'] }]);
+  const unmatched = await expectNothingLeft(p, queued);
+  // The one never matched stays open.
+  expect(unmatched.filter((u) => !u.resolvedAt).map((u) => u.messageId)).toHaveLength(1);
+}
+
+/**
+ * What both end states share: one delivery per admission plus one per late routing, each handed
+ * to the queue (which dedupes a repeat by job id) and nothing else; the roster has nothing left to
+ * route. Returns the unmatched rows for further checks.
+ */
+async function expectNothingLeft(p: Process, queued: readonly string[]) {
   const all = await p.store.listDeliveries({ limit: 1000 });
   expect(all.items).toHaveLength(PATIENTS.length + Object.keys(LATE).length);
-  // Each delivery reached the queue (the queue dedupes a repeat by job id); nothing else did.
   expect(new Set(queued)).toEqual(new Set(all.items.map((d) => d.id)));
-  // The roster has nothing left to route; the one never matched stays open.
   expect(await p.roster.unroutedResolved()).toEqual([]);
   const unmatched = (await p.roster.listUnmatched({})).items;
   expect(unmatched.filter((u) => u.routedAt).map((u) => u.memberId).sort()).toEqual(Object.keys(LATE));
-  expect(unmatched.filter((u) => !u.resolvedAt).map((u) => u.messageId)).toHaveLength(1);
+  return unmatched;
 }
 
 /**
@@ -114,12 +123,7 @@ async function expectSentOnce(p: Process, queued: readonly string[]): Promise<vo
     const want = LATE[memberId] ? ['hie', LATE[memberId]] : ['hie'];
     expect({ memberId, sent: routing.flatMap((r) => r.destinations).sort() }).toEqual({ memberId, sent: want.sort() });
   }
-  const all = await p.store.listDeliveries({ limit: 1000 });
-  expect(all.items).toHaveLength(PATIENTS.length + Object.keys(LATE).length);
-  expect(new Set(queued)).toEqual(new Set(all.items.map((d) => d.id)));
-  expect(await p.roster.unroutedResolved()).toEqual([]);
-  const unmatched = (await p.roster.listUnmatched({})).items;
-  expect(unmatched.filter((u) => u.routedAt).map((u) => u.memberId).sort()).toEqual(Object.keys(LATE));
+  await expectNothingLeft(p, queued);
 }
 
 /** The admissions stored (as the inbox does before its ACK), not processed yet; their ids in PATIENTS order. */

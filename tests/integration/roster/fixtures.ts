@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
 import type { MemberItem, MemberRecord } from '../../../adapters/member-common/types.js';
+import type { Roster } from '../../../src/roster/roster-store.js';
 import type { ImportRequest, ImportResult, RosterStore } from '../../../src/roster/store-types.js';
 
 // Member-file items as the adapters produce them, and a one-call import for tests.
@@ -71,4 +73,21 @@ export function importFile(
     items: stream(items),
     ...over,
   });
+}
+
+/**
+ * Roster migration 4 on either backend, after the test wrote 'old-resolved' (resolved at epoch
+ * 5000 ms) and 'old-open' under migration 3: the resolved one counts as routed, the open one stays
+ * open. Closes the roster.
+ */
+export async function expectOldResolvedCountAsRouted(roster: Roster): Promise<void> {
+  try {
+    expect(await roster.unroutedResolved()).toEqual([]);
+    expect((await roster.listUnmatched({})).items.map((u) => [u.messageId, u.routedAt?.getTime() ?? null])).toEqual([
+      ['old-open', null],
+      ['old-resolved', 5000],
+    ]);
+  } finally {
+    await roster.close();
+  }
 }
