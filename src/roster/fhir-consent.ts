@@ -31,12 +31,14 @@ export function consentDecisions(resource: unknown): { decisions: ConsentDecisio
   const issues: string[] = [];
   const patient = obj(c.patient);
   const identifiers: { system?: string; value: string }[] = [];
-  const pid = obj(patient?.identifier);
-  if (pid && typeof pid.value === 'string') identifiers.push({ system: typeof pid.system === 'string' ? pid.system : undefined, value: pid.value });
+  const take = (i: Json | undefined) => {
+    if (i && typeof i.value === 'string') identifiers.push({ system: typeof i.system === 'string' ? i.system : undefined, value: i.value });
+  };
+  take(obj(patient?.identifier));
   const ref = typeof patient?.reference === 'string' ? patient.reference : '';
   if (ref.startsWith('#')) {
     const contained = arr(c.contained).find((r) => r.resourceType === 'Patient' && r.id === ref.slice(1));
-    for (const i of arr(contained?.identifier)) if (typeof i.value === 'string') identifiers.push({ system: typeof i.system === 'string' ? i.system : undefined, value: i.value });
+    for (const i of arr(contained?.identifier)) take(i);
   }
   if (identifiers.length === 0) issues.push('Consent.patient must carry an identifier (or reference a contained Patient with one)');
 
