@@ -26,6 +26,15 @@ const common = {
   memberIdSystem: uri,
   /** Keep the source fields on each record (for audit); off saves memory on huge files. */
   keepRaw: z.boolean().default(true),
+  /**
+   * The sender's own codes for ACOs and CPs in its files → configured partner ids, e.g.
+   * `cp: { 'CP-0042': example-cp }`. A code without an entry is taken as a partner id as is; a
+   * row naming no configured partner is a row error.
+   */
+  partnerCodes: z.object({
+    aco: z.record(z.string().min(1), partnerId).optional(),
+    cp: z.record(z.string().min(1), partnerId).optional(),
+  }).strict().default({}),
 };
 
 // ---- tabular layouts (delimited, fixed-width, xlsx) -------------------------------------------

@@ -1,33 +1,22 @@
-import { ConfigError, loadConfig } from '../config/index.js';
 import { RedisBinaryMissingError } from '../delivery/redis-server.js';
 import { startGateway } from '../gateway/gateway.js';
 import { ProfileError } from '../mapping/profile-loader.js';
 import { createLogger } from '../observability/log.js';
 import { parseArgs, UsageError } from './args.js';
+import { checkConfig } from './check.js';
 import type { CliIo } from './convert.js';
-
-export const START_USAGE = `usage: carebridge start [--config FILE]
-  Runs the gateway. Without --config it uses config/demo.yaml: SQLite under ./data, a private
-  redis-server, an MLLP listener on 127.0.0.1:2575 and the HTTP API on 127.0.0.1:8080.`;
 
 /** `carebridge start`: runs until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function startCommand(argv: string[], io: CliIo): Promise<number> {
-  const { positional, options } = parseArgs(argv, { config: 'value', help: 'flag' });
-  if (options.help) {
-    io.stdout.write(START_USAGE + '\n');
-    return 0;
-  }
+  const { positional, options } = parseArgs(argv, { config: 'value', 'no-demo-feed': 'flag' });
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
-  let config;
-  try {
-    config = loadConfig(typeof options.config === 'string' ? options.config : undefined);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      io.stderr.write(`carebridge: invalid configuration\n${e.message}\n`);
-      return 2;
-    }
-    throw e;
+  // The same check as `carebridge check`: a missing layout fails here, not at the first file.
+  const checked = checkConfig(typeof options.config === 'string' ? options.config : undefined);
+  if (!checked.ok) {
+    io.stderr.write(`carebridge: invalid configuration\n${checked.problems.join('\n')}\n`);
+    return 2;
   }
+  const config = checked.config;
   const log = createLogger({ level: config.server.logLevel });
   let gateway;
   try {

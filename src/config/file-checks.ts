@@ -84,8 +84,9 @@ function isDirectory(dir: string): boolean {
 
 function checkMappings(issues: Issues, config: GatewayConfig): void {
   const dir = config.mappings.dir;
-  if (!isDirectory(join(dir, 'base'))) {
-    issues.push({ key: 'mappings.dir', problem: `${dir} has no base/ folder of mapping profiles` });
+  // Only the user's partners live there; the shipped base profiles and concept maps are layered under them.
+  if (!isDirectory(dir)) {
+    issues.push({ key: 'mappings.dir', problem: `${dir} is not a folder` });
     return;
   }
   for (const [partnerId, partner] of Object.entries(config.partners)) {

@@ -26,6 +26,9 @@ export type SourceConfig = GatewayConfig['sources'][number];
 export type MllpSourceConfig = Extract<SourceConfig, { type: 'mllp' }>;
 export type HttpSourceConfig = Extract<SourceConfig, { type: 'http' }>;
 export type SftpSourceConfig = Extract<SourceConfig, { type: 'sftp' }>;
+export type DirectorySourceConfig = Extract<SourceConfig, { type: 'directory' }>;
+/** A source that polls a folder (remote or local) for files. */
+export type FolderSourceConfig = SftpSourceConfig | DirectorySourceConfig;
 export type SftpFileFormat = SftpSourceConfig['format'];
 
 /** Named *Config to keep it apart from src/delivery's runtime DestinationConfig. */

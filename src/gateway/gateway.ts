@@ -179,11 +179,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const recovery = new RecoverySweep(store, pipeline, outbox, log);
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster);
 
-    // SFTP sources: files go through their partner's layout into the roster.
+    // SFTP and drop-folder sources: files go through their partner's layout into the roster.
     const intake = createFileIntake({ config, store, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
     const pollers: SftpPoller[] = [];
     for (const source of config.sources) {
-      if (source.type !== 'sftp') continue;
+      if (source.type !== 'sftp' && source.type !== 'directory') continue;
       const poller = createSftpPoller({
         source,
         dataDir: config.dataDir,

@@ -1,21 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { loadMemberLayout, readMemberFile } from '../../adapters/member-common/index.js';
-import type { MemberFormat } from '../../adapters/member-common/layout-schema.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observability/log.js';
 import type { Roster } from '../roster/roster-store.js';
 import type { SftpFileHandoff, SftpFileOutcome } from '../sources/sftp/types.js';
 import type { MessageStore } from '../store/types.js';
 import { LATE_ROUTING_SOURCE, LateRouting } from './late-routing.js';
+import { MEMBER_FORMAT_OF_SOURCE } from './member-formats.js';
+import { readMembersOf } from './member-partners.js';
 import type { Pipeline } from './pipeline.js';
 import { ROSTER_NOTICE_SOURCE, RosterNotices } from './roster-notices.js';
-
-const MEMBER_FORMATS: Record<string, MemberFormat> = {
-  'member-csv': 'delimited',
-  'member-fixed-width': 'fixed-width',
-  'x12-834': 'x12-834',
-  'member-xlsx': 'xlsx',
-};
 
 export interface FileIntakeDeps {
   config: GatewayConfig;
@@ -44,15 +37,14 @@ export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) 
       if (!deps.carePlanFile) throw new Error('care-plan files are not handled by this gateway');
       return deps.carePlanFile(file);
     }
-    const format = MEMBER_FORMATS[file.format];
+    const format = MEMBER_FORMAT_OF_SOURCE[file.format];
     if (!format) return 'failed';
-    const layout = loadMemberLayout({ partner: file.partner, format, mappingsDir: deps.config.mappings.dir });
     const result = await deps.roster.importMemberFile({
       partnerId: file.partner,
       sourceId: file.sourceId,
       fileName: file.remoteName,
       sha256: file.sha256,
-      items: readMemberFile(createReadStream(file.localPath), layout),
+      items: readMembersOf(deps.config, file.partner, format, createReadStream(file.localPath)),
       // 834s mostly carry changes (adds, changes, terms); delimited/fixed/xlsx files are full rosters.
       fileKind: format === 'x12-834' ? 'changes' : 'full',
       selfRole: kindAsRole(deps.config.partners[file.partner]?.kind),
@@ -74,6 +66,6 @@ export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) 
   };
 }
 
-function kindAsRole(kind: string | undefined): 'aco' | 'cp' | undefined {
+export function kindAsRole(kind: string | undefined): 'aco' | 'cp' | undefined {
   return kind === 'aco' || kind === 'cp' ? kind : undefined;
 }

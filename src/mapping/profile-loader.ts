@@ -19,7 +19,7 @@ export class ProfileError extends Error {
 export interface LoadProfileOptions {
   /** Partner id: overlays mappings/partners/<id>/<format>.yaml on the base profile. */
   partner?: string;
-  /** Root holding base/ and partners/ (default: the package's mappings/). */
+  /** Root holding partners/ (and optionally base/, else the package's base is used). Default: the package's mappings/. */
   mappingsDir?: string;
   format?: 'hl7v2-adt';
 }
@@ -38,7 +38,10 @@ export function loadProfile(opts: LoadProfileOptions = {}): MappingProfile {
   const hit = cache.get(key);
   if (hit) return hit;
 
-  const baseFile = join(dir, 'base', `${format}.yaml`);
+  // A user's mappings folder holds only their partners: the shipped base profile is used unless
+  // the folder has a base/ of its own (older setups copied it).
+  const ownBase = join(dir, 'base', `${format}.yaml`);
+  const baseFile = existsSync(ownBase) ? ownBase : join(defaultMappingsDir(), 'base', `${format}.yaml`);
   const base = readYamlObject(baseFile);
   let merged = base;
   let overlay: Record<string, unknown> | undefined;

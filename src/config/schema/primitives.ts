@@ -90,7 +90,7 @@ export const cron = () =>
   }, 'must be a cron expression with 5 fields (minute hour day month weekday) or 6 (with seconds)');
 
 export const apiKeyHash = () =>
-  z.string({ error: 'must be an API key hash' }).refine(isApiKeyHash, 'must be "scrypt:<salt-base64>:<hash-base64>" or "sha256:<64 hex>" (make one with scripts/hash-api-key.mjs)');
+  z.string({ error: 'must be an API key hash' }).refine(isApiKeyHash, 'must be "scrypt:<salt-base64>:<hash-base64>" or "sha256:<64 hex>" (make one with `carebridge hash-key`)');
 
 /** TLS material for a server; files are checked for readability after loading. */
 export const serverTls = () =>

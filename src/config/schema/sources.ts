@@ -64,33 +64,47 @@ const poll = z
     }
   });
 
+/** How files are taken from a folder, the same for a partner's SFTP server and a local drop folder. */
+const folderPolling = {
+  partner: id(),
+  /** Glob on file names in the folder. */
+  pattern: nonEmpty('a file name glob').default('*'),
+  format: z.enum(SFTP_FORMATS, { error: `must be one of ${SFTP_FORMATS.join(', ')}` }),
+  poll: poll.prefault({ intervalSeconds: 300 }),
+  /** A file is taken after its size stayed the same this many looks in a row. */
+  stableChecks: int(1, 100).default(2),
+  /** Take `x.csv` only once `x.csv<suffix>` exists (e.g. `.done`); replaces the size check. */
+  doneMarkerSuffix: nonEmpty().optional(),
+  /** Folders (relative to the watched folder unless absolute) for files handled / refused. */
+  processedDir: nonEmpty().default('processed'),
+  errorDir: nonEmpty().default('error'),
+  /** Alert (log, metric, API status) when no file has arrived by this local time each day. */
+  expectedDaily: z.strictObject({ by: clockTime(), timeZone: timeZone() }).optional(),
+};
+
 export const sftpSourceSchema = z
   .strictObject({
     ...sourceBase,
+    ...folderPolling,
     type: z.literal('sftp'),
-    partner: id(),
     host: host(),
     port: port().default(22),
     username: nonEmpty(),
     ...sshKeyFields,
     hostKeySha256: hostKeySha256(),
     remoteDir: nonEmpty('a remote folder'),
-    /** Glob on file names in remoteDir. */
-    pattern: nonEmpty('a file name glob').default('*'),
-    format: z.enum(SFTP_FORMATS, { error: `must be one of ${SFTP_FORMATS.join(', ')}` }),
-    poll: poll.prefault({ intervalSeconds: 300 }),
-    /** A file is taken after its size stayed the same this many looks in a row. */
-    stableChecks: int(1, 100).default(2),
-    /** Take `x.csv` only once `x.csv<suffix>` exists (e.g. `.done`); replaces the size check. */
-    doneMarkerSuffix: nonEmpty().optional(),
-    /** Remote folders (relative to remoteDir unless absolute) for files handled / refused. */
-    processedDir: nonEmpty().default('processed'),
-    errorDir: nonEmpty().default('error'),
-    /** Alert (log, metric, API status) when no file has arrived by this local time each day. */
-    expectedDaily: z.strictObject({ by: clockTime(), timeZone: timeZone() }).optional(),
   })
   .superRefine(requireOneSshKey);
 
-export const sourceSchema = z.discriminatedUnion('type', [mllpSourceSchema, httpSourceSchema, sftpSourceSchema], {
-  error: 'must be one of mllp, http, sftp',
+/** An on-premises drop folder (a share the partner's job writes to), polled like an SFTP inbox. */
+export const directorySourceSchema = z.strictObject({
+  ...sourceBase,
+  ...folderPolling,
+  type: z.literal('directory'),
+  /** The folder files are dropped into (relative to the config file). */
+  path: filePath(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [mllpSourceSchema, httpSourceSchema, sftpSourceSchema, directorySourceSchema], {
+  error: 'must be one of mllp, http, sftp, directory',
 });

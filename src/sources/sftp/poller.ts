@@ -15,7 +15,8 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { SftpSourceConfig } from '../../config/types.js';
+import type { FolderSourceConfig } from '../../config/types.js';
+import { openLocalFolder } from '../directory/local-folder.js';
 import { silentLog, type Logger } from '../../observability/log.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { openSftpSession, type RemoteEntry, type SftpSession } from './connection.js';
@@ -30,7 +31,8 @@ import type {
 } from './types.js';
 
 export interface SftpPollerOptions {
-  source: SftpSourceConfig;
+  /** An SFTP inbox, or a local drop folder (`type: directory`) read through the same steps. */
+  source: FolderSourceConfig;
   /** The gateway's dataDir; downloads are staged in `<dataDir>/sftp-staging/<source id>/`. */
   dataDir: string;
   onFile: SftpFileConsumer;
@@ -100,7 +102,7 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
   const stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
   const maxFileAttempts = options.maxFileAttempts ?? 5;
   const stagingDir = join(options.dataDir, 'sftp-staging', src.id);
-  const remoteDir = posix.normalize(src.remoteDir);
+  const remoteDir = posix.normalize(src.type === 'directory' ? src.path : src.remoteDir);
   const processedDir = resolveRemoteDir(remoteDir, src.processedDir);
   const errorDir = resolveRemoteDir(remoteDir, src.errorDir);
   const matches = fileNameMatcher(src.pattern);
@@ -206,6 +208,7 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
   }
 
   function loadPrivateKey(): Buffer | string {
+    if (src.type !== 'sftp') throw new Error('not an SFTP source');
     if (src.privateKey !== undefined) {
       try {
         return readFileSync(src.privateKey);
@@ -333,7 +336,7 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
     let connectionLost = false;
     try {
       await prepareStaging();
-      session = await openSftpSession(
+      session = src.type === 'directory' ? openLocalFolder() : await openSftpSession(
         {
           host: src.host,
           port: src.port,

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createApiKeyMatcher, hashApiKey, isApiKeyHash, verifyApiKey } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/util/package-root.js';
 
-const script = join(packageRoot(), 'scripts', 'hash-api-key.mjs');
+// The built CLI (npm test builds first).
+const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const KEY = 'a-long-enough-api-key-42';
 
 describe('hashApiKey / verifyApiKey', () => {
@@ -70,15 +71,15 @@ describe('createApiKeyMatcher', () => {
   });
 });
 
-describe('scripts/hash-api-key.mjs', () => {
+describe('carebridge hash-key', () => {
   it('prints a hash verifyApiKey accepts, for a key on stdin (trailing newline ignored)', () => {
-    const out = execFileSync(process.execPath, [script], { input: `${KEY}\n`, encoding: 'utf8' }).trim();
+    const out = execFileSync(process.execPath, [cli, 'hash-key'], { input: `${KEY}\n`, encoding: 'utf8' }).trim();
     expect(isApiKeyHash(out)).toBe(true);
     expect(verifyApiKey(KEY, out)).toBe(true);
   });
 
   it('refuses a short key with exit code 2 and no output', () => {
-    const run = spawnSync(process.execPath, [script], { input: 'short', encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [cli, 'hash-key'], { input: 'short', encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/at least 16 characters/);
