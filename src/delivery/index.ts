@@ -22,5 +22,5 @@ export {
   type PrivateRedis,
   type PrivateRedisOptions,
 } from './redis-server.js';
-export { signWebhookBody, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
+export { signWebhookBody, verifyWebhookSignature, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
 export * from './deliverers/index.js';

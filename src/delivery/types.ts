@@ -48,7 +48,7 @@ interface DestinationBase {
 export interface WebhookDestination extends DestinationBase {
   type: 'webhook';
   url: string;
-  /** HMAC-SHA256 key for X-Carebridge-Signature. */
+  /** HMAC-SHA256 key for the Standard Webhooks webhook-signature header (see webhook-signature.ts). */
   secret: string;
   headers?: Record<string, string>;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../delivery/webhook-signature.js';
+import { ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../delivery/webhook-signature.js';
 
 /**
  * The demo feed's receiving end, hosted by the gateway itself so `carebridge start` shows a full
@@ -13,7 +13,7 @@ export function registerDemoReceiver(app: FastifyInstance, secret: string): void
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     scope.post('/demo/receiver', { config: { public: true } }, async (req, reply) => {
       const body = req.body as Buffer;
-      const check = verifyWebhookSignature(secret, { signature: req.headers[SIGNATURE_HEADER] as string, timestamp: req.headers[TIMESTAMP_HEADER] as string }, body);
+      const check = verifyWebhookSignature(secret, { id: req.headers[ID_HEADER] as string, signature: req.headers[SIGNATURE_HEADER] as string, timestamp: req.headers[TIMESTAMP_HEADER] as string }, body);
       if (!check.ok) {
         seen.rejected++;
         return reply.code(401).send({ error: `signature ${check.reason}` });

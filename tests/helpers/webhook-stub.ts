@@ -5,7 +5,7 @@
  * to fail the next N requests like the FHIR stub.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/delivery/webhook-signature.js';
+import { verifyWebhookSignature, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/delivery/webhook-signature.js';
 import {
   FailureQueue,
   applyFailure,
@@ -60,7 +60,7 @@ export async function startWebhookStub(options: { secret: string; toleranceSec?:
 
     const check = verifyWebhookSignature(
       options.secret,
-      { signature: header(req, SIGNATURE_HEADER), timestamp: header(req, TIMESTAMP_HEADER) },
+      { id: header(req, ID_HEADER), signature: header(req, SIGNATURE_HEADER), timestamp: header(req, TIMESTAMP_HEADER) },
       raw,
       { toleranceSec: options.toleranceSec },
     );

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { postBody } from '../http-post.js';
 import { outcomeForStatus, outcomeForTransportError, retryTransientStatuses } from '../http-outcome.js';
 import type { DeliveryContext, DeliveryOutcome, WebhookDestination } from '../types.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../webhook-signature.js';
+import { ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../webhook-signature.js';
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
@@ -34,8 +34,10 @@ export async function deliverWebhook(
         'content-type': 'application/json',
         'user-agent': 'carebridge',
         'idempotency-key': ctx.deliveryId,
+        // Standard Webhooks: the delivery id is the message id, the same on every retry.
+        [ID_HEADER]: ctx.deliveryId,
         [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: signWebhookBody(destination.secret, timestamp, bytes),
+        [SIGNATURE_HEADER]: signWebhookBody(destination.secret, ctx.deliveryId, timestamp, bytes),
       },
       bytes,
       { timeoutMs },

@@ -32,8 +32,10 @@ describe('webhook deliverer', () => {
     expect(received).toHaveLength(1);
     expect(received[0].idempotencyKey).toBe('delivery-42');
     expect(received[0].body).toEqual(payload);
-    expect(received[0].headers['x-carebridge-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
-    expect(received[0].headers['x-carebridge-timestamp']).toMatch(/^\d+$/);
+    // Standard Webhooks headers; the id is the delivery id, as the Idempotency-Key.
+    expect(received[0].headers['webhook-id']).toBe('delivery-42');
+    expect(received[0].headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(received[0].headers['webhook-timestamp']).toMatch(/^\d+$/);
   });
 
   it('sends a string payload as already-serialized JSON', async () => {

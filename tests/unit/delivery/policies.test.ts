@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, retryDelayMs, DEFAULT_BACKOFF } from '../../../src/delivery/backoff.js';
 import { outcomeForStatus, parseRetryAfter, retryTransientStatuses } from '../../../src/delivery/http-outcome.js';
 import { jobIdFor } from '../../../src/delivery/queues.js';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { signWebhookBody, verifyWebhookSignature } from '../../../src/delivery/webhook-signature.js';
 
 describe('backoff', () => {
@@ -50,25 +51,43 @@ describe('HTTP outcome', () => {
   });
 });
 
-describe('webhook signature', () => {
+describe('webhook signature (Standard Webhooks)', () => {
   const body = '{"resourceType":"Bundle"}';
 
-  it('signs timestamp and body together', () => {
-    expect(signWebhookBody('s', 1000, body)).not.toBe(signWebhookBody('s', 1001, body));
-    expect(signWebhookBody('s', 1000, body)).toMatch(/^sha256=[0-9a-f]{64}$/);
+  it('signs id, timestamp and body together as v1,<base64>', () => {
+    expect(signWebhookBody('s', 'd1', 1000, body)).not.toBe(signWebhookBody('s', 'd1', 1001, body));
+    expect(signWebhookBody('s', 'd1', 1000, body)).not.toBe(signWebhookBody('s', 'd2', 1000, body));
+    expect(signWebhookBody('s', 'd1', 1000, body)).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
   });
 
   it('verifies, and rejects stale, tampered, malformed and missing signatures', () => {
-    const signature = signWebhookBody('s', 1000, body);
-    expect(verifyWebhookSignature('s', { signature, timestamp: '1000' }, body, { nowSec: 1100 })).toEqual({ ok: true });
-    expect(verifyWebhookSignature('s', { signature, timestamp: '1000' }, body, { nowSec: 2000 })).toEqual({ ok: false, reason: 'stale' });
-    expect(verifyWebhookSignature('s', { signature, timestamp: '1000' }, `${body} `, { nowSec: 1000 })).toEqual({ ok: false, reason: 'mismatch' });
-    // Replaying the body with a fresh timestamp but the old signature fails.
-    expect(verifyWebhookSignature('s', { signature, timestamp: '1050' }, body, { nowSec: 1050 })).toEqual({ ok: false, reason: 'mismatch' });
-    expect(verifyWebhookSignature('s', { signature: 'md5=x', timestamp: '1000' }, body, { nowSec: 1000 })).toEqual({ ok: false, reason: 'malformed' });
-    expect(verifyWebhookSignature('s', { timestamp: '1000' }, body)).toEqual({ ok: false, reason: 'missing' });
+    const signature = signWebhookBody('s', 'd1', 1000, body);
+    const h = { id: 'd1', signature, timestamp: '1000' };
+    expect(verifyWebhookSignature('s', h, body, { nowSec: 1100 })).toEqual({ ok: true });
+    expect(verifyWebhookSignature('s', h, body, { nowSec: 2000 })).toEqual({ ok: false, reason: 'stale' });
+    expect(verifyWebhookSignature('s', h, `${body} `, { nowSec: 1000 })).toEqual({ ok: false, reason: 'mismatch' });
+    // Replaying the body with a fresh timestamp or another id but the old signature fails.
+    expect(verifyWebhookSignature('s', { ...h, timestamp: '1050' }, body, { nowSec: 1050 })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature('s', { ...h, id: 'd2' }, body, { nowSec: 1000 })).toEqual({ ok: false, reason: 'mismatch' });
+    // Key rotation: any of several signatures may match.
+    expect(verifyWebhookSignature('s', { ...h, signature: `v1,AAAA ${signature}` }, body, { nowSec: 1000 })).toEqual({ ok: true });
+    expect(verifyWebhookSignature('s', { ...h, signature: 'sha256=x' }, body, { nowSec: 1000 })).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyWebhookSignature('s', { signature, timestamp: '1000' }, body)).toEqual({ ok: false, reason: 'missing' });
+  });
+
+  it('the standardwebhooks library verifies what carebridge signs, for raw and whsec_ secrets', () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const [secret, receiver] of [
+      ['carebridge-demo-webhook-secret', new Webhook('carebridge-demo-webhook-secret', { format: 'raw' })],
+      ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')],
+    ] as const) {
+      const headers = { 'webhook-id': 'delivery-42', 'webhook-timestamp': String(now), 'webhook-signature': signWebhookBody(secret, 'delivery-42', now, body) };
+      expect(receiver.verify(body, headers)).toEqual({ resourceType: 'Bundle' });
+      expect(() => receiver.verify(`${body} `, headers)).toThrow(WebhookVerificationError);
+    }
   });
 });
+
 
 describe('job ids', () => {
   it('are never integer-like and never contain a colon', () => {
