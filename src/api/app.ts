@@ -18,6 +18,7 @@ import { hl7IngestRoutes } from './routes/ingest-hl7.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { rosterRoutes } from './routes/roster.js';
+import { rosterImportRoutes } from './routes/roster-imports.js';
 import { sourceRoutes } from './routes/sources.js';
 import { securitySchemes } from './schemas.js';
 import type { ApiDeps } from './types.js';
@@ -106,6 +107,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (deps.careplans) await secured.register(carePlanRoutes({ ...deps, careplans: deps.careplans }));
     if (deps.roster) await secured.register(rosterRoutes({ store: deps.store, roster: deps.roster }));
     if (deps.sftpStatus) await secured.register(sourceRoutes({ sftpStatus: deps.sftpStatus }));
+    if (deps.memberUploads) await secured.register(rosterImportRoutes({ store: deps.store, uploads: deps.memberUploads }));
   });
 
   return app;

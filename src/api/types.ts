@@ -69,6 +69,8 @@ export interface ApiDeps {
   version?: string;
   /** /ready waits this long for the store and Redis before calling them down. Default 2000. */
   readyTimeoutMs?: number;
+  /** Member-file uploads; absent: POST /api/roster/imports is not registered. */
+  memberUploads?: import('./routes/roster-imports.js').MemberUploads;
   /** Care plans (issue 5); absent: the /api/careplans routes are not registered. */
   careplans?: CarePlanService;
 }

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { Outbox } from '../delivery/outbox.js';
 import { startPrivateRedis, type PrivateRedis } from '../delivery/redis-server.js';
 import { createFileIntake } from '../ingest/file-intake.js';
+import { gatewayMemberUploads } from '../ingest/member-upload.js';
 import { Inbox } from '../ingest/inbox.js';
 import { GatewayIngestPort } from '../ingest/ingest-port.js';
 import { Pipeline } from '../ingest/pipeline.js';
@@ -202,7 +203,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     }
 
     const ports: Record<string, number> = {};
-    const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, careplans: carePlans.service, sftpStatus: () => pollers.map((p) => p.status()) });
+    const memberUploads = gatewayMemberUploads(config, roster, intake);
+    const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, careplans: carePlans.service, memberUploads, sftpStatus: () => pollers.map((p) => p.status()) });
     cleanup.push(() => http.close());
     await http.listen({ host: config.server.http.host, port: config.server.http.port });
     const address = http.server.address();

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../observability/log.js';
 import type { Roster } from '../roster/roster-store.js';
+import type { ImportResult } from '../roster/store-types.js';
 import type { SftpFileHandoff, SftpFileOutcome } from '../sources/sftp/types.js';
 import type { MessageStore } from '../store/types.js';
 import { LATE_ROUTING_SOURCE, LateRouting } from './late-routing.js';
@@ -27,18 +28,19 @@ export interface FileIntakeDeps {
  * Also makes the roster notices and the late routing the pipeline's owners of their messages, so
  * the recovery sweep finishes what a crash interrupted (roster-notices.ts, late-routing.ts).
  */
-export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) => Promise<SftpFileOutcome> {
+/** The SFTP/folder consumer, plus the same member-file import for uploads (API), returning its result. */
+export type FileIntake = ((file: SftpFileHandoff) => Promise<SftpFileOutcome>) & {
+  importMembers(file: SftpFileHandoff): Promise<ImportResult>;
+};
+
+export function createFileIntake(deps: FileIntakeDeps): FileIntake {
   const notices = new RosterNotices(deps);
   deps.pipeline.own(ROSTER_NOTICE_SOURCE, notices);
   const late = new LateRouting(deps);
   deps.pipeline.own(LATE_ROUTING_SOURCE, late);
-  return async (file) => {
-    if (file.format === 'careplan-csv') {
-      if (!deps.carePlanFile) throw new Error('care-plan files are not handled by this gateway');
-      return deps.carePlanFile(file);
-    }
+  const importMembers = async (file: SftpFileHandoff): Promise<ImportResult> => {
     const format = MEMBER_FORMAT_OF_SOURCE[file.format];
-    if (!format) return 'failed';
+    if (!format) throw new Error(`${file.format} is not a member file format`);
     const result = await deps.roster.importMemberFile({
       partnerId: file.partner,
       sourceId: file.sourceId,
@@ -53,7 +55,7 @@ export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) 
       { sourceId: file.sourceId, partner: file.partner, importId: result.importId, status: result.status, rows: result.rows, applied: result.applied, errors: result.errors },
       'member file imported',
     );
-    if (result.status === 'failed') return 'failed';
+    if (result.status === 'failed') return result;
     // A duplicate is the file seen again, maybe because a crash cut off the notices of its import
     // (the file stays on the server until this returns): finish them; a no-op when they were sent.
     await notices.notify(result.status === 'duplicate' ? (result.duplicateOf ?? result.importId) : result.importId);
@@ -62,8 +64,17 @@ export function createFileIntake(deps: FileIntakeDeps): (file: SftpFileHandoff) 
     // What this import resolved (result.resolvedUnmatched) and whatever a crash left resolved but
     // unrouted: the roster keeps them pending until their routing is stored.
     await late.routePending();
-    return result.status;
+    return result;
   };
+  const consume = async (file: SftpFileHandoff): Promise<SftpFileOutcome> => {
+    if (file.format === 'careplan-csv') {
+      if (!deps.carePlanFile) throw new Error('care-plan files are not handled by this gateway');
+      return deps.carePlanFile(file);
+    }
+    if (!MEMBER_FORMAT_OF_SOURCE[file.format]) return 'failed';
+    return (await importMembers(file)).status;
+  };
+  return Object.assign(consume, { importMembers });
 }
 
 export function kindAsRole(kind: string | undefined): 'aco' | 'cp' | undefined {

@@ -5,7 +5,7 @@
  * exactly what the import would do (the same code, the same rules), and the copy is deleted.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { openRosterStore, type Roster } from '../roster/roster-store.js';
 import type { DiffKind, ImportIssue, ImportRequest, ImportResult } from '../roster/store-types.js';
 import { parseStoreUrl } from '../store/open-store.js';
+import type { FileIntake } from './file-intake.js';
 import { readMembersOf } from './member-partners.js';
 
 /** Source formats an upload may be read as; `member-csv` is the default. */
@@ -176,4 +177,26 @@ function describeDetail(detail: Record<string, unknown>): string {
       return k === 'reason' ? `reason: ${String(v)}` : k;
     });
   return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** Uploads inside a running gateway: applied through the file intake (notices and late routing follow at once). */
+export function gatewayMemberUploads(config: GatewayConfig, roster: Roster, intake: FileIntake): { run(upload: MemberUpload, dryRun: boolean): Promise<MemberImportReport> } {
+  return {
+    async run(upload, dryRun) {
+      if (dryRun) return dryRunUpload(config, upload);
+      if (!config.partners[upload.partner]) throw new UploadError(`unknown partner '${upload.partner}'`);
+      const sha256 = await sha256OfFile(upload.localPath);
+      const result = await intake.importMembers({
+        localPath: upload.localPath,
+        remoteName: upload.fileName,
+        size: statSync(upload.localPath).size,
+        sha256,
+        partner: upload.partner,
+        sourceId: upload.sourceId ?? 'api',
+        format: upload.format,
+        remoteModifiedAt: new Date(),
+      });
+      return importReport(roster, result);
+    },
+  };
 }
