@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config/index.js';
 import { referenceProblems } from '../config/reference-checks.js';
 import type { GatewayConfig } from '../config/types.js';
+import { prepareDemoFolders } from '../demo/prepare.js';
 import { parseArgs, UsageError } from './args.js';
 import type { CliIo } from './convert.js';
 
@@ -8,6 +9,8 @@ export type CheckedConfig = { ok: true; config: GatewayConfig } | { ok: false; p
 
 /** Loads the config and everything it references; what `check` prints and `start` refuses to run with. */
 export function checkConfig(file: string | undefined): CheckedConfig {
+  // No config: the demo, whose drop folder lives under the data directory.
+  if (file === undefined) prepareDemoFolders();
   let config: GatewayConfig;
   try {
     config = loadConfig(file);

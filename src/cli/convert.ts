@@ -22,6 +22,8 @@ export const CONVERT_USAGE = `usage: carebridge convert FILE... [--partner ID] [
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Only `hash-key` reads it; default process.stdin. */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 /** `carebridge convert`: streams each file, so a file of a million messages is never held whole. */

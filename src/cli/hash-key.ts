@@ -3,7 +3,8 @@ import { parseArgs, UsageError } from './args.js';
 import type { CliIo } from './convert.js';
 
 /** `carebridge hash-key`: the key comes on stdin so it stays out of shell history and `ps`. */
-export async function hashKeyCommand(argv: string[], io: CliIo, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<number> {
+export async function hashKeyCommand(argv: string[], io: CliIo): Promise<number> {
+  const stdin = io.stdin ?? process.stdin;
   const { positional } = parseArgs(argv, {});
   if (positional.length) throw new UsageError('the key is read from stdin, not from the command line');
   const chunks: Buffer[] = [];

@@ -1,4 +1,6 @@
 import { RedisBinaryMissingError } from '../delivery/redis-server.js';
+import { dropDemoMemberFile, prepareDemoFolders } from '../demo/prepare.js';
+import { startDemoFeed } from '../demo/hospital-feed.js';
 import { startGateway } from '../gateway/gateway.js';
 import { ProfileError } from '../mapping/profile-loader.js';
 import { createLogger } from '../observability/log.js';
@@ -17,6 +19,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const config = checked.config;
+  const demo = options.config === undefined;
   const log = createLogger({ level: config.server.logLevel });
   let gateway;
   try {
@@ -29,6 +32,15 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     else io.stderr.write(`carebridge: cannot start: ${(e as Error)?.message ?? String(e)}\n`);
     return 1;
   }
+  let feed: { stop(): Promise<void> } | undefined;
+  if (demo) {
+    dropDemoMemberFile(prepareDemoFolders());
+    if (!options['no-demo-feed']) {
+      const mllp = config.sources.find((s) => s.type === 'mllp');
+      const intervalMs = Number(process.env.CAREBRIDGE_DEMO_FEED_MS) || 3000;
+      if (mllp && mllp.type === 'mllp') feed = startDemoFeed({ host: mllp.host, port: gateway.ports[mllp.id], intervalMs, log });
+    }
+  }
   io.stderr.write(`carebridge: gateway running (${Object.entries(gateway.ports).map(([k, v]) => `${k}:${v}`).join(', ')}); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -38,6 +50,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await feed?.stop();
   await gateway.close();
   return 0;
 }

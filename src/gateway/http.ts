@@ -3,10 +3,13 @@ import { buildApi } from '../api/app.js';
 import type { ApiDeps } from '../api/types.js';
 import { registerDemoReceiver } from './demo-receiver.js';
 
-/** The API plus, when the config delivers to it, the demo receiver. */
+/** The API plus, when the config delivers to them, the demo receivers. */
 export async function buildHttpServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = await buildApi(deps);
-  const demo = deps.config.destinations.find((d) => d.type === 'webhook' && /\/demo\/receiver$/.test(d.url));
-  if (demo && demo.type === 'webhook') registerDemoReceiver(app, demo.secret);
+  for (const d of deps.config.destinations) {
+    if (d.type !== 'webhook') continue;
+    const path = /^https?:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?(\/demo\/(?:receiver|receivers\/[a-z0-9_-]+))$/.exec(d.url)?.[1];
+    if (path) registerDemoReceiver(app, path, d.secret);
+  }
   return app;
 }

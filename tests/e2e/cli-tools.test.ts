@@ -1,76 +1,66 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMllpServer, type MllpServer } from '../../src/mllp/index.js';
 import { verifyApiKey } from '../../src/config/api-keys.js';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { cli } from '../helpers/cli.js';
 
-// Every command of the built CLI (npm test builds first), run as a whole process: exit codes and output.
+// Every command, with exit codes and output: in-process through runCli (what the binary runs),
+// and through the built binary (npm test builds first) where the process matters.
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const A01 = join(ROOT, 'fixtures/hl7v2/adt/A01.hl7');
-
-function run(args: string[], options: { input?: string; cwd?: string } = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: options.cwd ?? ROOT, input: options.input });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs the CLI without blocking this process (the test's own MLLP server must keep answering). */
-function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = cli;
 
 const tmp = mkdtempSync(join(tmpdir(), 'cb-cli-tools-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('carebridge --version and help', () => {
-  it('--version prints the package version', () => {
-    const r = run(['--version']);
-    expect(r.code).toBe(0);
+  it('the binary: --version prints the package version (exit 0); a usage error exits 2', () => {
+    const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    const u = spawnSync(process.execPath, [CLI, 'send', '--port'], { encoding: 'utf8' });
+    expect(u.status).toBe(2);
+    expect(u.stderr).toBe('carebridge: --port needs a value\nusage: carebridge send FILE... [--host H] --port N [--tls --ca F --cert F --key F]\n');
   });
 
-  it('help lists every command; help CMD prints that command\'s help', () => {
-    const r = run(['help']);
+  it("help lists every command; help CMD prints that command's help", async () => {
+    const r = await run(['help']);
     expect(r.code).toBe(0);
     for (const c of ['start', 'check', 'convert', 'test', 'send', 'import-members', 'hash-key']) expect(r.stdout).toContain(`  ${c} `);
-    for (const c of ['start', 'check', 'convert', 'test', 'send', 'import-members', 'hash-key']) {
-      const h = run(['help', c]);
-      expect(h.code).toBe(0);
-      expect(h.stdout).toMatch(new RegExp(`^usage: carebridge ${c}`));
+    for (const c of COMMANDS) {
+      const h = await run(['help', c.name]);
+      expect(h).toEqual({ code: 0, stdout: `${c.help}\n`, stderr: '' });
+      expect(c.help).toMatch(new RegExp(`^usage: carebridge ${c.name}`));
     }
-    expect(run(['send', '--help']).stdout).toBe(run(['help', 'send']).stdout);
+    expect((await run(['send', '--help'])).stdout).toBe((await run(['help', 'send'])).stdout);
   });
 
-  it('a usage error prints the problem and the one relevant usage line, exit 2', () => {
-    const r = run(['send', 'x.hl7', '--prot', '1']);
+  it('a usage error prints the problem and the one relevant usage line, exit 2', async () => {
+    const r = await run(['send', 'x.hl7', '--prot', '1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('carebridge: unknown option --prot\nusage: carebridge send FILE... [--host H] --port N [--tls --ca F --cert F --key F]\n');
-    const u = run(['frobnicate']);
+    const u = await run(['frobnicate']);
     expect(u.code).toBe(2);
     expect(u.stderr.split('\n').filter(Boolean)).toEqual(["carebridge: unknown command 'frobnicate'", expect.stringMatching(/^usage: carebridge <command>/)]);
-    expect(run(['help', 'nope']).code).toBe(2);
+    expect((await run(['help', 'nope'])).code).toBe(2);
   });
 });
 
 describe('carebridge hash-key', () => {
-  it('prints a hash the config accepts for the key on stdin', () => {
-    const r = run(['hash-key'], { input: 'a-long-enough-api-key-42\n' });
+  it('prints a hash the config accepts for the key on stdin', async () => {
+    const r = await run(['hash-key'], { input: 'a-long-enough-api-key-42\n' });
     expect(r.code).toBe(0);
     expect(verifyApiKey('a-long-enough-api-key-42', r.stdout.trim())).toBe(true);
   });
 
-  it('refuses a short key (exit 2) and a key given as an argument (usage, exit 2)', () => {
-    expect(run(['hash-key'], { input: 'short' })).toMatchObject({ code: 2, stdout: '' });
-    const r = run(['hash-key', 'my-secret-key-on-the-command-line']);
+  it('refuses a short key (exit 2) and a key given as an argument (usage, exit 2)', async () => {
+    expect(await run(['hash-key'], { input: 'short' })).toMatchObject({ code: 2, stdout: '' });
+    const r = await run(['hash-key', 'my-secret-key-on-the-command-line']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/read from stdin/);
   });
@@ -97,7 +87,7 @@ describe('carebridge send', () => {
   afterAll(() => server.close());
 
   it('prints the ACK code and text of each message, exit 0 when all were accepted', async () => {
-    const r = await runAsync(['send', A01, '--port', String(port)]);
+    const r = await run(['send', A01, '--port', String(port)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/A01\.hl7: message 1 \(MSH-10 MSG-A01-0001\): AA ok cr=true\n/);
   });
@@ -106,7 +96,7 @@ describe('carebridge send', () => {
     const a01 = readFileSync(A01, 'latin1');
     const f = join(tmp, 'two.hl7');
     writeFileSync(f, a01.replace('MSG-A01-0001', 'BAD-1') + '\n' + a01.replace(/\r/g, '\n'));
-    const r = await runAsync(['send', f, '--port', String(port)]);
+    const r = await run(['send', f, '--port', String(port)]);
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -119,11 +109,11 @@ describe('carebridge send', () => {
     const closed = createMllpServer({ host: '127.0.0.1', port: 0, handler: async () => Buffer.alloc(0) });
     const free = (await closed.listen()).port;
     await closed.close();
-    const r = await runAsync(['send', A01, '--port', String(free)]);
+    const r = await run(['send', A01, '--port', String(free)]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/message 1 \(MSH-10 MSG-A01-0001\): no ACK: /);
-    expect(run(['send', A01]).code).toBe(2);
-    expect(run(['send', A01, '--port', '1', '--ca', 'x']).stderr).toMatch(/need --tls/);
+    expect((await run(['send', A01])).code).toBe(2);
+    expect((await run(['send', A01, '--port', '1', '--ca', 'x'])).stderr).toMatch(/need --tls/);
   });
 });
 
@@ -161,15 +151,15 @@ const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|
 const row = (id: string, family: string, cp: string) => `${id}|${family}|Testy||01/02/1980|F|1 Main St||Springfield|MA|01101|4135550100|${cp}||01/01/2024|||A-${id}|MRN-${id}||Y|`;
 
 describe('carebridge check', () => {
-  it('exit 0 and a summary for a complete setup whose mappings folder holds only its partners', () => {
+  it('exit 0 and a summary for a complete setup whose mappings folder holds only its partners', async () => {
     const { config } = userSetup('check-ok');
-    const r = run(['check', '--config', config]);
+    const r = await run(['check', '--config', config]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/carebridge\.yaml: OK \(2 partners, 1 sources/);
   });
 
-  it('exit 2 with one line per problem naming the file and the key; `start` refuses the same config', () => {
+  it('exit 2 with one line per problem naming the file and the key; `start` refuses the same config', async () => {
     const { dir, config } = userSetup('check-bad', 'partnerCodes:\n  cp: { CP9: nobody }\n');
     writeFileSync(
       config,
@@ -180,7 +170,7 @@ destinations:
 `,
     );
     writeFileSync(config, readFileSync(config, 'utf8').replace('demo-cp: { name: Demo CP, kind: cp }', 'demo-cp: { name: Demo CP, kind: cp, destinations: { members: cp-mllp } }'));
-    const r = run(['check', '--config', config]);
+    const r = await run(['check', '--config', config]);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toEqual([
@@ -190,54 +180,54 @@ destinations:
       expect.stringMatching(/carebridge\.yaml: partners\.demo-cp\.destinations\.members: destination 'cp-mllp' \(mllp\) cannot carry roster notices/),
       '4 problems',
     ]);
-    const s = run(['start', '--config', config], { cwd: dir });
+    const s = await run(['start', '--config', config]);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/member-fixed-width\.yaml: cannot be read/);
   });
 
-  it('exit 2 for a config that does not validate', () => {
+  it('exit 2 for a config that does not validate', async () => {
     const f = join(tmp, 'broken.yaml');
     writeFileSync(f, 'partners:\n  x: { name: X, kind: nope }\n');
-    const r = run(['check', '--config', f]);
+    const r = await run(['check', '--config', f]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.yaml: partners\.x\.kind: must be one of aco, cp, hospital, vendor/);
   });
 });
 
 describe('carebridge import-members', () => {
-  it('--dry-run prints added members and row errors with line numbers and applies nothing; then the import applies', () => {
+  it('--dry-run prints added members and row errors with line numbers and applies nothing; then the import applies', async () => {
     const { dir, config } = userSetup('import', "partnerCodes:\n  cp: { 'CP-0042': demo-cp }\n");
     const file = join(dir, 'members.txt');
     writeFileSync(file, [HEADER, row('M001', 'Alpha', 'CP-0042'), row('M002', 'Beta', 'CP-9999'), row('M003', 'Gamma', 'demo-cp'), row('M004', 'Delta', '')].join('\n') + '\n');
-    const dry = run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run'], { cwd: dir });
+    const dry = await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run']);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^dry run \(nothing applied\): 4 rows, 3 added, 0 changed, 0 terminated, 1 row errors/);
     expect(dry.stdout).toMatch(/added +M001 \(aco: null → "demo-aco", cp: null → "demo-cp"\)/);
     expect(dry.stdout).toMatch(/line 3: error: CP 'CP-9999' maps to no configured partner/);
     // Nothing was applied: the same dry run says the same.
-    expect(run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run'], { cwd: dir }).stdout).toBe(dry.stdout);
+    expect((await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run'])).stdout).toBe(dry.stdout);
 
-    const real = run(['import-members', file, '--partner', 'demo-aco', '--config', config], { cwd: dir });
+    const real = await run(['import-members', file, '--partner', 'demo-aco', '--config', config]);
     expect(real.code).toBe(0);
     expect(real.stdout).toMatch(/^applied: 4 rows, 3 added/);
     // Applied: the same file again is a duplicate, and a changed file shows only its changes.
-    expect(run(['import-members', file, '--partner', 'demo-aco', '--config', config], { cwd: dir }).stdout).toMatch(/^duplicate: /);
+    expect((await run(['import-members', file, '--partner', 'demo-aco', '--config', config])).stdout).toMatch(/^duplicate: /);
     writeFileSync(file, [HEADER, row('M001', 'Alpha', 'CP-0042'), row('M003', 'Gamma', 'demo-cp')].join('\n') + '\n');
-    const after = run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run'], { cwd: dir });
+    const after = await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run']);
     expect(after.stdout).toMatch(/^dry run \(nothing applied\): 2 rows, 0 added, 0 changed, 1 terminated, 0 row errors/);
     expect(after.stdout).toMatch(/terminated +M004/);
   });
 
-  it('usage errors exit 2; an unreadable file exits 1', () => {
+  it('usage errors exit 2; an unreadable file exits 1', async () => {
     const { dir, config } = userSetup('import-usage');
-    expect(run(['import-members', '--partner', 'demo-aco']).code).toBe(2);
-    expect(run(['import-members', join(dir, 'carebridge.yaml')]).stderr).toMatch(/--partner is required/);
-    expect(run(['import-members', config, '--partner', 'demo-aco', '--format', 'pdf']).stderr).toMatch(/--format must be one of/);
-    expect(run(['import-members', config, '--partner', 'nobody', '--config', config, '--dry-run'], { cwd: dir })).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown partner 'nobody'/) });
+    expect((await run(['import-members', '--partner', 'demo-aco'])).code).toBe(2);
+    expect((await run(['import-members', join(dir, 'carebridge.yaml')])).stderr).toMatch(/--partner is required/);
+    expect((await run(['import-members', config, '--partner', 'demo-aco', '--format', 'pdf'])).stderr).toMatch(/--format must be one of/);
+    expect(await run(['import-members', config, '--partner', 'nobody', '--config', config, '--dry-run'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown partner 'nobody'/) });
     const garbage = join(dir, 'garbage.txt');
     writeFileSync(garbage, 'NOT|A|ROSTER\n1|2|3\n');
-    const r = run(['import-members', garbage, '--partner', 'demo-aco', '--config', config, '--dry-run'], { cwd: dir });
+    const r = await run(['import-members', garbage, '--partner', 'demo-aco', '--config', config, '--dry-run']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/file error: line 1: no column 'MEMBER_ID'/);
   });

@@ -168,7 +168,7 @@ async function launch(options: GatewayProcessOptions, onStderr: (text: string) =
  * watchdog's SIGTERM taking effect, stop that server here: only the pid in the dataDir's
  * pidfile, and only if /proc shows a redis-server working in that dataDir.
  */
-async function stopLeftoverRedis(redisDir: string): Promise<void> {
+export async function stopLeftoverRedis(redisDir: string): Promise<void> {
   const pidfile = join(redisDir, PIDFILE_NAME);
   let pid: number | undefined;
   try {

@@ -37,7 +37,7 @@ describe('POST /api/roster/imports', () => {
   it('dryRun answers the diff with row errors and line numbers and applies nothing; then the upload applies', async () => {
     const dry = await post('partner=example-aco&fileName=members.txt&dryRun=true', members);
     expect(dry.status).toBe(200);
-    const report = await dry.json();
+    const report = (await dry.json()) as { issues: unknown[]; changes: Array<{ memberId: string }> };
     expect(report).toMatchObject({ status: 'dry-run', importId: null, rows: 3, added: 2, errors: 1 });
     expect(report.issues).toEqual([{ line: 4, kind: 'error', reason: expect.stringMatching(/DOB/) }]);
     expect(report.changes.map((c: { memberId: string }) => c.memberId).sort()).toEqual(['MA900000001', 'MA900000002']);
@@ -46,17 +46,17 @@ describe('POST /api/roster/imports', () => {
 
     const applied = await post('partner=example-aco&fileName=members.txt', members);
     expect(applied.status).toBe(200);
-    expect(await applied.json()).toMatchObject({ status: 'applied', importId: expect.any(String), added: 2, errors: 1 });
+    expect((await applied.json()) as object).toMatchObject({ status: 'applied', importId: expect.any(String), added: 2, errors: 1 });
     const member = await fetch(`${base}/api/roster/members/MA900000001`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
     expect(member.status).toBe(200);
-    expect((await post('partner=example-aco&fileName=members.txt', members).then((r) => r.json())).status).toBe('duplicate');
+    expect(((await post('partner=example-aco&fileName=members.txt', members).then((r) => r.json())) as { status: string }).status).toBe('duplicate');
   });
 
   it('refuses a key of another partner (403), an unknown partner (400), an empty body (400); documents itself in OpenAPI', async () => {
     expect((await post('partner=example-aco&fileName=x.txt', members, CP_KEY)).status).toBe(403);
     expect((await post('partner=nobody&fileName=x.txt', members)).status).toBe(400);
     expect((await post('partner=example-aco&fileName=x.txt', '')).status).toBe(400);
-    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, { post: { summary: string } }> };
     expect(doc.paths['/api/roster/imports'].post.summary).toMatch(/Import a member/);
   });
 });

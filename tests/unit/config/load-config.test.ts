@@ -23,11 +23,17 @@ describe('config/demo.yaml', () => {
     expect(mllp).toMatchObject({ id: 'demo-mllp', host: '127.0.0.1', port: 2575, partner: 'example-aco' });
     expect(config.sources.some((s) => s.type === 'http')).toBe(true);
     expect(config.partners['example-aco']).toMatchObject({ kind: 'aco', profile: 'example-aco' });
+    // An ACO and two CPs; each CP's ADT goes to its own demo receiver, only for its attributed members.
+    expect(config.partners['example-cp']).toMatchObject({ kind: 'cp', destinations: { adt: 'example-cp-receiver' } });
+    expect(config.partners['riverside-cp']).toMatchObject({ kind: 'cp', destinations: { adt: 'riverside-cp-receiver' } });
     expect(config.destinations).toEqual([
-      expect.objectContaining({ id: 'demo-receiver', type: 'webhook', url: 'http://127.0.0.1:8080/demo/receiver', secret: 'carebridge-demo-webhook-secret' }),
+      expect.objectContaining({ id: 'example-cp-receiver', type: 'webhook', url: 'http://127.0.0.1:8080/demo/receivers/example-cp', secret: 'carebridge-demo-webhook-secret' }),
+      expect.objectContaining({ id: 'riverside-cp-receiver', type: 'webhook', url: 'http://127.0.0.1:8080/demo/receivers/riverside-cp' }),
     ]);
-    expect(config.routes).toEqual([expect.objectContaining({ id: 'demo-adt', to: ['demo-receiver'] })]);
+    expect(config.routes).toEqual([expect.objectContaining({ id: 'adt-to-attributed-cp', toAttributed: 'cp' })]);
     expect(config.routes[0].match.events).toEqual(['A01', 'A02', 'A03', 'A04', 'A08']);
+    // The roster: the ACO's member file from a local drop folder.
+    expect(config.sources.find((s) => s.type === 'directory')).toMatchObject({ partner: 'example-aco', format: 'member-csv' });
   });
 
   it('documents the plain demo admin key, and the hash matches it', () => {
@@ -41,7 +47,7 @@ describe('config/demo.yaml', () => {
     const config = loadConfig(undefined, { CAREBRIDGE_HTTP_PORT: '18080', CAREBRIDGE_MLLP_PORT: '12575' });
     expect(config.server.http.port).toBe(18080);
     expect(config.sources.find((s) => s.type === 'mllp')?.port).toBe(12575);
-    expect(config.destinations[0]).toMatchObject({ url: 'http://127.0.0.1:18080/demo/receiver' });
+    expect(config.destinations[0]).toMatchObject({ url: 'http://127.0.0.1:18080/demo/receivers/example-cp' });
   });
 });
 
