@@ -63,7 +63,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   if (!rule) throw new UnsupportedMessageError(NOT_CONVERTED[event] ?? `ADT^${event} is not supported (supported: ${SUPPORTED_EVENTS.join(' ')})`, '201');
   const ctx = new ConversionContext(msg, profile);
   const groups = patientGroups(ctx);
-  const converted = groups.map((g) => convertGroup(g, event, rule));
+  const converted = groups.map((g) => convertGroup(g, event, rule, groups.length === 1));
   const { patient, encounter } = converted[0]!;
   if (rule.kind === 'link' && converted[1]) linkPatients(patient, converted[1].patient);
 
@@ -119,10 +119,10 @@ function patientGroups(ctx: ConversionContext): ConversionContext[] {
 }
 
 /** Patient, visit and the clinical segments of one patient group, per the IG segment maps. */
-function convertGroup(ctx: ConversionContext, event: string, rule: EventRule): { patient: Patient; encounter?: Encounter } {
+function convertGroup(ctx: ConversionContext, event: string, rule: EventRule, onlyGroup: boolean): { patient: Patient; encounter?: Encounter } {
   const patient = buildPatient(ctx);
   const encounter = hasVisit(ctx) ? buildEncounter(ctx, patient, event, rule) : undefined;
-  if (rule.kind === 'merge') applyRetirements(ctx, event, rule, patient, encounter);
+  if (rule.kind === 'merge' || rule.kind === 'move') applyRetirements(ctx, event, rule, patient, encounter, onlyGroup);
   // A29 deletes the person: FHIR Patient has no entered-in-error, `active: false` retires the record.
   if (event === 'A29') patient.active = false;
   accountFor(ctx, patient);

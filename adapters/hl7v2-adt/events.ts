@@ -71,7 +71,7 @@ export const ADT_EVENTS: Readonly<Record<string, EventRule>> = {
   A40: merge('ADT_A39', { patient: true }),
   A41: merge('ADT_A39', { account: true }),
   A42: merge('ADT_A39', { visit: true }),
-  A43: merge('ADT_A43', { patient: true }, 'move'),
+  A43: merge('ADT_A43', {}, 'move'),
   A44: merge('ADT_A43', { account: true }, 'move'),
   A45: merge('ADT_A45', { visit: true }, 'move'),
   A46: merge('ADT_A30', { patient: true }),

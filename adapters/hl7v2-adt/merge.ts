@@ -16,11 +16,19 @@ function cxList(ctx: ConversionContext, seg: Segment, field: number, where: stri
  * patient group: the prior patient (MRG-1, else MRG-4, MRG-2 for A48), account (MRG-3) or visit
  * (MRG-5, MRG-6 for A51). See mappings/README.md "Merges and identifier changes".
  */
-export function applyRetirements(ctx: ConversionContext, event: string, rule: EventRule, survivor: Patient, encounter: Encounter | undefined): void {
+export function applyRetirements(
+  ctx: ConversionContext,
+  event: string,
+  rule: EventRule,
+  survivor: Patient,
+  encounter: Encounter | undefined,
+  onlyGroup: boolean,
+): void {
   const mrg = ctx.segment('MRG');
   const retires = rule.retires ?? {};
   if (!mrg) {
-    if (retires.patient) throw new MappingError(`${event} without an MRG segment`, 'MRG');
+    // A merge message that merges nothing is wrong data; one group without MRG among several is not.
+    if (retires.patient && onlyGroup) throw new MappingError(`${event} without an MRG segment`, 'MRG');
     ctx.warn(`${event}: no MRG segment; nothing retired`);
     return;
   }
@@ -95,7 +103,7 @@ function retireAccount(ctx: ConversionContext, mrg: Segment, survivor: Patient):
     identifier: [{ ...old, use: 'old' }],
     status: 'inactive',
     subject: [ref(survivor)],
-    description: current ? `merged into account ${current.identifier![0].value}` : undefined,
+    description: current ? `replaced by account ${current.identifier![0].value}` : undefined,
   });
 }
 
