@@ -1,8 +1,8 @@
-import type { Extension, Identifier, Patient, PatientContact, RelatedPerson } from 'fhir/r4';
-import { readCWE, readCX, readXON } from '../../src/hl7v2/index.js';
+import type { Extension, Identifier, Patient } from 'fhir/r4';
+import { readCWE, readXON } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
-import { addressesFromField, identifierFromCX, identifiersFromField, namesFromField, telecomFromField } from './datatypes.js';
+import { addressesFromField, identifiersFromField, namesFromField, telecomFromField } from './datatypes.js';
 import { organizationForFacility, practitionerFromXCN } from './participants.js';
 
 const US_CORE_RACE = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race';
