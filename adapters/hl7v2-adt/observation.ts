@@ -114,9 +114,14 @@ function observationStatus(ctx: ConversionContext, code: string, where: string):
 
 /** OBX-5 by its value type (OBX-2), per the IG's OBX-5 rows. */
 function setValue(ctx: ConversionContext, o: Observation, obx: Segment, where: string): void {
-  const type = obx.get(2).toUpperCase();
   const reps = obx.repetitions(5);
   if (reps === 0 || (!obx.get(5) && obx.components(5) <= 1)) return;
+  let type = obx.get(2).toUpperCase();
+  if (!type) {
+    // Feeds omit OBX-2 on simple results; a plain (compared) number is read as NM, anything else as ST.
+    type = /^\s*(<=|>=|<|>)?\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(obx.get(5)) && reps === 1 ? 'NM' : 'ST';
+    ctx.warn(`${where}: no value type (OBX-2); value read as ${type}`);
+  }
   const textual = type === 'ST' || type === 'TX' || type === 'FT';
   if (reps > 1 && !textual) ctx.warn(`${where}: OBX-5 repeats; only its first value is kept`);
   switch (type) {

@@ -27,6 +27,7 @@ export function convertOru(msg: Hl7Message, profile: MappingProfile): Conversion
   }
   const loose = observationsFrom(ctx, patientResults, { subject: patient, encounter, key: `${patient.id}|patient`, identity: 'set-id' });
   const reports: DiagnosticReport[] = [];
+  const observations: Observation[] = [...loose];
   for (const group of orders) {
     const report = buildDiagnosticReport(ctx, group, patient, encounter);
     const results = observationsFrom(ctx, group.results, {
@@ -37,10 +38,11 @@ export function convertOru(msg: Hl7Message, profile: MappingProfile): Conversion
       effective: report.effectiveDateTime ?? report.effectivePeriod?.start,
     });
     if (results.length) report.result = results.map((o: Observation) => ref(o));
+    observations.push(...results);
     reports.push(report);
   }
   const focus = reports[0] ?? loose[0];
-  const statuses = [...reports.map((r) => r.status), ...loose.map((o) => o.status)];
+  const statuses = [...reports.map((r) => r.status), ...observations.map((o) => o.status)];
   return messageConversion({
     adapterId: 'hl7v2-oru',
     ctx,

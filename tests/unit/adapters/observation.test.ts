@@ -105,6 +105,13 @@ describe('OBX → Observation in ADT (height, weight, …)', () => {
     expectValid(bundle);
   });
 
+  it('a missing value type (OBX-2) is inferred from the value, with a warning', () => {
+    const { observations, warnings } = adtWith('OBX|1||X2^Oxygen flow^L||5|L/min^^UCUM|||||F', 'OBX|2||X3^Device^L||Venturi mask||||||F');
+    expect(observations[0].valueQuantity).toEqual({ value: 5, unit: 'L/min', system: 'http://unitsofmeasure.org', code: 'L/min' });
+    expect(observations[1].valueString).toBe('Venturi mask');
+    expect(warnings).toEqual(expect.arrayContaining(['OBX-1: no value type (OBX-2); value read as NM', 'OBX-2: no value type (OBX-2); value read as ST']));
+  });
+
   it('OBX-11 N (not asked) has a data-absent-reason and no value; ED base64 becomes an attachment', () => {
     const { bundle, observations } = adtWith(
       'OBX|1|NM|8302-2^Body height^LN||165|cm|||||N',
