@@ -4,7 +4,7 @@ import type { MappingProfile } from '../../src/mapping/profile-schema.js';
 import { OID, URI } from './codes.js';
 import { compact, ConversionContext, ref } from './context.js';
 import { buildEncounter, hasVisit } from './encounter.js';
-import { buildAdtObservations } from './observation.js';
+import { buildObservations } from './observation.js';
 import { organizationForFacility } from './participants.js';
 import { applyMerge, buildNextOfKin, buildPatient, MappingError } from './patient.js';
 
@@ -64,7 +64,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   if (event === 'A40') applyMerge(ctx, patient);
   const encounter = hasVisit(ctx) ? buildEncounter(ctx, patient, event) : undefined;
   buildNextOfKin(ctx, patient);
-  buildAdtObservations(ctx, patient, encounter);
+  buildObservations(ctx, patient, encounter);
 
   const header = messageHeader(ctx, event, encounter ?? patient);
   const provenance = buildProvenance(ctx, event, header);
