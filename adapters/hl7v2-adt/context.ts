@@ -54,6 +54,11 @@ export class ConversionContext {
     return new ConversionContext(this.msg, this.profile, segments, this);
   }
 
+  /** Every segment in scope, in message order (the whole message, or one patient group's). */
+  inScope(): readonly Segment[] {
+    return this.scope ?? this.msg.segments;
+  }
+
   /** Every segment with this name in scope, in message order (a shared empty array when none). */
   segments(name: string): readonly Segment[] {
     if (!this.index) {

@@ -8,6 +8,7 @@ import { buildEncounter, hasVisit } from './encounter.js';
 import { ADT_EVENTS, NOT_CONVERTED, SUPPORTED_EVENTS, type EventRule } from './events.js';
 import { buildCoverages, buildGuarantors } from './insurance.js';
 import { accountFor, applyRetirements, linkPatients } from './merge.js';
+import { buildObservations } from './observation.js';
 import { organizationForFacility } from './participants.js';
 import { buildNextOfKin, buildPatient, MappingError } from './patient.js';
 import { buildRoles } from './roles.js';
@@ -69,7 +70,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
 
   const focus = converted.map((c) => c.encounter ?? c.patient);
   const header = messageHeader(ctx, event, focus);
-  const provenance = buildProvenance(ctx, event, rule, header);
+  const provenance = buildProvenance(ctx, event, header, rule.activity ?? 'UPDATE');
   const resources = ctx.all();
   // One pass drops every empty value the builders left (they assign optional fields freely).
   for (const r of resources) compact(r);
@@ -136,8 +137,7 @@ function convertGroup(ctx: ConversionContext, event: string, rule: EventRule, on
   if (ctx.maps('GT1')) buildGuarantors(ctx, patient);
   if (ctx.maps('ACC')) buildAccident(ctx, patient, encounter);
   buildRoles(ctx, patient, encounter);
-  // OBX → Observation: the observation builder (observation.ts, another change) plugs in here as
-  // `if (ctx.maps('OBX')) buildObservations(ctx, patient, encounter);`
+  if (ctx.maps('OBX')) buildObservations(ctx, patient, encounter);
   return { patient, encounter };
 }
 
@@ -147,7 +147,7 @@ function endpointFor(ctx: ConversionContext, app: string, universalId: string): 
   return ctx.localSystem('app', app || 'unknown');
 }
 
-function messageHeader(ctx: ConversionContext, event: string, focus: Resource[]): MessageHeader {
+export function messageHeader(ctx: ConversionContext, event: string, focus: Resource | readonly Resource[]): MessageHeader {
   const msh = ctx.msg.msh;
   const sendingApp = msh.get(3, 1, 1);
   const sender = organizationForFacility(ctx, msh.get(4, 1, 1), msh.get(4, 1, 2));
@@ -168,12 +168,18 @@ function messageHeader(ctx: ConversionContext, event: string, focus: Resource[])
       endpoint: endpointFor(ctx, sendingApp, msh.get(3, 1, 2)),
     },
     reason: ctx.value('eventReason') ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0062', code: ctx.value('eventReason') }] } : undefined,
-    focus: focus.map((r) => ref(r)),
+    focus: (Array.isArray(focus) ? focus : [focus]).map((r: Resource) => ref(r)),
   };
   return ctx.add(header);
 }
 
-function buildProvenance(ctx: ConversionContext, event: string, rule: EventRule, header: MessageHeader): Provenance {
+/** Provenance of the conversion; `activity` defaults to the ADT event's (CREATE, UPDATE or DELETE). */
+export function buildProvenance(
+  ctx: ConversionContext,
+  event: string,
+  header: MessageHeader,
+  activity: 'CREATE' | 'UPDATE' | 'DELETE' = ADT_EVENTS[event]?.activity ?? 'UPDATE',
+): Provenance {
   const msh = ctx.msg.msh;
   const recorded = ctx.instant(ctx.value('recordedTime'), 'EVN-2') ?? ctx.instant(msh.get(7), 'MSH-7') ?? new Date().toISOString();
   const targets = ctx.all().filter((r) => r !== header);
@@ -186,7 +192,7 @@ function buildProvenance(ctx: ConversionContext, event: string, rule: EventRule,
     recorded,
     activity: {
       coding: [
-        { system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: rule.activity ?? 'UPDATE' },
+        { system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity },
       ],
     },
     agent: [
