@@ -1,7 +1,7 @@
 # carebridge gateway image (cannot be built on the development machines: no Docker engine there;
 # kept right by review). Multi-stage: build with the toolchain, run slim as a non-root user.
 
-FROM node:20-bookworm AS build
+FROM node:26-bookworm AS build
 WORKDIR /app
 # better-sqlite3 compiles from source: python3, make and g++ are in this image.
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
@@ -12,7 +12,7 @@ COPY mappings ./mappings
 COPY scripts/mark-bin-executable.mjs ./scripts/
 RUN npm ci && npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 # redis-server for the embedded private queue (skip it when redis.url points at a managed Redis).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server ca-certificates tini \
@@ -23,6 +23,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY mappings ./mappings
 COPY config ./config
+# The demo (`start` with no config) drops this synthetic member file into its folder source.
+COPY fixtures/demo ./fixtures/demo
 RUN useradd --system --uid 10001 --home-dir /var/lib/carebridge --create-home carebridge \
  && mkdir -p /var/lib/carebridge/data && chown -R carebridge /var/lib/carebridge
 USER carebridge
