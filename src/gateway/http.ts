@@ -6,10 +6,14 @@ import { registerDemoReceiver } from './demo-receiver.js';
 /** The API plus, when the config delivers to them, the demo receivers. */
 export async function buildHttpServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = await buildApi(deps);
+  const registered = new Set<string>();
   for (const d of deps.config.destinations) {
     if (d.type !== 'webhook') continue;
     const path = /^https?:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?(\/demo\/(?:receiver|receivers\/[a-z0-9_-]+))$/.exec(d.url)?.[1];
-    if (path) registerDemoReceiver(app, path, d.secret);
+    if (path && !registered.has(path)) {
+      registered.add(path);
+      registerDemoReceiver(app, path, d.secret);
+    }
   }
   return app;
 }
