@@ -1,4 +1,4 @@
-import type { Extension, Identifier, Patient, PatientContact, RelatedPerson } from 'fhir/r4';
+import type { Extension, Identifier, Patient } from 'fhir/r4';
 import { readCWE, readCX, readXON } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
 import { ref, type ConversionContext } from './context.js';

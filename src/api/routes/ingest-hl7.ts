@@ -3,7 +3,7 @@ import { CodedError } from '../../errors/catalogue.js';
 import { principalOf } from '../auth.js';
 import { resolveIngestTarget } from '../ingest-target.js';
 import { outcomeRef } from '../operation-outcome.js';
-import { authErrors, SECURITY } from '../schemas.js';
+import { SECURITY } from '../schemas.js';
 import type { ApiDeps } from '../types.js';
 
 export const HL7_CONTENT_TYPES = ['application/hl7-v2', 'x-application/hl7-v2+er7', 'text/plain'];
