@@ -84,7 +84,11 @@ export class CarePlanService {
   }
 
   /** A page of the partner's open obligations (as CP and as ACO), by due date. */
-  dueList(partnerId: string, now: Date, page: { limit?: number; cursor?: string | null; overdueOnly?: boolean } = {}): Promise<Page<DueItem>> {
+  dueList(
+    partnerId: string,
+    now: Date,
+    page: { limit?: number; cursor?: string | null; overdueOnly?: boolean } = {},
+  ): Promise<Page<DueItem>> {
     return dueList(this.ctx, partnerId, now, page);
   }
 

@@ -109,19 +109,33 @@ export class CodedError extends Error {
 /** The catalogue's code for a bare HTTP status (errors from Fastify and its plugins). */
 export function codeForStatus(status: number): ErrorCode {
   switch (status) {
-    case 400: return 'CB_REQUEST_INVALID';
-    case 401: return 'CB_UNAUTHENTICATED';
-    case 403: return 'CB_FORBIDDEN';
-    case 404: return 'CB_NOT_FOUND';
-    case 405: return 'CB_METHOD_NOT_ALLOWED';
-    case 406: return 'CB_NOT_ACCEPTABLE';
-    case 408: return 'CB_REQUEST_TIMEOUT';
-    case 409: return 'CB_CONFLICT';
-    case 411: return 'CB_LENGTH_REQUIRED';
-    case 413: return 'CB_BODY_TOO_LARGE';
-    case 415: return 'CB_UNSUPPORTED_MEDIA_TYPE';
-    case 429: return 'CB_RATE_LIMITED';
-    case 503: return 'CB_UNAVAILABLE';
-    default: return status < 500 ? 'CB_REQUEST_REFUSED' : 'CB_INTERNAL';
+    case 400:
+      return 'CB_REQUEST_INVALID';
+    case 401:
+      return 'CB_UNAUTHENTICATED';
+    case 403:
+      return 'CB_FORBIDDEN';
+    case 404:
+      return 'CB_NOT_FOUND';
+    case 405:
+      return 'CB_METHOD_NOT_ALLOWED';
+    case 406:
+      return 'CB_NOT_ACCEPTABLE';
+    case 408:
+      return 'CB_REQUEST_TIMEOUT';
+    case 409:
+      return 'CB_CONFLICT';
+    case 411:
+      return 'CB_LENGTH_REQUIRED';
+    case 413:
+      return 'CB_BODY_TOO_LARGE';
+    case 415:
+      return 'CB_UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'CB_RATE_LIMITED';
+    case 503:
+      return 'CB_UNAVAILABLE';
+    default:
+      return status < 500 ? 'CB_REQUEST_REFUSED' : 'CB_INTERNAL';
   }
 }

@@ -64,7 +64,8 @@ export class CarePlanContext {
     for (const [partnerId, partner] of Object.entries(deps.partners)) {
       for (const npi of partner.pcpNpis ?? []) {
         const first = this.pcpOrganizations.get(npi);
-        if (first !== undefined && first !== partnerId) throw new CarePlanError('invalid', `partners: a PCP NPI is listed by both '${first}' and '${partnerId}'`);
+        if (first !== undefined && first !== partnerId)
+          throw new CarePlanError('invalid', `partners: a PCP NPI is listed by both '${first}' and '${partnerId}'`);
         this.pcpOrganizations.set(npi, partnerId);
       }
     }
@@ -111,7 +112,9 @@ export class CarePlanContext {
     if (!result.duplicate || result.status === 'received') {
       await this.deps
         .dispatch(result.id, input.sourceName, resource, Date.now())
-        .catch((e) => this.deps.log.warn({ messageId: result.id, err: (e as Error).message }, 'care-plan message left to the recovery sweep'));
+        .catch((e) =>
+          this.deps.log.warn({ messageId: result.id, err: (e as Error).message }, 'care-plan message left to the recovery sweep'),
+        );
     }
     if (record && record.lastMessageId !== result.id) await this.deps.store.setLastMessage(record.id, result.id);
     return result.id;

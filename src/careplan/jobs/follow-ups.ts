@@ -79,7 +79,10 @@ export async function onDischarge(ctx: CarePlanContext, input: DischargeInput): 
       },
     };
   });
-  deps.log.info({ carePlanId: id, messageId: input.messageId, cp: input.cpPartnerId, dueDate: due.dueDate }, 'transition-of-care plan stored');
+  deps.log.info(
+    { carePlanId: id, messageId: input.messageId, cp: input.cpPartnerId, dueDate: due.dueDate },
+    'transition-of-care plan stored',
+  );
   return saved.record.resource;
 }
 
@@ -93,7 +96,10 @@ export async function transitionOfCare(ctx: CarePlanContext, input: DischargeInp
     return await onDischarge(ctx, input);
   } catch (e) {
     if (!(e instanceof CarePlanError || e instanceof RangeError || e instanceof TypeError)) throw e;
-    ctx.deps.log.warn({ messageId: input.messageId, cp: input.cpPartnerId, reason: (e as Error).message }, 'no transition-of-care plan for this discharge');
+    ctx.deps.log.warn(
+      { messageId: input.messageId, cp: input.cpPartnerId, reason: (e as Error).message },
+      'no transition-of-care plan for this discharge',
+    );
     return undefined;
   }
 }
@@ -109,8 +115,10 @@ export async function completeFollowUp(
   if (whenMs === undefined) throw new CarePlanError('invalid', 'when must be a FHIR instant (with seconds and offset)');
   const { record } = await ctx.mutate(carePlanId, async (existing) => {
     if (!existing) throw new CarePlanError('not-found', 'care plan not found');
-    if (options.actingPartner !== undefined && existing.cpPartner !== options.actingPartner) throw new CarePlanError('not-found', 'care plan not found');
-    if (existing.kind !== 'transition-of-care') throw new CarePlanError('conflict', 'only a transition-of-care plan has a follow-up contact');
+    if (options.actingPartner !== undefined && existing.cpPartner !== options.actingPartner)
+      throw new CarePlanError('not-found', 'care plan not found');
+    if (existing.kind !== 'transition-of-care')
+      throw new CarePlanError('conflict', 'only a transition-of-care plan has a follow-up contact');
     if (existing.completedAt) return undefined;
     const completedAt = new Date(whenMs);
     const resource = withFollowUpDone(existing.resource, when);
@@ -126,7 +134,9 @@ export async function completeFollowUp(
 function withFollowUpDone(plan: CarePlan, when: string): CarePlan {
   const target = followUpActivity(plan);
   const activity = plan.activity?.map((a) =>
-    a === target && a.detail ? { ...a, detail: { ...a.detail, status: 'completed' as const, scheduledPeriod: { ...a.detail.scheduledPeriod } } } : a,
+    a === target && a.detail
+      ? { ...a, detail: { ...a.detail, status: 'completed' as const, scheduledPeriod: { ...a.detail.scheduledPeriod } } }
+      : a,
   );
   const note = { time: when, text: 'Follow-up contact completed' };
   const notes = plan.note ?? [];
@@ -144,7 +154,9 @@ function referenceTo(value: Patient | Encounter | ReferenceInput, type: 'Patient
     if (value.resourceType !== type || !value.id) throw new CarePlanError('invalid', `${type.toLowerCase()} must be a ${type} with an id`);
     const identifier = value.identifier?.find((i) => i.system && i.value);
     return {
-      reference: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id) ? `urn:uuid:${value.id}` : `${type}/${value.id}`,
+      reference: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id)
+        ? `urn:uuid:${value.id}`
+        : `${type}/${value.id}`,
       type,
       ...(identifier ? { identifier: { system: identifier.system, value: identifier.value } } : {}),
     };

@@ -50,7 +50,13 @@ export async function deliveriesFor(ctx: CarePlanContext, sourceName: string, re
       // whose copy would otherwise stay pending. The signer itself knows.
       const signer = provenance ? signingPartnerOf(provenance) : undefined;
       const otherSigners = [record.acoPartner, record.pcpPartner].filter((p) => p !== signer);
-      return toPartners(ctx, [record.cpPartner, ...otherSigners], `careplan:${record.id}`, resource, `careplan-signoff-${resource.id}.json`);
+      return toPartners(
+        ctx,
+        [record.cpPartner, ...otherSigners],
+        `careplan:${record.id}`,
+        resource,
+        `careplan-signoff-${resource.id}.json`,
+      );
     }
     case STATUS_SOURCE: {
       if (!isResource<Binary>(resource, 'Binary')) return [];
@@ -62,7 +68,10 @@ export async function deliveriesFor(ctx: CarePlanContext, sourceName: string, re
         patientKey: `careplan-status:${partner}`,
         payload:
           deps.destinationTypes.get(t.destination) === 'sftp'
-            ? JSON.stringify({ fileName: safeFileName(`careplan-status-${partner}-${week}.csv`), content: statusBinaryCsv(resource) } satisfies FilePayload)
+            ? JSON.stringify({
+                fileName: safeFileName(`careplan-status-${partner}-${week}.csv`),
+                content: statusBinaryCsv(resource),
+              } satisfies FilePayload)
             : JSON.stringify(carePlanBundle(uuidV5(JSON.stringify(['careplan-status-bundle', resource.id])), [resource], ctx.instant())),
       }));
     }
@@ -72,7 +81,13 @@ export async function deliveriesFor(ctx: CarePlanContext, sourceName: string, re
 }
 
 /** One delivery per destination of these partners, should two of them share one. */
-function toPartners(ctx: CarePlanContext, partnerIds: readonly (string | null)[], patientKey: string, bundle: Bundle, fileName: string): DeliveryInput[] {
+function toPartners(
+  ctx: CarePlanContext,
+  partnerIds: readonly (string | null)[],
+  patientKey: string,
+  bundle: Bundle,
+  fileName: string,
+): DeliveryInput[] {
   const out: DeliveryInput[] = [];
   for (const partnerId of partnerIds) {
     if (partnerId === null) continue;
@@ -93,7 +108,13 @@ function toPartner(ctx: CarePlanContext, partnerId: string, patientKey: string, 
   }
   const type = deps.destinationTypes.get(destination);
   if (type === 'sftp') {
-    return [{ destination, patientKey, payload: JSON.stringify({ fileName: safeFileName(fileName), content: JSON.stringify(bundle) } satisfies FilePayload) }];
+    return [
+      {
+        destination,
+        patientKey,
+        payload: JSON.stringify({ fileName: safeFileName(fileName), content: JSON.stringify(bundle) } satisfies FilePayload),
+      },
+    ];
   }
   if (type === 'webhook' || type === 'fhir') return [{ destination, patientKey, payload: JSON.stringify(bundle) }];
   deps.log.warn({ partner: partnerId, destination, type }, 'careplan destination type cannot carry care plans (use webhook, fhir or sftp)');

@@ -43,7 +43,8 @@ const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
  */
 export async function recordSignoff(ctx: CarePlanContext, carePlanId: string, request: SignoffRequest): Promise<SignoffResultInfo> {
   const { deps } = ctx;
-  if (instantMillis(request.when) === undefined) throw new CarePlanError('invalid', 'when must be a FHIR instant (with seconds and offset)');
+  if (instantMillis(request.when) === undefined)
+    throw new CarePlanError('invalid', 'when must be a FHIR instant (with seconds and offset)');
   if (instantMillis(request.when)! > ctx.now().getTime() + 5 * 60_000) throw new CarePlanError('invalid', 'when is in the future');
   let provenance: Provenance | undefined;
   let outcome: SignoffResultInfo['outcome'] = 'recorded';
@@ -51,14 +52,20 @@ export async function recordSignoff(ctx: CarePlanContext, carePlanId: string, re
   const { record } = await ctx.mutate(carePlanId, async (existing) => {
     if (!existing) throw new CarePlanError('not-found', 'care plan not found');
     // The ACO and the PCP's organization both sign; anyone else does not see the plan.
-    if (request.actingPartner !== undefined && existing.acoPartner !== request.actingPartner && existing.pcpPartner !== request.actingPartner) {
+    if (
+      request.actingPartner !== undefined &&
+      existing.acoPartner !== request.actingPartner &&
+      existing.pcpPartner !== request.actingPartner
+    ) {
       throw new CarePlanError('not-found', 'care plan not found');
     }
     if (existing.kind !== 'cp-plan' || !existing.acoPartner) throw new CarePlanError('conflict', 'only a CP care plan is signed off');
     const who = toReference(request.who);
     signingPartner = signingPartnerFor(ctx, existing, who, request.actingPartner);
     const signoffs = await deps.store.listSignoffs(carePlanId);
-    const previous = signoffs.find((s) => s.decision === request.decision && s.provenance.occurredDateTime === request.when && sameAgent(s.provenance, who));
+    const previous = signoffs.find(
+      (s) => s.decision === request.decision && s.provenance.occurredDateTime === request.when && sameAgent(s.provenance, who),
+    );
     if (previous) {
       provenance = previous.provenance;
       outcome = 'duplicate';
@@ -154,7 +161,8 @@ function signingPartnerFor(ctx: CarePlanContext, record: CarePlanRecord, who: Re
 /** The decision standing: the latest on the newest version signed (undefined when none). */
 export function standingSignoff(signoffs: readonly SignoffRecord[]): SignoffRecord | undefined {
   return signoffs.reduce<SignoffRecord | undefined>(
-    (best, s) => (!best || s.planVersion > best.planVersion || (s.planVersion === best.planVersion && s.recordedAt >= best.recordedAt) ? s : best),
+    (best, s) =>
+      !best || s.planVersion > best.planVersion || (s.planVersion === best.planVersion && s.recordedAt >= best.recordedAt) ? s : best,
     undefined,
   );
 }
@@ -163,7 +171,9 @@ export function standingSignoff(signoffs: readonly SignoffRecord[]): SignoffReco
 export function alreadyDecided(state: CarePlanRecord['signoff'], signoffs: readonly SignoffRecord[]): CarePlanError {
   const standing = standingSignoff(signoffs);
   const partner = standing ? signingPartnerOf(standing.provenance) : undefined;
-  const by = [partner ? `by ${partner}` : '', standing?.provenance.occurredDateTime ? `at ${standing.provenance.occurredDateTime}` : ''].filter(Boolean).join(' ');
+  const by = [partner ? `by ${partner}` : '', standing?.provenance.occurredDateTime ? `at ${standing.provenance.occurredDateTime}` : '']
+    .filter(Boolean)
+    .join(' ');
   return new CarePlanError(
     'conflict',
     `the care plan is already ${state ?? 'decided'}${by ? ` (${by})` : ''}; a new version must be submitted before it is signed off again`,

@@ -25,7 +25,12 @@ export interface SubmitResult {
  * A resubmission with the same content changes nothing; a changed one is a new version, back to
  * pending.
  */
-export async function submitCarePlan(ctx: CarePlanContext, partnerId: string, resource: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
+export async function submitCarePlan(
+  ctx: CarePlanContext,
+  partnerId: string,
+  resource: unknown,
+  options: SubmitOptions = {},
+): Promise<SubmitResult> {
   const { deps } = ctx;
   const partner = deps.partners[partnerId];
   if (!partner) throw new CarePlanError('forbidden', `unknown partner '${partnerId}'`);
@@ -39,7 +44,8 @@ export async function submitCarePlan(ctx: CarePlanContext, partnerId: string, re
   const draft = normalizeSubmission(check.plan, { cpPartnerId: partnerId, cpName: partner.name, now: nowInstant });
   const { record } = await ctx.mutate(draft.id!, async (existing) => {
     if (existing && existing.kind !== 'cp-plan') throw new CarePlanError('conflict', 'the id belongs to another kind of care plan');
-    if (existing && existing.contentHash === hash && existing.acoPartner === acoPartner && existing.pcpPartner === pcpPartner) return undefined;
+    if (existing && existing.contentHash === hash && existing.acoPartner === acoPartner && existing.pcpPartner === pcpPartner)
+      return undefined;
     outcome = existing ? 'revised' : 'created';
     const plan = existing && check.plan.created === undefined ? { ...draft, created: existing.resource.created ?? nowInstant } : draft;
     const signoffDue = signoffDueDay(ctx, ctx.now(), acoPartner);
@@ -83,7 +89,10 @@ export async function submitCarePlan(ctx: CarePlanContext, partnerId: string, re
     record.resource,
     record,
   );
-  deps.log.info({ carePlanId: record.id, cp: partnerId, aco: acoPartner, pcpOrganization: pcpPartner, version: record.version, outcome }, 'care plan submitted');
+  deps.log.info(
+    { carePlanId: record.id, cp: partnerId, aco: acoPartner, pcpOrganization: pcpPartner, version: record.version, outcome },
+    'care plan submitted',
+  );
   return { record: { ...record, lastMessageId: messageId }, outcome, messageId };
 }
 
@@ -122,11 +131,15 @@ async function routeMember(
   const cps = await roster.attributedOn(memberId, today, 'cp');
   if (!cps.includes(cpPartnerId)) {
     // A member id taken as is may name nobody: the roster has no attribution for it either way.
-    throw new CarePlanError('unprocessable', `the member is ${direct ? 'not on the roster or ' : ''}not attributed to ${cpPartnerId} today`);
+    throw new CarePlanError(
+      'unprocessable',
+      `the member is ${direct ? 'not on the roster or ' : ''}not attributed to ${cpPartnerId} today`,
+    );
   }
   const acos = [...(await roster.attributedOn(memberId, today, 'aco'))].sort();
   if (acos.length === 0) throw new CarePlanError('unprocessable', 'the member has no ACO attributed today: nobody to sign the care plan');
-  if (acos.length > 1) ctx.deps.log.warn({ cp: cpPartnerId, acos }, 'member attributed to several ACOs today; the care plan goes to the first');
+  if (acos.length > 1)
+    ctx.deps.log.warn({ cp: cpPartnerId, acos }, 'member attributed to several ACOs today; the care plan goes to the first');
   const acoPartner = acos[0]!;
   return { memberId, acoPartner, pcpPartner: await pcpOrganizationOf(ctx, memberId, today, acoPartner) };
 }
@@ -149,7 +162,10 @@ async function pcpOrganizationOf(ctx: CarePlanContext, memberId: string, date: s
     ),
   ].sort();
   if (organizations.length > 1) {
-    deps.log.warn({ aco: acoPartner, organizations }, "member's PCPs today belong to several organizations; the care plan goes to the first");
+    deps.log.warn(
+      { aco: acoPartner, organizations },
+      "member's PCPs today belong to several organizations; the care plan goes to the first",
+    );
   }
   return organizations[0] ?? null;
 }

@@ -15,7 +15,11 @@ export class WeeklyStatusJob {
   start(): void {
     const { weeklyStatus, timeZone } = this.ctx.deps.settings;
     if (this.timer || weeklyStatus.files.length === 0) return;
-    this.timer = new WeeklyTimer({ weekday: weeklyStatus.weekday, time: weeklyStatus.time, timeZone }, (slot) => this.runWeek(slot), this.ctx.now);
+    this.timer = new WeeklyTimer(
+      { weekday: weeklyStatus.weekday, time: weeklyStatus.time, timeZone },
+      (slot) => this.runWeek(slot),
+      this.ctx.now,
+    );
     this.timer.start();
   }
 
@@ -37,7 +41,8 @@ export class WeeklyStatusJob {
     const seenMembers = new Set<string>();
     for await (const r of this.ctx.all({ partner: partnerId, role: 'cp' })) {
       if (r.memberId) seenMembers.add(r.memberId);
-      if (r.kind === 'cp-plan') plans.push({ ...r, created: r.resource.created, dueTimeZone: deps.settings.timeZoneOf(r.acoPartner ?? undefined) });
+      if (r.kind === 'cp-plan')
+        plans.push({ ...r, created: r.resource.created, dueTimeZone: deps.settings.timeZoneOf(r.acoPartner ?? undefined) });
     }
     const members = deps.members ? await deps.members.membersOf(partnerId, deps.settings.localDate(now), 'cp') : seenMembers;
     return weeklyStatusCsv(weeklyStatusRows({ members, plans, now, timeZone: deps.settings.timeZone }));
