@@ -56,6 +56,13 @@ const ADAPTER_FILES_IMPORTING_ENGINE_INTERNALS = [
   'adapters/member-common/layout-loader.ts',
 ];
 
+/** Over 600 lines when the rule came; the one SQL layer (issue 12, item 1) replaces them. */
+const FILES_OVER_600_LINES = [
+  'src/store/postgres/postgres-store.ts',
+  'src/store/sqlite/sqlite-store.ts',
+  'src/roster/postgres/postgres-roster.ts',
+];
+
 export default defineConfig(
   globalIgnores(['dist/', 'node_modules/', 'data/', 'bench/out/', 'fixtures/', '.tmp/']),
   js.configs.recommended,
@@ -70,6 +77,12 @@ export default defineConfig(
       // HL7 v2 framing and FHIR id rules are about control characters: such regexes are on purpose.
       'no-control-regex': 'off',
     },
+  },
+  {
+    // Small modules with one job: no source file over 600 lines.
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    ignores: FILES_OVER_600_LINES,
+    rules: { 'max-lines': ['error', { max: 600 }] },
   },
   {
     // Tests build malformed and partial inputs on purpose.
