@@ -1,12 +1,11 @@
 import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { startGateway, type Gateway } from '../../../src/gateway/gateway.js';
 import { Hl7Message } from '../../../src/hl7v2/index.js';
 import { MllpClient } from '../../../src/mllp/client.js';
-import { PHI_PATHS } from '../../../src/observability/log.js';
+import { createLogger } from '../../../src/observability/log.js';
 import { eventually, TEST_ADMIN_KEY, writeTestConfig } from '../../helpers/gateway.js';
 import { startWebhookStub, type WebhookStub } from '../../helpers/webhook-stub.js';
 
@@ -67,14 +66,14 @@ describe('message log lines and routing reasons (real gateway, store and Redis)'
       },
     });
     dataDir = written.dataDir;
-    // The gateway's own logger at info, the way `start` makes it (redaction included), captured.
+    // The gateway's own logger at info, as `start` makes it when stdout is not a terminal (JSON), captured.
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
         lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
         done();
       },
     });
-    const log = pino({ level: 'info', base: { service: 'carebridge' }, redact: { paths: PHI_PATHS, censor: '[redacted]' } }, sink);
+    const log = createLogger({ level: 'info' }, { pretty: false, stream: sink });
     gateway = await startGateway(loadConfig(written.file), log);
     client = new MllpClient({ host: '127.0.0.1', port: gateway.ports['mllp-in'] });
   });
