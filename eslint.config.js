@@ -41,7 +41,7 @@ const ENGINE_FILES_IMPORTING_ADAPTERS = [
   'src/careplan/file-import.ts',
   'src/delivery/payloads.ts',
   'src/ingest/convert-message.ts',
-  'src/ingest/file-intake.ts',
+  'src/ingest/member-partners.ts',
   'src/ingest/inbox.ts',
   'src/ingest/pipeline.ts',
   'src/roster/importer.ts',

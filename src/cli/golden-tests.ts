@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import { loadMemberLayout, readMemberFile, type MemberFormat, type MemberItem } from '../../adapters/member-common/index.js';
+import { loadMemberLayout, readMemberFile, type MemberFormat, type MemberItem } from '../ingest/member-partners.js';
 import { splitMessages } from '../hl7v2/batch.js';
 import { defaultMappingsDir, loadProfile, ProfileError } from '../mapping/profile-loader.js';
 import { parseArgs, UsageError } from './args.js';

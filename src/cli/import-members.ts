@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { MemberFileError } from '../../adapters/member-common/index.js';
+import { MemberFileError } from '../ingest/member-partners.js';
 import { ProfileError } from '../mapping/profile-loader.js';
 import { dryRunUpload, formatReport, importUpload, UPLOAD_FORMATS, UploadError, type UploadFormat } from '../ingest/member-upload.js';
 import { parseArgs, UsageError } from './args.js';

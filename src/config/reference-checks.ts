@@ -5,9 +5,8 @@
  * given. One line per problem, naming the file and the key.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { loadMemberLayout, memberLayoutPath } from '../../adapters/member-common/index.js';
 import { payloadKindFor } from '../delivery/payloads.js';
-import { MEMBER_FORMAT_OF_SOURCE } from '../ingest/member-formats.js';
+import { loadMemberLayout, MEMBER_FORMAT_OF_SOURCE, memberLayoutPath } from '../ingest/member-partners.js';
 import { loadProfile, ProfileError } from '../mapping/profile-loader.js';
 import { formatKeyPath, type KeyPath } from './errors.js';
 import type { GatewayConfig } from './types.js';

@@ -6,8 +6,7 @@ import type { ImportResult } from '../roster/store-types.js';
 import type { SftpFileHandoff, SftpFileOutcome } from '../sources/sftp/types.js';
 import type { MessageStore } from '../store/types.js';
 import { LATE_ROUTING_SOURCE, LateRouting } from './late-routing.js';
-import { MEMBER_FORMAT_OF_SOURCE } from './member-formats.js';
-import { readMembersOf } from './member-partners.js';
+import { MEMBER_FORMAT_OF_SOURCE, readMembersOf } from './member-partners.js';
 import type { Pipeline } from './pipeline.js';
 import { ROSTER_NOTICE_SOURCE, RosterNotices } from './roster-notices.js';
 

@@ -4,7 +4,18 @@
  * and a row whose ACO, CP or PCP still names no configured partner becomes a row error with its
  * line, instead of an attribution nobody can ever be routed to.
  */
+// The engine's one door to the member-file adapters (allowed in eslint.config.js in place of file-intake.ts).
 import { loadMemberLayout, readMemberFile, type LayoutProfile, type MemberFormat, type MemberInput, type MemberItem } from '../../adapters/member-common/index.js';
+
+export { loadMemberLayout, memberLayoutPath, readMemberFile, MemberFileError, type LayoutProfile, type MemberFormat, type MemberItem } from '../../adapters/member-common/index.js';
+
+/** A file source's `format` → the member layout it is read with (care-plan files have none). */
+export const MEMBER_FORMAT_OF_SOURCE: Readonly<Record<string, MemberFormat | undefined>> = {
+  'member-csv': 'delimited',
+  'member-fixed-width': 'fixed-width',
+  'x12-834': 'x12-834',
+  'member-xlsx': 'xlsx',
+};
 import type { GatewayConfig } from '../config/types.js';
 
 /** A partner's member file read with its layout, rows checked against the configured partners. */

@@ -10,13 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { MemberFormat } from '../../adapters/member-common/index.js';
 import type { GatewayConfig } from '../config/types.js';
 import { openRosterStore, type Roster } from '../roster/roster-store.js';
 import type { DiffKind, ImportIssue, ImportRequest, ImportResult } from '../roster/store-types.js';
 import { parseStoreUrl } from '../store/open-store.js';
 import type { FileIntake } from './file-intake.js';
-import { readMembersOf } from './member-partners.js';
+import { readMembersOf, type MemberFormat } from './member-partners.js';
 
 /** Source formats an upload may be read as; `member-csv` is the default. */
 export const UPLOAD_FORMATS = ['member-csv', 'member-fixed-width', 'member-xlsx', 'x12-834'] as const;

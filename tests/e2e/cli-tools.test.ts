@@ -160,7 +160,7 @@ describe('carebridge check', () => {
   });
 
   it('exit 2 with one line per problem naming the file and the key; `start` refuses the same config', async () => {
-    const { dir, config } = userSetup('check-bad', 'partnerCodes:\n  cp: { CP9: nobody }\n');
+    const { config } = userSetup('check-bad', 'partnerCodes:\n  cp: { CP9: nobody }\n');
     writeFileSync(
       config,
       readFileSync(config, 'utf8') +
