@@ -1,4 +1,5 @@
 import type { Extension, Identifier, Patient, PatientContact, RelatedPerson } from 'fhir/r4';
+import { MappingError } from '../../src/conversion/errors.js';
 import { readCWE, readCX, readXON } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
@@ -250,14 +251,5 @@ export function applyMerge(ctx: ConversionContext, survivor: Patient): Patient |
   return ctx.add(retired);
 }
 
-/** A mapping problem that stops the conversion of one message; `location` is an HL7 path. */
-export class MappingError extends Error {
-  override readonly name = 'MappingError';
-  constructor(
-    message: string,
-    readonly location: string,
-  ) {
-    super(message);
-  }
-}
+export { MappingError };
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import type { Conversion } from '../conversion/types.js';
 import {
   ackModeOf,
   ackSourceOf,
@@ -41,7 +41,7 @@ export interface AcceptedWork {
   messageId: string;
   partnerId?: string;
   sourceName: string;
-  conversion: AdtConversion;
+  conversion: Conversion;
   receivedAt: number;
 }
 

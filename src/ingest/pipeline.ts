@@ -1,5 +1,5 @@
 import type { Encounter, Patient, Resource } from 'fhir/r4';
-import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import type { Conversion } from '../conversion/types.js';
 import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
 import type { DeliveryJob } from '../delivery/types.js';
 import { Hl7Message } from '../hl7v2/index.js';
@@ -192,7 +192,7 @@ export class Pipeline {
       }
       if (resource?.resourceType) return this.processFhir(messageId, sourceName, resource, stored.receivedAt.getTime());
     }
-    let conversion: AdtConversion | undefined;
+    let conversion: Conversion | undefined;
     let failure: string | undefined;
     try {
       const msg = Hl7Message.parse(stored.raw);
@@ -217,7 +217,7 @@ export class Pipeline {
   private async process(
     messageId: string,
     sourceName: string,
-    conversion: AdtConversion,
+    conversion: Conversion,
     receivedAt: number,
     attributedOnly = false,
     except?: ReadonlySet<string>,
@@ -254,8 +254,8 @@ export class Pipeline {
       const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
       deliveries.push(
         withheld
-          ? { destination: d.destination, patientKey: conversion.patient.id, status: 'withheld', withheldReason: withheld }
-          : { destination: d.destination, patientKey: conversion.patient.id, payload },
+          ? { destination: d.destination, patientKey: conversion.patient?.id ?? null, status: 'withheld', withheldReason: withheld }
+          : { destination: d.destination, patientKey: conversion.patient?.id ?? null, payload },
       );
     }
     const created = await this.batcher.submit({
@@ -274,7 +274,7 @@ export class Pipeline {
   private async attributedDecisions(
     messageId: string,
     receivedAt: number,
-    conversion: AdtConversion,
+    conversion: Conversion,
     facts: { sourceName: string; sender: string; event: string; patientClass: string },
     memberOf: () => Promise<string | undefined>,
   ): Promise<RouteDecision[]> {
@@ -282,7 +282,7 @@ export class Pipeline {
     if (rules.length === 0 || !this.deps.roster) return [];
     const member = await memberOf();
     if (!member) {
-      const name = conversion.patient.name?.[0];
+      const name = conversion.patient?.name?.[0];
       // Demographics let a later import re-match it when the roster is configured for that.
       await this.deps.roster.recordUnmatched({
         messageId,
@@ -290,8 +290,8 @@ export class Pipeline {
         identifiers: identifiersOf(conversion),
         family: name?.family,
         given: name?.given?.[0],
-        birthDate: conversion.patient.birthDate,
-        sex: conversion.patient.gender,
+        birthDate: conversion.patient?.birthDate,
+        sex: conversion.patient?.gender,
       });
       return [];
     }
@@ -311,27 +311,27 @@ export class Pipeline {
   }
 
   /** The transition-of-care CarePlan for a CP, for inpatient and ED discharges only. */
-  private async carePlanFor(messageId: string, conversion: AdtConversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
-    const enc = conversion.encounter;
+  private async carePlanFor(messageId: string, conversion: Conversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
+    const { encounter: enc, patient } = conversion;
     const dischargeAt = enc?.period?.end;
-    if (!this.deps.transitionOfCare || !enc || !dischargeAt) return undefined;
+    if (!this.deps.transitionOfCare || !enc || !patient || !dischargeAt) return undefined;
     const isDischarge = conversion.event === 'A03' || (enc.class?.code === 'EMER' && enc.status === 'finished');
     if (!isDischarge) return undefined;
     const memberId = await member();
     if (!memberId) return undefined;
-    return this.deps.transitionOfCare({ messageId, memberId, cpPartnerId, patient: conversion.patient, encounter: enc, dischargeAt });
+    return this.deps.transitionOfCare({ messageId, memberId, cpPartnerId, patient, encounter: enc, dischargeAt });
   }
 
   /** Roster member id of the event's patient (undefined when unmatched or without a roster). */
-  private async memberOf(conversion: AdtConversion): Promise<string | undefined> {
+  private async memberOf(conversion: Conversion): Promise<string | undefined> {
     if (!this.deps.roster) return undefined;
-    const name = conversion.patient.name?.[0];
+    const name = conversion.patient?.name?.[0];
     const r = await this.deps.roster.resolve({
       identifiers: identifiersOf(conversion),
       family: name?.family,
       given: name?.given?.[0],
-      birthDate: conversion.patient.birthDate,
-      sex: conversion.patient.gender,
+      birthDate: conversion.patient?.birthDate,
+      sex: conversion.patient?.gender,
     });
     return r.kind === 'matched' ? r.member.memberId : undefined;
   }
@@ -364,12 +364,12 @@ function ownerKey(kind: SourceKind, name: string): string {
 }
 
 /** The message Bundle with one more entry (a CarePlan for one CP), serialized. */
-function withEntry(conversion: AdtConversion, resource: Resource): string {
+function withEntry(conversion: Conversion, resource: Resource): string {
   const entry = [...(conversion.bundle.entry ?? []), { fullUrl: `urn:uuid:${resource.id}`, resource }];
   return JSON.stringify({ ...conversion.bundle, entry });
 }
 
-function identifiersOf(conversion: AdtConversion): { system: string; value: string }[] {
+function identifiersOf(conversion: Conversion): { system: string; value: string }[] {
   return conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
 }
 
