@@ -1,4 +1,5 @@
 import type { Encounter, Patient, Resource } from 'fhir/r4';
+import { routingFactsOf } from '../conversion/message-facts.js';
 import type { Conversion } from '../conversion/types.js';
 import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
 import type { DeliveryJob } from '../delivery/types.js';
@@ -6,11 +7,11 @@ import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
-import type { RouteDecision, Router } from '../routing/router.js';
+import type { RouteDecision, RouteFacts, Router } from '../routing/router.js';
 import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
 import type { DeliveryInput, DeliveryRecord, MessageRaw, MessageStore, ProcessingOutcome, SourceKind } from '../store/types.js';
 import { convertParsed } from './convert-message.js';
-import type { AcceptedWork } from './inbox.js';
+import type { AcceptedWork, RoutableMessage } from './inbox.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 export interface PipelineDeps {
@@ -39,7 +40,15 @@ export interface PipelineDeps {
   enqueue(job: DeliveryJob): Promise<boolean>;
   log: Logger;
   onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
+  /** A message stored as `filtered` (nothing to send), by reason kind: for the metric. */
+  onFiltered?(work: { messageId: string; sourceName: string; kind: FilterKind }): void;
 }
+
+/** Why nothing was sent: no adapter converted it, no route took it, the member is not on the roster, or no matched destination takes it. */
+export type FilterKind = 'no-converter' | 'no-route' | 'unmatched' | 'no-destination';
+
+/** Destination types that can take the raw HL7 v2 message (MLLP always does). */
+const RAW_DESTINATION_TYPES = new Set(['mllp', 'webhook', 'sftp']);
 
 export interface TransitionOfCareInput {
   messageId: string;
@@ -75,6 +84,12 @@ interface Completion {
   outcome: ProcessingOutcome;
 }
 
+/** The outcome of routing when nothing is sent: the filtered reason and its kind. */
+interface Filtered {
+  reason: string;
+  kind: FilterKind;
+}
+
 /**
  * After the commit: route the converted message, record its deliveries (one transaction per
  * batch of messages) and enqueue them. A crash anywhere here leaves the message `received` in
@@ -93,7 +108,7 @@ export class Pipeline {
 
   /** Fire and forget: failures are logged and left to the recovery sweep. */
   submit(work: AcceptedWork): void {
-    this.process(work.messageId, work.sourceName, work.conversion, work.receivedAt).catch((e) =>
+    this.process(work.messageId, work.sourceName, work, work.receivedAt).catch((e) =>
       this.deps.log.warn({ messageId: work.messageId, err: (e as Error).message }, 'processing deferred to recovery'),
     );
   }
@@ -107,6 +122,7 @@ export class Pipeline {
     const owned = await this.deps.fhirDeliveries?.(sourceName, resource);
     const deliveries: DeliveryInput[] = owned ?? [];
     for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
+      if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
       if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
       deliveries.push({ destination: d.destination, patientKey: null, payload: text });
     }
@@ -192,22 +208,25 @@ export class Pipeline {
       }
       if (resource?.resourceType) return this.processFhir(messageId, sourceName, resource, stored.receivedAt.getTime());
     }
-    let conversion: Conversion | undefined;
+    let routable: RoutableMessage | undefined;
     let failure: string | undefined;
     try {
       const msg = Hl7Message.parse(stored.raw);
-      const r = convertParsed(msg, this.deps.profileFor(stored.partnerId ?? undefined));
-      if (r.ok) conversion = r.conversion;
+      const partnerId = stored.partnerId ?? undefined;
+      const r = convertParsed(msg, this.deps.profileFor(partnerId));
+      if (r.ok) routable = { facts: r.conversion, conversion: r.conversion, partnerId };
+      // Accepted without a conversion (as when it arrived): passthrough routes may still take it.
+      else if (r.kind === 'unsupported') routable = { facts: routingFactsOf(msg), unconverted: r.reason, partnerId };
       else failure = r.reason;
     } catch (e) {
       failure = (e as Error).message;
     }
-    if (!conversion) {
+    if (!routable) {
       // Mappings changed since it was accepted (or a replay of a bad message): keep it, marked failed.
       await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
       return;
     }
-    await this.process(messageId, sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly, options.except);
+    await this.process(messageId, sourceName, routable, stored.receivedAt.getTime(), options.attributedOnly, options.except);
   }
 
   /**
@@ -217,56 +236,84 @@ export class Pipeline {
   private async process(
     messageId: string,
     sourceName: string,
-    conversion: Conversion,
+    message: RoutableMessage,
     receivedAt: number,
     attributedOnly = false,
     except?: ReadonlySet<string>,
   ): Promise<void> {
-    const facts = { sourceName, sender: conversion.sender, event: conversion.event, patientClass: conversion.patientClass };
+    const { facts, conversion } = message;
+    const routeFacts: RouteFacts = { sourceName, sender: facts.sender, messageType: facts.messageType, event: facts.event, patientClass: facts.patientClass };
     let memberLookup: Promise<string | undefined> | undefined;
-    const member = () => (memberLookup ??= this.memberOf(conversion));
-    const fixed = attributedOnly ? [] : this.deps.router.route(facts);
-    const decisions = [...fixed, ...(await this.attributedDecisions(messageId, receivedAt, conversion, facts, member))];
+    const member = () => (memberLookup ??= conversion ? this.memberOf(conversion) : Promise.resolve(undefined));
+    const fixed = attributedOnly ? [] : this.deps.router.route(routeFacts);
+    const attributed = await this.attributedDecisions(messageId, receivedAt, message, routeFacts, member);
+    const decisions = [...fixed, ...attributed.decisions];
     const category = this.deps.sensitivity
-      ? sensitivityOf({ facilities: conversion.facilityCodes, service: conversion.hospitalService }, this.deps.sensitivity)
+      ? sensitivityOf({ facilities: facts.facilityCodes, service: facts.hospitalService }, this.deps.sensitivity)
       : undefined;
     // A sensitive event carries its labels everywhere it goes (stored FHIR and every payload).
-    if (category) applySecurityLabels(conversion.bundle, securityLabels(category));
-    const fhirText = JSON.stringify(conversion.bundle);
+    if (category && conversion) applySecurityLabels(conversion.bundle, securityLabels(category));
+    const fhirText = conversion ? JSON.stringify(conversion.bundle) : undefined;
     const memberId = category ? await member() : undefined;
+    const patientKey = conversion?.patient?.id ?? null;
     const deliveries: DeliveryInput[] = [];
+    // Why a matched destination got nothing, in decision order (the first explains a filtered message).
+    const skipped: string[] = [];
     let davinci: string | undefined;
-    const seen = new Set<string>(except);
+    const seen = new Set<string>();
     for (const d of decisions) {
       if (seen.has(d.destination)) continue;
       seen.add(d.destination);
-      const kind = payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '');
+      if (except?.has(d.destination)) {
+        skipped.push(`destination ${d.destination} already had it`);
+        continue;
+      }
+      const type = this.deps.destinationTypes.get(d.destination) ?? '';
       let payload: string | undefined;
-      const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
-      if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
-      if (kind === 'fhir-bundle') payload = carePlan ? withEntry(conversion, carePlan) : fhirText;
-      else if (kind === 'davinci-notification') {
-        davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
-        if (davinci === 'null') continue; // not an admit/transfer/discharge: nothing to notify
-        payload = davinci;
-      } else if (kind === 'hl7v2') payload = undefined; // the deliverer sends the stored raw message
-      else continue;
+      if (type === 'mllp' || d.payload === 'raw') {
+        // The deliverer sends the stored raw message (no payload stored twice).
+        if (!RAW_DESTINATION_TYPES.has(type)) {
+          skipped.push(`destination ${d.destination} (${type}) takes FHIR only`);
+          continue;
+        }
+      } else {
+        if (!conversion) {
+          skipped.push(message.unconverted ?? 'no conversion');
+          continue;
+        }
+        const kind = payloadKindFor(type);
+        const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
+        if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
+        if (kind === 'fhir-bundle') payload = carePlan ? withEntry(conversion, carePlan) : fhirText;
+        else if (kind === 'davinci-notification') {
+          davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
+          if (davinci === 'null') {
+            // Not an admit/transfer/discharge: nothing to notify.
+            skipped.push(`no Da Vinci notification for ${facts.messageType}^${facts.event}`);
+            continue;
+          }
+          payload = davinci;
+        } else continue;
+      }
       const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
       deliveries.push(
         withheld
-          ? { destination: d.destination, patientKey: conversion.patient?.id ?? null, status: 'withheld', withheldReason: withheld }
-          : { destination: d.destination, patientKey: conversion.patient?.id ?? null, payload },
+          ? { destination: d.destination, patientKey, status: 'withheld', withheldReason: withheld }
+          : { destination: d.destination, patientKey, payload },
       );
     }
+    const filtered = deliveries.length === 0 ? filterReason(message, decisions.length, attributed.unmatched, skipped) : undefined;
     const created = await this.batcher.submit({
       messageId,
       outcome: {
-        status: 'processed',
+        status: filtered ? 'filtered' : 'processed',
+        statusReason: filtered?.reason,
         fhir: fhirText,
-        identifiers: identifiersOf(conversion),
+        identifiers: conversion ? identifiersOf(conversion) : undefined,
         deliveries,
       },
     });
+    if (filtered && created) this.deps.onFiltered?.({ messageId, sourceName, kind: filtered.kind });
     await this.afterCommit(messageId, receivedAt, created);
   }
 
@@ -274,12 +321,16 @@ export class Pipeline {
   private async attributedDecisions(
     messageId: string,
     receivedAt: number,
-    conversion: Conversion,
-    facts: { sourceName: string; sender: string; event: string; patientClass: string },
+    message: RoutableMessage,
+    facts: RouteFacts,
     memberOf: () => Promise<string | undefined>,
-  ): Promise<RouteDecision[]> {
+  ): Promise<{ decisions: RouteDecision[]; unmatched: boolean }> {
+    const none = { decisions: [], unmatched: false };
+    const { conversion } = message;
+    // Roster matching needs the patient's identifiers, which only a conversion gives.
+    if (!conversion || !this.deps.roster) return none;
     const rules = this.deps.router.attributedRules(facts);
-    if (rules.length === 0 || !this.deps.roster) return [];
+    if (rules.length === 0) return none;
     const member = await memberOf();
     if (!member) {
       const name = conversion.patient?.name?.[0];
@@ -287,13 +338,15 @@ export class Pipeline {
       await this.deps.roster.recordUnmatched({
         messageId,
         receivedAt: new Date(receivedAt),
+        // The sending partner scopes the event in the API (its key sees its own unmatched events).
+        partnerId: message.partnerId,
         identifiers: identifiersOf(conversion),
         family: name?.family,
         given: name?.given?.[0],
         birthDate: conversion.patient?.birthDate,
         sex: conversion.patient?.gender,
       });
-      return [];
+      return { decisions: [], unmatched: true };
     }
     const date = conversion.eventDate ?? new Date(receivedAt).toISOString().slice(0, 10);
     const out: RouteDecision[] = [];
@@ -304,10 +357,10 @@ export class Pipeline {
           this.deps.log.warn({ messageId, partnerId, route: rule.id }, 'attributed partner declares no adt destination');
           continue;
         }
-        out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false });
+        out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false, payload: rule.payload ?? 'fhir' });
       }
     }
-    return out;
+    return { decisions: out, unmatched: false };
   }
 
   /** The transition-of-care CarePlan for a CP, for inpatient and ED discharges only. */
@@ -357,6 +410,19 @@ export class Pipeline {
       await this.deps.enqueue({ deliveryId: d.id, messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
     }
   }
+}
+
+/**
+ * Why a message that produced no delivery is filtered. A message without a conversion says so
+ * first (its routes may have wanted FHIR); then an attributed route whose member is unknown
+ * (the unmatched event is kept for late routing); then no route at all; then why each matched
+ * destination got nothing.
+ */
+function filterReason(message: RoutableMessage, decisions: number, unmatched: boolean, skipped: readonly string[]): Filtered {
+  if (message.unconverted) return { reason: message.unconverted, kind: 'no-converter' };
+  if (unmatched) return { reason: 'member not on the roster (unmatched)', kind: 'unmatched' };
+  if (decisions === 0 || skipped.length === 0) return { reason: 'no route matched', kind: 'no-route' };
+  return { reason: skipped[0]!, kind: 'no-destination' };
 }
 
 function ownerKey(kind: SourceKind, name: string): string {

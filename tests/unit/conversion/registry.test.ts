@@ -85,3 +85,20 @@ describe('the built-in adapter registry', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('routing facts of a message no adapter converts', () => {
+  it('are read from the message as sent (for passthrough routes and the sensitivity policy), without identifiers', async () => {
+    const { routingFactsOf } = await import('../../../src/conversion/message-facts.js');
+    const m = Hl7Message.parse('MSH|^~\\&|LAB|BHH|RCV|RFAC|20240101120000||ORU^R01|C9|P|2.5.1\rPID|1||MRN1^^^HOSP^MR\rPV1|1|O|CLINIC^1^1^BHCENTER|||||||PSY\rOBR|1');
+    expect(routingFactsOf(m)).toEqual({
+      sender: 'LAB^BHH',
+      messageType: 'ORU',
+      event: 'R01',
+      patientIdentifiers: [],
+      patientClass: 'O',
+      facilityCodes: ['BHCENTER', 'BHH'],
+      hospitalService: 'PSY',
+      eventDate: undefined,
+    });
+  });
+});
