@@ -71,8 +71,8 @@ describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
         routes: [
           { id: 'adt', match: { events: ['A01'] }, to: ['hook'] },
           { id: 'labs-and-notes-raw', match: { messageTypes: ['ORU', 'MDM'], events: ['R01', 'T02'] }, to: ['cp-ehr'], payload: 'raw' },
-          // SIU goes raw over MLLP; the FHIR webhook on the same route gets nothing (no conversion).
-          { id: 'schedules', match: { messageTypes: ['SIU'] }, to: ['forward', 'hook'] },
+          // VXU (no adapter converts it) goes raw over MLLP; the FHIR webhook on the same route gets nothing.
+          { id: 'immunizations', match: { messageTypes: ['VXU'] }, to: ['forward', 'hook'] },
           { id: 'attributed-discharges', match: { events: ['A03'] }, toAttributed: 'cp' },
         ],
         apiKeys: [
@@ -171,12 +171,12 @@ describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
     expect(await stored('P-ORU2')).toMatchObject({ status: 'filtered', statusReason: 'no converter for ORU^R02' });
   });
 
-  it('passthrough: SIU goes raw over MLLP; a FHIR destination gets a message only when it has a conversion', async () => {
-    const siu = otherMessage('SIU', 'S12', 'P-SIU');
+  it('passthrough: a message no adapter converts goes raw over MLLP (processed); a FHIR destination gets a message only when it has a conversion', async () => {
+    const vxu = otherMessage('VXU', 'V04', 'P-VXU');
     const before = hook.accepted.length;
-    expect((await send(client, siu)).get('MSA-1')).toBe('AA');
-    await eventually(() => forwarded.some((f) => f.toString('latin1') === siu));
-    const m = await stored('P-SIU');
+    expect((await send(client, vxu)).get('MSA-1')).toBe('AA');
+    await eventually(() => forwarded.some((f) => f.toString('latin1') === vxu));
+    const m = await stored('P-VXU');
     expect(m.status).toBe('processed');
     const detail = (await api(`/api/messages/${m.id}`)) as { deliveries: { destination: string; status: string }[] };
     expect(detail.deliveries.map((d) => d.destination)).toEqual(['forward']);
