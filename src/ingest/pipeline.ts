@@ -7,6 +7,7 @@ import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
+import { MEMBER_UNMATCHED, NO_ROUTE_MATCHED, routingReason } from '../routing/explain.js';
 import type { RouteDecision, RouteFacts, Router } from '../routing/router.js';
 import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
 import type { DeliveryInput, DeliveryRecord, MessageRaw, MessageStore, ProcessingOutcome, SourceKind } from '../store/types.js';
@@ -124,7 +125,7 @@ export class Pipeline {
     for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
       if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
       if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
-      deliveries.push({ destination: d.destination, patientKey: null, payload: text });
+      deliveries.push({ destination: d.destination, patientKey: null, payload: text, routeId: d.routeId, partnerId: this.deps.destinationPartners?.get(d.destination) ?? null });
     }
     await this.commit(messageId, { status: 'processed', fhir: text, deliveries }, receivedAt);
   }
@@ -296,10 +297,12 @@ export class Pipeline {
         } else continue;
       }
       const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
+      // Recorded on the delivery so the message detail can say which rule sent it, and to whom.
+      const why = { routeId: d.routeId, partnerId: d.partnerId ?? this.deps.destinationPartners?.get(d.destination) ?? null };
       deliveries.push(
         withheld
-          ? { destination: d.destination, patientKey, status: 'withheld', withheldReason: withheld }
-          : { destination: d.destination, patientKey, payload },
+          ? { destination: d.destination, patientKey, status: 'withheld', withheldReason: withheld, ...why }
+          : { destination: d.destination, patientKey, payload, ...why },
       );
     }
     const filtered = deliveries.length === 0 ? filterReason(message, decisions.length, attributed.unmatched, skipped) : undefined;
@@ -307,13 +310,16 @@ export class Pipeline {
       messageId,
       outcome: {
         status: filtered ? 'filtered' : 'processed',
-        statusReason: filtered?.reason,
+        statusReason: filtered?.reason ?? routingReason({ deliveries, unmatched: attributed.unmatched }),
         fhir: fhirText,
         identifiers: conversion ? identifiersOf(conversion) : undefined,
         deliveries,
       },
     });
-    if (filtered && created) this.deps.onFiltered?.({ messageId, sourceName, kind: filtered.kind });
+    if (filtered && created) {
+      this.deps.onFiltered?.({ messageId, sourceName, kind: filtered.kind });
+      this.deps.log.info({ messageId, reason: filtered.reason }, 'not routed');
+    } else if (created) logRouted(this.deps.log, messageId, deliveries, attributed.unmatched);
     await this.afterCommit(messageId, receivedAt, created);
   }
 
@@ -420,9 +426,24 @@ export class Pipeline {
  */
 function filterReason(message: RoutableMessage, decisions: number, unmatched: boolean, skipped: readonly string[]): Filtered {
   if (message.unconverted) return { reason: message.unconverted, kind: 'no-converter' };
-  if (unmatched) return { reason: 'member not on the roster (unmatched)', kind: 'unmatched' };
-  if (decisions === 0 || skipped.length === 0) return { reason: 'no route matched', kind: 'no-route' };
+  if (unmatched) return { reason: MEMBER_UNMATCHED, kind: 'unmatched' };
+  if (decisions === 0 || skipped.length === 0) return { reason: NO_ROUTE_MATCHED, kind: 'no-route' };
   return { reason: skipped[0]!, kind: 'no-destination' };
+}
+
+/**
+ * The `routed` step of a message's life: one info line, ids only (no patient data). Withheld
+ * destinations are named with their partner; the reasons are in the message detail.
+ */
+function logRouted(log: Logger, messageId: string, deliveries: readonly DeliveryInput[], unmatched: boolean): void {
+  if (deliveries.length === 0) {
+    log.info({ messageId, reason: unmatched ? MEMBER_UNMATCHED : NO_ROUTE_MATCHED }, 'not routed');
+    return;
+  }
+  const routes = [...new Set(deliveries.map((d) => d.routeId).filter(Boolean))];
+  const to = deliveries.filter((d) => d.status !== 'withheld').map((d) => d.destination);
+  const withheld = deliveries.filter((d) => d.status === 'withheld').map((d) => d.destination);
+  log.info({ messageId, routes, destinations: to, ...(withheld.length ? { withheld } : {}), ...(unmatched ? { unmatched } : {}) }, 'routed');
 }
 
 function ownerKey(kind: SourceKind, name: string): string {

@@ -1,5 +1,6 @@
 import type { Migration } from '../migration.js';
 import { POSTGRES_FILTERED_STATUS } from './migration-filtered-status.js';
+import { POSTGRES_DELIVERY_ROUTES } from './migration-delivery-routes.js';
 
 // Postgres schema: the same tables and columns as SQLite, with native types (timestamptz, bytea,
 // boolean) and seq from an identity sequence shared by every gateway process.
@@ -103,4 +104,5 @@ CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
   POSTGRES_FILTERED_STATUS,
+  POSTGRES_DELIVERY_ROUTES,
 ];

@@ -1,5 +1,6 @@
 import type { Migration } from '../migration.js';
 import { SQLITE_FILTERED_STATUS } from './migration-filtered-status.js';
+import { SQLITE_DELIVERY_ROUTES } from './migration-delivery-routes.js';
 
 // SQLite schema. Times are INTEGER epoch milliseconds (compact, sortable, exact round trip to Date).
 // raw and fhir are the last columns of messages: SQLite reads a row's columns in order, so keeping
@@ -108,4 +109,5 @@ CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
   SQLITE_FILTERED_STATUS,
+  SQLITE_DELIVERY_ROUTES,
 ];
