@@ -119,11 +119,11 @@ describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
   });
 
   it('accepts an ADT event the ADT adapter does not convert (CA in enhanced mode), filtered', async () => {
-    const ack = await send(client, adtMessage('F-A17', { event: 'A17', ackMode: 'enhanced-al' }));
+    const ack = await send(client, adtMessage('F-A20', { event: 'A20', ackMode: 'enhanced-al' }));
     expect(ack.get('MSA-1')).toBe('CA');
-    const m = await stored('F-A17');
+    const m = await stored('F-A20');
     expect(m.status).toBe('filtered');
-    expect(m.statusReason).toMatch(/^no converter for ADT\^A17/);
+    expect(m.statusReason).toMatch(/^no converter for ADT\^A20/);
   });
 
   it('a converted message that no route takes is filtered: no route matched', async () => {
