@@ -14,6 +14,7 @@ import type { MllpServer } from '../mllp/server.js';
 import type { Logger } from '../observability/log.js';
 import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.js';
 import { Router } from '../routing/router.js';
+import { SenderDirectory } from '../routing/sender-pattern.js';
 import { sensitivityPolicy } from '../routing/sensitivity.js';
 import { createMllpSource } from '../sources/mllp-source.js';
 import { openCarePlans } from '../careplan/open-careplans.js';
@@ -121,8 +122,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     for (const id of Object.keys(config.partners)) profileFor(id);
     profileFor(undefined);
 
-    const senders = new Map<string, string>();
-    for (const [id, p] of Object.entries(config.partners)) for (const s of p.senders ?? []) senders.set(s, id);
+    const senders = new SenderDirectory(config.partners);
 
     const receivedAt = new Map<string, number>();
     const outbox = new Outbox({
@@ -168,7 +168,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const inbox = new Inbox({
       store,
       profileFor,
-      partnerForSender: (s) => senders.get(s),
+      partnerForSender: (s) => senders.partnerFor(s),
+      isSenderOf: (partnerId, s) => senders.isSenderOf(partnerId, s),
       onAccepted: (work) => pipeline.submit(work),
       onReceived: (meta, outcome, reasonKind) => {
         metrics.messagesReceived.inc({ source: meta.sourceName, outcome });

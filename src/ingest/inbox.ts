@@ -51,6 +51,8 @@ export interface InboxDeps {
   profileFor(partnerId: string | undefined): MappingProfile;
   /** Partner owning an MSH-3^MSH-4 sender, when the source does not say. */
   partnerForSender(sender: string): string | undefined;
+  /** Whether one of the partner's `senders` patterns matches (a partner-owned source or key sends only those). */
+  isSenderOf(partnerId: string, sender: string): boolean;
   /** Called after the commit for each new accepted message (routing runs there). */
   onAccepted(work: AcceptedWork): void;
   /** Observability: outcome per message, no PHI. */
@@ -102,6 +104,12 @@ export class Inbox {
     }
     const src = ackSourceOf(msg);
     const sender = msg.sender;
+    if (meta.partnerId !== undefined && !this.deps.isSenderOf(meta.partnerId, sender)) {
+      // The source or key vouches for one partner: a message naming another sender would be filed,
+      // routed and delivered as that partner's (issue 11.1).
+      const reason = `sender ${sender} is not a sender of partner ${meta.partnerId}`;
+      return this.reject(bytes, hash, meta, src, reason, 'sender', HL7_ERROR.INTERNAL_ERROR, { segment: 'MSH', field: 3 }, receivedAt, msg);
+    }
     const partnerId = meta.partnerId ?? this.deps.partnerForSender(sender);
     const result = convertParsed(msg, this.deps.profileFor(partnerId));
     if (!result.ok) {
@@ -166,7 +174,7 @@ export class Inbox {
     this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind);
     return {
       outcome: 'rejected',
-      ack: this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'unsupported'),
+      ack: this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'unsupported' || kind === 'sender'),
       messageId: stored.id,
       controlId: src.controlId,
       reason,

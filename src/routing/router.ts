@@ -4,6 +4,8 @@
  * means "any". Every matching rule contributes its destinations (deduplicated, in rule order).
  * Roster-based rules ("the member's attributed CP") extend this in the roster issue.
  */
+import { senderMatches } from './sender-pattern.js';
+
 export interface RouteRule {
   id: string;
   match: {
@@ -67,13 +69,6 @@ export class Router {
         matches(rule.match.patientClasses, facts.patientClass),
     );
   }
-}
-
-/** MSH-3^MSH-4 patterns may use `*` for any text, e.g. `EPIC^*` or `*^MGH`. */
-function senderMatches(pattern: string, sender: string): boolean {
-  if (!pattern.includes('*')) return pattern === sender;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(sender);
 }
 
 function matches(allowed: string[] | undefined, value: string): boolean {

@@ -62,6 +62,7 @@ const cases: ErrorCase[] = [
   { name: 'api key admin mixed with partners', mutate: (d) => void (d.apiKeys[0].partners = ['*', 'acme']), key: 'apiKeys[0].partners', problem: /cannot be combined/ },
   { name: 'partner destination unknown', mutate: (d) => void (d.partners['cp-one'].destinations.careplan = 'nope'), key: 'partners.cp-one.destinations.careplan', problem: /unknown destination 'nope'/ },
   { name: 'sender claimed by two partners', mutate: (d) => void (d.partners['cp-one'].senders = ['EPICADT^MGH']), key: 'partners.cp-one.senders[0]', problem: /already identifies partner 'acme'/ },
+  { name: 'mllp source of a partner without senders', mutate: (d) => void (d.partners.acme.senders = []), key: 'sources[0].partner', problem: /partner 'acme' declares no senders: every message on this source would be rejected/ },
   { name: 'two mllp sources on one port', mutate: (d) => void d.sources.push({ id: 'mllp-2', type: 'mllp', port: 12575 }), key: 'sources[2].port', problem: /port 12575 is already used by sources\[0\]/ },
   { name: 'mllp source on the http port', mutate: (d) => void (d.sources[0].port = 18080), key: 'sources[0].port', problem: /already used by server\.http\.port/ },
   { name: 'two http sources', mutate: (d) => void d.sources.push({ id: 'web-2', type: 'http' }), key: 'sources[2].type', problem: /only one http source/ },
