@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { demoKeyExposure } from '../config/demo-key.js';
 import type { GatewayConfig } from '../config/types.js';
 import { Outbox } from '../delivery/outbox.js';
 import { startPrivateRedis, type PrivateRedis } from '../delivery/redis-server.js';
@@ -55,6 +56,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     throw e;
   };
   try {
+    const demoKey = await demoKeyExposure(config);
+    if (demoKey.kind === 'refuse') throw new Error(demoKey.message);
+    if (demoKey.kind === 'warn') log.warn({}, demoKey.message);
     const store = await openStore(config.store.url);
     cleanup.push(() => store.close());
 
