@@ -216,7 +216,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const mllpServers: MllpServer[] = [];
     for (const source of config.sources) {
       if (source.type !== 'mllp') continue;
-      const server = createMllpSource(source, inbox, log, (s) => metrics.ackLatency.observe({ source: source.id }, s));
+      const server = createMllpSource(source, inbox, log, (s) => metrics.ackLatency.observe({ source: source.id }, s), metrics);
       const bound = await server.listen();
       mllpServers.push(server);
       cleanup.push(() => server.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }));

@@ -218,7 +218,7 @@ describe('defaults', () => {
       });
       expect(config.store).toMatchObject({ retentionDays: 90, pruneIntervalMinutes: 60 });
       expect(config.redis).toEqual({ prefix: 'carebridge' });
-      expect(config.sources[0]).toEqual({ id: 'in', type: 'mllp', host: '127.0.0.1', port: 0, maxMessageBytes: 10485760, idleTimeoutMs: 0, maxConnections: 0 });
+      expect(config.sources[0]).toEqual({ id: 'in', type: 'mllp', host: '127.0.0.1', port: 0, maxMessageBytes: 10485760, idleTimeoutMs: 0, frameTimeoutMs: 60000, maxConnections: 200, maxConnectionsPerAddress: 20 });
       expect(config).toMatchObject({ partners: {}, destinations: [], routes: [], apiKeys: [], consent: { sensitiveFacilities: [], sensitiveServices: [] } });
     } finally {
       tmp.cleanup();
