@@ -209,15 +209,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const ports: Record<string, number> = {};
     const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, careplans: carePlans.service, sftpStatus: () => pollers.map((p) => p.status()) });
     cleanup.push(() => http.close());
-    await http.listen({ host: config.server.http.host, port: config.server.http.port });
+    await explainListenError('server.http.port', config.server.http.host, config.server.http.port, () => http.listen({ host: config.server.http.host, port: config.server.http.port }));
     const address = http.server.address();
     ports.http = typeof address === 'object' && address ? address.port : config.server.http.port;
 
     const mllpServers: MllpServer[] = [];
-    for (const source of config.sources) {
+    for (const [index, source] of config.sources.entries()) {
       if (source.type !== 'mllp') continue;
       const server = createMllpSource(source, inbox, log, (s) => metrics.ackLatency.observe({ source: source.id }, s), metrics);
-      const bound = await server.listen();
+      const bound = await explainListenError(`sources[${index}].port (${source.id})`, source.host, source.port, () => server.listen());
       mllpServers.push(server);
       cleanup.push(() => server.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }));
       ports[source.id] = bound.port;
@@ -274,5 +274,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     };
   } catch (e) {
     return fail(e);
+  }
+}
+
+/** A listen that fails names the config key and the port instead of Node's bare `listen EADDRINUSE`. */
+async function explainListenError<T>(key: string, host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'may not be opened by this user' : code === 'EADDRNOTAVAIL' ? 'is not an address of this machine' : undefined;
+    if (!why) throw e;
+    throw Object.assign(new Error(`${key}: port ${port} on ${host} ${why}`), { code });
   }
 }
