@@ -17,10 +17,12 @@
  *   store keeps the delivery pending and the gateway's sweep calls resubmit() later (also on
  *   onRedisRecovered). Workers reconnect by themselves.
  */
+import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { OrderingGate } from './ordering-gate.js';
+import { instanceClientName, liveInstances, reclaimDeadOwners } from './stalled-reclaim.js';
 import { silentLogger, type DeliveryContext, type DeliveryJob, type DeliveryLogger, type DeliveryOutcome } from './types.js';
 
 export interface DestinationQueueOptions {
@@ -160,12 +162,16 @@ export class DeliveryQueues {
   private readonly reportedFailures = new WeakSet<Error>();
   private wasDown = false;
   private closed = false;
+  /** This process's name in Redis: its gate connection's client name and its workers' name (see stalled-reclaim.ts). */
+  private readonly instance = randomUUID();
+  private readonly prefix: string;
 
   constructor(private readonly opts: DeliveryQueuesOptions) {
     this.log = opts.logger ?? silentLogger;
     this.hooks = opts.hooks ?? {};
     this.random = opts.random ?? Math.random;
     const prefix = opts.prefix ?? 'carebridge';
+    this.prefix = prefix;
 
     // Producer side fails fast: no offline queue, one try per command, so an outage turns into
     // `false` from enqueue() instead of a pile of pending promises in the ingest path.
@@ -189,7 +195,7 @@ export class DeliveryQueues {
     });
     // The ordering gate's own connection, auto-pipelined: the gate calls of concurrent deliveries
     // in one event-loop tick go out in one write (BullMQ's connections are left as BullMQ wants them).
-    this.gateConnection = new Redis(opts.redisUrl, { ...failFast, enableAutoPipelining: true });
+    this.gateConnection = new Redis(opts.redisUrl, { ...failFast, enableAutoPipelining: true, connectionName: instanceClientName(prefix, this.instance) });
     this.gateConnection.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis ordering-gate connection error'));
     this.gate = new OrderingGate(this.gateConnection, prefix);
 
@@ -307,6 +313,21 @@ export class DeliveryQueues {
     }
   }
 
+  /**
+   * At start: deliveries a crashed gateway had in flight go back to their queues now instead of
+   * after their locks lapse, releasing their patients' lines. Returns how many; 0 when Redis does
+   * not list its clients (then BullMQ's stalled check does it, as before).
+   */
+  async reclaimFromStoppedGateways(): Promise<number> {
+    const live = await liveInstances(this.gateConnection, this.prefix);
+    if (!live) return 0;
+    let reclaimed = 0;
+    for (const dest of this.destinations.values()) {
+      if (dest.worker) reclaimed += await reclaimDeadOwners(this.gateConnection, dest.queue, dest.worker, live);
+    }
+    return reclaimed;
+  }
+
   /** Queue depth for metrics. Throws when Redis is down (metrics should show "unknown"). */
   async depth(destinationId: string): Promise<QueueDepth> {
     const counts = await this.runtime(destinationId).queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
@@ -379,6 +400,8 @@ export class DeliveryQueues {
       connection: this.workerConnection!,
       prefix,
       concurrency,
+      // Stamped on every job taken (processedBy): who holds it, for reclaimFromStoppedGateways().
+      name: this.instance,
       // After a crash, a job the dead process held waits for its lock to lapse and the next
       // stalled check: ≤ 20 s with these (BullMQ's 30 s + 30 s defaults made it up to a minute,
       // holding that patient's line). The live worker renews its locks every 7.5 s.

@@ -231,6 +231,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
     // Bring back whatever a previous run left unfinished, then keep sweeping.
     await outbox.queues.ready(5_000);
+    const reclaimed = await outbox.queues.reclaimFromStoppedGateways().catch((e) => (log.warn({ err: (e as Error).message }, 'could not reclaim deliveries of a stopped gateway'), 0));
+    if (reclaimed) log.warn({ deliveries: reclaimed }, 'reclaimed in-flight deliveries of a stopped gateway');
     void recovery.run().catch((e) => log.warn({ err: (e as Error).message }, 'startup recovery failed'));
     recovery.start(30_000);
     carePlans.service.start();
