@@ -1,7 +1,7 @@
 import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 import { createApiKeyMatcher } from '../config/api-keys.js';
 import type { ApiKeyConfig } from '../config/types.js';
-import { ApiError } from './api-error.js';
+import { CodedError } from '../errors/catalogue.js';
 import type { Principal } from './types.js';
 
 // Per request, not a request decorator: no global FastifyRequest augmentation for one field.
@@ -33,7 +33,7 @@ export function toPrincipal(key: ApiKeyConfig): Principal {
 }
 
 const unauthorized = (why: string) =>
-  new ApiError(401, 'login', why, { 'www-authenticate': 'Bearer realm="carebridge"' });
+  new CodedError('CB_UNAUTHENTICATED', why, { headers: { 'www-authenticate': 'Bearer realm="carebridge"' } });
 
 /**
  * The API key check, as a preParsing hook: it runs after the rate limit (onRequest), so a key

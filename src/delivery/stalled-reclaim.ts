@@ -10,7 +10,7 @@
  * removed and BullMQ's own stalled check moves it back to wait (counting the stall as usual).
  */
 import type { Redis } from 'ioredis';
-import type { Queue, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 
 /** The Redis client name of a gateway instance's long-lived connection. */
 export function instanceClientName(prefix: string, instance: string): string {
@@ -34,7 +34,8 @@ export async function liveInstances(redis: Redis, prefix: string): Promise<Set<s
 }
 
 /** Returns how many active jobs of dead instances were handed back to BullMQ's stalled check. */
-export async function reclaimDeadOwners(client: Redis, queue: Queue, worker: Worker, live: ReadonlySet<string>): Promise<number> {
+export async function reclaimDeadOwners(client: Redis, worker: Worker, live: ReadonlySet<string>): Promise<number> {
+  const queue = worker; // a Worker knows its queue's keys
   const active = await client.lrange(queue.keys.active, 0, -1);
   let reclaimed = 0;
   for (const jobId of active) {

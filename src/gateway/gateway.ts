@@ -183,7 +183,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       },
     });
     const recovery = new RecoverySweep(store, pipeline, outbox, log);
-    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster);
+    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster, log);
 
     // SFTP sources: files go through their partner's layout into the roster.
     const intake = createFileIntake({ config, store, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });

@@ -37,7 +37,7 @@ describe.skipIf(!hasCorpus)('ADT corpus → FHIR', () => {
       for (const item of splitMessages(readFileSync(path)).items) {
         if (item.kind !== 'message') continue;
         // Only ADT messages (by a lenient header read: fragments without MSH-10 still count).
-        let type = '';
+        let type: string;
         try {
           type = Hl7Message.parse(item.bytes, { requireHeaderFields: false }).messageType;
         } catch {
