@@ -127,6 +127,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     for (const id of Object.keys(config.partners)) profileFor(id);
     profileFor(undefined);
 
+    const acceptPolicies = new Map(config.sources.flatMap((s) => (s.type !== 'sftp' && s.accept ? [[s.id, s.accept] as const] : [])));
     const senders = new SenderDirectory(config.partners);
 
     const receivedAt = new Map<string, number>();
@@ -164,6 +165,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       profileFor,
       enqueue: (job) => outbox.enqueue(job),
       log,
+      onFiltered: (w) => metrics.messagesFiltered.inc({ source: w.sourceName, reason: w.kind }),
       onProcessed: (w) => {
         if (receivedAt.size >= RECEIVED_AT_CAP) receivedAt.clear();
         receivedAt.set(w.messageId, w.receivedAt);
@@ -174,6 +176,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       profileFor,
       partnerForSender: (s) => senders.partnerFor(s),
       isSenderOf: (partnerId, s) => senders.isSenderOf(partnerId, s),
+      acceptPolicyFor: (name) => acceptPolicies.get(name),
       onAccepted: (work) => pipeline.submit(work),
       onReceived: (meta, outcome, reasonKind, step) => {
         if (step) logReceiveStep(log, meta.sourceName, outcome, step);

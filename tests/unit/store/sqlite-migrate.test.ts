@@ -8,11 +8,13 @@ describe('migrateSqlite', () => {
   it('applies each version once and is idempotent', () => {
     const db = new Database(':memory:');
     try {
-      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([1]);
+      const all = SQLITE_MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
+      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual(all);
       expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([]);
-      const extra = [...SQLITE_MIGRATIONS, { version: 2, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
-      expect(migrateSqlite(db, extra)).toEqual([2]);
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
+      const next = all[all.length - 1]! + 1;
+      const extra = [...SQLITE_MIGRATIONS, { version: next, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
+      expect(migrateSqlite(db, extra)).toEqual([next]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([...all, next]);
     } finally {
       db.close();
     }
@@ -21,7 +23,7 @@ describe('migrateSqlite', () => {
   it('rolls back a failing migration completely', () => {
     const db = new Database(':memory:');
     try {
-      const broken = [...SQLITE_MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
+      const broken = [...SQLITE_MIGRATIONS, { version: 99, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
       expect(() => migrateSqlite(db, broken)).toThrow();
       // Version 1 was in the same transaction: nothing was applied.
       expect(db.prepare(`SELECT count(*) FROM sqlite_master WHERE name IN ('messages','t')`).pluck().get()).toBe(0);
