@@ -26,7 +26,7 @@ export async function demoKeyExposure(config: GatewayConfig): Promise<DemoKeyVer
   if (i === -1) return { kind: 'none' };
   const key = config.apiKeys[i];
   const what = `apiKeys[${i}].hash (${key.id}) is the hash of the public demo key '${DEMO_ADMIN_KEY}'`;
-  const fix = 'replace it with the hash of a key of your own (printf \'%s\' "$KEY" | node scripts/hash-api-key.mjs)';
+  const fix = 'replace it with the hash of a key of your own (printf \'%s\' "$KEY" | npx carebridge hash-key)';
   if (isLoopbackHost(config.server.http.host)) {
     return { kind: 'warn', message: `${what}; accepted only because the HTTP API listens on loopback (${config.server.http.host}); ${fix}` };
   }
