@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
+import { createConsole } from '../console/index.js';
 import { packageRoot } from '../util/package-root.js';
 import { ApiError } from './api-error.js';
 import { apiKeyHook } from './auth.js';
@@ -87,6 +88,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   void app.register(healthRoutes(deps));
   void app.register(metricsRoutes(deps));
   void app.register(docsRoutes);
+  const webConsole = createConsole(deps);
+  void app.register(webConsole.http);
 
   void app.register(async (secured) => {
     // Rate limit first (onRequest), then the key (preParsing): guessing keys is throttled too.
@@ -98,7 +101,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       errorResponseBuilder: (_request, context) =>
         new ApiError(context.statusCode, 'throttled', `too many requests: retry in ${context.after}`),
     });
-    secured.addHook('preParsing', apiKeyHook(config.apiKeys));
+    secured.addHook('preParsing', apiKeyHook(config.apiKeys, webConsole.sessions));
     await secured.register(hl7IngestRoutes(deps));
     await secured.register(fhirIngestRoutes(deps));
     await secured.register(messageRoutes(deps));
@@ -106,6 +109,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (deps.careplans) await secured.register(carePlanRoutes({ ...deps, careplans: deps.careplans }));
     if (deps.roster) await secured.register(rosterRoutes({ store: deps.store, roster: deps.roster }));
     if (deps.sftpStatus) await secured.register(sourceRoutes({ sftpStatus: deps.sftpStatus }));
+    await secured.register(webConsole.api);
   });
 
   return app;
