@@ -17,7 +17,10 @@ function safeUrl(text: string): string {
 }
 
 function redact(value: unknown, key = ''): unknown {
-  if (SECRET_KEY.test(key)) return value === undefined || value === null ? value : '(set)';
+  if (SECRET_KEY.test(key)) {
+    const empty = value === undefined || value === null || value === '' || (typeof value === 'object' && Object.keys(value).length === 0);
+    return empty ? undefined : '(set)';
+  }
   if (typeof value === 'string') return /url$/i.test(key) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? safeUrl(value) : value;
   if (Array.isArray(value)) return value.map((v) => redact(v));
   if (value && typeof value === 'object') {

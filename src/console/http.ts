@@ -48,6 +48,7 @@ const sessionSchema = {
     role: { type: 'string', enum: ['admin', 'operator', 'partner'] },
     partners: { type: 'array', items: { type: 'string' }, description: 'The partners a partner key acts for (empty: all)' },
     partnerNames: { type: 'object', additionalProperties: { type: 'string' } },
+    carePartners: { type: 'array', items: { type: 'string' }, description: 'Community partners (kind cp) this key may open care-team pages for' },
     csrf: { type: 'string', description: 'Send as X-CSRF-Token on every POST/PUT/DELETE' },
   },
 } as const;
@@ -74,6 +75,9 @@ export function consoleHttp(deps: ConsoleHttpDeps): FastifyPluginAsync {
     role: who.role,
     partners: [...who.partners],
     partnerNames: Object.fromEntries(Object.entries(config.partners).map(([id, p]) => [id, p.name ?? id])),
+    carePartners: Object.entries(config.partners)
+      .filter(([id, p]) => p.kind === 'cp' && (who.admin || who.partners.includes(id)))
+      .map(([id]) => id),
     csrf,
   });
 

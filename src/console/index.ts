@@ -19,7 +19,8 @@ export interface Console {
 
 export function createConsole(deps: ApiDeps & { consoleRoot?: string; trafficIntervalMs?: number }): Console {
   const sessions = new SessionStore();
-  const intervalMs = deps.trafficIntervalMs ?? 10_000;
+  // CAREBRIDGE_CONSOLE_TRAFFIC_MS: a shorter sampling interval (tests, demos).
+  const intervalMs = deps.trafficIntervalMs ?? (Number(process.env.CAREBRIDGE_CONSOLE_TRAFFIC_MS) || 10_000);
   const sampler = new TrafficSampler(deps.metrics, { intervalMs, keep: Math.ceil(3_600_000 / intervalMs) });
   const settings = resolveCarePlanSettings(deps.config.careplans, deps.config.partners);
   return {

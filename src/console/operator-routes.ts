@@ -6,7 +6,10 @@ import { searchMessagesFor, type MessageQueryString } from '../api/routes/messag
 import { authErrors, messageQuerySchema, messageSummarySchema, pageOf, SECURITY } from '../api/schemas.js';
 import type { ApiDeps, Principal } from '../api/types.js';
 import type { QueueDepth } from '../observability/metrics.js';
+import { notFound } from '../api/api-error.js';
+import { canSeePartner } from '../api/scope.js';
 import { configView } from './config-view.js';
+import { analyzeMessage } from './message-analysis.js';
 import { histogramQuantile, type TrafficSampler } from './traffic-sampler.js';
 
 const num = { type: 'number' } as const;
@@ -159,6 +162,46 @@ export function operatorRoutes(deps: OperatorRouteDeps): FastifyPluginAsync {
         },
       },
       async (request) => searchMessagesFor(store, principalOf(request), (request.body ?? {}) as MessageQueryString),
+    );
+
+    scope.get(
+      '/api/console/messages/:id/analysis',
+      {
+        schema: {
+          summary: 'A message’s conversion warnings (converted again with the current mappings) and the route rules it matches now',
+          tags: ['console'],
+          security: SECURITY,
+          params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                warnings: { type: 'array', items: { type: 'string' } },
+                conversionError: { type: ['string', 'null'] },
+                routes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      routeId: { type: 'string' },
+                      destinations: { type: 'array', items: { type: 'string' } },
+                      toAttributed: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            },
+            404: outcomeRef,
+            ...authErrors,
+          },
+        },
+      },
+      async (request) => {
+        const who = principalOf(request);
+        const message = await store.getMessage((request.params as { id: string }).id);
+        if (!message || !canSeePartner(who, message.partnerId)) throw notFound('message');
+        return analyzeMessage(config, message);
+      },
     );
 
     scope.get(

@@ -32,6 +32,8 @@ export interface WorklistItem {
 /** Business days allowed for the contact: reach the member while in the ED, soon after an admission. */
 export const FOLLOW_UP_BUSINESS_DAYS: Record<Exclude<EventKind, 'discharge'>, number> = { 'ed-visit': 0, admit: 1, transfer: 1 };
 
+const NOT_SHOWN_IDENTIFIERS = /us-ssn|ssn|social|driver|dln|license/i;
+
 export const FOLLOW_UP_AUDIT = { action: 'worklist.follow-up', subjectType: 'worklist-event' } as const;
 export const followUpSubject = (partner: string, messageId: string) => `${partner}:${messageId}`;
 
@@ -140,7 +142,11 @@ export async function worklistItem(deps: WorklistDeps, partner: string, delivery
     patient: {
       name: patientName(patient),
       birthDate: patient?.birthDate ?? null,
-      memberIds: message.identifiers.map((i) => i.value).slice(0, 3),
+      // Record numbers a coordinator looks members up by; never an SSN or a driver's license.
+      memberIds: message.identifiers
+        .filter((i) => !NOT_SHOWN_IDENTIFIERS.test(i.system))
+        .map((i) => i.value)
+        .slice(0, 3),
     },
     facility: message.sender,
     carePlanId,
