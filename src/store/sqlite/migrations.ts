@@ -106,4 +106,11 @@ CREATE INDEX audit_events_subject ON audit_events (subject_type, subject_id, at)
 CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
+  {
+    version: 2,
+    name: 'messages by status, newest first',
+    // The console and GET /api/messages list a status newest first: without (status, received_at)
+    // a common status (processed) sorted every matching row (~0.6 s at 100k messages).
+    sql: `CREATE INDEX messages_status_received ON messages (status, received_at, id);`,
+  },
 ];

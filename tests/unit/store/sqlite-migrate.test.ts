@@ -4,15 +4,18 @@ import { MigrationError } from '../../../src/store/errors.js';
 import { migrateSqlite } from '../../../src/store/sqlite/migrate.js';
 import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
 
+const ALL = SQLITE_MIGRATIONS.map((m) => m.version);
+const NEXT = Math.max(...ALL) + 1;
+
 describe('migrateSqlite', () => {
   it('applies each version once and is idempotent', () => {
     const db = new Database(':memory:');
     try {
-      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([1]);
+      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual(ALL);
       expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([]);
-      const extra = [...SQLITE_MIGRATIONS, { version: 2, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
-      expect(migrateSqlite(db, extra)).toEqual([2]);
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
+      const extra = [...SQLITE_MIGRATIONS, { version: NEXT, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
+      expect(migrateSqlite(db, extra)).toEqual([NEXT]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([...ALL, NEXT]);
     } finally {
       db.close();
     }
@@ -21,9 +24,9 @@ describe('migrateSqlite', () => {
   it('rolls back a failing migration completely', () => {
     const db = new Database(':memory:');
     try {
-      const broken = [...SQLITE_MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
+      const broken = [...SQLITE_MIGRATIONS, { version: NEXT, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
       expect(() => migrateSqlite(db, broken)).toThrow();
-      // Version 1 was in the same transaction: nothing was applied.
+      // The earlier versions were in the same transaction: nothing was applied.
       expect(db.prepare(`SELECT count(*) FROM sqlite_master WHERE name IN ('messages','t')`).pluck().get()).toBe(0);
     } finally {
       db.close();

@@ -68,13 +68,15 @@ export function DeadLettersPage(_props: { session: Session }) {
                 <th scope="row">{d.id}</th>
                 <td>{d.partner ?? '—'}</td>
                 <td class="num">{d.dead}</td>
-                <td class="actions">
+                <td>
+                  <div class="actions">
                   <button type="button" class="small secondary" onClick={() => (setDestination(d.id), pager.reset())}>
                     Show
                   </button>
                   <button type="button" class="small" disabled={d.dead === 0} onClick={() => requeueAll(d.id)}>
                     Requeue all
                   </button>
+                  </div>
                 </td>
               </tr>
             ))}
