@@ -41,6 +41,7 @@ const OPERATOR_ACTIONS = new Set([
   '/api/deliveries/:id/requeue',
   '/api/destinations/:id/requeue-dead',
   '/api/console/messages/search',
+  '/api/console/roster/member',
 ]);
 
 function checkRole(request: FastifyRequest, who: Principal): void {

@@ -5,6 +5,7 @@ import type { ApiDeps } from '../api/types.js';
 import { resolveCarePlanSettings } from '../careplan/settings.js';
 import { careTeamRoutes } from './care-team-routes.js';
 import { consoleHttp } from './http.js';
+import { memberLookupRoutes } from './member-lookup.js';
 import { operatorRoutes } from './operator-routes.js';
 import { SessionStore } from './sessions.js';
 import { TrafficSampler } from './traffic-sampler.js';
@@ -31,6 +32,7 @@ export function createConsole(deps: ApiDeps & { consoleRoot?: string; trafficInt
       scope.addHook('onClose', async () => sampler.stop());
       await scope.register(operatorRoutes({ ...deps, sampler, samplerIntervalMs: intervalMs }));
       await scope.register(careTeamRoutes({ ...deps, settings }));
+      if (deps.roster) await scope.register(memberLookupRoutes(deps.roster));
     },
   };
 }

@@ -45,6 +45,7 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
   let page: Page;
   let base: string;
   const cspViolations: string[] = [];
+  const urls: string[] = [];
 
   const api = async (key: string, method: string, path: string, body?: unknown) =>
     fetch(`${base}${path}`, {
@@ -122,6 +123,7 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
 
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true })).newPage();
+    page.on('request', (r) => urls.push(r.url()));
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
@@ -207,6 +209,7 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
 
   it('an admin sees the roster: imports with row errors by line, and a member’s attributions and consents', async () => {
     const admin = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    admin.on('request', (r) => urls.push(r.url()));
     await admin.goto(base);
     await admin.getByLabel('API key').fill(TEST_ADMIN_KEY);
     await admin.getByRole('button', { name: 'Sign in' }).click();
@@ -224,5 +227,7 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
     await admin.getByLabel('Community partner').selectOption('other-cp');
     await admin.locator('table.worklist tbody tr', { hasText: 'OTHERSON' }).waitFor();
     await admin.close();
+    // No member identifier or name ever reached a URL.
+    expect(urls.filter((u) => /MA123456789|MA987654321|MRN1001|RIVERA|OTHERSON/i.test(u))).toEqual([]);
   });
 });

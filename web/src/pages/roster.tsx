@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { get, qs } from '../api.js';
+import { get, post, qs } from '../api.js';
 import { Badge, Empty, ErrorBox, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
 
 interface ImportRecord {
@@ -208,15 +208,15 @@ function MemberLookup() {
   const [member, setMember] = useState<Member | null>();
   const [history, setHistory] = useState<Attribution[]>([]);
   const [error, setError] = useState<string>();
-  // The identifier is sent as a query parameter of an API call, never put in the page address.
+  // The identifier travels in a POST body and the member comes back with its history: neither the
+  // identifier nor the member id is ever in a URL.
   const find = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
     try {
-      const found = await get<{ items: Member[] }>(`/api/roster/members${qs({ identifier })}`);
-      const m = found.items[0] ?? null;
-      setMember(m);
-      setHistory(m ? (await get<{ items: Attribution[] }>(`/api/roster/members/${encodeURIComponent(m.memberId)}/attributions`)).items : []);
+      const found = await post<{ member: Member | null; attributions: Attribution[] }>('/api/console/roster/member', { identifier });
+      setMember(found.member);
+      setHistory(found.attributions);
     } catch (err) {
       setError((err as Error).message);
     }
