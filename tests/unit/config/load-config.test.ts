@@ -30,11 +30,14 @@ describe('config/demo.yaml', () => {
     expect(config.routes[0].match.events).toEqual(['A01', 'A02', 'A03', 'A04', 'A08']);
   });
 
-  it('documents the plain demo admin key, and the hash matches it', () => {
+  it('documents the plain demo admin and operator keys, and the hashes match them', () => {
     const config = loadConfig(undefined, {});
-    expect(config.apiKeys).toHaveLength(1);
-    expect(config.apiKeys[0].partners).toEqual(['*']);
+    expect(config.apiKeys.map((k) => [k.id, k.partners, k.role])).toEqual([
+      ['demo-admin', ['*'], undefined],
+      ['demo-operator', ['*'], 'operator'],
+    ]);
     expect(verifyApiKey('carebridge-demo-admin-key', config.apiKeys[0].hash)).toBe(true);
+    expect(verifyApiKey('carebridge-demo-operator-key', config.apiKeys[1].hash)).toBe(true);
   });
 
   it('keeps the webhook on the HTTP port when CAREBRIDGE_HTTP_PORT moves it', () => {
