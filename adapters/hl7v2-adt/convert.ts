@@ -4,6 +4,7 @@ import type { MappingProfile } from '../../src/mapping/profile-schema.js';
 import { OID, URI } from './codes.js';
 import { compact, ConversionContext, ref } from './context.js';
 import { buildEncounter, hasVisit } from './encounter.js';
+import { buildObservations } from './observation.js';
 import { organizationForFacility } from './participants.js';
 import { applyMerge, buildNextOfKin, buildPatient, MappingError } from './patient.js';
 
@@ -63,6 +64,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   if (event === 'A40') applyMerge(ctx, patient);
   const encounter = hasVisit(ctx) ? buildEncounter(ctx, patient, event) : undefined;
   buildNextOfKin(ctx, patient);
+  buildObservations(ctx, patient, encounter);
 
   const header = messageHeader(ctx, event, encounter ?? patient);
   const provenance = buildProvenance(ctx, event, header);
@@ -104,7 +106,7 @@ function endpointFor(ctx: ConversionContext, app: string, universalId: string): 
   return ctx.localSystem('app', app || 'unknown');
 }
 
-function messageHeader(ctx: ConversionContext, event: string, focus: Resource): MessageHeader {
+export function messageHeader(ctx: ConversionContext, event: string, focus: Resource): MessageHeader {
   const msh = ctx.msg.msh;
   const sendingApp = msh.get(3, 1, 1);
   const sender = organizationForFacility(ctx, msh.get(4, 1, 1), msh.get(4, 1, 2));
@@ -133,7 +135,7 @@ function messageHeader(ctx: ConversionContext, event: string, focus: Resource): 
 // Person-registering events create data; the rest update what the receiver already has.
 const CREATE_EVENTS = new Set(['A01', 'A04', 'A05', 'A28']);
 
-function buildProvenance(ctx: ConversionContext, event: string, header: MessageHeader): Provenance {
+export function buildProvenance(ctx: ConversionContext, event: string, header: MessageHeader): Provenance {
   const msh = ctx.msg.msh;
   const recorded = ctx.instant(ctx.value('recordedTime'), 'EVN-2') ?? ctx.instant(msh.get(7), 'MSH-7') ?? new Date().toISOString();
   const targets = ctx.all().filter((r) => r !== header);

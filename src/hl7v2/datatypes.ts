@@ -135,6 +135,14 @@ export interface XON {
   identifierTypeCode: string;
 }
 
+/** EI: an entity id with the namespace (HD) that assigned it, e.g. an order or document number. */
+export interface EI {
+  entityId: string;
+  namespaceId: string;
+  universalId: string;
+  universalIdType: string;
+}
+
 export interface TS {
   /** The DTM text as sent, e.g. 20240501083000-0500. */
   value: string;
@@ -271,6 +279,11 @@ export function readCWEAt(seg: Segment, field: number, rep: number, comp: number
     altSystemVersion: at(8),
     originalText: at(9),
   };
+}
+
+export function readEI(seg: Segment, field: number, rep = 1): EI {
+  const p = parts(seg, field, rep);
+  return { entityId: p.c(1), namespaceId: p.c(2), universalId: p.c(3), universalIdType: p.c(4) };
 }
 
 /** TS (DTM + degree of precision) or a plain DTM field. The DTM is the first subcomponent-free component. */

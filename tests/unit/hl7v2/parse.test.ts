@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Hl7Message, Hl7ParseError, readCX, readCWE, readHD, readTS, readXAD, readXCN, readXPN, readXTN } from '../../../src/hl7v2/index.js';
+import { Hl7Message, Hl7ParseError, readCX, readCWE, readEI, readHD, readTS, readXAD, readXCN, readXPN, readXTN } from '../../../src/hl7v2/index.js';
 
 const A01 = [
   'MSH|^~\\&|EPIC|MGH|CB|CP1|20240501083000-0400||ADT^A01^ADT_A01|MSG00001|P|2.5.1|||AL|NE||UNICODE UTF-8',
@@ -120,6 +120,12 @@ describe('typed readers', () => {
     const cwe = Hl7Message.parse('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5\rDG1|1||F32.9^Major depression^I10^296.20^MDD^I9C^2019^^orig');
     expect(readCWE(cwe.segment('DG1')!, 3)).toMatchObject({ code: 'F32.9', text: 'Major depression', system: 'I10', altCode: '296.20', altSystem: 'I9C', systemVersion: '2019', originalText: 'orig' });
     expect(readTS(m.msh, 7).value).toBe('20240501083000-0400');
+  });
+  it('EI (entity id, namespace, universal id, its type)', () => {
+    const obr = Hl7Message.parse('MSH|^~\\&|A||||20240101||ORU^R01|1|P|2.5\rOBR|1|ORD1^EHR^1.2.3^ISO|R-5^LAB').segment('OBR')!;
+    expect(readEI(obr, 2)).toEqual({ entityId: 'ORD1', namespaceId: 'EHR', universalId: '1.2.3', universalIdType: 'ISO' });
+    expect(readEI(obr, 3)).toEqual({ entityId: 'R-5', namespaceId: 'LAB', universalId: '', universalIdType: '' });
+    expect(readEI(obr, 4)).toEqual({ entityId: '', namespaceId: '', universalId: '', universalIdType: '' });
   });
 });
 
