@@ -28,6 +28,7 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
   let page: Page;
   let base: string;
   const urls: string[] = [];
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     process.env.CAREBRIDGE_CONSOLE_TRAFFIC_MS = '1000';
@@ -61,6 +62,9 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     page.on('request', (r) => urls.push(r.url()));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -186,5 +190,7 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     expect(after.status).toBe(401);
     // No patient identifier ever reached a URL (searches are POST bodies; pages are message ids).
     expect(urls.filter((u) => /MRN-CONSOLE|DOE|19800101/.test(u))).toEqual([]);
+    // Charts, styles and scripts all ran under the CSP.
+    expect(cspViolations).toEqual([]);
   });
 });
