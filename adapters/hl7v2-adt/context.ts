@@ -3,7 +3,10 @@ import { toFhirDate, toFhirDateTime, toFhirInstant } from '../../src/fhir/dateti
 import { idFromParts, resourceId } from '../../src/fhir/ids.js';
 import type { Hl7Message, Segment } from '../../src/hl7v2/index.js';
 import { compilePath, type Hl7Path } from '../../src/hl7v2/index.js';
-import type { FieldName, MappingProfile } from '../../src/mapping/profile-schema.js';
+import type { FieldName, MappingProfile, SegmentKey } from '../../src/mapping/profile-schema.js';
+
+const NONE: readonly Segment[] = [];
+const compiledPaths = new Map<string, Hl7Path>();
 
 const compiledFields = new WeakMap<MappingProfile, Partial<Record<FieldName, Hl7Path>>>();
 
@@ -23,30 +26,93 @@ function fieldPaths(profile: MappingProfile): Partial<Record<FieldName, Hl7Path>
  * resources produced so far (deduplicated by id, so a practitioner named twice is one entry).
  */
 export class ConversionContext {
-  readonly warnings: string[] = [];
-  private readonly resources = new Map<string, Resource>();
-  private readonly memo = new Map<string, unknown>();
+  readonly warnings: string[];
+  private readonly resources: Map<string, Resource>;
+  private readonly memo: Map<string, unknown>;
   readonly namespace: string;
+  /** Segments by name, built on first use (one pass; lookups after that are map reads). */
+  private index: Map<string, Segment[]> | undefined;
 
+  /**
+   * `scope` narrows segment lookups to one patient group of a multi-patient message (A17, A24,
+   * A39 …): the segments before the first PID plus that group's. Undefined = the whole message.
+   */
   constructor(
     readonly msg: Hl7Message,
     readonly profile: MappingProfile,
+    private readonly scope?: readonly Segment[],
+    shared?: ConversionContext,
   ) {
     this.namespace = profile.namespace ?? profile.id;
+    this.warnings = shared ? shared.warnings : [];
+    this.resources = shared ? shared.resources : new Map();
+    this.memo = shared ? shared.memo : new Map();
+  }
+
+  /** The same conversion (warnings, resources) with lookups limited to one patient group. */
+  forGroup(segments: readonly Segment[]): ConversionContext {
+    return new ConversionContext(this.msg, this.profile, segments, this);
+  }
+
+  /** Every segment in scope, in message order (the whole message, or one patient group's). */
+  inScope(): readonly Segment[] {
+    return this.scope ?? this.msg.segments;
+  }
+
+  /** Every segment with this name in scope, in message order (a shared empty array when none). */
+  segments(name: string): readonly Segment[] {
+    if (!this.index) {
+      this.index = new Map();
+      for (const s of this.scope ?? this.msg.segments) {
+        const list = this.index.get(s.name);
+        if (list) list.push(s);
+        else this.index.set(s.name, [s]);
+      }
+    }
+    return this.index.get(name) ?? NONE;
+  }
+
+  /** The n-th (1-based) segment with this name in scope. */
+  segment(name: string, occurrence = 1): Segment | undefined {
+    return this.segments(name)[occurrence - 1];
+  }
+
+  /** The first `name` segment right after `seg` among the `within` companions (IN2 after its IN1, say). */
+  companion(seg: Segment, name: string, within: readonly string[]): Segment | undefined {
+    const all = this.scope ?? this.msg.segments;
+    for (let i = all.indexOf(seg) + 1; i < all.length; i++) {
+      const s = all[i]!;
+      if (s.name === name) return s;
+      if (!within.includes(s.name)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A terser path (e.g. `PID-19`, `IN1-36`) read in scope; compiled once per path string. */
+  get(path: string): string {
+    let p = compiledPaths.get(path);
+    if (!p) compiledPaths.set(path, (p = compilePath(path)));
+    const seg = this.segment(p.segment, p.occurrence);
+    return seg ? seg.get(p.field, p.repetition, p.component, p.subcomponent) : '';
+  }
+
+  /** Whether the partner profile maps this segment (`segments: { DG1: false }` switches it off). */
+  maps(segment: SegmentKey): boolean {
+    return this.profile.segments?.[segment] !== false;
   }
 
   /** The segment and field number where a logical field lives per the profile. */
   locate(name: FieldName): { seg: Segment | undefined; field: number } {
     const p = fieldPaths(this.profile)[name];
     if (!p) return { seg: undefined, field: 0 };
-    return { seg: this.msg.segment(p.segment, p.occurrence), field: p.field };
+    return { seg: this.segment(p.segment, p.occurrence), field: p.field };
   }
 
   /** Decoded value of a logical field (first component, or the path's component). */
   value(name: FieldName): string {
     const p = fieldPaths(this.profile)[name];
     if (!p) return '';
-    const seg = this.msg.segment(p.segment, p.occurrence);
+    const seg = this.segment(p.segment, p.occurrence);
     return seg ? seg.get(p.field, p.repetition, p.component, p.subcomponent) : '';
   }
 

@@ -1,4 +1,5 @@
-import type { CodeableConcept, Encounter, EncounterParticipant, Patient } from 'fhir/r4';
+import type { CodeableConcept, Encounter, EncounterLocation, EncounterParticipant, Patient } from 'fhir/r4';
+import type { EventRule } from './events.js';
 import { readCWE, readCX } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode, tableConcept } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
@@ -14,7 +15,7 @@ const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationTyp
  * carry an empty PV1 or class N (not applicable); those produce no Encounter.
  */
 export function hasVisit(ctx: ConversionContext): boolean {
-  const pv1 = ctx.msg.segment('PV1');
+  const pv1 = ctx.segment('PV1');
   if (!pv1) return false;
   const cls = ctx.value('patientClass');
   const visit = ctx.value('visitNumber');
@@ -28,8 +29,9 @@ export function hasVisit(ctx: ConversionContext): boolean {
  * Encounter status (see mappings/README.md): a discharge time means finished; otherwise the
  * IG's Event[EncounterStatus] map by trigger event; otherwise PatientClass[EncounterStatus].
  */
-export function encounterStatus(ctx: ConversionContext, event: string): Encounter['status'] {
-  if (ctx.value('dischargeTime') && event !== 'A11' && event !== 'A13') return 'finished';
+export function encounterStatus(ctx: ConversionContext, event: string, rule?: EventRule): Encounter['status'] {
+  if (rule?.status) return rule.status;
+  if (ctx.value('dischargeTime')) return 'finished';
   const byEvent = mapCode(ctx, 'Event[EncounterStatus]', event)?.code;
   if (byEvent && byEvent !== 'unknown' && ENCOUNTER_STATUS.has(byEvent)) return byEvent as Encounter['status'];
   const byClass = mapCode(ctx, 'PatientClass[EncounterStatus]', ctx.value('patientClass'))?.code;
@@ -37,7 +39,7 @@ export function encounterStatus(ctx: ConversionContext, event: string): Encounte
   return 'unknown';
 }
 
-export function buildEncounter(ctx: ConversionContext, patient: Patient, event: string): Encounter {
+export function buildEncounter(ctx: ConversionContext, patient: Patient, event: string, rule?: EventRule): Encounter {
   const visitLoc = ctx.locate('visitNumber');
   const visit = visitLoc.seg ? identifierFromCX(ctx, readCX(visitLoc.seg, visitLoc.field), 'PV1-19') : undefined;
   if (visit && !visit.type) visit.type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] };
@@ -55,7 +57,7 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
   const enc: Encounter = {
     resourceType: 'Encounter',
     id,
-    status: encounterStatus(ctx, event),
+    status: encounterStatus(ctx, event, rule),
     class: cls
       ? { system: cls.system, code: cls.code, display: cls.display }
       : { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' },
@@ -67,25 +69,26 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
   if (visit) enc.identifier = [visit];
 
   const start = ctx.dateTime(admitRaw, 'PV1-44');
-  const end = ctx.dateTime(ctx.value('dischargeTime'), 'PV1-45');
+  // A cancelled discharge (A13) still carries the discharge time it cancels: not an end.
+  const end = event === 'A13' ? undefined : ctx.dateTime(ctx.value('dischargeTime'), 'PV1-45');
   if (start || end) enc.period = { start, end };
 
   const service = ctx.value('hospitalService');
   if (service) enc.serviceType = tableConcept(service, '0069');
 
-  enc.participant = participants(ctx);
-  const locations = [];
-  const loc = ctx.locate('location');
-  if (loc.seg) {
-    const l = locationFromPL(ctx, loc.seg, loc.field);
-    if (l) locations.push({ location: ref(l.location), status: 'active' as const });
-  }
-  const prior = ctx.locate('priorLocation');
-  if (prior.seg && (event === 'A02' || event === 'A12')) {
-    const l = locationFromPL(ctx, prior.seg, prior.field);
-    if (l) locations.push({ location: ref(l.location), status: 'completed' as const });
-  }
+  enc.participant = participants(ctx, rule);
+  const locations: EncounterLocation[] = [];
+  const place = (name: 'location' | 'priorLocation' | 'temporaryLocation' | 'pendingLocation', status: EncounterLocation['status']) => {
+    const at = ctx.locate(name);
+    const l = at.seg ? locationFromPL(ctx, at.seg, at.field) : undefined;
+    if (l) locations.push({ location: ref(l.location), status });
+  };
+  place('location', 'active');
+  if (rule?.priorCompleted) place('priorLocation', 'completed');
+  if (rule?.temporary) place('temporaryLocation', rule.temporary);
+  if (rule?.pending) place('pendingLocation', 'planned');
   if (locations.length) enc.location = locations;
+  const loc = ctx.locate('location');
 
   const facilityCode = loc.seg?.get(loc.field, 1, 4, 1) || facility;
   const org = organizationForFacility(ctx, facilityCode);
@@ -110,7 +113,7 @@ export function buildEncounter(ctx: ConversionContext, patient: Patient, event: 
   };
   const reasonLoc = ctx.locate('admitReason');
   if (reasonLoc.seg) addReason(codeableConcept(ctx, readCWE(reasonLoc.seg, reasonLoc.field)));
-  for (const dg1 of ctx.msg.segmentsNamed('DG1')) {
+  for (const dg1 of ctx.maps('DG1') ? ctx.segments('DG1') : []) {
     const r = codeableConcept(ctx, readCWE(dg1, 3));
     addReason(r ?? (dg1.get(4) ? { text: dg1.get(4) } : undefined));
   }
@@ -125,7 +128,11 @@ function dischargeDisposition(ctx: ConversionContext) {
   return m ? { coding: [{ system: m.system, code: m.code, display: m.display }] } : tableConcept(code, '0112');
 }
 
-function participants(ctx: ConversionContext): EncounterParticipant[] {
+function participants(ctx: ConversionContext, rule?: EventRule): EncounterParticipant[] {
+  // A54/A61: the new attending/consulting doctor takes over when the event occurred.
+  const changedAt = rule?.participantChange
+    ? (ctx.dateTime(ctx.value('eventOccurred'), 'EVN-6') ?? ctx.dateTime(ctx.value('recordedTime'), 'EVN-2'))
+    : undefined;
   const out: EncounterParticipant[] = [];
   const roles: [Parameters<ConversionContext['locate']>[0], string, string][] = [
     ['attending', 'ATND', 'attender'],
@@ -138,7 +145,10 @@ function participants(ctx: ConversionContext): EncounterParticipant[] {
     if (!seg) continue;
     for (let r = 1; r <= seg.repetitions(field); r++) {
       const p = practitionerFromXCN(ctx, seg, field, r);
-      if (p) out.push({ type: [{ coding: [{ system: PARTICIPATION, code, display }] }], individual: ref(p) });
+      if (!p) continue;
+      const part: EncounterParticipant = { type: [{ coding: [{ system: PARTICIPATION, code, display }] }], individual: ref(p) };
+      if (changedAt && name === rule!.participantChange) part.period = { start: changedAt };
+      out.push(part);
     }
   }
   return out;

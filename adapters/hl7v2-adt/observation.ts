@@ -61,7 +61,7 @@ export function observationsFrom(ctx: ConversionContext, segments: readonly Segm
 
 /** ADT: the message's OBX segments (height, weight, …) as Observations of the patient and visit. */
 export function buildObservations(ctx: ConversionContext, patient: Patient, encounter?: Encounter): Observation[] {
-  return observationsFrom(ctx, ctx.msg.segments, { subject: patient, encounter, key: encounter?.id ?? patient.id!, identity: 'code-and-time' });
+  return observationsFrom(ctx, ctx.inScope(), { subject: patient, encounter, key: encounter?.id ?? patient.id!, identity: 'code-and-time' });
 }
 
 /** One OBX → Observation; undefined (with a warning) when OBX-3 names nothing. */

@@ -1,8 +1,8 @@
-import type { Extension, Identifier, Patient, PatientContact, RelatedPerson } from 'fhir/r4';
-import { readCWE, readCX, readXON } from '../../src/hl7v2/index.js';
+import type { Extension, Identifier, Patient } from 'fhir/r4';
+import { readCWE, readXON } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
-import { addressesFromField, identifierFromCX, identifiersFromField, namesFromField, telecomFromField } from './datatypes.js';
+import { addressesFromField, identifiersFromField, namesFromField, telecomFromField } from './datatypes.js';
 import { organizationForFacility, practitionerFromXCN } from './participants.js';
 
 const US_CORE_RACE = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race';
@@ -16,13 +16,20 @@ const DATA_ABSENT = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason'
 export function patientIdentifiers(ctx: ConversionContext): Identifier[] {
   const { seg, field } = ctx.locate('patientIdentifiers');
   const ids = identifiersFromField(ctx, seg, field, 'PID-3');
+  // PID-2 and PID-4 after PID-3, so Patient.id keeps keying on PID-3 when they are present.
+  for (const name of ['externalId', 'alternateIds'] as const) {
+    const at = ctx.locate(name);
+    if (at.seg && !usedElsewhere(ctx, name)) ids.push(...identifiersFromField(ctx, at.seg, at.field, name === 'externalId' ? 'PID-2' : 'PID-4'));
+  }
   const ssn = ctx.locate('ssn');
   const ssnValue = ssn.seg?.get(ssn.field);
   if (ssnValue) {
     ids.push({ system: 'http://hl7.org/fhir/sid/us-ssn', value: ssnValue, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] } });
   }
+  const dl = driversLicense(ctx);
+  if (dl) ids.push(dl);
   for (const extra of ctx.profile.extraIdentifiers) {
-    const value = ctx.msg.get(extra.path);
+    const value = ctx.get(extra.path);
     if (!value) continue;
     const id: Identifier = { system: extra.system, value };
     if (extra.type) id.type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: extra.type }] };
@@ -30,10 +37,32 @@ export function patientIdentifiers(ctx: ConversionContext): Identifier[] {
   }
   for (const z of ctx.profile.zSegments) {
     if (z.resource !== 'Patient' || z.as !== 'identifier') continue;
-    const value = ctx.msg.segment(z.segment)?.get(z.field, 1, z.component ?? 1);
+    const value = ctx.segment(z.segment)?.get(z.field, 1, z.component ?? 1);
     if (value) ids.push(z.type ? { system: z.system, value, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: z.type }] } } : { system: z.system, value });
   }
   return dedupeIdentifiers(ids);
+}
+
+/** A partner that moved `ssn` to PID-2 (say) does not get PID-2 twice. */
+function usedElsewhere(ctx: ConversionContext, name: 'externalId' | 'alternateIds'): boolean {
+  const path = ctx.profile.fields[name];
+  return path !== undefined && (path === ctx.profile.fields.ssn || path === ctx.profile.fields.patientIdentifiers);
+}
+
+/** PID-20 DLN (number^issuing state^expiration) → identifier type DL, system per issuing state. */
+function driversLicense(ctx: ConversionContext): Identifier | undefined {
+  const { seg, field } = ctx.locate('driversLicense');
+  const value = seg?.get(field, 1, 1);
+  if (!seg || !value) return undefined;
+  const state = seg.get(field, 1, 2);
+  const id: Identifier = {
+    system: (state && ctx.profile.identifierSystems[`DL-${state}`]) || ctx.localSystem('dl', state || 'unknown'),
+    value,
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'DL' }] },
+  };
+  const end = ctx.date(seg.get(field, 1, 3), 'PID-20');
+  if (end) id.period = { end };
+  return id;
 }
 
 function dedupeIdentifiers(ids: Identifier[]): Identifier[] {
@@ -55,8 +84,7 @@ export function primaryIdentifier(ids: Identifier[]): Identifier | undefined {
 }
 
 export function buildPatient(ctx: ConversionContext): Patient {
-  const msg = ctx.msg;
-  if (!msg.segment('PID')) throw new MappingError('PID segment is missing', 'PID');
+  if (!ctx.segment('PID')) throw new MappingError('PID segment is missing', 'PID');
   const identifiers = patientIdentifiers(ctx);
   const primary = primaryIdentifier(identifiers);
   if (!primary) throw new MappingError('no patient identifier (PID-3 is empty)', 'PID-3');
@@ -90,7 +118,7 @@ export function buildPatient(ctx: ConversionContext): Patient {
   const deathDate = ctx.dateTime(ctx.value('deathDate'), 'PID-29');
   if (deathDate) patient.deceasedDateTime = deathDate;
   else if (ctx.value('deathIndicator') === 'Y') patient.deceasedBoolean = true;
-  const gp = generalPractitioners(ctx);
+  const gp = ctx.maps('PD1') ? generalPractitioners(ctx) : [];
   if (gp.length) patient.generalPractitioner = gp;
   return ctx.add(patient);
 }
@@ -161,7 +189,7 @@ export function zExtensions(ctx: ConversionContext, resource: 'Patient' | 'Encou
   const out: Extension[] = [];
   for (const z of ctx.profile.zSegments) {
     if (z.resource !== resource || z.as !== 'extension') continue;
-    const value = ctx.msg.segment(z.segment)?.get(z.field, 1, z.component ?? 1);
+    const value = ctx.segment(z.segment)?.get(z.field, 1, z.component ?? 1);
     if (value) out.push({ url: z.url!, valueString: value });
   }
   return out;
@@ -189,7 +217,8 @@ function generalPractitioners(ctx: ConversionContext) {
 
 /** NK1 segments as RelatedPerson resources (default) or Patient.contact entries. */
 export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
-  const nk1s = ctx.msg.segmentsNamed('NK1');
+  if (!ctx.maps('NK1')) return;
+  const nk1s = ctx.segments('NK1');
   nk1s.forEach((nk1, i) => {
     const names = namesFromField(ctx, nk1, 2, 'NK1-2');
     const rel = readCWE(nk1, 3);
@@ -218,36 +247,6 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
     };
     ctx.add(rp);
   });
-}
-
-/** A40: MRG-1 holds the identifier being retired; it becomes a replaced-by Patient. */
-export function applyMerge(ctx: ConversionContext, survivor: Patient): Patient | undefined {
-  const mrg = ctx.msg.segment('MRG');
-  if (!mrg) throw new MappingError('A40 without an MRG segment', 'MRG');
-  const ids: Identifier[] = [];
-  for (let r = 1; r <= mrg.repetitions(1); r++) {
-    const id = identifierFromCX(ctx, readCX(mrg, 1, r), 'MRG-1');
-    if (id) ids.push(id);
-  }
-  const old = primaryIdentifier(ids);
-  if (!old) throw new MappingError('MRG-1 (prior patient identifier) is empty', 'MRG-1');
-  const retired: Patient = {
-    resourceType: 'Patient',
-    id: ctx.idFor('Patient', old.system!, old.value!),
-    identifier: ids.map((i) => ({ ...i, use: 'old' as const })),
-    extension: survivor.extension?.filter((e) => e.url === DATA_ABSENT),
-    active: false,
-    name: survivor.name,
-    gender: survivor.gender,
-    birthDate: survivor.birthDate,
-    link: [{ other: ref(survivor), type: 'replaced-by' }],
-  };
-  if (retired.id === survivor.id) {
-    ctx.warn('MRG-1 names the surviving patient itself; no link created');
-    return undefined;
-  }
-  survivor.link = [{ other: { ...ref(retired), identifier: old }, type: 'replaces' }];
-  return ctx.add(retired);
 }
 
 /** A mapping problem that stops the conversion of one message; `location` is an HL7 path. */

@@ -52,15 +52,18 @@ export function notificationHeaderProfile(event: NotificationEvent): string {
 
 /**
  * ADT trigger event (MSH-9.2 / EVN-1) -> notification event: A01 admit and A04 register (ED and
- * outpatient arrivals are what care coordinators act on) -> admit; A02 -> transfer; A03 -> discharge.
- * Anything else is not a Da Vinci ADT notification (undefined).
+ * outpatient arrivals are what care coordinators act on) and A06 (an outpatient becomes an inpatient)
+ * -> admit; A02 and A07 (an inpatient continues as an outpatient) -> transfer; A03 -> discharge.
+ * The IG defines no other ADT events (pending, cancel, leave, merge …): those are not sent (undefined).
  */
 export function notificationEventForTrigger(trigger: string): NotificationEvent | undefined {
   switch (trigger.trim().toUpperCase()) {
     case 'A01':
     case 'A04':
+    case 'A06':
       return 'admit';
     case 'A02':
+    case 'A07':
       return 'transfer';
     case 'A03':
       return 'discharge';

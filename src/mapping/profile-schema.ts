@@ -56,8 +56,28 @@ export const FIELD_NAMES = [
   'patientClass', 'location', 'priorLocation', 'attending', 'referring', 'consulting', 'admitting', 'hospitalService',
   'admitSource', 'readmission', 'visitNumber', 'dischargeDisposition', 'admitTime', 'dischargeTime', 'admitReason',
   'recordedTime', 'eventReason', 'operator', 'eventOccurred',
+  'externalId', 'alternateIds', 'driversLicense', 'accountNumber', 'temporaryLocation', 'pendingLocation',
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
+
+/**
+ * Segments whose mapping a partner can switch off (`segments: { DG1: false }`). IN1 covers its
+ * IN2/IN3 companions; ROL and PRT are participations; OBX is mapped by the observation builder.
+ */
+export const SEGMENT_KEYS = ['PD1', 'NK1', 'DG1', 'AL1', 'IAM', 'PR1', 'IN1', 'GT1', 'ROL', 'PRT', 'DB1', 'ACC', 'OBX'] as const;
+export type SegmentKey = (typeof SEGMENT_KEYS)[number];
+
+/**
+ * Where the Medicaid member id may also be found: IN2-8 (Medicaid case number) always, IN1-36
+ * (policy number) when the insurance is Medicaid by its plan type (IN1-15) or payer id (IN1-3.1, IN1-2.1).
+ */
+const medicaid = z
+  .object({
+    system: uri,
+    planTypes: z.array(z.string().min(1)),
+    payerIds: z.array(z.string().min(1)),
+  })
+  .strict();
 
 export const profileSchema = z
   .object({
@@ -84,6 +104,17 @@ export const profileSchema = z
     nextOfKinAs: z.enum(['RelatedPerson', 'contact']),
     /** Coding system names in CWE-3 → URIs (I10 → ICD-10-CM, ...). */
     codingSystems: z.record(z.string(), uri),
+    /** Segment → false to leave it unmapped for this partner (all mapped by default). */
+    segments: z
+      .record(z.string(), z.boolean())
+      .superRefine((r, ctx) => {
+        for (const k of Object.keys(r)) {
+          if (!(SEGMENT_KEYS as readonly string[]).includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `not a mappable segment (one of ${SEGMENT_KEYS.join(', ')})` });
+        }
+      })
+      .optional(),
+    /** The Medicaid member id found in insurance segments, as a Patient identifier (type MA). */
+    medicaid: medicaid.optional(),
   })
   .strict();
 

@@ -48,7 +48,7 @@ describe('carebridge convert', () => {
 
   it('exits 1 with one clear line per failure, still printing the good messages', () => {
     const f = join(tmp, 'mixed.hl7');
-    const bad = a01.replace('ADT^A01^ADT_A01|MSG-A01-0001', 'ADT^A17^ADT_A17|MSG-BAD-1');
+    const bad = a01.replace('ADT^A01^ADT_A01|MSG-A01-0001', 'ADT^A20^ADT_A20|MSG-BAD-1');
     const noPid = 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|MSG-BAD-2|P|2.5\rEVN|A01\r';
     writeFileSync(f, a01 + bad + noPid + a03);
     const r = run(['convert', f, '--quiet']);
@@ -56,7 +56,7 @@ describe('carebridge convert', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
     const errs = r.stderr.trim().split('\n');
     expect(errs).toHaveLength(2);
-    expect(errs[0]).toMatch(/mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): ADT\^A17 is not supported/);
+    expect(errs[0]).toMatch(/mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): ADT\^A20 \(bed status update\)/);
     expect(errs[1]).toMatch(/message 3 .*MSG-BAD-2.*PID segment is missing/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
     expect(r.stderr).not.toContain('RIVERA'); // no PHI

@@ -55,7 +55,7 @@ describe('gateway end to end: MLLP in → store → ACK → route → webhook ou
     expect(ack.get('ERR-8')).toMatch(/PID-3/);
     const page = await gw.gateway.store.searchMessages({ controlId: 'E2E-BAD' });
     expect(page.items[0].status).toBe('rejected');
-    const unsupported = await send(adtMessage('E2E-A17', { event: 'A17' }));
+    const unsupported = await send(adtMessage('E2E-A20', { event: 'A20' })); // bed status: no patient to convert
     expect(unsupported.get('MSA-1')).toBe('AR');
     expect(unsupported.get('ERR-3.1')).toBe('201');
   });

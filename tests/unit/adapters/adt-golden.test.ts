@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, Patient } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
-import { convertAdt } from '../../../adapters/hl7v2-adt/index.js';
+import { convertAdt, SUPPORTED_EVENTS } from '../../../adapters/hl7v2-adt/index.js';
 import { Hl7Message } from '../../../src/hl7v2/index.js';
 import { loadProfile } from '../../../src/mapping/profile-loader.js';
 import { assertUsCorePatient, errorsOf, formatIssues, validateWithBoth } from '../../helpers/validate-fhir.js';
@@ -16,11 +16,16 @@ function convertFixture(name: string) {
   return convertAdt(Hl7Message.parse(readFileSync(join(FIXTURES, name))), profile);
 }
 
-describe('ADT → FHIR golden files (one per supported event)', () => {
+describe('ADT → FHIR golden files (one per supported event, one per mapped segment)', () => {
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.hl7')).sort();
-  it('covers every supported event', () => {
+  it('covers every supported event (A01–A62 where defined)', () => {
     const events = files.map((f) => f.slice(0, 3));
-    for (const e of ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07', 'A08', 'A11', 'A12', 'A13', 'A28', 'A31', 'A40']) expect(events).toContain(e);
+    expect(SUPPORTED_EVENTS.length).toBe(56); // A01–A62 less A19 (a query), A20 (no patient), A56–A59 (undefined)
+    for (const e of SUPPORTED_EVENTS) expect(events).toContain(e);
+  });
+  it('covers every mappable segment', () => {
+    const text = files.map((f) => readFileSync(join(FIXTURES, f), 'latin1')).join('\r');
+    for (const s of ['PD1', 'NK1', 'DG1', 'AL1', 'IAM', 'PR1', 'IN1', 'IN2', 'IN3', 'GT1', 'ROL', 'PRT', 'DB1', 'ACC', 'MRG']) expect(text).toContain(`\r${s}|`);
   });
   for (const file of files) {
     it(`${file} matches its golden Bundle and validates`, () => {

@@ -63,8 +63,13 @@ describe('ADT trigger -> notification event', () => {
     ['A02', 'transfer'],
     ['A03', 'discharge'],
     [' a03 ', 'discharge'],
+    ['A06', 'admit'], // outpatient becomes inpatient: an inpatient admission
+    ['A07', 'transfer'], // inpatient becomes outpatient: care moves to another setting
     ['A08', undefined],
     ['A11', undefined],
+    ['A14', undefined], // pending events notify nothing yet
+    ['A17', undefined], // a swap names two patients; one notification cannot carry both
+    ['A21', undefined],
     ['', undefined],
   ])('%s -> %s', (trigger, event) => {
     expect(notificationEventForTrigger(trigger)).toBe(event);

@@ -57,6 +57,9 @@ describe('mapping profile loading', () => {
     ['z-segment extension without url', 'id: acme\nzSegments: [{ segment: ZPI, field: 2, resource: Patient, as: extension }]\n', /zSegments\.0\.url: required when as: extension/],
     ['not a Z segment', 'id: acme\nzSegments: [{ segment: PID, field: 2, resource: Patient, as: identifier, system: "urn:x:y" }]\n', /zSegments\.0\.segment: must be a Z-segment id/],
     ['id differs from folder', 'id: other\n', /id: must be 'acme'/],
+    ['unknown segment switch', 'id: acme\nsegments: { XYZ: false }\n', /segments\.XYZ: not a mappable segment/],
+    ['segment switch not a boolean', 'id: acme\nsegments: { DG1: "no" }\n', /segments\.DG1/],
+    ['medicaid system not a URI', 'id: acme\nmedicaid: { system: masshealth }\n', /medicaid\.system: must be an absolute URI/],
     ['invalid YAML', 'id: acme\nfields: [unclosed\n', /is not valid YAML at line \d+/],
     ['not a mapping', '- a\n- b\n', /must be a YAML mapping/],
   ];
