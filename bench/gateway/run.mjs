@@ -22,6 +22,7 @@
  * --concurrency C (webhook deliveries in flight, 16) --runs K (3) --seed S (42)
  * --cpu-prof (profile the gateway; writes bench/out/gateway-prof/, prints the top functions)
  * --json OUT (every run's numbers) --keep (keep each run's dataDir, with gateway.log)
+ * --log-level L (the gateway's, default warn; info writes one line per message step to gateway.log)
  * --ingest-only (no route: measures MLLP → store → ACK → processing alone, to see what delivery costs)
  * --store-url postgres://USER@HOST:PORT/DB (the store on Postgres instead of SQLite: each run gets a
  *   fresh database created there, dropped after the run)
@@ -57,6 +58,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'ingest-only': { type: 'boolean', default: false },
     'store-url': { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
   },
 });
 const cli = resolve(values.cli);
@@ -100,7 +102,7 @@ async function oneRun(run) {
       configFile,
       JSON.stringify(
         {
-          server: { http: { host: '127.0.0.1', port: httpPort }, logLevel: 'warn', shutdownTimeoutMs: 10_000 },
+          server: { http: { host: '127.0.0.1', port: httpPort }, logLevel: values['log-level'], shutdownTimeoutMs: 10_000 },
           dataDir,
           store: { retentionDays: 0, ...(runStoreUrl ? { url: runStoreUrl } : {}) },
           sources: [{ id: 'bench-mllp', type: 'mllp', host: '127.0.0.1', port: mllpPort }],

@@ -38,6 +38,8 @@ export function deliverySummaryJson(d: DeliveryRecord) {
     nextAttemptAt: isoOrNull(d.nextAttemptAt),
     lastError: d.lastError,
     withheldReason: d.withheldReason,
+    routeId: d.routeId,
+    partnerId: d.partnerId,
     createdAt: iso(d.createdAt),
     deliveredAt: isoOrNull(d.deliveredAt),
     updatedAt: iso(d.updatedAt),
@@ -97,5 +99,21 @@ export function messageDetailJson(m: MessageDetail) {
       attemptLog: d.attemptLog.map(attemptJson),
     })),
     replays: m.replays.map(messageSummaryJson),
+    routing: routingJson(m),
+  };
+}
+
+/** The routing decision, read back from the deliveries (each keeps its route and partner) and the reason. */
+function routingJson(m: MessageDetail) {
+  if (m.status === 'received' || m.status === 'rejected' || m.status === 'failed') return null;
+  const distinct = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
+  return {
+    reason: m.statusReason,
+    routes: distinct(m.deliveries.map((d) => d.routeId)),
+    partners: distinct(m.deliveries.map((d) => d.partnerId)),
+    destinations: m.deliveries.filter((d) => d.status !== 'withheld').map((d) => d.destination),
+    withheld: m.deliveries
+      .filter((d) => d.status === 'withheld')
+      .map((d) => ({ destination: d.destination, routeId: d.routeId, partnerId: d.partnerId, reason: d.withheldReason })),
   };
 }

@@ -450,7 +450,8 @@ export class DeliveryQueues {
         throw new RetryableDeliveryError(outcome);
       case 'dead': {
         const reason = outcome.error ?? `${outcome.kind} (${outcome.status ?? 'no status'})`;
-        this.log.warn({ deliveryId: delivery.deliveryId, destinationId: dest.id, attempt, status: outcome.status }, 'dead letter');
+        // debug: the onAttempt hook logs the dead step with its reason (src/observability/message-log.ts).
+        this.log.debug({ deliveryId: delivery.deliveryId, destinationId: dest.id, attempt, status: outcome.status }, 'dead letter');
         await this.hooks.onDead?.(delivery, { attempts: attempt, reason, outcome });
         if (delivery.patientKey) await this.releaseTurn(dest, delivery, delivery.deliveryId);
         const final = new UnrecoverableError(reason);

@@ -12,6 +12,7 @@ import { loadProfile } from '../mapping/profile-loader.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { MllpServer } from '../mllp/server.js';
 import type { Logger } from '../observability/log.js';
+import { logDeliveryStep, logReceiveStep } from '../observability/message-log.js';
 import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.js';
 import { Router } from '../routing/router.js';
 import { sensitivityPolicy } from '../routing/sensitivity.js';
@@ -134,15 +135,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       onAttempt: (job, report) => {
         const outcome = report.outcome.kind === 'delivered' ? 'success' : report.outcome.kind === 'retry' ? 'retryable-error' : 'fatal-error';
         metrics.deliveryAttempts.inc({ destination: job.destinationId, outcome });
+        logDeliveryStep(log, job, report);
       },
       onDelivered: (job) => {
         const at = receivedAt.get(job.messageId);
         if (at !== undefined) metrics.deliveryLatency.observe({ destination: job.destinationId }, (Date.now() - at) / 1000);
       },
-      onDead: (job, report) => {
-        metrics.deadLetters.inc({ destination: job.destinationId });
-        log.warn({ deliveryId: job.deliveryId, destinationId: job.destinationId, attempts: report.attempts, reason: report.reason }, 'dead letter');
-      },
+      // The dead step is logged by onAttempt (logDeliveryStep), with its reason.
+      onDead: (job) => metrics.deadLetters.inc({ destination: job.destinationId }),
       onRedisRecovered: () => void recovery.run().catch(() => {}),
     });
     cleanup.push(() => outbox.close());
@@ -170,7 +170,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       profileFor,
       partnerForSender: (s) => senders.get(s),
       onAccepted: (work) => pipeline.submit(work),
-      onReceived: (meta, outcome, reasonKind) => {
+      onReceived: (meta, outcome, reasonKind, step) => {
+        if (step) logReceiveStep(log, meta.sourceName, outcome, step);
         metrics.messagesReceived.inc({ source: meta.sourceName, outcome });
         if (outcome === 'duplicate') metrics.duplicates.inc({ source: meta.sourceName });
         if (outcome === 'rejected') metrics.messagesRejected.inc({ source: meta.sourceName, reason_kind: reasonKind ?? 'unknown' });

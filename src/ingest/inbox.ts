@@ -45,6 +45,20 @@ export interface AcceptedWork {
   receivedAt: number;
 }
 
+/** The `received` / `rejected` step of a message's life as logged: header ids and codes, never content. */
+export interface ReceiveStep {
+  messageId: string;
+  controlId: string;
+  /** MSH-3^MSH-4. */
+  sender: string;
+  /** MSH-9.1^MSH-9.2, e.g. ADT^A01 (empty parts when unreadable). */
+  type: string;
+  /** The ACK code sent (AA, AE, AR, CA, CE, CR), or `none` when the sender asked for none. */
+  ack: string;
+  /** Why it was rejected (the text the NACK carries). */
+  reason?: string;
+}
+
 export interface InboxDeps {
   store: MessageStore;
   /** Mapping profile by partner (undefined partner: base profile). */
@@ -53,8 +67,8 @@ export interface InboxDeps {
   partnerForSender(sender: string): string | undefined;
   /** Called after the commit for each new accepted message (routing runs there). */
   onAccepted(work: AcceptedWork): void;
-  /** Observability: outcome per message, no PHI. */
-  onReceived?(meta: ReceiveMeta, outcome: ReceiveOutcome, reasonKind?: string): void;
+  /** Observability: outcome per message, no PHI (`step` holds ids and codes only, for the log line). */
+  onReceived?(meta: ReceiveMeta, outcome: ReceiveOutcome, reasonKind?: string, step?: ReceiveStep): void;
   /** Largest group commit. */
   maxBatch?: number;
 }
@@ -123,15 +137,18 @@ export class Inbox {
       identifiers: result.conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
     };
     const stored = await this.batcher.submit(input);
+    const type = `${msg.messageType}^${msg.triggerEvent}`;
     if (stored.duplicate) {
-      this.deps.onReceived?.(meta, 'duplicate');
       // The first copy decided the answer: accepted stays accepted, rejected is rejected again.
       const ok = stored.status !== 'rejected';
-      return { outcome: 'duplicate', ack: this.ack(src, ok, ok ? undefined : { code: HL7_ERROR.DATA_TYPE, message: 'previously rejected' }), messageId: stored.id, controlId: msg.controlId };
+      const ack = this.ack(src, ok, ok ? undefined : { code: HL7_ERROR.DATA_TYPE, message: 'previously rejected' });
+      this.deps.onReceived?.(meta, 'duplicate', undefined, { messageId: stored.id, controlId: msg.controlId, sender, type, ack: ackCodeOf(ack) });
+      return { outcome: 'duplicate', ack, messageId: stored.id, controlId: msg.controlId };
     }
-    this.deps.onReceived?.(meta, 'accepted');
+    const ack = this.ack(src, true);
+    this.deps.onReceived?.(meta, 'accepted', undefined, { messageId: stored.id, controlId: msg.controlId, sender, type, ack: ackCodeOf(ack) });
     this.deps.onAccepted({ messageId: stored.id, partnerId, sourceName: meta.sourceName, conversion: result.conversion, receivedAt });
-    return { outcome: 'accepted', ack: this.ack(src, true), messageId: stored.id, controlId: msg.controlId };
+    return { outcome: 'accepted', ack, messageId: stored.id, controlId: msg.controlId };
   }
 
   private async reject(
@@ -163,10 +180,19 @@ export class Inbox {
       status: 'rejected',
       statusReason: reason,
     });
-    this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind);
+    const ack = this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'unsupported');
+    const type = `${msg?.messageType ?? ''}^${msg?.triggerEvent ?? src.triggerEvent ?? ''}`;
+    this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind, {
+      messageId: stored.id,
+      controlId: src.controlId,
+      sender,
+      type,
+      ack: ackCodeOf(ack),
+      reason,
+    });
     return {
       outcome: 'rejected',
-      ack: this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'unsupported'),
+      ack,
       messageId: stored.id,
       controlId: src.controlId,
       reason,
@@ -188,4 +214,13 @@ export class Inbox {
     }
     return buildAck(src, { code, error: error ? { code: error.code, message: error.message, location: error.location } : undefined });
   }
+}
+
+/** MSA-1 of an ACK built here (`none` when no ACK is sent), read back rather than threaded through. */
+function ackCodeOf(ack: string | undefined): string {
+  if (ack === undefined) return 'none';
+  const F = ack[3] ?? '|';
+  const at = ack.indexOf(`MSA${F}`);
+  if (at < 0) return 'unknown';
+  return /^[A-Z]{2}/.exec(ack.slice(at + 4, at + 6))?.[0] ?? 'unknown';
 }

@@ -6,6 +6,7 @@ import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
+import { MEMBER_UNMATCHED, NO_ROUTE_MATCHED, routingReason } from '../routing/explain.js';
 import type { RouteDecision, Router } from '../routing/router.js';
 import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
 import type { DeliveryInput, DeliveryRecord, MessageRaw, MessageStore, ProcessingOutcome, SourceKind } from '../store/types.js';
@@ -108,7 +109,7 @@ export class Pipeline {
     const deliveries: DeliveryInput[] = owned ?? [];
     for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
       if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
-      deliveries.push({ destination: d.destination, patientKey: null, payload: text });
+      deliveries.push({ destination: d.destination, patientKey: null, payload: text, routeId: d.routeId, partnerId: this.deps.destinationPartners?.get(d.destination) ?? null });
     }
     await this.commit(messageId, { status: 'processed', fhir: text, deliveries }, receivedAt);
   }
@@ -226,7 +227,8 @@ export class Pipeline {
     let memberLookup: Promise<string | undefined> | undefined;
     const member = () => (memberLookup ??= this.memberOf(conversion));
     const fixed = attributedOnly ? [] : this.deps.router.route(facts);
-    const decisions = [...fixed, ...(await this.attributedDecisions(messageId, receivedAt, conversion, facts, member))];
+    const attributed = await this.attributedDecisions(messageId, receivedAt, conversion, facts, member);
+    const decisions = [...fixed, ...attributed.decisions];
     const category = this.deps.sensitivity
       ? sensitivityOf({ facilities: conversion.facilityCodes, service: conversion.hospitalService }, this.deps.sensitivity)
       : undefined;
@@ -252,21 +254,25 @@ export class Pipeline {
       } else if (kind === 'hl7v2') payload = undefined; // the deliverer sends the stored raw message
       else continue;
       const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
+      // Recorded on the delivery so the message detail can say which rule sent it, and to whom.
+      const why = { routeId: d.routeId, partnerId: d.partnerId ?? this.deps.destinationPartners?.get(d.destination) ?? null };
       deliveries.push(
         withheld
-          ? { destination: d.destination, patientKey: conversion.patient.id, status: 'withheld', withheldReason: withheld }
-          : { destination: d.destination, patientKey: conversion.patient.id, payload },
+          ? { destination: d.destination, patientKey: conversion.patient.id, status: 'withheld', withheldReason: withheld, ...why }
+          : { destination: d.destination, patientKey: conversion.patient.id, payload, ...why },
       );
     }
     const created = await this.batcher.submit({
       messageId,
       outcome: {
         status: 'processed',
+        statusReason: routingReason({ deliveries, unmatched: attributed.unmatched }),
         fhir: fhirText,
         identifiers: identifiersOf(conversion),
         deliveries,
       },
     });
+    if (created) logRouted(this.deps.log, messageId, deliveries, attributed.unmatched);
     await this.afterCommit(messageId, receivedAt, created);
   }
 
@@ -277,9 +283,9 @@ export class Pipeline {
     conversion: AdtConversion,
     facts: { sourceName: string; sender: string; event: string; patientClass: string },
     memberOf: () => Promise<string | undefined>,
-  ): Promise<RouteDecision[]> {
+  ): Promise<{ decisions: RouteDecision[]; unmatched: boolean }> {
     const rules = this.deps.router.attributedRules(facts);
-    if (rules.length === 0 || !this.deps.roster) return [];
+    if (rules.length === 0 || !this.deps.roster) return { decisions: [], unmatched: false };
     const member = await memberOf();
     if (!member) {
       const name = conversion.patient.name?.[0];
@@ -293,7 +299,7 @@ export class Pipeline {
         birthDate: conversion.patient.birthDate,
         sex: conversion.patient.gender,
       });
-      return [];
+      return { decisions: [], unmatched: true };
     }
     const date = conversion.eventDate ?? new Date(receivedAt).toISOString().slice(0, 10);
     const out: RouteDecision[] = [];
@@ -307,7 +313,7 @@ export class Pipeline {
         out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false });
       }
     }
-    return out;
+    return { decisions: out, unmatched: false };
   }
 
   /** The transition-of-care CarePlan for a CP, for inpatient and ED discharges only. */
@@ -357,6 +363,21 @@ export class Pipeline {
       await this.deps.enqueue({ deliveryId: d.id, messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
     }
   }
+}
+
+/**
+ * The `routed` step of a message's life: one info line, ids only (no patient data). Withheld
+ * destinations are named with their partner; the reasons are in the message detail.
+ */
+function logRouted(log: Logger, messageId: string, deliveries: readonly DeliveryInput[], unmatched: boolean): void {
+  if (deliveries.length === 0) {
+    log.info({ messageId, reason: unmatched ? MEMBER_UNMATCHED : NO_ROUTE_MATCHED }, 'not routed');
+    return;
+  }
+  const routes = [...new Set(deliveries.map((d) => d.routeId).filter(Boolean))];
+  const to = deliveries.filter((d) => d.status !== 'withheld').map((d) => d.destination);
+  const withheld = deliveries.filter((d) => d.status === 'withheld').map((d) => d.destination);
+  log.info({ messageId, routes, destinations: to, ...(withheld.length ? { withheld } : {}), ...(unmatched ? { unmatched } : {}) }, 'routed');
 }
 
 function ownerKey(kind: SourceKind, name: string): string {

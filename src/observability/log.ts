@@ -1,4 +1,5 @@
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths that may carry PHI anywhere they appear in a log object. pino replaces them with
@@ -12,13 +13,20 @@ export const PHI_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'secret', '*.secret', 'apiKey', '*.apiKey',
 ];
 
-export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino({
+/**
+ * JSON lines for log shippers; on a terminal, readable lines (local time, level, message, fields)
+ * through pino-pretty in-process (no worker thread). `pretty` overrides the TTY check.
+ */
+export function createLogger(options: LoggerOptions = {}, output: { pretty?: boolean; stream?: DestinationStream } = {}): Logger {
+  const human = output.pretty ?? process.stdout.isTTY === true;
+  const stream = output.stream ?? (human ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }) : undefined);
+  const opts: LoggerOptions = {
     level: process.env.CAREBRIDGE_LOG_LEVEL ?? 'info',
     base: { service: 'carebridge' },
     redact: { paths: PHI_PATHS, censor: '[redacted]' },
     ...options,
-  });
+  };
+  return stream ? pino(opts, stream) : pino(opts);
 }
 
 /** A logger that drops everything, for tests and library use. */

@@ -109,6 +109,8 @@ export interface NormalizedDelivery {
   status: 'pending' | 'withheld';
   withheldReason: string | null;
   nextAttemptAt: Date | null;
+  routeId: string | null;
+  partnerId: string | null;
 }
 
 export function normalizeDelivery(input: DeliveryInput): NormalizedDelivery {
@@ -126,6 +128,8 @@ export function normalizeDelivery(input: DeliveryInput): NormalizedDelivery {
     status,
     withheldReason: input.withheldReason ?? null,
     nextAttemptAt: input.nextAttemptAt ?? null,
+    routeId: input.routeId ?? null,
+    partnerId: input.partnerId ?? null,
   };
 }
 

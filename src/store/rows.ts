@@ -23,7 +23,7 @@ export const SUMMARY_COLUMNS =
 
 export const DELIVERY_COLUMNS =
   'id, seq, message_id, destination, patient_key, status, attempts, next_attempt_at, last_error, ' +
-  'payload, withheld_reason, created_at, delivered_at, updated_at';
+  'payload, withheld_reason, created_at, delivered_at, updated_at, route_id, partner_id';
 
 export const ATTEMPT_COLUMNS =
   'id, delivery_id, started_at, duration_ms, outcome, http_status, ack_code, error';
@@ -93,6 +93,8 @@ export function deliveryFromRow(r: Row): DeliveryRecord {
     createdAt: toDate(r.created_at),
     deliveredAt: toDateOrNull(r.delivered_at),
     updatedAt: toDate(r.updated_at),
+    routeId: strOrNull(r.route_id),
+    partnerId: strOrNull(r.partner_id),
   };
 }
 

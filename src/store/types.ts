@@ -73,6 +73,10 @@ export interface DeliveryInput {
   /** `withheld` records a decision not to send (consent/sensitivity), with the reason. Default `pending`. */
   status?: 'pending' | 'withheld';
   withheldReason?: string | null;
+  /** The route rule that decided this delivery (routing explained in the message detail). */
+  routeId?: string | null;
+  /** The partner it is for (an attributed CP/ACO, or the destination's owner), when known. */
+  partnerId?: string | null;
   nextAttemptAt?: Date | null;
 }
 
@@ -196,6 +200,9 @@ export interface DeliveryRecord {
   createdAt: Date;
   deliveredAt: Date | null;
   updatedAt: Date;
+  /** Null for deliveries recorded before migration 3 or decided outside the route table (care plans, roster notices). */
+  routeId: string | null;
+  partnerId: string | null;
 }
 
 export interface AttemptRecord {

@@ -347,11 +347,11 @@ export class PostgresStore implements MessageStore {
       }
       const { rows: inserted } = await c.query(
         `INSERT INTO deliveries (id, message_id, destination, patient_key, status, next_attempt_at, payload,
-           withheld_reason, created_at, updated_at)
+           withheld_reason, created_at, updated_at, route_id, partner_id)
          SELECT t.id, t.message_id, t.destination, t.patient_key, t.status, t.next_attempt_at, t.payload,
-           t.withheld_reason, $9::timestamptz, $9::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[])
-           WITH ORDINALITY AS t(id, message_id, destination, patient_key, status, next_attempt_at, payload, withheld_reason, ord)
+           t.withheld_reason, $9::timestamptz, $9::timestamptz, t.route_id, t.partner_id
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $10::text[], $11::text[])
+           WITH ORDINALITY AS t(id, message_id, destination, patient_key, status, next_attempt_at, payload, withheld_reason, route_id, partner_id, ord)
          ORDER BY t.ord
          RETURNING ${DELIVERY_COLUMNS}`,
         [
@@ -364,6 +364,8 @@ export class PostgresStore implements MessageStore {
           rows.map((r) => r.d.payload),
           rows.map((r) => r.d.withheldReason),
           now,
+          rows.map((r) => r.d.routeId),
+          rows.map((r) => r.d.partnerId),
         ],
       );
       const byId = new Map(inserted.map((r) => [String(r.id), deliveryFromRow(r as Row)]));

@@ -1,4 +1,5 @@
 import type { Migration } from '../migration.js';
+import { SQLITE_DELIVERY_ROUTES } from './migration-delivery-routes.js';
 
 // SQLite schema. Times are INTEGER epoch milliseconds (compact, sortable, exact round trip to Date).
 // raw and fhir are the last columns of messages: SQLite reads a row's columns in order, so keeping
@@ -106,8 +107,9 @@ CREATE INDEX audit_events_subject ON audit_events (subject_type, subject_id, at)
 CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
+  SQLITE_DELIVERY_ROUTES,
   {
-    version: 2,
+    version: 4, // 2 is engine-registry's, 3 the delivery routes
     name: 'messages by status, newest first',
     // The console and GET /api/messages list a status newest first: without (status, received_at)
     // a common status (processed) sorted every matching row (~0.6 s at 100k messages).

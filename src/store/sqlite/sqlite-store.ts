@@ -217,6 +217,8 @@ export class SqliteStore implements MessageStore {
           d.withheldReason,
           now,
           now,
+          d.routeId,
+          d.partnerId,
         ) as Row,
       ),
     );
@@ -589,8 +591,8 @@ function prepareStatements(db: Database.Database) {
       WHERE id = ? AND status = 'received'`),
     messageStatus: p('SELECT status FROM messages WHERE id = ?'),
     insertDelivery: p(`INSERT INTO deliveries (id, message_id, destination, patient_key, status,
-        next_attempt_at, payload, withheld_reason, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${DELIVERY_COLUMNS}`),
+        next_attempt_at, payload, withheld_reason, created_at, updated_at, route_id, partner_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${DELIVERY_COLUMNS}`),
     bumpAttempts: p('UPDATE deliveries SET attempts = attempts + 1, updated_at = ? WHERE id = ?'),
     insertAttempt: p(`INSERT INTO delivery_attempts (id, delivery_id, started_at, duration_ms, outcome,
         http_status, ack_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),

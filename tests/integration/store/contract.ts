@@ -195,7 +195,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
             { system: 'urn:medicaid', value: 'MA-9' },
           ],
           deliveries: [
-            { destination: 'cp-fhir', patientKey: 'pat-1', payload: { resourceType: 'Bundle' } },
+            { destination: 'cp-fhir', patientKey: 'pat-1', payload: { resourceType: 'Bundle' }, routeId: 'adt-to-cp', partnerId: 'cp-a' },
             { destination: 'cp-bh', patientKey: 'pat-1', status: 'withheld', withheldReason: 'no consent' },
             { destination: 'webhook', patientKey: 'pat-1', payload: '{"raw":true}' },
           ],
@@ -211,6 +211,9 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect(JSON.parse(done.deliveries[0].payload!)).toEqual({ resourceType: 'Bundle' });
         expect(done.deliveries[1].withheldReason).toBe('no consent');
         expect(done.deliveries[2].payload).toBe('{"raw":true}');
+        // Why each delivery exists: its route and partner (null when not given).
+        expect(done.deliveries[0]).toMatchObject({ routeId: 'adt-to-cp', partnerId: 'cp-a' });
+        expect(done.deliveries[1]).toMatchObject({ routeId: null, partnerId: null });
 
         const m = await store.getMessage(r.id);
         expect(m!.status).toBe('processed');
@@ -220,7 +223,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
           { system: 'urn:mrn', value: 'M1' },
         ]);
         expect(m!.deliveries).toHaveLength(3);
-        expect(await store.getDelivery(done.deliveries[0].id)).toMatchObject({ id: done.deliveries[0].id, status: 'pending' });
+        expect(await store.getDelivery(done.deliveries[0].id)).toMatchObject({ id: done.deliveries[0].id, status: 'pending', routeId: 'adt-to-cp', partnerId: 'cp-a' });
       });
 
       it('applies once: a second completion (another worker) writes nothing', async () => {

@@ -79,12 +79,15 @@ describe('routing to the attributed CP with consent policy', () => {
   it('delivers to the CP the member is attributed to on the event date', async () => {
     const m = await run(fixture('A01.hl7'));
     expect(m.deliveries.map((d) => [d.destination, d.status])).toEqual([['cp-a-hook', 'pending']]);
+    expect(m.deliveries[0]).toMatchObject({ routeId: 'to-cp', partnerId: 'cp-a' });
+    expect(m.statusReason).toBe('routed by to-cp to cp-a-hook (cp-a)');
     expect(enqueued).toHaveLength(1);
   });
 
   it('records an unmatched event and sends nothing when the patient is not on the roster', async () => {
     const m = await run(fixture('A01.hl7').replace('MA123456789', 'MA000000000'));
     expect(m.deliveries).toEqual([]);
+    expect(m.statusReason).toBe('member not on the roster (unmatched)');
     expect(unmatched).toHaveLength(1);
   });
 
@@ -93,6 +96,8 @@ describe('routing to the attributed CP with consent policy', () => {
     const m = await run(bh);
     expect(m.deliveries[0].status).toBe('withheld');
     expect(m.deliveries[0].withheldReason).toBe('behavioral-health event: no behavioral-health consent on file for cp-a (route to-cp)');
+    // The message's own reason says it too: withheld, from whom, and why.
+    expect(m.statusReason).toBe('withheld from cp-a-hook (cp-a): behavioral-health event: no behavioral-health consent on file for cp-a (route to-cp)');
     expect(enqueued).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ describe('normalizeCompletion', () => {
       statusReason: null,
       fhir: '{"resourceType":"Bundle"}',
       identifiers: [{ system: 's', value: '1' }],
-      deliveries: [{ destination: 'A', patientKey: 'p', payload: null, status: 'pending', withheldReason: null, nextAttemptAt: null }],
+      deliveries: [{ destination: 'A', patientKey: 'p', payload: null, status: 'pending', withheldReason: null, nextAttemptAt: null, routeId: null, partnerId: null }],
     });
   });
 
