@@ -159,7 +159,7 @@ function newEncounter(rng, patient, admitMs, patientClass) {
  */
 function buildMessage(rng, seq, nowMs, event, enc, previousLocation) {
   const p = enc.patient;
-  const [facCode, facOid, facName, sendingApp] = p.facility;
+  const [facCode, facOid, , sendingApp] = p.facility;
   const hd = sub(facCode, facOid, 'ISO');
   const isDischarge = event === 'A03';
   const dischargeMs = isDischarge ? nowMs - rng.int(0, 30) * MINUTE : 0;

@@ -5,7 +5,7 @@
  * benchmark fields. Prints one JSON line {contender, messages, checksum, failed}.
  *   node bench/peer-hl7-standard.mjs FILE
  */
-// @ts-ignore -- hl7-standard ships no type declarations; it is used untyped on purpose here.
+// hl7-standard ships no type declarations; it is used untyped on purpose here.
 import HL7 from 'hl7-standard';
 import { forEachMessage } from './lib/message-splitter.mjs';
 import { createChecksum } from './lib/six-fields.mjs';

@@ -1,4 +1,6 @@
-import type { Bundle, BundleEntry, Encounter, Identifier, MessageHeader, Patient, Provenance, Resource } from 'fhir/r4';
+import type { Bundle, BundleEntry, Encounter, MessageHeader, Patient, Provenance, Resource } from 'fhir/r4';
+import { UnsupportedMessageError } from '../../src/conversion/errors.js';
+import type { Conversion } from '../../src/conversion/types.js';
 import type { Hl7Message } from '../../src/hl7v2/index.js';
 import type { MappingProfile } from '../../src/mapping/profile-schema.js';
 import { OID, URI } from './codes.js';
@@ -17,35 +19,9 @@ export { SUPPORTED_EVENTS } from './events.js';
 // A message type other than ADT we still accept when its trigger is an ADT event (ACK^A01 is not).
 const ADT_TYPES = new Set(['ADT']);
 
-/** A message we do not convert (wrong type or event); NACKed with HL7 error 200/201. */
-export class UnsupportedMessageError extends Error {
-  override readonly name = 'UnsupportedMessageError';
-  constructor(
-    message: string,
-    readonly hl7ErrorCode: '200' | '201',
-  ) {
-    super(message);
-  }
-}
-
-export interface AdtConversion {
-  bundle: Bundle;
-  warnings: string[];
-  event: string;
+/** The ADT adapter's Conversion: an ADT message always has a patient. */
+export interface AdtConversion extends Conversion {
   patient: Patient;
-  encounter?: Encounter;
-  /** Every patient identifier, for the message index and roster matching. */
-  patientIdentifiers: Identifier[];
-  /** MSH-3^MSH-4 namespace ids: routing matches on the sender. */
-  sender: string;
-  /** PV1-2 as sent (routing matches on the v2 code, not the mapped FHIR class). */
-  patientClass: string;
-  /** Facility codes the event happened at (PV1-3.4, MSH-4), for sensitivity policy. */
-  facilityCodes: string[];
-  /** PV1-10 hospital service as sent. */
-  hospitalService: string;
-  /** Local date of the event (discharge, else admit, else EVN-2, else MSH-7): YYYY-MM-DD, for attribution. */
-  eventDate: string | undefined;
 }
 
 const V2_EVENTS = 'http://terminology.hl7.org/CodeSystem/v2-0003';
@@ -89,6 +65,8 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   const facilityCodes = [loc.seg?.get(loc.field, 1, 4, 1) ?? '', msg.msh.get(4, 1, 1)].filter(Boolean);
   const when = encounter?.period?.end ?? encounter?.period?.start ?? ctx.dateTime(ctx.value('recordedTime'), 'EVN-2') ?? timestamp;
   return {
+    adapterId: 'hl7v2-adt',
+    messageType: type,
     bundle,
     warnings: ctx.warnings,
     event,
@@ -214,4 +192,4 @@ export function buildProvenance(
   return ctx.add(provenance);
 }
 
-export { MappingError };
+export { MappingError, UnsupportedMessageError };

@@ -139,7 +139,7 @@ const CONTACT_USES = new Set(['home', 'work', 'temp', 'old', 'mobile']);
 export function contactPoint(ctx: ConversionContext, x: XTN, fallbackUse: ContactPoint['use']): ContactPoint | undefined {
   const equipment = x.equipmentType.toUpperCase();
   let system = EQUIPMENT_SYSTEM[equipment];
-  let value = '';
+  let value: string;
   if (x.email && (system === 'email' || !system || x.useCode === 'NET')) {
     system = 'email';
     value = x.email;

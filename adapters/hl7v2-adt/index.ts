@@ -1,12 +1,13 @@
-import type { Hl7Message } from '../../src/hl7v2/index.js';
-import type { MappingProfile } from '../../src/mapping/profile-schema.js';
-import { convertAdt, type AdtConversion } from './convert.js';
+import type { MessageAdapter } from '../../src/conversion/types.js';
+import { convertAdt } from './convert.js';
 
 export { convertAdt, MappingError, SUPPORTED_EVENTS, UnsupportedMessageError, type AdtConversion } from './convert.js';
 
-/** The adapter as the registry sees it. */
-export const hl7v2AdtAdapter = {
-  id: 'hl7v2-adt' as const,
-  accepts: (msg: Hl7Message) => msg.messageType === 'ADT',
-  convert: (msg: Hl7Message, profile: MappingProfile): AdtConversion => convertAdt(msg, profile),
+/** HL7 v2 ADT → FHIR R4 message Bundle (Patient, Encounter, …), as the registry sees it. */
+export const hl7v2AdtAdapter: MessageAdapter = {
+  id: 'hl7v2-adt',
+  // No event list: for a trigger it does not convert, the adapter's own reason (e.g. A20 names a
+  // bed, not a patient) becomes the filtered reason.
+  handles: { types: ['ADT'] },
+  convert: convertAdt,
 };

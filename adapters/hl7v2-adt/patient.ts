@@ -1,4 +1,5 @@
 import type { Extension, Identifier, Patient } from 'fhir/r4';
+import { MappingError } from '../../src/conversion/errors.js';
 import { readCWE, readXON } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
@@ -249,14 +250,5 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
   });
 }
 
-/** A mapping problem that stops the conversion of one message; `location` is an HL7 path. */
-export class MappingError extends Error {
-  override readonly name = 'MappingError';
-  constructor(
-    message: string,
-    readonly location: string,
-  ) {
-    super(message);
-  }
-}
+export { MappingError };
 

@@ -1,21 +1,19 @@
-import type { IssueCode } from './operation-outcome.js';
+import { codeForStatus, CodedError } from '../errors/catalogue.js';
+import type { IssueCode } from '../errors/outcome.js';
 
 /**
- * An error whose message is safe to show the caller (no PHI, no internals). Anything else that
- * reaches the error handler is answered with a generic text.
+ * The API's errors are CodedErrors (src/errors/catalogue.ts): throw `new CodedError('CB_…', text)`.
+ * ApiError is the older status-first form, kept so code written against it still compiles; its
+ * code comes from the status, its issue type as given.
+ * @deprecated use CodedError with a code from the catalogue
  */
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly issueCode: IssueCode,
-    message: string,
-    /** Extra response headers, e.g. Retry-After. */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
+export class ApiError extends CodedError {
+  override readonly issueCode: IssueCode;
+  constructor(statusCode: number, issueCode: IssueCode, message: string, headers: Record<string, string> = {}) {
+    super(codeForStatus(statusCode), message, { status: statusCode, headers });
+    this.issueCode = issueCode;
   }
 }
 
-export const notFound = (what: string) => new ApiError(404, 'not-found', `${what} not found`);
-export const forbidden = (why: string) => new ApiError(403, 'forbidden', why);
+export const notFound = (what: string) => new CodedError('CB_NOT_FOUND', `${what} not found`);
+export const forbidden = (why: string) => new CodedError('CB_FORBIDDEN', why);

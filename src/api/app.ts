@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
 import { createConsole } from '../console/index.js';
 import { packageRoot } from '../util/package-root.js';
-import { ApiError } from './api-error.js';
+import { CodedError } from '../errors/catalogue.js';
 import { apiKeyHook } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { operationOutcomeSchema } from './operation-outcome.js';
@@ -99,7 +99,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       max: http.rateLimit.max,
       timeWindow: http.rateLimit.timeWindowMs,
       errorResponseBuilder: (_request, context) =>
-        new ApiError(context.statusCode, 'throttled', `too many requests: retry in ${context.after}`),
+        new CodedError('CB_RATE_LIMITED', `too many requests: retry in ${context.after}`, { status: context.statusCode }),
     });
     secured.addHook('preParsing', apiKeyHook(config.apiKeys, webConsole.sessions));
     await secured.register(hl7IngestRoutes(deps));

@@ -1,8 +1,9 @@
 import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 import { createApiKeyMatcher } from '../config/api-keys.js';
 import type { ApiKeyConfig } from '../config/types.js';
+import { CodedError } from '../errors/catalogue.js';
 import { cookieValue, CSRF_HEADER, csrfMatches, SESSION_COOKIE, type SessionStore } from '../console/sessions.js';
-import { ApiError, forbidden } from './api-error.js';
+import { forbidden } from './api-error.js';
 import type { Principal } from './types.js';
 
 // Per request, not a request decorator: no global FastifyRequest augmentation for one field.
@@ -50,7 +51,7 @@ function checkRole(request: FastifyRequest, who: Principal): void {
 }
 
 const unauthorized = (why: string) =>
-  new ApiError(401, 'login', why, { 'www-authenticate': 'Bearer realm="carebridge"' });
+  new CodedError('CB_UNAUTHENTICATED', why, { headers: { 'www-authenticate': 'Bearer realm="carebridge"' } });
 
 /**
  * The API key check, as a preParsing hook: it runs after the rate limit (onRequest), so a key

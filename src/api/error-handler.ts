@@ -1,56 +1,47 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CarePlanError, type CarePlanErrorCode } from '../careplan/errors.js';
+import { ConfigError } from '../config/errors.js';
+import { codeForStatus, CodedError, type ErrorCode } from '../errors/catalogue.js';
 import { NotFoundError, StoreInputError } from '../store/errors.js';
-import { ApiError } from './api-error.js';
-import { errorOutcome, type IssueCode } from './operation-outcome.js';
 
-interface Mapped {
-  status: number;
-  code: IssueCode;
-  text: string;
-  headers?: Record<string, string>;
-}
-
-// Texts for errors whose own message may carry input (a JSON parse error quotes the body).
-const GENERIC: Record<number, [IssueCode, string]> = {
-  400: ['invalid', 'bad request'],
-  401: ['login', 'authentication required'],
-  403: ['forbidden', 'forbidden'],
-  404: ['not-found', 'not found'],
-  405: ['not-supported', 'method not allowed'],
-  406: ['not-supported', 'not acceptable'],
-  408: ['transient', 'request timeout'],
-  409: ['conflict', 'conflict'],
-  411: ['invalid', 'content-length required'],
-  413: ['too-long', 'request body too large'],
-  415: ['not-supported', 'unsupported content type'],
-  429: ['throttled', 'too many requests'],
-  503: ['transient', 'service unavailable'],
+const CAREPLAN_CODES: Record<CarePlanErrorCode, ErrorCode> = {
+  invalid: 'CB_CAREPLAN_INVALID',
+  unprocessable: 'CB_CAREPLAN_UNPROCESSABLE',
+  'not-found': 'CB_CAREPLAN_NOT_FOUND',
+  conflict: 'CB_CAREPLAN_CONFLICT',
+  forbidden: 'CB_CAREPLAN_FORBIDDEN',
 };
 
-export function mapError(error: unknown, bodyLimitBytes: number): Mapped {
-  if (error instanceof ApiError) {
-    return { status: error.statusCode, code: error.issueCode, text: error.message, headers: error.headers };
-  }
-  if (error instanceof NotFoundError) return { status: 404, code: 'not-found', text: 'not found' };
+/**
+ * Any thrown value as a CodedError of the catalogue. Domain errors whose messages are written to be
+ * shown keep them; errors whose message may carry input (a JSON parse error quotes the body) or
+ * internals get the catalogue's text.
+ */
+export function toCodedError(error: unknown, bodyLimitBytes: number): CodedError {
+  if (error instanceof CodedError) return error;
+  if (error instanceof CarePlanError) return new CodedError(CAREPLAN_CODES[error.code], error.message, { details: error.issues });
+  if (error instanceof ConfigError) return new CodedError('CB_CONFIG_INVALID', error.message);
+  if (error instanceof NotFoundError) return new CodedError('CB_NOT_FOUND');
   // Store input messages are written to be shown ("invalid cursor", "limit must be ...").
-  if (error instanceof StoreInputError) return { status: 400, code: 'invalid', text: error.message };
+  if (error instanceof StoreInputError) return new CodedError('CB_INPUT_INVALID', error.message);
   const e = error as Partial<FastifyError>;
-  if (e.validation) {
-    // Ajv messages name the field and the rule, not the value sent.
-    return { status: 400, code: 'invalid', text: e.message ?? 'invalid request' };
-  }
+  // Ajv messages name the field and the rule, not the value sent.
+  if (e.validation) return new CodedError('CB_REQUEST_INVALID', e.message ?? 'invalid request');
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, code: 'too-long', text: `request body is larger than the limit of ${bodyLimitBytes} bytes` };
+    return new CodedError('CB_BODY_TOO_LARGE', `request body is larger than the limit of ${bodyLimitBytes} bytes`);
   }
-  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-    return { status: 400, code: 'invalid', text: 'request body is not valid JSON' };
-  }
-  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, code: 'invalid', text: 'request body is empty' };
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return new CodedError('CB_BODY_NOT_JSON');
+  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new CodedError('CB_BODY_EMPTY');
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
-  const generic = GENERIC[status];
-  if (generic) return { status, code: generic[0], text: generic[1] };
-  if (status < 500) return { status, code: 'invalid', text: 'request refused' };
-  return { status: 500, code: 'exception', text: 'internal error' };
+  const code = codeForStatus(status);
+  if (code === 'CB_INTERNAL') return new CodedError(code);
+  return new CodedError(code, undefined, { status });
+}
+
+/** The status, issue type and text an error is answered with (for tests and logs). */
+export function mapError(error: unknown, bodyLimitBytes: number): { errorCode: ErrorCode; status: number; code: string; text: string } {
+  const coded = toCodedError(error, bodyLimitBytes);
+  return { errorCode: coded.code, status: coded.statusCode, code: coded.issueCode, text: coded.diagnostics };
 }
 
 /**
@@ -60,25 +51,26 @@ export function mapError(error: unknown, bodyLimitBytes: number): Mapped {
  */
 export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: number): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = mapError(error, bodyLimitBytes);
+    const coded = toCodedError(error, bodyLimitBytes);
     const e = error as Partial<FastifyError>;
     const ids = {
       route: request.routeOptions.url,
       method: request.method,
-      statusCode: mapped.status,
+      statusCode: coded.statusCode,
+      errorCode: coded.code,
       errorName: e.name,
-      errorCode: e.code,
+      ...(e.code !== undefined && e.code !== coded.code ? { cause: e.code } : {}),
     };
-    if (mapped.status >= 500) request.log.error(ids, 'request failed');
+    if (coded.statusCode >= 500) request.log.error(ids, 'request failed');
     else request.log.info(ids, 'request refused');
     request.log.debug({ err: error }, 'error detail');
-    const text = mapped.status === 500 ? `internal error (request ${request.id})` : mapped.text;
-    if (mapped.headers) void reply.headers(mapped.headers);
-    return reply.code(mapped.status).type('application/fhir+json').send(errorOutcome(mapped.code, text));
+    const text = coded.code === 'CB_INTERNAL' ? `internal error (request ${request.id})` : coded.diagnostics;
+    if (Object.keys(coded.headers).length) void reply.headers(coded.headers);
+    return reply.code(coded.statusCode).type('application/fhir+json').send(coded.outcome(text));
   });
 
   app.setNotFoundHandler((request, reply) =>
     // The URL is not echoed: a query string may carry identifiers.
-    reply.code(404).type('application/fhir+json').send(errorOutcome('not-found', `no such route: ${request.method}`)),
+    reply.code(404).type('application/fhir+json').send(new CodedError('CB_ROUTE_NOT_FOUND').outcome(`no such route: ${request.method}`)),
   );
 }

@@ -1,5 +1,6 @@
 import type { GatewayConfig, HttpSourceConfig } from '../config/types.js';
-import { ApiError, forbidden } from './api-error.js';
+import { CodedError } from '../errors/catalogue.js';
+import { forbidden } from './api-error.js';
 import { canSeePartner } from './scope.js';
 import type { Principal } from './types.js';
 
@@ -20,15 +21,15 @@ export function httpSourceOf(config: GatewayConfig): HttpSourceConfig | undefine
  */
 export function resolveIngestTarget(config: GatewayConfig, who: Principal, requested: string | undefined): IngestTarget {
   const source = httpSourceOf(config);
-  if (!source) throw new ApiError(404, 'not-supported', 'HTTP ingest is not configured (add a source of type http)');
+  if (!source) throw new CodedError('CB_INGEST_NOT_CONFIGURED');
   const sourceName = source.id;
   if (requested !== undefined && !Object.hasOwn(config.partners, requested)) {
-    throw new ApiError(400, 'invalid', 'unknown partner');
+    throw new CodedError('CB_PARTNER_UNKNOWN');
   }
   if (source.partner !== undefined) {
     if (!canSeePartner(who, source.partner)) throw forbidden('this API key may not post to this source');
     if (requested !== undefined && requested !== source.partner) {
-      throw new ApiError(400, 'invalid', 'this source belongs to another partner');
+      throw new CodedError('CB_SENDER_NOT_PARTNER');
     }
     return { sourceName, partnerId: source.partner };
   }
@@ -38,5 +39,5 @@ export function resolveIngestTarget(config: GatewayConfig, who: Principal, reque
     return { sourceName, partnerId: requested };
   }
   if (who.partners.length === 1) return { sourceName, partnerId: who.partners[0] };
-  throw new ApiError(400, 'invalid', 'this API key covers several partners: name one with ?partner=');
+  throw new CodedError('CB_PARTNER_REQUIRED', 'this API key covers several partners: name one with ?partner=');
 }

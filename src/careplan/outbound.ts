@@ -17,6 +17,9 @@ export const CAREPLAN_SOURCES: readonly string[] = [SUBMISSION_SOURCE, SIGNOFF_S
 /** Tags a status Binary with the partner it is for (Binary has no subject element). */
 export const STATUS_PARTNER_TAG_SYSTEM = `${CAREBRIDGE_CANONICAL_BASE}/CodeSystem/status-file-partner`;
 
+/** Tags a status Binary with the week (the slot's local date) it reports on. */
+export const WEEK_TAG_SYSTEM = 'https://carebridge.example.org/fhir/CodeSystem/status-file-week';
+
 /** What an `sftp` destination is given: the file's name (the deliverer adds the delivery id) and content. */
 export interface FilePayload {
   fileName: string;

@@ -17,7 +17,7 @@
 //     the plan"), which states plainly that the plan is about that stay rather than made during it.
 //   - author: the CP organization (carebridge writes the plan on its behalf); it is also the performer.
 // The id is deterministic from (CP, encounter): a resent or corrected discharge updates the same plan.
-import type { CarePlan, CarePlanActivity, CodeableConcept, Reference } from 'fhir/r4.js';
+import type { CarePlan, CarePlanActivity, CodeableConcept } from 'fhir/r4.js';
 import { idFromParts } from '../fhir/ids.js';
 import { addBusinessDays, isPastDue, type BusinessCalendarOptions, type DueDay } from './business-days.js';
 import { instantMillis, parseLocalDate } from './local-date.js';

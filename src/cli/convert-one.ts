@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { convertHl7Message } from '../ingest/convert-message.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 
@@ -19,4 +20,9 @@ export function convertForOutput(bytes: Uint8Array, profile: MappingProfile, whe
   let stderr = '';
   if (!quiet) for (const w of r.warnings) stderr += `${label()}: warning: ${w}\n`;
   return { json: JSON.stringify(r.bundle), stderr };
+}
+
+/** What `convert` says of a file that held no HL7 v2 message at all (empty, blank, or junk only). */
+export function noMessageLine(file: string): string {
+  return statSync(file).size === 0 ? `${file}: the file is empty\n` : `${file}: no HL7 v2 message in it (no MSH segment)\n`;
 }

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { MessageSplitter, type SplitMessage } from '../hl7v2/index.js';
 import type { BufferedWriter } from './buffered-writer.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
+import { noMessageLine } from './convert-one.js';
 import type { ConvertBatch, ConvertBatchResult, ConvertWorkerData } from './convert-worker.js';
 
 export interface ParallelOptions {
@@ -87,6 +88,7 @@ export async function convertFilesParallel(files: string[], opts: ParallelOption
     for (const file of files) {
       const splitter = new MessageSplitter();
       let batch: SplitMessage[] = [];
+      let messages = 0;
       const take = async (items: ReturnType<MessageSplitter['push']>) => {
         for (const item of items) {
           if (item.kind === 'junk') {
@@ -100,6 +102,7 @@ export async function convertFilesParallel(files: string[], opts: ParallelOption
             continue;
           }
           batch.push(item);
+          messages++;
           if (batch.length >= BATCH_MESSAGES) {
             await send(file, batch);
             batch = [];
@@ -112,6 +115,10 @@ export async function convertFilesParallel(files: string[], opts: ParallelOption
       await waitForRoom(0);
       await writing;
       for (const w of splitter.warnings) await err.write(`${file}: warning: ${w}\n`);
+      if (messages === 0) {
+        failed++;
+        await err.write(noMessageLine(file));
+      }
     }
     await waitForRoom(0);
     await writing;

@@ -5,7 +5,7 @@ import { MessageSplitter } from '../hl7v2/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { loadConfigForCli } from './config-for-cli.js';
 import { BufferedWriter } from './buffered-writer.js';
-import { convertForOutput } from './convert-one.js';
+import { convertForOutput, noMessageLine } from './convert-one.js';
 import { convertFilesParallel } from './convert-parallel.js';
 import { availableParallelism } from 'node:os';
 
@@ -17,7 +17,7 @@ export const CONVERT_USAGE = `usage: carebridge convert FILE... [--partner ID] [
   --partner ID   apply mappings/partners/ID/ over the base mapping profile
   --config FILE  gateway config (mapping folder, partners)
   --quiet        do not print conversion warnings (failures are always printed)
-  exit: 0 all converted, 1 any message failed, 2 usage or configuration error`;
+  exit: 0 all converted, 1 any message failed or a file held no message, 2 usage or configuration error`;
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -63,8 +63,10 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   }
   for (const file of files) {
     const splitter = new MessageSplitter();
+    let messages = 0;
     const onItems = async (items: ReturnType<MessageSplitter['push']>) => {
       for (const item of items) {
+        if (item.kind === 'message') messages++;
         if (item.kind === 'junk') {
           failed++;
           await err.write(`${file}: ${item.reason}\n`);
@@ -79,6 +81,10 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await onItems(splitter.push(chunk as Buffer));
     await onItems(splitter.end());
     for (const w of splitter.warnings) await err.write(`${file}: warning: ${w}\n`);
+    if (messages === 0) {
+      failed++;
+      await err.write(noMessageLine(file));
+    }
   }
   await out.flush();
   await err.flush();

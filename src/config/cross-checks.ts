@@ -64,6 +64,7 @@ function checkSenders(issues: Issues, config: GatewayConfig): void {
 function checkRoutes(issues: Issues, config: GatewayConfig): void {
   const sources = new Set(config.sources.map((s) => s.id));
   const destinations = new Set(config.destinations.map((d) => d.id));
+  const typeOf = new Map(config.destinations.map((d) => [d.id, d.type]));
   const kinds = new Set(Object.values(config.partners).map((p) => p.kind));
   config.routes.forEach((route, i) => {
     route.match.sources?.forEach((id, j) => {
@@ -71,6 +72,11 @@ function checkRoutes(issues: Issues, config: GatewayConfig): void {
     });
     route.to?.forEach((id, j) => {
       if (!destinations.has(id)) add(issues, ['routes', i, 'to', j], `unknown destination '${id}'`);
+      // FHIR destinations take FHIR only: a raw v2 message has nowhere to go there.
+      const type = typeOf.get(id);
+      if (route.payload === 'raw' && (type === 'fhir' || type === 'fhir-messaging')) {
+        add(issues, ['routes', i, 'to', j], `payload raw cannot go to ${type} destination '${id}' (use mllp, webhook or sftp)`);
+      }
     });
     if (route.toAttributed !== undefined && !kinds.has(route.toAttributed)) {
       add(issues, ['routes', i, 'toAttributed'], `no partner of kind '${route.toAttributed}' is configured`);

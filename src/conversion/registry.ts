@@ -29,6 +29,11 @@ export class AdapterRegistry {
     return list.find((a) => !a.handles.events || a.handles.events.includes(msg.triggerEvent));
   }
 
+  /** True when some adapter converts this message type (for some event). */
+  handlesType(messageType: string): boolean {
+    return this.byType.has(messageType);
+  }
+
   get adapters(): MessageAdapter[] {
     return [...new Set([...this.byType.values()].flat())];
   }

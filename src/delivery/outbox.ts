@@ -79,7 +79,8 @@ export class Outbox {
     // Already finished (e.g. delivered just before a crash, then resubmitted): never send twice.
     if (d.status === 'delivered' || d.status === 'cancelled' || d.status === 'withheld') return { kind: 'delivered', durationMs: 0 };
     let payload: unknown = d.payload;
-    if (dest.type === 'mllp') {
+    // MLLP always, and a passthrough delivery (no stored payload), send the raw message as received.
+    if (dest.type === 'mllp' || payload === null || payload === undefined) {
       const raw = await this.deps.store.getMessageRaw(d.messageId);
       if (!raw) return { kind: 'fatal', error: 'source message no longer in the store', durationMs: 0 };
       payload = raw.raw;

@@ -1,5 +1,5 @@
 import type { Bundle, Organization, Resource } from 'fhir/r4';
-import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import type { Conversion } from '../conversion/types.js';
 import { buildNotificationBundle, notificationEventForTrigger } from '../fhir/davinci.js';
 import { uuidV5 } from '../fhir/ids.js';
 
@@ -22,19 +22,19 @@ export function payloadKindFor(destinationType: string): PayloadKind | undefined
 }
 
 /**
- * The Da Vinci Unsolicited Notification for an ADT conversion, or undefined when the event is
+ * The Da Vinci Unsolicited Notification for a conversion, or undefined when the event is
  * not an admit/transfer/discharge (or there is no Encounter): such events are not sent there.
  */
-export function davinciNotification(conversion: AdtConversion): Bundle | undefined {
+export function davinciNotification(conversion: Conversion): Bundle | undefined {
   const event = notificationEventForTrigger(conversion.event);
-  const encounter = conversion.encounter;
-  if (!event || !encounter) return undefined;
+  const { encounter, patient } = conversion;
+  if (!event || !encounter || !patient) return undefined;
   const resources = (conversion.bundle.entry ?? []).map((e) => e.resource!) as Resource[];
   const header = resources.find((r) => r.resourceType === 'MessageHeader') as import('fhir/r4').MessageHeader;
   const senderId = header.sender?.reference?.replace('urn:uuid:', '');
   const sender = resources.find((r) => r.resourceType === 'Organization' && r.id === senderId) as Organization | undefined;
   if (!sender) return undefined;
-  const skip = new Set<Resource>([header, conversion.patient, encounter, sender]);
+  const skip = new Set<Resource>([header, patient, encounter, sender]);
   const extra = resources.filter((r) => !skip.has(r) && r.resourceType !== 'Provenance');
   const base = conversion.bundle.id!;
   return buildNotificationBundle({
@@ -43,7 +43,7 @@ export function davinciNotification(conversion: AdtConversion): Bundle | undefin
     headerId: uuidV5(`davinci-header|${base}`),
     timestamp: conversion.bundle.timestamp ?? new Date().toISOString(),
     encounter,
-    patient: conversion.patient,
+    patient,
     sender,
     source: { endpoint: header.source.endpoint, name: header.source.name },
     destination: header.destination?.[0] ? { endpoint: header.destination[0].endpoint, name: header.destination[0].name } : undefined,

@@ -122,6 +122,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     for (const id of Object.keys(config.partners)) profileFor(id);
     profileFor(undefined);
 
+    const acceptPolicies = new Map(config.sources.flatMap((s) => (s.type !== 'sftp' && s.accept ? [[s.id, s.accept] as const] : [])));
     const senders = new Map<string, string>();
     for (const [id, p] of Object.entries(config.partners)) for (const s of p.senders ?? []) senders.set(s, id);
 
@@ -160,6 +161,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       profileFor,
       enqueue: (job) => outbox.enqueue(job),
       log,
+      onFiltered: (w) => metrics.messagesFiltered.inc({ source: w.sourceName, reason: w.kind }),
       onProcessed: (w) => {
         if (receivedAt.size >= RECEIVED_AT_CAP) receivedAt.clear();
         receivedAt.set(w.messageId, w.receivedAt);
@@ -169,6 +171,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       store,
       profileFor,
       partnerForSender: (s) => senders.get(s),
+      acceptPolicyFor: (name) => acceptPolicies.get(name),
       onAccepted: (work) => pipeline.submit(work),
       onReceived: (meta, outcome, reasonKind, step) => {
         if (step) logReceiveStep(log, meta.sourceName, outcome, step);
@@ -178,7 +181,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       },
     });
     const recovery = new RecoverySweep(store, pipeline, outbox, log);
-    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster);
+    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster, log);
 
     // SFTP sources: files go through their partner's layout into the roster.
     const intake = createFileIntake({ config, store, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import { routingFactsOf } from '../conversion/message-facts.js';
+import type { Conversion, RoutingFacts } from '../conversion/types.js';
 import {
   ackModeOf,
   ackSourceOf,
@@ -15,6 +16,7 @@ import {
 } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { InboundInput, InboundResult, MessageStore, SourceKind } from '../store/types.js';
+import { refusalOf, type AcceptPolicy } from './acceptance.js';
 import { convertParsed } from './convert-message.js';
 import { MicroBatcher } from './micro-batcher.js';
 
@@ -36,12 +38,21 @@ export interface ReceivedMessage {
   reason?: string;
 }
 
-/** Work handed to processing after the commit; the conversion is reused when already done. */
-export interface AcceptedWork {
-  messageId: string;
+/** A message ready for routing: its facts, and its conversion when an adapter converted it. */
+export interface RoutableMessage {
+  /** The conversion's routing facts, or (without one) read from the message as sent. */
+  facts: RoutingFacts;
+  conversion?: Conversion;
+  /** Why there is no conversion (`no converter for ORU^R01`): the filtered reason when nothing is sent. */
+  unconverted?: string;
+  /** The partner the message belongs to (scopes unmatched events). */
   partnerId?: string;
+}
+
+/** Work handed to processing after the commit; the conversion is reused when already done. */
+export interface AcceptedWork extends RoutableMessage {
+  messageId: string;
   sourceName: string;
-  conversion: AdtConversion;
   receivedAt: number;
 }
 
@@ -63,6 +74,8 @@ export interface InboxDeps {
   store: MessageStore;
   /** Mapping profile by partner (undefined partner: base profile). */
   profileFor(partnerId: string | undefined): MappingProfile;
+  /** The source's `accept` policy (strict partners); undefined: every well-formed message. */
+  acceptPolicyFor?(sourceName: string): AcceptPolicy | undefined;
   /** Partner owning an MSH-3^MSH-4 sender, when the source does not say. */
   partnerForSender(sender: string): string | undefined;
   /** Called after the commit for each new accepted message (routing runs there). */
@@ -75,7 +88,9 @@ export interface InboxDeps {
 
 /**
  * The inbox: validate (parse and convert), persist, then acknowledge. Nothing is ACKed before
- * its raw bytes are committed; a message that fails validation is stored as rejected and NACKed
+ * its raw bytes are committed. A well-formed message is accepted even when no adapter converts
+ * it (it is then routed raw or filtered); one that is unreadable, lacks MSH-9/MSH-10, would map
+ * to wrong data, or falls outside its source's `accept` policy is stored as rejected and NACKed
  * with the reason; a duplicate (same sender, control id and content) is acknowledged and
  * counted, not processed again. Commits are grouped across concurrent senders.
  */
@@ -117,10 +132,16 @@ export class Inbox {
     const src = ackSourceOf(msg);
     const sender = msg.sender;
     const partnerId = meta.partnerId ?? this.deps.partnerForSender(sender);
+    const refusal = refusalOf(this.deps.acceptPolicyFor?.(meta.sourceName), msg, meta.sourceName);
+    if (refusal) {
+      return this.reject(bytes, hash, { ...meta, partnerId }, src, refusal.reason, 'not-accepted', refusal.hl7ErrorCode, { segment: 'MSH', field: 9 }, receivedAt, msg);
+    }
     const result = convertParsed(msg, this.deps.profileFor(partnerId));
-    if (!result.ok) {
+    // No adapter for it (or the adapter declined): accepted all the same, routed raw or filtered.
+    if (!result.ok && result.kind !== 'unsupported') {
       return this.reject(bytes, hash, { ...meta, partnerId }, src, result.reason, result.kind, result.hl7ErrorCode, undefined, receivedAt, msg);
     }
+    const conversion = result.ok ? result.conversion : undefined;
     const input: InboundInput = {
       receivedAt: new Date(receivedAt),
       sourceKind: meta.sourceKind,
@@ -134,7 +155,7 @@ export class Inbox {
       dedupeKey: `${sender}|${msg.controlId}|${hash}`,
       contentHash: hash,
       raw: bytes,
-      identifiers: result.conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
+      identifiers: conversion?.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
     };
     const stored = await this.batcher.submit(input);
     const type = `${msg.messageType}^${msg.triggerEvent}`;
@@ -147,7 +168,15 @@ export class Inbox {
     }
     const ack = this.ack(src, true);
     this.deps.onReceived?.(meta, 'accepted', undefined, { messageId: stored.id, controlId: msg.controlId, sender, type, ack: ackCodeOf(ack) });
-    this.deps.onAccepted({ messageId: stored.id, partnerId, sourceName: meta.sourceName, conversion: result.conversion, receivedAt });
+    this.deps.onAccepted({
+      messageId: stored.id,
+      partnerId,
+      sourceName: meta.sourceName,
+      receivedAt,
+      facts: conversion ?? routingFactsOf(msg),
+      conversion,
+      unconverted: result.ok ? undefined : result.reason,
+    });
     return { outcome: 'accepted', ack, messageId: stored.id, controlId: msg.controlId };
   }
 
@@ -180,7 +209,7 @@ export class Inbox {
       status: 'rejected',
       statusReason: reason,
     });
-    const ack = this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'unsupported');
+    const ack = this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'not-accepted');
     const type = `${msg?.messageType ?? ''}^${msg?.triggerEvent ?? src.triggerEvent ?? ''}`;
     this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind, {
       messageId: stored.id,
@@ -200,7 +229,7 @@ export class Inbox {
   }
 
   /**
-   * Original mode: AA, or AE (content error) / AR (rejected: unreadable or unsupported).
+   * Original mode: AA, or AE (content error) / AR (rejected: unreadable, or refused by the source's accept policy).
    * Enhanced mode (MSH-15 present): the commit ACK CA/CE/CR, sent only when MSH-15 asks for it.
    */
   private ack(src: AckSource, ok: boolean, error?: { code: string; message?: string; location?: { segment: string; field?: number } }, reject = false): string | undefined {

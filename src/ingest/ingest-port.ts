@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FhirIngestMeta, FhirIngestResult, Hl7IngestMeta, Hl7IngestResult, IngestPort } from '../api/types.js';
 import type { Outbox } from '../delivery/outbox.js';
+import { failureFields, isDependencyFailure } from '../errors/failure.js';
+import { silentLog, type Logger } from '../observability/log.js';
 import type { QueueDepth } from '../observability/metrics.js';
 import { consentDecisions, type ConsentDecision } from '../roster/fhir-consent.js';
 import type { Roster } from '../roster/roster-store.js';
@@ -19,7 +21,19 @@ export class GatewayIngestPort implements IngestPort {
     private readonly outbox: Outbox,
     /** With a roster, a posted FHIR Consent records the member's consent for the named partner. */
     private readonly roster?: Pick<Roster, 'findMemberIds' | 'recordConsent'>,
+    private readonly log: Logger = silentLog,
   ) {}
+
+  /**
+   * A failure that becomes a 503 (nothing stored or nothing acknowledged; the client retries) is
+   * logged: at warn for a dependency that failed, at error for anything else, which is a bug.
+   */
+  private unavailable(e: unknown, step: string): void {
+    const fields = { step, ...failureFields(e) };
+    if (isDependencyFailure(e)) this.log.warn(fields, 'ingest unavailable: a dependency failed');
+    else this.log.error(fields, 'ingest unavailable: unexpected error');
+    this.log.debug({ err: e }, 'ingest failure detail');
+  }
 
   async receiveHl7(body: Buffer, meta: Hl7IngestMeta): Promise<Hl7IngestResult> {
     try {
@@ -32,8 +46,9 @@ export class GatewayIngestPort implements IngestPort {
         messageIds: results.map((r) => r.messageId),
         httpStatus: rejected ? 400 : 200,
       };
-    } catch {
+    } catch (e) {
       // Store unavailable: nothing stored, nothing acknowledged; the client must retry.
+      this.unavailable(e, 'hl7');
       return { ack: '', outcome: 'unavailable', messageIds: [], httpStatus: 503 };
     }
   }
@@ -46,7 +61,8 @@ export class GatewayIngestPort implements IngestPort {
       issues.push(...read.issues);
       try {
         consent = await this.resolveConsentMembers(read.decisions);
-      } catch {
+      } catch (e) {
+        this.unavailable(e, 'consent-members');
         return { outcome: 'unavailable', httpStatus: 503 };
       }
       if (read.decisions.length && consent.length === 0) issues.push('Consent.patient does not match a roster member');
@@ -79,9 +95,13 @@ export class GatewayIngestPort implements IngestPort {
       }
       this.pipeline
         .processFhir(stored.id, meta.sourceName, resource as { resourceType: string }, Date.now())
-        .catch(() => undefined /* left `received`: the recovery sweep routes it */);
+        .catch((e) => {
+          // Left `received`: the recovery sweep routes it.
+          this.log.warn({ messageId: stored.id, ...failureFields(e) }, 'FHIR message left to the recovery sweep');
+        });
       return { outcome: 'accepted', messageId: stored.id, httpStatus: 201 };
-    } catch {
+    } catch (e) {
+      this.unavailable(e, 'fhir');
       return { outcome: 'unavailable', httpStatus: 503 };
     }
   }

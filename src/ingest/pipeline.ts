@@ -1,5 +1,6 @@
 import type { Encounter, Patient, Resource } from 'fhir/r4';
-import type { AdtConversion } from '../../adapters/hl7v2-adt/index.js';
+import { routingFactsOf } from '../conversion/message-facts.js';
+import type { Conversion } from '../conversion/types.js';
 import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
 import type { DeliveryJob } from '../delivery/types.js';
 import { Hl7Message } from '../hl7v2/index.js';
@@ -7,11 +8,11 @@ import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
 import { MEMBER_UNMATCHED, NO_ROUTE_MATCHED, routingReason } from '../routing/explain.js';
-import type { RouteDecision, Router } from '../routing/router.js';
+import type { RouteDecision, RouteFacts, Router } from '../routing/router.js';
 import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
 import type { DeliveryInput, DeliveryRecord, MessageRaw, MessageStore, ProcessingOutcome, SourceKind } from '../store/types.js';
 import { convertParsed } from './convert-message.js';
-import type { AcceptedWork } from './inbox.js';
+import type { AcceptedWork, RoutableMessage } from './inbox.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 export interface PipelineDeps {
@@ -40,7 +41,15 @@ export interface PipelineDeps {
   enqueue(job: DeliveryJob): Promise<boolean>;
   log: Logger;
   onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
+  /** A message stored as `filtered` (nothing to send), by reason kind: for the metric. */
+  onFiltered?(work: { messageId: string; sourceName: string; kind: FilterKind }): void;
 }
+
+/** Why nothing was sent: no adapter converted it, no route took it, the member is not on the roster, or no matched destination takes it. */
+export type FilterKind = 'no-converter' | 'no-route' | 'unmatched' | 'no-destination';
+
+/** Destination types that can take the raw HL7 v2 message (MLLP always does). */
+const RAW_DESTINATION_TYPES = new Set(['mllp', 'webhook', 'sftp']);
 
 export interface TransitionOfCareInput {
   messageId: string;
@@ -76,6 +85,12 @@ interface Completion {
   outcome: ProcessingOutcome;
 }
 
+/** The outcome of routing when nothing is sent: the filtered reason and its kind. */
+interface Filtered {
+  reason: string;
+  kind: FilterKind;
+}
+
 /**
  * After the commit: route the converted message, record its deliveries (one transaction per
  * batch of messages) and enqueue them. A crash anywhere here leaves the message `received` in
@@ -94,7 +109,7 @@ export class Pipeline {
 
   /** Fire and forget: failures are logged and left to the recovery sweep. */
   submit(work: AcceptedWork): void {
-    this.process(work.messageId, work.sourceName, work.conversion, work.receivedAt).catch((e) =>
+    this.process(work.messageId, work.sourceName, work, work.receivedAt).catch((e) =>
       this.deps.log.warn({ messageId: work.messageId, err: (e as Error).message }, 'processing deferred to recovery'),
     );
   }
@@ -108,6 +123,7 @@ export class Pipeline {
     const owned = await this.deps.fhirDeliveries?.(sourceName, resource);
     const deliveries: DeliveryInput[] = owned ?? [];
     for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
+      if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
       if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
       deliveries.push({ destination: d.destination, patientKey: null, payload: text, routeId: d.routeId, partnerId: this.deps.destinationPartners?.get(d.destination) ?? null });
     }
@@ -193,22 +209,25 @@ export class Pipeline {
       }
       if (resource?.resourceType) return this.processFhir(messageId, sourceName, resource, stored.receivedAt.getTime());
     }
-    let conversion: AdtConversion | undefined;
+    let routable: RoutableMessage | undefined;
     let failure: string | undefined;
     try {
       const msg = Hl7Message.parse(stored.raw);
-      const r = convertParsed(msg, this.deps.profileFor(stored.partnerId ?? undefined));
-      if (r.ok) conversion = r.conversion;
+      const partnerId = stored.partnerId ?? undefined;
+      const r = convertParsed(msg, this.deps.profileFor(partnerId));
+      if (r.ok) routable = { facts: r.conversion, conversion: r.conversion, partnerId };
+      // Accepted without a conversion (as when it arrived): passthrough routes may still take it.
+      else if (r.kind === 'unsupported') routable = { facts: routingFactsOf(msg), unconverted: r.reason, partnerId };
       else failure = r.reason;
     } catch (e) {
       failure = (e as Error).message;
     }
-    if (!conversion) {
+    if (!routable) {
       // Mappings changed since it was accepted (or a replay of a bad message): keep it, marked failed.
       await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
       return;
     }
-    await this.process(messageId, sourceName, conversion, stored.receivedAt.getTime(), options.attributedOnly, options.except);
+    await this.process(messageId, sourceName, routable, stored.receivedAt.getTime(), options.attributedOnly, options.except);
   }
 
   /**
@@ -218,61 +237,89 @@ export class Pipeline {
   private async process(
     messageId: string,
     sourceName: string,
-    conversion: AdtConversion,
+    message: RoutableMessage,
     receivedAt: number,
     attributedOnly = false,
     except?: ReadonlySet<string>,
   ): Promise<void> {
-    const facts = { sourceName, sender: conversion.sender, event: conversion.event, patientClass: conversion.patientClass };
+    const { facts, conversion } = message;
+    const routeFacts: RouteFacts = { sourceName, sender: facts.sender, messageType: facts.messageType, event: facts.event, patientClass: facts.patientClass };
     let memberLookup: Promise<string | undefined> | undefined;
-    const member = () => (memberLookup ??= this.memberOf(conversion));
-    const fixed = attributedOnly ? [] : this.deps.router.route(facts);
-    const attributed = await this.attributedDecisions(messageId, receivedAt, conversion, facts, member);
+    const member = () => (memberLookup ??= conversion ? this.memberOf(conversion) : Promise.resolve(undefined));
+    const fixed = attributedOnly ? [] : this.deps.router.route(routeFacts);
+    const attributed = await this.attributedDecisions(messageId, receivedAt, message, routeFacts, member);
     const decisions = [...fixed, ...attributed.decisions];
     const category = this.deps.sensitivity
-      ? sensitivityOf({ facilities: conversion.facilityCodes, service: conversion.hospitalService }, this.deps.sensitivity)
+      ? sensitivityOf({ facilities: facts.facilityCodes, service: facts.hospitalService }, this.deps.sensitivity)
       : undefined;
     // A sensitive event carries its labels everywhere it goes (stored FHIR and every payload).
-    if (category) applySecurityLabels(conversion.bundle, securityLabels(category));
-    const fhirText = JSON.stringify(conversion.bundle);
+    if (category && conversion) applySecurityLabels(conversion.bundle, securityLabels(category));
+    const fhirText = conversion ? JSON.stringify(conversion.bundle) : undefined;
     const memberId = category ? await member() : undefined;
+    const patientKey = conversion?.patient?.id ?? null;
     const deliveries: DeliveryInput[] = [];
+    // Why a matched destination got nothing, in decision order (the first explains a filtered message).
+    const skipped: string[] = [];
     let davinci: string | undefined;
-    const seen = new Set<string>(except);
+    const seen = new Set<string>();
     for (const d of decisions) {
       if (seen.has(d.destination)) continue;
       seen.add(d.destination);
-      const kind = payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '');
+      if (except?.has(d.destination)) {
+        skipped.push(`destination ${d.destination} already had it`);
+        continue;
+      }
+      const type = this.deps.destinationTypes.get(d.destination) ?? '';
       let payload: string | undefined;
-      const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
-      if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
-      if (kind === 'fhir-bundle') payload = carePlan ? withEntry(conversion, carePlan) : fhirText;
-      else if (kind === 'davinci-notification') {
-        davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
-        if (davinci === 'null') continue; // not an admit/transfer/discharge: nothing to notify
-        payload = davinci;
-      } else if (kind === 'hl7v2') payload = undefined; // the deliverer sends the stored raw message
-      else continue;
+      if (type === 'mllp' || d.payload === 'raw') {
+        // The deliverer sends the stored raw message (no payload stored twice).
+        if (!RAW_DESTINATION_TYPES.has(type)) {
+          skipped.push(`destination ${d.destination} (${type}) takes FHIR only`);
+          continue;
+        }
+      } else {
+        if (!conversion) {
+          skipped.push(message.unconverted ?? 'no conversion');
+          continue;
+        }
+        const kind = payloadKindFor(type);
+        const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
+        if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
+        if (kind === 'fhir-bundle') payload = carePlan ? withEntry(conversion, carePlan) : fhirText;
+        else if (kind === 'davinci-notification') {
+          davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
+          if (davinci === 'null') {
+            // Not an admit/transfer/discharge: nothing to notify.
+            skipped.push(`no Da Vinci notification for ${facts.messageType}^${facts.event}`);
+            continue;
+          }
+          payload = davinci;
+        } else continue;
+      }
       const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
       // Recorded on the delivery so the message detail can say which rule sent it, and to whom.
       const why = { routeId: d.routeId, partnerId: d.partnerId ?? this.deps.destinationPartners?.get(d.destination) ?? null };
       deliveries.push(
         withheld
-          ? { destination: d.destination, patientKey: conversion.patient.id, status: 'withheld', withheldReason: withheld, ...why }
-          : { destination: d.destination, patientKey: conversion.patient.id, payload, ...why },
+          ? { destination: d.destination, patientKey, status: 'withheld', withheldReason: withheld, ...why }
+          : { destination: d.destination, patientKey, payload, ...why },
       );
     }
+    const filtered = deliveries.length === 0 ? filterReason(message, decisions.length, attributed.unmatched, skipped) : undefined;
     const created = await this.batcher.submit({
       messageId,
       outcome: {
-        status: 'processed',
-        statusReason: routingReason({ deliveries, unmatched: attributed.unmatched }),
+        status: filtered ? 'filtered' : 'processed',
+        statusReason: filtered?.reason ?? routingReason({ deliveries, unmatched: attributed.unmatched }),
         fhir: fhirText,
-        identifiers: identifiersOf(conversion),
+        identifiers: conversion ? identifiersOf(conversion) : undefined,
         deliveries,
       },
     });
-    if (created) logRouted(this.deps.log, messageId, deliveries, attributed.unmatched);
+    if (filtered && created) {
+      this.deps.onFiltered?.({ messageId, sourceName, kind: filtered.kind });
+      this.deps.log.info({ messageId, reason: filtered.reason }, 'not routed');
+    } else if (created) logRouted(this.deps.log, messageId, deliveries, attributed.unmatched);
     await this.afterCommit(messageId, receivedAt, created);
   }
 
@@ -280,24 +327,30 @@ export class Pipeline {
   private async attributedDecisions(
     messageId: string,
     receivedAt: number,
-    conversion: AdtConversion,
-    facts: { sourceName: string; sender: string; event: string; patientClass: string },
+    message: RoutableMessage,
+    facts: RouteFacts,
     memberOf: () => Promise<string | undefined>,
   ): Promise<{ decisions: RouteDecision[]; unmatched: boolean }> {
+    const none = { decisions: [], unmatched: false };
+    const { conversion } = message;
+    // Roster matching needs the patient's identifiers, which only a conversion gives.
+    if (!conversion || !this.deps.roster) return none;
     const rules = this.deps.router.attributedRules(facts);
-    if (rules.length === 0 || !this.deps.roster) return { decisions: [], unmatched: false };
+    if (rules.length === 0) return none;
     const member = await memberOf();
     if (!member) {
-      const name = conversion.patient.name?.[0];
+      const name = conversion.patient?.name?.[0];
       // Demographics let a later import re-match it when the roster is configured for that.
       await this.deps.roster.recordUnmatched({
         messageId,
         receivedAt: new Date(receivedAt),
+        // The sending partner scopes the event in the API (its key sees its own unmatched events).
+        partnerId: message.partnerId,
         identifiers: identifiersOf(conversion),
         family: name?.family,
         given: name?.given?.[0],
-        birthDate: conversion.patient.birthDate,
-        sex: conversion.patient.gender,
+        birthDate: conversion.patient?.birthDate,
+        sex: conversion.patient?.gender,
       });
       return { decisions: [], unmatched: true };
     }
@@ -310,34 +363,34 @@ export class Pipeline {
           this.deps.log.warn({ messageId, partnerId, route: rule.id }, 'attributed partner declares no adt destination');
           continue;
         }
-        out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false });
+        out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false, payload: rule.payload ?? 'fhir' });
       }
     }
     return { decisions: out, unmatched: false };
   }
 
   /** The transition-of-care CarePlan for a CP, for inpatient and ED discharges only. */
-  private async carePlanFor(messageId: string, conversion: AdtConversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
-    const enc = conversion.encounter;
+  private async carePlanFor(messageId: string, conversion: Conversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
+    const { encounter: enc, patient } = conversion;
     const dischargeAt = enc?.period?.end;
-    if (!this.deps.transitionOfCare || !enc || !dischargeAt) return undefined;
+    if (!this.deps.transitionOfCare || !enc || !patient || !dischargeAt) return undefined;
     const isDischarge = conversion.event === 'A03' || (enc.class?.code === 'EMER' && enc.status === 'finished');
     if (!isDischarge) return undefined;
     const memberId = await member();
     if (!memberId) return undefined;
-    return this.deps.transitionOfCare({ messageId, memberId, cpPartnerId, patient: conversion.patient, encounter: enc, dischargeAt });
+    return this.deps.transitionOfCare({ messageId, memberId, cpPartnerId, patient, encounter: enc, dischargeAt });
   }
 
   /** Roster member id of the event's patient (undefined when unmatched or without a roster). */
-  private async memberOf(conversion: AdtConversion): Promise<string | undefined> {
+  private async memberOf(conversion: Conversion): Promise<string | undefined> {
     if (!this.deps.roster) return undefined;
-    const name = conversion.patient.name?.[0];
+    const name = conversion.patient?.name?.[0];
     const r = await this.deps.roster.resolve({
       identifiers: identifiersOf(conversion),
       family: name?.family,
       given: name?.given?.[0],
-      birthDate: conversion.patient.birthDate,
-      sex: conversion.patient.gender,
+      birthDate: conversion.patient?.birthDate,
+      sex: conversion.patient?.gender,
     });
     return r.kind === 'matched' ? r.member.memberId : undefined;
   }
@@ -366,6 +419,19 @@ export class Pipeline {
 }
 
 /**
+ * Why a message that produced no delivery is filtered. A message without a conversion says so
+ * first (its routes may have wanted FHIR); then an attributed route whose member is unknown
+ * (the unmatched event is kept for late routing); then no route at all; then why each matched
+ * destination got nothing.
+ */
+function filterReason(message: RoutableMessage, decisions: number, unmatched: boolean, skipped: readonly string[]): Filtered {
+  if (message.unconverted) return { reason: message.unconverted, kind: 'no-converter' };
+  if (unmatched) return { reason: MEMBER_UNMATCHED, kind: 'unmatched' };
+  if (decisions === 0 || skipped.length === 0) return { reason: NO_ROUTE_MATCHED, kind: 'no-route' };
+  return { reason: skipped[0]!, kind: 'no-destination' };
+}
+
+/**
  * The `routed` step of a message's life: one info line, ids only (no patient data). Withheld
  * destinations are named with their partner; the reasons are in the message detail.
  */
@@ -385,12 +451,12 @@ function ownerKey(kind: SourceKind, name: string): string {
 }
 
 /** The message Bundle with one more entry (a CarePlan for one CP), serialized. */
-function withEntry(conversion: AdtConversion, resource: Resource): string {
+function withEntry(conversion: Conversion, resource: Resource): string {
   const entry = [...(conversion.bundle.entry ?? []), { fullUrl: `urn:uuid:${resource.id}`, resource }];
   return JSON.stringify({ ...conversion.bundle, entry });
 }
 
-function identifiersOf(conversion: AdtConversion): { system: string; value: string }[] {
+function identifiersOf(conversion: Conversion): { system: string; value: string }[] {
   return conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
 }
 

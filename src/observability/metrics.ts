@@ -35,6 +35,8 @@ export interface CarebridgeMetrics {
   readonly messagesReceived: Counter<'source' | 'outcome'>;
   /** reason_kind is a short code (parse, validation, unsupported-event, ...), never the reason text. */
   readonly messagesRejected: Counter<'source' | 'reason_kind'>;
+  /** Accepted but nothing to send; reason: no-converter | no-route | unmatched | no-destination. */
+  readonly messagesFiltered: Counter<'source' | 'reason'>;
   readonly duplicates: Counter<'source'>;
   /** outcome: success | retryable-error | fatal-error. */
   readonly deliveryAttempts: Counter<'destination' | 'outcome'>;
@@ -140,6 +142,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): CarebridgeMet
       name: 'carebridge_messages_rejected_total',
       help: 'Messages rejected (stored and NACKed), by source and kind of reason',
       labelNames: ['source', 'reason_kind'] as const,
+      registers: [registry],
+    }),
+    messagesFiltered: new Counter({
+      name: 'carebridge_messages_filtered_total',
+      help: 'Messages accepted and stored as filtered (nothing to send), by source and kind of reason',
+      labelNames: ['source', 'reason'] as const,
       registers: [registry],
     }),
     duplicates: new Counter({

@@ -1,14 +1,18 @@
 /**
- * Route rules: which destinations get a converted message. A rule matches on the source, the
- * sender (MSH-3^MSH-4), the trigger event and the patient class (PV1-2); an empty list in a rule
- * means "any". Every matching rule contributes its destinations (deduplicated, in rule order).
- * Roster-based rules ("the member's attributed CP") extend this in the roster issue.
+ * Route rules: which destinations get a message. A rule matches on the source, the sender
+ * (MSH-3^MSH-4), the message type (MSH-9.1), the trigger event (MSH-9.2, of any type) and the
+ * patient class (PV1-2); an empty list in a rule means "any", except message types: a rule
+ * without `messageTypes` takes ADT only, so a route set up for ADT never starts receiving lab
+ * results or notes because an adapter for them was added (`['*']` takes every type). Every
+ * matching rule contributes its destinations (deduplicated, in rule order).
  */
 export interface RouteRule {
   id: string;
   match: {
     sources?: string[];
     senders?: string[];
+    /** MSH-9.1; absent: ADT only; `*`: any type. */
+    messageTypes?: string[];
     events?: string[];
     patientClasses?: string[];
   };
@@ -17,11 +21,25 @@ export interface RouteRule {
   toAttributed?: 'cp' | 'aco';
   /** Send sensitive (behavioral-health / SUD) events even without consent on file. */
   includeSensitive?: boolean;
+  /**
+   * `fhir` (default): the conversion (a message no adapter converts is not sent); `raw`: the
+   * HL7 v2 message as received (webhook as application/hl7-v2, SFTP .hl7 file). MLLP
+   * destinations always get the raw message.
+   */
+  payload?: RoutePayload;
 }
 
-export interface RoutingFacts {
+export type RoutePayload = 'fhir' | 'raw';
+
+/** Message types a rule without `messageTypes` takes. */
+export const DEFAULT_ROUTE_MESSAGE_TYPES: readonly string[] = ['ADT'];
+
+/** What a route rule matches on (v2 values as sent). */
+export interface RouteFacts {
   sourceName: string;
   sender: string;
+  /** MSH-9.1; undefined for FHIR resources received over HTTP (no message type rule applies). */
+  messageType?: string;
   event: string;
   patientClass: string;
 }
@@ -34,34 +52,37 @@ export interface RouteDecision {
   /** Set for routes to "the member's attributed CP/ACO". */
   attributedRole?: 'cp' | 'aco';
   includeSensitive: boolean;
+  /** What the rule sends (see RouteRule.payload). */
+  payload: RoutePayload;
 }
 
 export class Router {
   constructor(private readonly rules: readonly RouteRule[]) {}
 
   /** Fixed-destination decisions of every matching rule (deduplicated, in rule order). */
-  route(facts: RoutingFacts): RouteDecision[] {
+  route(facts: RouteFacts): RouteDecision[] {
     const out: RouteDecision[] = [];
     const seen = new Set<string>();
     for (const rule of this.matching(facts)) {
       for (const destination of rule.to ?? []) {
         if (seen.has(destination)) continue;
         seen.add(destination);
-        out.push({ destination, routeId: rule.id, includeSensitive: rule.includeSensitive ?? false });
+        out.push({ destination, routeId: rule.id, includeSensitive: rule.includeSensitive ?? false, payload: rule.payload ?? 'fhir' });
       }
     }
     return out;
   }
 
   /** Matching rules that target "the member's attributed CP/ACO" (resolved by the caller). */
-  attributedRules(facts: RoutingFacts): RouteRule[] {
+  attributedRules(facts: RouteFacts): RouteRule[] {
     return this.matching(facts).filter((r) => r.toAttributed);
   }
 
-  private matching(facts: RoutingFacts): RouteRule[] {
+  private matching(facts: RouteFacts): RouteRule[] {
     return this.rules.filter(
       (rule) =>
         matches(rule.match.sources, facts.sourceName) &&
+        (facts.messageType === undefined || typeMatches(rule.match.messageTypes, facts.messageType)) &&
         (!rule.match.senders?.length || rule.match.senders.some((p) => senderMatches(p, facts.sender))) &&
         matches(rule.match.events, facts.event) &&
         matches(rule.match.patientClasses, facts.patientClass),
@@ -74,6 +95,11 @@ function senderMatches(pattern: string, sender: string): boolean {
   if (!pattern.includes('*')) return pattern === sender;
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
   return re.test(sender);
+}
+
+function typeMatches(allowed: string[] | undefined, type: string): boolean {
+  const types = allowed?.length ? allowed : DEFAULT_ROUTE_MESSAGE_TYPES;
+  return types.includes('*') || types.includes(type);
 }
 
 function matches(allowed: string[] | undefined, value: string): boolean {

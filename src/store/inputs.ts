@@ -144,7 +144,7 @@ export function validateAttempt(attempt: AttemptInput): void {
 
 export interface NormalizedCompletion {
   messageId: string;
-  status: 'processed' | 'failed';
+  status: 'processed' | 'filtered' | 'failed';
   statusReason: string | null;
   fhir: string | null;
   identifiers: PatientIdentifier[];
@@ -157,9 +157,10 @@ export function normalizeCompletion(item: CompletionItem): NormalizedCompletion 
   }
   const { outcome } = item;
   // Without this check a status of `received` would pass the CHECK constraint and undo processing.
-  if (outcome.status !== 'processed' && outcome.status !== 'failed') {
-    throw new StoreInputError(`processing ends processed or failed, got ${String(outcome.status)}`);
+  if (outcome.status !== 'processed' && outcome.status !== 'filtered' && outcome.status !== 'failed') {
+    throw new StoreInputError(`processing ends processed, filtered or failed, got ${String(outcome.status)}`);
   }
+  if (outcome.status === 'filtered' && outcome.deliveries?.length) throw new StoreInputError('a filtered message has no deliveries');
   return {
     messageId: item.messageId,
     status: outcome.status,

@@ -4,6 +4,12 @@ export interface Migration {
   name: string;
   /** One or more statements; executed inside the migration transaction. */
   sql: string;
+  /**
+   * SQLite only: the step rebuilds a table (SQLite cannot alter a constraint). The runner turns
+   * foreign keys off around the transaction, so dropping the old table cascades nothing, and runs
+   * `PRAGMA foreign_key_check` before committing.
+   */
+  rebuildsTables?: boolean;
 }
 
 /** Newest version a migration list knows; a database above it belongs to a newer build. */

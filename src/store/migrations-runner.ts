@@ -47,6 +47,10 @@ function inOrder(migrations: readonly Migration[]): Migration[] {
 export function runSqliteMigrations(db: Database.Database, plan: SqliteMigrationPlan): number[] {
   const { table } = plan;
   checkTableName(table);
+  // PRAGMA foreign_keys is a no-op inside a transaction: it is switched around it.
+  const rebuilds = plan.migrations.some((m) => m.rebuildsTables);
+  const foreignKeysWereOn = rebuilds && db.pragma('foreign_keys', { simple: true }) === 1;
+  if (foreignKeysWereOn) db.pragma('foreign_keys = OFF');
   const run = db.transaction((): number[] => {
     db.exec(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
     const applied = new Set((db.prepare(`SELECT version FROM ${table}`).all() as Array<{ version: number }>).map((r) => r.version));
@@ -59,9 +63,16 @@ export function runSqliteMigrations(db: Database.Database, plan: SqliteMigration
       record.run(m.version, m.name, Date.now());
       done.push(m.version);
     }
+    if (rebuilds && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+      throw new MigrationError(`${plan.schemaLabel}: a rebuilt table breaks a foreign key; nothing was changed`);
+    }
     return done;
   });
-  return run.immediate();
+  try {
+    return run.immediate();
+  } finally {
+    if (foreignKeysWereOn) db.pragma('foreign_keys = ON');
+  }
 }
 
 /**

@@ -3,12 +3,16 @@
 // the same contract test suite (tests/integration/store/contract.ts).
 
 export type SourceKind = 'mllp' | 'http' | 'sftp' | 'api' | 'replay';
-export type MessageStatus = 'received' | 'processed' | 'rejected' | 'failed';
+/**
+ * `filtered`: accepted and kept, but nothing to send (no adapter converts it, no route takes it, the
+ * member is not on the roster); `status_reason` says which. Never NACKed for that.
+ */
+export type MessageStatus = 'received' | 'processed' | 'filtered' | 'rejected' | 'failed';
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed-retrying' | 'dead' | 'withheld' | 'cancelled';
 export type AttemptOutcome = 'success' | 'retryable-error' | 'fatal-error';
 
 export const SOURCE_KINDS: readonly SourceKind[] = ['mllp', 'http', 'sftp', 'api', 'replay'];
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['received', 'processed', 'rejected', 'failed'];
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['received', 'processed', 'filtered', 'rejected', 'failed'];
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
   'pending',
   'delivered',
@@ -81,7 +85,8 @@ export interface DeliveryInput {
 }
 
 export interface ProcessingOutcome {
-  status: 'processed' | 'failed';
+  /** `filtered` carries its reason in statusReason and no deliveries. */
+  status: 'processed' | 'filtered' | 'failed';
   statusReason?: string | null;
   /** The produced FHIR Bundle: a string is stored verbatim, anything else JSON-encoded. */
   fhir?: unknown;

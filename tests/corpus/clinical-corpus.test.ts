@@ -63,7 +63,7 @@ describe.skipIf(!hasCorpus)('ORU / SIU / MDM corpus → FHIR', () => {
     for (const path of corpusHl7Files()) {
       for (const item of splitMessages(readFileSync(path)).items) {
         if (item.kind !== 'message') continue;
-        let type = '';
+        let type: string;
         try {
           type = Hl7Message.parse(item.bytes, { requireHeaderFields: false }).messageType;
         } catch {

@@ -56,10 +56,26 @@ describe('carebridge convert', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
     const errs = r.stderr.trim().split('\n');
     expect(errs).toHaveLength(2);
-    expect(errs[0]).toMatch(/mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): ADT\^A20 \(bed status update\)/);
+    expect(errs[0]).toMatch(/mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): no converter for ADT\^A20: ADT\^A20 \(bed status update\)/);
     expect(errs[1]).toMatch(/message 3 .*MSG-BAD-2.*PID segment is missing/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
     expect(r.stderr).not.toContain('RIVERA'); // no PHI
+  });
+
+  it('says so when a file holds no HL7 message (empty, blank, or text without MSH): exit 1', () => {
+    const empty = join(tmp, 'empty.hl7');
+    const blank = join(tmp, 'blank.hl7');
+    const prose = join(tmp, 'prose.txt');
+    writeFileSync(empty, '');
+    writeFileSync(blank, '\n\n  \n');
+    writeFileSync(prose, 'this is not an HL7 message\n');
+    const r = run(['convert', empty, blank, prose, join(FIX, 'A01.hl7')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${empty}: the file is empty`);
+    expect(r.stderr).toContain(`${blank}: no HL7 v2 message in it (no MSH segment)`);
+    expect(r.stderr).toContain(`${prose}: no HL7 v2 message in it (no MSH segment)`);
+    expect(run(['convert', empty]).code).toBe(1);
   });
 
   it('exits 2 on usage errors', () => {

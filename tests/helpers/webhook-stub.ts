@@ -1,6 +1,6 @@
 /**
  * A local webhook receiver for tests (127.0.0.1, free port) that behaves like a careful partner:
- * verifies the HMAC signature and timestamp, requires JSON and an Idempotency-Key, counts
+ * verifies the HMAC signature and timestamp, requires JSON (or HL7 v2 text) and an Idempotency-Key, counts
  * deliveries per key (a count above 1 is a duplicate the receiver had to absorb), and can be told
  * to fail the next N requests like the FHIR stub.
  */
@@ -68,12 +68,18 @@ export async function startWebhookStub(options: { secret: string; toleranceSec?:
       rejectedSignatures.push(check.reason);
       return reply(res, 401, { error: `signature ${check.reason}` });
     }
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return reply(res, 415, { error: 'expected JSON' });
+    const type = String(req.headers['content-type'] ?? '');
     let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return reply(res, 400, { error: 'body is not JSON' });
+    if (type.startsWith('application/hl7-v2')) {
+      // A passthrough route's raw HL7 v2 message: kept as text.
+      body = raw;
+    } else {
+      if (!type.startsWith('application/json')) return reply(res, 415, { error: 'expected JSON or HL7 v2' });
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return reply(res, 400, { error: 'body is not JSON' });
+      }
     }
     const key = header(req, 'idempotency-key');
     if (!key) return reply(res, 400, { error: 'missing Idempotency-Key' });

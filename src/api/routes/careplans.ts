@@ -6,16 +6,16 @@
 // admin key may do both, e.g. for a PCP office without its own key).
 import type { CarePlan } from 'fhir/r4.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { CarePlanError } from '../../careplan/errors.js';
 import { partnerOrganization, signingPartnerOf } from '../../careplan/partners.js';
 import { alreadyDecided, standingSignoff, type CarePlanService } from '../../careplan/service.js';
 import { signoffStatusOf } from '../../careplan/signoff.js';
 import type { CarePlanRecord, SignoffState } from '../../careplan/store/types.js';
 import { NPI_SYSTEM } from '../../../adapters/careplan-csv/index.js';
-import { ApiError, forbidden, notFound } from '../api-error.js';
+import { CodedError } from '../../errors/catalogue.js';
+import { forbidden, notFound } from '../api-error.js';
 import { auditApiCall } from '../audit.js';
 import { principalOf } from '../auth.js';
-import { outcomeRef, type IssueCode } from '../operation-outcome.js';
+import { outcomeRef } from '../operation-outcome.js';
 import { canSeePartner } from '../scope.js';
 import { authErrors, SECURITY } from '../schemas.js';
 import type { ApiDeps, Principal } from '../types.js';
@@ -110,29 +110,6 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 
 const errors = { 403: outcomeRef, 404: outcomeRef, 409: outcomeRef, 415: outcomeRef, 422: outcomeRef, 503: outcomeRef, ...authErrors } as const;
 
-const ERROR_STATUS: Record<CarePlanError['code'], [number, IssueCode]> = {
-  invalid: [400, 'invalid'],
-  unprocessable: [422, 'processing'],
-  'not-found': [404, 'not-found'],
-  conflict: [409, 'conflict'],
-  forbidden: [403, 'forbidden'],
-};
-
-/** CarePlanError → the API's error (its message and issues are written to be shown). */
-function apiErrorOf(e: unknown): unknown {
-  if (!(e instanceof CarePlanError)) return e;
-  const [status, code] = ERROR_STATUS[e.code];
-  return new ApiError(status, code, e.issues.length ? `${e.message}: ${e.issues.join('; ')}` : e.message);
-}
-
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw apiErrorOf(e);
-  }
-}
-
 function summaryJson(r: CarePlanRecord) {
   return {
     id: r.id,
@@ -162,12 +139,12 @@ const visible = (who: Principal, r: CarePlanRecord): boolean =>
  */
 function actingPartner(deps: Pick<ApiDeps, 'config'>, who: Principal, requested: string | undefined): string {
   if (requested !== undefined) {
-    if (!Object.hasOwn(deps.config.partners, requested)) throw new ApiError(400, 'invalid', 'unknown partner');
+    if (!Object.hasOwn(deps.config.partners, requested)) throw new CodedError('CB_PARTNER_UNKNOWN');
     if (!canSeePartner(who, requested)) throw forbidden('this API key may not act for that partner');
     return requested;
   }
   if (!who.admin && who.partners.length === 1) return who.partners[0]!;
-  throw new ApiError(400, 'invalid', 'name the partner with ?partner=');
+  throw new CodedError('CB_PARTNER_REQUIRED');
 }
 
 /** The plan when this key may see it; a plan it may not see does not exist for it. */
@@ -202,24 +179,22 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
     if (!who.admin && !acting) throw forbidden("only the care plan's ACO or its PCP's organization signs it off");
     const onBehalf = acting ?? record.acoPartner ?? record.pcpPartner;
     const decision = DECISIONS[body.decision.toLowerCase()];
-    if (!decision) throw new ApiError(400, 'invalid', 'decision must be approved or rejected');
+    if (!decision) throw new CodedError('CB_REQUEST_INVALID', 'decision must be approved or rejected');
     const signer = body.signedBy;
     const signerRef = signer?.npi
       ? { type: 'Practitioner', identifier: { system: NPI_SYSTEM, value: signer.npi }, ...(signer.display ? { display: signer.display } : {}) }
       : signer?.reference
         ? { reference: signer.reference, ...(signer.display ? { display: signer.display } : {}) }
         : partnerOrganization(onBehalf!, deps.config.partners[onBehalf!]?.name);
-    const result = await guarded(() =>
-      service.recordSignoff(id, {
-        decision,
-        who: signerRef,
-        when: body.signedAt ?? nowInstant(),
-        method,
-        ...(body.reason !== undefined ? { reason: body.reason } : {}),
-        ...(body.version !== undefined ? { version: body.version } : {}),
-        ...(acting ? { actingPartner: acting } : {}),
-      }),
-    );
+    const result = await service.recordSignoff(id, {
+      decision,
+      who: signerRef,
+      when: body.signedAt ?? nowInstant(),
+      method,
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      ...(body.version !== undefined ? { version: body.version } : {}),
+      ...(acting ? { actingPartner: acting } : {}),
+    });
     if (result.outcome === 'recorded') {
       await auditApiCall(store, request, who, {
         action: 'api.careplan.signoff',
@@ -255,7 +230,7 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       async (request, reply) => {
         const who = principalOf(request);
         const partner = actingPartner(deps, who, (request.query as { partner?: string }).partner);
-        const result = await guarded(() => service.submitCarePlan(partner, request.body));
+        const result = await service.submitCarePlan(partner, request.body);
         if (result.outcome !== 'unchanged') {
           await auditApiCall(store, request, who, {
             action: 'api.careplan.submit',
@@ -296,18 +271,16 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         const who = principalOf(request);
         const q = request.query as { partner?: string; role?: 'cp' | 'aco'; status?: SignoffState; kind?: CarePlanRecord['kind']; member?: string; limit?: number; cursor?: string };
         if (q.partner !== undefined && !canSeePartner(who, q.partner)) return { items: [], next: null };
-        const result = await guarded(() =>
-          service.list({
-            partner: q.partner,
-            role: q.role,
-            signoff: q.status,
-            kind: q.kind,
-            memberId: q.member,
-            limit: q.limit,
-            cursor: q.cursor,
-            ...(who.admin ? {} : { partners: who.partners }),
-          }),
-        );
+        const result = await service.list({
+          partner: q.partner,
+          role: q.role,
+          signoff: q.status,
+          kind: q.kind,
+          memberId: q.member,
+          limit: q.limit,
+          cursor: q.cursor,
+          ...(who.admin ? {} : { partners: who.partners }),
+        });
         return { items: result.items.map(summaryJson), next: result.next };
       },
     );
@@ -332,7 +305,7 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         const who = principalOf(request);
         const q = request.query as { partner?: string; overdue?: boolean; limit?: number; cursor?: string };
         const partner = actingPartner(deps, who, q.partner);
-        return guarded(() => service.dueList(partner, new Date(), { limit: q.limit, cursor: q.cursor, overdueOnly: q.overdue }));
+        return service.dueList(partner, new Date(), { limit: q.limit, cursor: q.cursor, overdueOnly: q.overdue });
       },
     );
 
@@ -352,8 +325,8 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       async (request, reply) => {
         const who = principalOf(request);
         const partner = actingPartner(deps, who, (request.query as { partner?: string }).partner);
-        if (deps.config.partners[partner]?.kind !== 'cp') throw new ApiError(400, 'invalid', 'the status file is made for community partners (kind cp)');
-        const csv = await guarded(() => service.weeklyStatus(partner, new Date()));
+        if (deps.config.partners[partner]?.kind !== 'cp') throw new CodedError('CB_REQUEST_INVALID', 'the status file is made for community partners (kind cp)');
+        const csv = await service.weeklyStatus(partner, new Date());
         const day = new Date().toISOString().slice(0, 10);
         return reply
           .type('text/csv; charset=utf-8')
@@ -450,14 +423,12 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         // The body is optional (no schema: Fastify would refuse an empty one).
         const body = (request.body ?? {}) as { completedAt?: unknown };
         if (typeof body !== 'object' || Array.isArray(body) || (body.completedAt !== undefined && typeof body.completedAt !== 'string')) {
-          throw new ApiError(400, 'invalid', 'body must be { "completedAt": "<FHIR instant>" } or empty');
+          throw new CodedError('CB_REQUEST_INVALID', 'body must be { "completedAt": "<FHIR instant>" } or empty');
         }
-        const done = await guarded(() =>
-          service.completeFollowUp(id, (body.completedAt as string | undefined) ?? nowInstant(), {
-            actor: who.keyId,
-            ...(who.admin ? {} : { actingPartner: record.cpPartner }),
-          }),
-        );
+        const done = await service.completeFollowUp(id, (body.completedAt as string | undefined) ?? nowInstant(), {
+          actor: who.keyId,
+          ...(who.admin ? {} : { actingPartner: record.cpPartner }),
+        });
         if (!record.completedAt) {
           await auditApiCall(store, request, who, { action: 'api.careplan.follow-up', subjectType: 'careplan', subjectId: id });
         }
@@ -484,9 +455,9 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       async (request, reply) => {
         const id = (request.params as { id: string }).id;
         const body = request.body as CarePlan;
-        if (body.id !== undefined && body.id !== id) throw new ApiError(400, 'invalid', 'CarePlan.id does not match the URL');
+        if (body.id !== undefined && body.id !== id) throw new CodedError('CB_REQUEST_INVALID', 'CarePlan.id does not match the URL');
         const state = signoffStatusOf(body);
-        if (state === 'pending') throw new ApiError(422, 'processing', 'the CarePlan carries no sign-off decision (meta.tag approved or rejected)');
+        if (state === 'pending') throw new CodedError('CB_CAREPLAN_NO_DECISION', 'the CarePlan carries no sign-off decision (meta.tag approved or rejected)');
         // PUT is idempotent: the decision the plan already carries is not recorded again. But the
         // other signer (ACO or PCP's organization) putting it did not decide: told who did, as on POST.
         const who = principalOf(request);
@@ -494,7 +465,7 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         if (current.record.signoff === state) {
           const standing = standingSignoff(current.signoffs);
           const decidedBy = standing ? signingPartnerOf(standing.provenance) : undefined;
-          if (!who.admin && decidedBy !== undefined && !who.partners.includes(decidedBy)) throw apiErrorOf(alreadyDecided(state, current.signoffs));
+          if (!who.admin && decidedBy !== undefined && !who.partners.includes(decidedBy)) throw alreadyDecided(state, current.signoffs);
           return reply.type('application/fhir+json').send(current.record.resource);
         }
         const note = [...(body.note ?? [])].reverse().find((n) => n.text)?.text;

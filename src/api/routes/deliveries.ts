@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { DeliveryRecord, DeliveryStatus, Page } from '../../store/types.js';
-import { ApiError, forbidden, notFound } from '../api-error.js';
+import { CodedError } from '../../errors/catalogue.js';
+import { forbidden, notFound } from '../api-error.js';
 import { auditApiCall } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { outcomeRef } from '../operation-outcome.js';
@@ -81,9 +82,9 @@ export function deliveryRoutes(deps: Pick<ApiDeps, 'config' | 'store' | 'ingest'
           }
           throw notFound('delivery');
         }
-        if (delivery.status !== 'dead') throw new ApiError(409, 'conflict', `delivery is ${delivery.status}, not dead`);
+        if (delivery.status !== 'dead') throw new CodedError('CB_DELIVERY_NOT_DEAD', `delivery is ${delivery.status}, not dead`);
         const requeued = await ingest.requeueDead({ deliveryId: id }, who.keyId);
-        if (requeued.length === 0) throw new ApiError(409, 'conflict', 'delivery is no longer dead');
+        if (requeued.length === 0) throw new CodedError('CB_DELIVERY_NOT_DEAD', 'delivery is no longer dead');
         await auditApiCall(store, request, who, {
           action: 'api.delivery.requeue',
           subjectType: 'delivery',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../auth.js';
 import { resolveIngestTarget } from '../ingest-target.js';
+import { CodedError } from '../../errors/catalogue.js';
 import { operationOutcome, outcomeRef, type OutcomeIssue } from '../operation-outcome.js';
 import { SECURITY } from '../schemas.js';
 import type { ApiDeps, FhirIngestResult } from '../types.js';
@@ -38,7 +39,7 @@ function outcomeIssues(result: FhirIngestResult): OutcomeIssue[] {
       return issues;
     }
     case 'unavailable':
-      return [{ severity: 'error', code: 'transient', diagnostics: 'message store unavailable: nothing was stored, send again' }];
+      return new CodedError('CB_STORE_UNAVAILABLE').outcome().issue;
   }
 }
 

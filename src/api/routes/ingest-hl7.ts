@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../api-error.js';
+import { CodedError } from '../../errors/catalogue.js';
 import { principalOf } from '../auth.js';
 import { resolveIngestTarget } from '../ingest-target.js';
-import { errorOutcome, outcomeRef } from '../operation-outcome.js';
-import { authErrors, SECURITY } from '../schemas.js';
+import { outcomeRef } from '../operation-outcome.js';
+import { SECURITY } from '../schemas.js';
 import type { ApiDeps } from '../types.js';
 
 export const HL7_CONTENT_TYPES = ['application/hl7-v2', 'x-application/hl7-v2+er7', 'text/plain'];
@@ -60,14 +60,14 @@ export function hl7IngestRoutes(deps: Pick<ApiDeps, 'config' | 'ingest' | 'metri
         const { partner } = request.query as { partner?: string };
         const target = resolveIngestTarget(deps.config, who, partner);
         const body = request.body as Buffer | undefined;
-        if (!body || body.length === 0) throw new ApiError(400, 'invalid', 'request body is empty');
+        if (!body || body.length === 0) throw new CodedError('CB_BODY_EMPTY');
         const result = await deps.ingest.receiveHl7(body, { ...target, remoteAddress: request.ip });
         if (result.messageIds.length === 1) void reply.header('location', `/api/messages/${result.messageIds[0]}`);
         if (result.outcome === 'unavailable' || (result.ack === '' && result.httpStatus >= 500)) {
           return reply
             .code((result.httpStatus >= 500 ? result.httpStatus : 503) as 503)
             .type('application/fhir+json')
-            .send(errorOutcome('transient', 'message store unavailable: nothing was stored, send again'));
+            .send(new CodedError('CB_STORE_UNAVAILABLE').outcome());
         }
         // HTTP has no "ACK not wanted" (MSH-15/16 NE): the status says it, the body is empty.
         deps.metrics.ackLatency.observe({ source: target.sourceName }, reply.elapsedTime / 1000);

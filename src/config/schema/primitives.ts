@@ -49,7 +49,7 @@ export const host = () => nonEmpty('a host name or IP address').regex(/^[A-Za-z0
  * `*` matches any value in that position; an empty facility matches messages without MSH-4.
  */
 export const sender = () =>
-  z.string({ error: 'must be APP^FACILITY' }).regex(/^[^\^\s]+\^[^\^\s]*$/, 'must be APP^FACILITY (MSH-3^MSH-4, "*" as a wildcard)');
+  z.string({ error: 'must be APP^FACILITY' }).regex(/^[^^\s]+\^[^^\s]*$/, 'must be APP^FACILITY (MSH-3^MSH-4, "*" as a wildcard)');
 
 /** `http://` or `https://` URL. */
 export const httpUrl = () =>

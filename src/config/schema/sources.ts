@@ -27,8 +27,24 @@ const sourceBase = {
   partner: id().optional(),
 };
 
+/**
+ * A strict partner's agreement on what it sends here: anything else is refused with AR (CR in
+ * enhanced mode) and stored as rejected. Absent: every well-formed message is accepted.
+ */
+const accept = z
+  .strictObject({
+    /** Message types (MSH-9.1), e.g. ADT; absent: any. */
+    types: z.array(z.string().regex(/^[A-Z][A-Z0-9]{2}$/, 'must be a message type like ADT or ORU')).min(1).optional(),
+    /** Trigger events (MSH-9.2), e.g. A01; absent: any. */
+    events: z.array(z.string().regex(/^[A-Z][A-Z0-9]{2}$/, 'must be a trigger event code like A01')).min(1).optional(),
+  })
+  .refine((a) => a.types !== undefined || a.events !== undefined, { message: 'give types, events or both' });
+
+/** Sources that receive HL7 v2 messages. */
+const hl7SourceBase = { ...sourceBase, accept: accept.optional() };
+
 export const mllpSourceSchema = z.strictObject({
-  ...sourceBase,
+  ...hl7SourceBase,
   type: z.literal('mllp'),
   host: host().default('127.0.0.1'),
   port: port(),
@@ -42,7 +58,7 @@ export const mllpSourceSchema = z.strictObject({
 
 /** POST /hl7/v2 and POST /fhir on the gateway's HTTP server. */
 export const httpSourceSchema = z.strictObject({
-  ...sourceBase,
+  ...hl7SourceBase,
   type: z.literal('http'),
 });
 

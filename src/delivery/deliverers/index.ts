@@ -28,6 +28,8 @@ export function createDeliverer(deps: DelivererDependencies = {}): DeliverAny {
   return async (payload, destination, ctx) => {
     switch (destination.type) {
       case 'webhook':
+        // Bytes are the raw HL7 v2 message of a passthrough route (sent as application/hl7-v2).
+        if (Buffer.isBuffer(payload)) return deliverWebhook(payload, destination, ctx);
         if (typeof payload !== 'string' && (typeof payload !== 'object' || payload === null)) return unusable('webhook payload must be JSON');
         return deliverWebhook(payload, destination, ctx);
       case 'fhir': {

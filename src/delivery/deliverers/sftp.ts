@@ -27,6 +27,8 @@ export const DEFAULT_SFTP_TIMEOUT_MS = 30_000;
 const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 
+const HL7_START = /^(MSH|FHS|BHS)/;
+
 export interface SftpFile {
   name: string;
   content: Buffer;
@@ -36,6 +38,10 @@ export interface SftpFile {
 export function sftpFileFor(payload: unknown, deliveryId: string): SftpFile | { error: string } {
   const id = deliveryId.replace(/[^A-Za-z0-9_-]/g, '');
   if (!id) return { error: 'delivery id cannot name a file' };
+  // A raw HL7 v2 message (passthrough route) is dropped byte for byte: it may not be UTF-8.
+  if (Buffer.isBuffer(payload) && HL7_START.test(payload.subarray(0, 3).toString('latin1'))) {
+    return { name: `carebridge-${id}.hl7`, content: payload };
+  }
   let text: string;
   if (Buffer.isBuffer(payload)) text = payload.toString('utf8');
   else if (typeof payload === 'string') text = payload;
@@ -51,7 +57,7 @@ export function sftpFileFor(payload: unknown, deliveryId: string): SftpFile | { 
   if (file && typeof file === 'object' && typeof file.fileName === 'string' && typeof file.content === 'string') {
     return { name: withDeliveryId(safeName(file.fileName), id), content: Buffer.from(file.content, 'utf8') };
   }
-  const ext = parsed !== undefined ? '.json' : /^(MSH|FHS|BHS)/.test(text) ? '.hl7' : '.txt';
+  const ext = parsed !== undefined ? '.json' : HL7_START.test(text) ? '.hl7' : '.txt';
   return { name: `carebridge-${id}${ext}`, content: Buffer.from(text, 'utf8') };
 }
 

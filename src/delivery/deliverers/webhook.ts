@@ -1,5 +1,6 @@
 /**
- * Signed JSON webhook. 2xx delivered; 408, 429 and 5xx (and any transport failure) retry; other
+ * Signed webhook: JSON, or the raw HL7 v2 message (bytes) of a passthrough route as
+ * `application/hl7-v2`, signed the same way. 2xx delivered; 408, 429 and 5xx (and any transport failure) retry; other
  * 4xx are fatal; redirects are not followed (a POST silently turning into a GET elsewhere is not
  * a delivery) and count as fatal misconfiguration.
  */
@@ -11,8 +12,13 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from '../webhook-
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
-/** A JSON value, or a string that already holds serialized JSON (sent as is, e.g. from the store). */
-export type WebhookPayload = string | object;
+/**
+ * A JSON value, a string that already holds serialized JSON (sent as is, e.g. from the store), or
+ * the bytes of a raw HL7 v2 message.
+ */
+export type WebhookPayload = string | object | Buffer;
+
+export const HL7_V2_CONTENT_TYPE = 'application/hl7-v2';
 
 /** `now` is injectable so tests can produce stale timestamps. */
 export async function deliverWebhook(
@@ -22,16 +28,17 @@ export async function deliverWebhook(
   now: () => number = Date.now,
 ): Promise<DeliveryOutcome> {
   const timeoutMs = destination.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
-  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const raw = Buffer.isBuffer(payload);
+  const body = raw ? payload : typeof payload === 'string' ? payload : JSON.stringify(payload);
   const timestamp = Math.floor(now() / 1000);
   const started = performance.now();
   try {
-    const bytes = Buffer.from(body);
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
     const response = await postBody(
       destination.url,
       {
         ...destination.headers,
-        'content-type': 'application/json',
+        'content-type': raw ? HL7_V2_CONTENT_TYPE : 'application/json',
         'user-agent': 'carebridge',
         'idempotency-key': ctx.deliveryId,
         [TIMESTAMP_HEADER]: String(timestamp),

@@ -140,7 +140,7 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
       await prepared;
     } catch (err) {
       prepared = null;
-      throw new Error(`cannot prepare the staging folder ${stagingDir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      throw new Error(`cannot prepare the staging folder ${stagingDir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { cause: err });
     }
   };
 
@@ -210,7 +210,9 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
       try {
         return readFileSync(src.privateKey);
       } catch (err) {
-        throw new Error(`SFTP ${src.username}@${src.host}: cannot read privateKey ${src.privateKey}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+        throw new Error(`SFTP ${src.username}@${src.host}: cannot read privateKey ${src.privateKey}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, {
+          cause: err,
+        });
       }
     }
     const name = src.privateKeyEnv as string;

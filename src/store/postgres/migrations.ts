@@ -1,4 +1,5 @@
 import type { Migration } from '../migration.js';
+import { POSTGRES_FILTERED_STATUS } from './migration-filtered-status.js';
 import { POSTGRES_DELIVERY_ROUTES } from './migration-delivery-routes.js';
 
 // Postgres schema: the same tables and columns as SQLite, with native types (timestamptz, bytea,
@@ -102,6 +103,7 @@ CREATE INDEX audit_events_subject ON audit_events (subject_type, subject_id, at)
 CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
+  POSTGRES_FILTERED_STATUS,
   POSTGRES_DELIVERY_ROUTES,
   {
     version: 4, // 2 is engine-registry's, 3 the delivery routes

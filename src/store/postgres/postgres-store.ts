@@ -774,7 +774,7 @@ export class PostgresStore implements MessageStore {
   }
 
   async prune(options: PruneOptions): Promise<PruneResult> {
-    const statuses = options.includeFailed ? ['processed', 'rejected', 'failed'] : ['processed', 'rejected'];
+    const statuses = options.includeFailed ? ['processed', 'filtered', 'rejected', 'failed'] : ['processed', 'filtered', 'rejected'];
     let total = 0;
     for (;;) {
       const { picked, deleted } = await this.tx(async (c) => {

@@ -1,4 +1,5 @@
 import type { Migration } from '../migration.js';
+import { SQLITE_FILTERED_STATUS } from './migration-filtered-status.js';
 import { SQLITE_DELIVERY_ROUTES } from './migration-delivery-routes.js';
 
 // SQLite schema. Times are INTEGER epoch milliseconds (compact, sortable, exact round trip to Date).
@@ -107,6 +108,7 @@ CREATE INDEX audit_events_subject ON audit_events (subject_type, subject_id, at)
 CREATE INDEX audit_events_at ON audit_events (at, id);
 `,
   },
+  SQLITE_FILTERED_STATUS,
   SQLITE_DELIVERY_ROUTES,
   {
     version: 4, // 2 is engine-registry's, 3 the delivery routes

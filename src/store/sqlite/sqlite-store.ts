@@ -536,7 +536,7 @@ export class SqliteStore implements MessageStore {
   }
 
   async prune(options: PruneOptions): Promise<PruneResult> {
-    const statuses = JSON.stringify(options.includeFailed ? ['processed', 'rejected', 'failed'] : ['processed', 'rejected']);
+    const statuses = JSON.stringify(options.includeFailed ? ['processed', 'filtered', 'rejected', 'failed'] : ['processed', 'filtered', 'rejected']);
     const cutoff = ms(options.olderThan);
     const chunk = this.db.transaction((): number => {
       const ids = (this.s.prunable.all(cutoff, statuses, PRUNE_CHUNK) as Row[]).map((r) => String(r.id));

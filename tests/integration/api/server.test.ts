@@ -9,7 +9,6 @@ import { buildApi } from '../../../src/api/app.js';
 import { silentLog } from '../../../src/observability/log.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { openStore } from '../../../src/store/open-store.js';
-import type { MessageStore } from '../../../src/store/types.js';
 import { generateTestPki, type TestPki } from '../../helpers/tls-certs.js';
 import { adt, auth, FakeIngest, KEYS, makeConfig } from '../../unit/api/fixtures.js';
 

@@ -65,6 +65,15 @@ describe.skipIf(skip !== null)('SFTP drop deliverer against OpenSSH sshd', () =>
     expect(readdirSync(dir)).toEqual(['carebridge-D3.json']);
   });
 
+  it('a raw HL7 v2 message (passthrough route) becomes a .hl7 file, byte for byte', async () => {
+    const { dest, dir } = destination();
+    // Latin-1 bytes (é = 0xE9) must arrive as sent, not re-encoded as UTF-8.
+    const raw = Buffer.from('MSH|^~\\&|LAB|MGH|CP|CP|20240501||ORU^R01|X1|P|2.5.1\rPID|1||M1^^^MGH^MR||REN\xe9^ANA\r', 'latin1');
+    expect(await deliverSftp(raw, dest, { deliveryId: 'D9', attempt: 1 })).toMatchObject({ kind: 'delivered' });
+    expect(readdirSync(dir)).toEqual(['carebridge-D9.hl7']);
+    expect(readFileSync(join(dir, 'carebridge-D9.hl7')).equals(raw)).toBe(true);
+  });
+
   it('reads the key from an environment variable too', async () => {
     const { dest, dir } = destination({ privateKeyFile: undefined, privateKeyEnv: 'CB_TEST_DROP_KEY' });
     process.env.CB_TEST_DROP_KEY = readFileSync(sshd.privateKeyPath, 'utf8');

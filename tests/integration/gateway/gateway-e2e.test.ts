@@ -55,9 +55,10 @@ describe('gateway end to end: MLLP in → store → ACK → route → webhook ou
     expect(ack.get('ERR-8')).toMatch(/PID-3/);
     const page = await gw.gateway.store.searchMessages({ controlId: 'E2E-BAD' });
     expect(page.items[0].status).toBe('rejected');
+    // An event no adapter converts is not bad input: accepted and kept as filtered (issue 10).
     const unsupported = await send(adtMessage('E2E-A20', { event: 'A20' })); // bed status: no patient to convert
-    expect(unsupported.get('MSA-1')).toBe('AR');
-    expect(unsupported.get('ERR-3.1')).toBe('201');
+    expect(unsupported.get('MSA-1')).toBe('AA');
+    await eventually(async () => (await gw.gateway.store.searchMessages({ controlId: 'E2E-A20' })).items[0]?.status === 'filtered');
   });
 
   it('enhanced mode: CA when MSH-15 is AL; no ACK at all when NE (the next message still flows)', async () => {

@@ -578,7 +578,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
     describe('stats', () => {
       it('counts messages and deliveries by status, dead and pending per destination', async () => {
         const empty = await store.stats();
-        expect(empty.messagesByStatus).toEqual({ received: 0, processed: 0, rejected: 0, failed: 0 });
+        expect(empty.messagesByStatus).toEqual({ received: 0, processed: 0, filtered: 0, rejected: 0, failed: 0 });
         expect(empty.deliveriesByStatus).toEqual({
           pending: 0,
           delivered: 0,
@@ -594,7 +594,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         await store.markRetrying(b.deliveries[0].id, at(1), 'y');
         await store.markDelivered(b.deliveries[1].id);
         const s = await store.stats();
-        expect(s.messagesByStatus).toEqual({ received: 1, processed: 2, rejected: 1, failed: 0 });
+        expect(s.messagesByStatus).toEqual({ received: 1, processed: 2, filtered: 0, rejected: 1, failed: 0 });
         expect(s.deliveriesByStatus).toMatchObject({ pending: 1, delivered: 1, 'failed-retrying': 1, dead: 1, withheld: 1 });
         expect(s.deadByDestination).toEqual({ A: 1 });
         expect(s.pendingByDestination).toEqual({ A: 1, B: 1 });

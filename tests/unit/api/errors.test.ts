@@ -3,6 +3,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../src/api/api-error.js';
 import { mapError } from '../../../src/api/error-handler.js';
+import { CarePlanError } from '../../../src/careplan/errors.js';
+import { ConfigError } from '../../../src/config/errors.js';
+import { CodedError, ERROR_CODE_SYSTEM } from '../../../src/errors/catalogue.js';
 import { NotFoundError, StoreInputError } from '../../../src/store/errors.js';
 import { PHI_PATHS } from '../../../src/observability/log.js';
 import { adt, auth, harness, type Harness, KEYS, seedMessage } from './fixtures.js';
@@ -40,7 +43,14 @@ describe('error handler', () => {
       const body = res.json();
       expect(body).toEqual({
         resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'exception', diagnostics: expect.stringMatching(/^internal error \(request .+\)$/) }],
+        issue: [
+          {
+            severity: 'error',
+            code: 'exception',
+            details: { coding: [{ system: ERROR_CODE_SYSTEM, code: 'CB_INTERNAL' }] },
+            diagnostics: expect.stringMatching(/^internal error \(request .+\)$/),
+          },
+        ],
       });
       expect(res.body).not.toContain('MRN123456');
       expect(res.body).not.toMatch(/at .*\.ts:\d+/);
@@ -94,16 +104,19 @@ describe('error handler', () => {
 
 describe('mapError', () => {
   it.each([
-    [new ApiError(409, 'conflict', 'already'), 409, 'conflict', 'already'],
-    [new NotFoundError('message 123 not found'), 404, 'not-found', 'not found'],
-    [new StoreInputError('invalid cursor'), 400, 'invalid', 'invalid cursor'],
-    [Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 413, 'too-long', 'request body is larger than the limit of 99 bytes'],
-    [Object.assign(new Error('Unexpected token in JSON at "SECRET"'), { statusCode: 400 }), 400, 'invalid', 'bad request'],
-    [new SyntaxError('Unexpected token S in "SECRET"'), 400, 'invalid', 'request body is not valid JSON'],
-    [Object.assign(new Error('secret'), { statusCode: 418 }), 418, 'invalid', 'request refused'],
-    [new TypeError('cannot read SECRET'), 500, 'exception', 'internal error'],
-    ['a string', 500, 'exception', 'internal error'],
-  ])('%s -> %i %s', (error, status, code, text) => {
-    expect(mapError(error, 99)).toMatchObject({ status, code, text });
+    [new CodedError('CB_DELIVERY_NOT_DEAD', 'already'), 'CB_DELIVERY_NOT_DEAD', 409, 'conflict', 'already'],
+    [new ApiError(409, 'conflict', 'already'), 'CB_CONFLICT', 409, 'conflict', 'already'],
+    [new CarePlanError('unprocessable', 'no ACO', ['a', 'b']), 'CB_CAREPLAN_UNPROCESSABLE', 422, 'processing', 'no ACO: a; b'],
+    [ConfigError.single('gateway.yaml', 'store.url', 'is required'), 'CB_CONFIG_INVALID', 400, 'invalid', 'gateway.yaml: store.url: is required'],
+    [new NotFoundError('message 123 not found'), 'CB_NOT_FOUND', 404, 'not-found', 'not found'],
+    [new StoreInputError('invalid cursor'), 'CB_INPUT_INVALID', 400, 'invalid', 'invalid cursor'],
+    [Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 'CB_BODY_TOO_LARGE', 413, 'too-long', 'request body is larger than the limit of 99 bytes'],
+    [Object.assign(new Error('Unexpected token in JSON at "SECRET"'), { statusCode: 400 }), 'CB_REQUEST_INVALID', 400, 'invalid', 'bad request'],
+    [new SyntaxError('Unexpected token S in "SECRET"'), 'CB_BODY_NOT_JSON', 400, 'invalid', 'request body is not valid JSON'],
+    [Object.assign(new Error('secret'), { statusCode: 418 }), 'CB_REQUEST_REFUSED', 418, 'invalid', 'request refused'],
+    [new TypeError('cannot read SECRET'), 'CB_INTERNAL', 500, 'exception', 'internal error'],
+    ['a string', 'CB_INTERNAL', 500, 'exception', 'internal error'],
+  ])('%s -> %s', (error, errorCode, status, code, text) => {
+    expect(mapError(error, 99)).toEqual({ errorCode, status, code, text });
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_CODE_SYSTEM } from '../../../src/errors/catalogue.js';
 import { adt, auth, harness, type Harness, KEYS, makeConfig } from './fixtures.js';
 
 const ACK_AA = 'MSH|^~\\&|CB|CB|EPIC|ACME|20240101120001||ACK^A01^ACK|ACKC1|P|2.5.1\rMSA|AA|C1\r';
@@ -185,7 +186,14 @@ describe('limits', () => {
       expect(hl7.statusCode).toBe(413);
       expect(hl7.json()).toEqual({
         resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'too-long', diagnostics: 'request body is larger than the limit of 2048 bytes' }],
+        issue: [
+          {
+            severity: 'error',
+            code: 'too-long',
+            details: { coding: [{ system: ERROR_CODE_SYSTEM, code: 'CB_BODY_TOO_LARGE' }] },
+            diagnostics: 'request body is larger than the limit of 2048 bytes',
+          },
+        ],
       });
       const fhir = await h.app.inject({
         method: 'POST',

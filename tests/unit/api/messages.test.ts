@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODE_SYSTEM } from '../../../src/errors/catalogue.js';
 import { parseIdentifier } from '../../../src/api/routes/messages.js';
 import { auth, harness, type Harness, KEYS, killDelivery, seedMessage } from './fixtures.js';
 
@@ -163,7 +164,10 @@ describe('GET /api/messages/:id (lineage)', () => {
   it('answers 404 OperationOutcome for an unknown id', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/api/messages/nope', headers: auth(KEYS.admin) });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'message not found' }] });
+    expect(res.json()).toEqual({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'not-found', details: { coding: [{ system: ERROR_CODE_SYSTEM, code: 'CB_NOT_FOUND' }] }, diagnostics: 'message not found' }],
+    });
   });
 });
 

@@ -131,7 +131,7 @@ describe('createMetrics', () => {
       storeStats: async () => {
         statsCalls++;
         return {
-          messagesByStatus: { received: 0, processed: 0, rejected: 0, failed: 0 },
+          messagesByStatus: { received: 0, processed: 0, filtered: 0, rejected: 0, failed: 0 },
           duplicates: 0,
           deliveriesByStatus: { pending: 0, delivered: 0, 'failed-retrying': 0, dead: 2, withheld: 0, cancelled: 0 },
           deadByDestination: { x: 2 },

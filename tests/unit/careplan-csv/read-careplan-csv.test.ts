@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { CarePlan, CareTeam, Goal, Practitioner } from 'fhir/r4.js';
+import type { CareTeam, Goal, Practitioner } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { CarePlanFileError, parseInstant, parseNpi, readCarePlanCsv, type CarePlanCsvItem } from '../../../adapters/careplan-csv/index.js';
 import { cpPlanIdSystem, MEMBER_ID_SYSTEM } from '../../../src/careplan/submission.js';

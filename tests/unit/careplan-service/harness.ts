@@ -6,7 +6,6 @@ import { CarePlanService, type CarePlanPartner, type MemberDirectory } from '../
 import { resolveCarePlanSettings, DEFAULT_CAREPLANS_CONFIG, type CarePlansConfig, type PartnerCalendarConfig } from '../../../src/careplan/settings.js';
 import { openCarePlanStore } from '../../../src/careplan/store/careplan-store.js';
 import type { CarePlanStore } from '../../../src/careplan/store/types.js';
-import { MEMBER_ID_SYSTEM } from '../../../src/careplan/submission.js';
 import { silentLog } from '../../../src/observability/log.js';
 import type { Attribution, Member, MemberIdentifier, ResolveResult, RosterLookup, UnmatchedInput } from '../../../src/roster/types.js';
 import { openStore } from '../../../src/store/open-store.js';

@@ -46,6 +46,20 @@ const cases: ErrorCase[] = [
   // cross-references and uniqueness
   { name: 'duplicate source id', mutate: (d) => void (d.sources[1].id = 'mllp-in'), key: 'sources[1].id', problem: /duplicate id 'mllp-in' \(also sources\[0\]\)/ },
   { name: 'duplicate destination id', mutate: (d) => void d.destinations.push({ ...d.destinations[0] }), key: 'destinations[1].id', problem: /duplicate id 'hook'/ },
+  { name: 'bad route message type', mutate: (d) => void (d.routes[0].match.messageTypes = ['oru']), key: 'routes[0].match.messageTypes[0]', problem: /message type like ADT or ORU/ },
+  { name: 'bad route payload', mutate: (d) => void (d.routes[0].payload = 'json'), key: 'routes[0].payload', problem: /must be fhir or raw/ },
+  {
+    name: 'raw payload to a FHIR destination',
+    mutate: (d) => {
+      d.destinations.push({ id: 'f', type: 'fhir', baseUrl: 'https://fhir.example.org' });
+      d.routes[0].to = ['hook', 'f'];
+      d.routes[0].payload = 'raw';
+    },
+    key: 'routes[0].to[1]',
+    problem: /payload raw cannot go to fhir destination 'f'/,
+  },
+  { name: 'empty source accept policy', mutate: (d) => void (d.sources[0].accept = {}), key: 'sources[0].accept', problem: /give types, events or both/ },
+  { name: 'bad source accept type', mutate: (d) => void (d.sources[0].accept = { types: ['adt'] }), key: 'sources[0].accept.types[0]', problem: /message type like ADT/ },
   { name: 'route to unknown destination', mutate: (d) => void (d.routes[0].to = ['hook', 'nowhere']), key: 'routes[0].to[1]', problem: /unknown destination 'nowhere'/ },
   { name: 'route from unknown source', mutate: (d) => void (d.routes[0].match.sources = ['ghost']), key: 'routes[0].match.sources[0]', problem: /unknown source 'ghost'/ },
   {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { convertAdt } from '../../../adapters/hl7v2-adt/index.js';
 import type { DeliveryJob } from '../../../src/delivery/types.js';
 import { Hl7Message } from '../../../src/hl7v2/index.js';
 import { Pipeline } from '../../../src/ingest/pipeline.js';

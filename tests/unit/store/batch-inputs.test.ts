@@ -71,7 +71,7 @@ describe('normalizeDeliveryResult', () => {
 describe('normalizeAll', () => {
   it('names the position of the bad item', () => {
     const items = [{ messageId: 'a', outcome: { status: 'processed' as const } }, { messageId: 'b', outcome: { status: 'nope' as never } }];
-    expect(() => normalizeAll(items, normalizeCompletion)).toThrow(/^item 1: processing ends processed or failed/);
+    expect(() => normalizeAll(items, normalizeCompletion)).toThrow(/^item 1: processing ends processed, filtered or failed/);
   });
 
   it('lets other errors through unchanged', () => {

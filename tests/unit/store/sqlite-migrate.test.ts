@@ -4,18 +4,17 @@ import { MigrationError } from '../../../src/store/errors.js';
 import { migrateSqlite } from '../../../src/store/sqlite/migrate.js';
 import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
 
-const ALL = SQLITE_MIGRATIONS.map((m) => m.version);
-const NEXT = Math.max(...ALL) + 1;
-
 describe('migrateSqlite', () => {
   it('applies each version once and is idempotent', () => {
     const db = new Database(':memory:');
     try {
-      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual(ALL);
+      const all = SQLITE_MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
+      expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual(all);
       expect(migrateSqlite(db, SQLITE_MIGRATIONS)).toEqual([]);
-      const extra = [...SQLITE_MIGRATIONS, { version: NEXT, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
-      expect(migrateSqlite(db, extra)).toEqual([NEXT]);
-      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([...ALL, NEXT]);
+      const next = all[all.length - 1]! + 1;
+      const extra = [...SQLITE_MIGRATIONS, { version: next, name: 'add note', sql: 'ALTER TABLE messages ADD COLUMN note TEXT' }];
+      expect(migrateSqlite(db, extra)).toEqual([next]);
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([...all, next]);
     } finally {
       db.close();
     }
@@ -24,7 +23,7 @@ describe('migrateSqlite', () => {
   it('rolls back a failing migration completely', () => {
     const db = new Database(':memory:');
     try {
-      const broken = [...SQLITE_MIGRATIONS, { version: NEXT, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
+      const broken = [...SQLITE_MIGRATIONS, { version: 99, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
       expect(() => migrateSqlite(db, broken)).toThrow();
       // The earlier versions were in the same transaction: nothing was applied.
       expect(db.prepare(`SELECT count(*) FROM sqlite_master WHERE name IN ('messages','t')`).pluck().get()).toBe(0);
