@@ -21,19 +21,25 @@ function cells(line) {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cur += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') out.push(cur), (cur = '');
-    else cur += c;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   out.push(cur);
   return out;
 }
 
 const table = {};
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.csv'))
+  .sort()) {
   for (const line of readFileSync(join(dir, file), 'utf8').split(/\r?\n/)) {
     const [, identifier, name, type] = cells(line);
     const m = /^([A-Z][A-Z0-9]{2})-(\d+)$/.exec(identifier?.trim() ?? '');

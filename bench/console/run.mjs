@@ -70,7 +70,9 @@ async function seed(dataDir) {
       });
     }
     const accepted = await store.acceptInbound(batch);
-    await store.completeProcessingBatch(accepted.map((r) => ({ messageId: r.id, outcome: { status: 'processed', fhir: '{"resourceType":"Bundle"}' } })));
+    await store.completeProcessingBatch(
+      accepted.map((r) => ({ messageId: r.id, outcome: { status: 'processed', fhir: '{"resourceType":"Bundle"}' } })),
+    );
   }
   await store.close();
   console.log(`seeded ${N} messages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -100,12 +102,26 @@ await seed(dataDir);
 const gateway = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'start'], {
   cwd: dataDir,
   stdio: 'ignore',
-  env: { ...process.env, CAREBRIDGE_DATA_DIR: dataDir, CAREBRIDGE_HTTP_PORT: String(httpPort), CAREBRIDGE_MLLP_PORT: String(mllpPort), CAREBRIDGE_LOG_LEVEL: 'warn' },
+  env: {
+    ...process.env,
+    CAREBRIDGE_DATA_DIR: dataDir,
+    CAREBRIDGE_HTTP_PORT: String(httpPort),
+    CAREBRIDGE_MLLP_PORT: String(mllpPort),
+    CAREBRIDGE_LOG_LEVEL: 'warn',
+  },
 });
 const base = `http://127.0.0.1:${httpPort}`;
 const browser = await chromium.launch({
   executablePath: process.env.CAREBRIDGE_CHROMIUM_BIN ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
 });
 try {
   await waitReady(base);
@@ -115,48 +131,69 @@ try {
   for (let run = 0; run < RUNS; run++) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    record('sign-in page (navigation → form)', await time(async () => {
-      await page.goto(base);
-      await page.getByLabel('API key').waitFor();
-    }));
+    record(
+      'sign-in page (navigation → form)',
+      await time(async () => {
+        await page.goto(base);
+        await page.getByLabel('API key').waitFor();
+      }),
+    );
     await page.getByLabel('API key').fill(KEY);
-    record('sign in → Overview with data', await time(async () => {
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('table tbody th', { hasText: 'demo-receiver' }).waitFor();
-    }));
-    record(`Messages, first 50 of ${N}`, await time(async () => {
-      await page.getByRole('link', { name: 'Messages' }).click();
-      await page.getByRole('cell', { name: `SEED-${N - 1}`, exact: true }).waitFor();
-    }));
-    record('Messages, next page', await time(async () => {
-      await page.getByRole('button', { name: 'Older →' }).click();
-      await page.getByRole('cell', { name: `SEED-${N - 51}`, exact: true }).waitFor();
-    }));
+    record(
+      'sign in → Overview with data',
+      await time(async () => {
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.locator('table tbody th', { hasText: 'demo-receiver' }).waitFor();
+      }),
+    );
+    record(
+      `Messages, first 50 of ${N}`,
+      await time(async () => {
+        await page.getByRole('link', { name: 'Messages' }).click();
+        await page.getByRole('cell', { name: `SEED-${N - 1}`, exact: true }).waitFor();
+      }),
+    );
+    record(
+      'Messages, next page',
+      await time(async () => {
+        await page.getByRole('button', { name: 'Older →' }).click();
+        await page.getByRole('cell', { name: `SEED-${N - 51}`, exact: true }).waitFor();
+      }),
+    );
     const target = Math.floor(N / 3) + run;
     await page.getByLabel('Control id (MSH-10)').fill(`SEED-${target}`);
-    record('search by control id', await time(async () => {
-      await page.getByRole('button', { name: 'Search' }).click();
-      await page.getByRole('cell', { name: `SEED-${target}`, exact: true }).waitFor();
-    }));
+    record(
+      'search by control id',
+      await time(async () => {
+        await page.getByRole('button', { name: 'Search' }).click();
+        await page.getByRole('cell', { name: `SEED-${target}`, exact: true }).waitFor();
+      }),
+    );
     await page.getByLabel('Control id (MSH-10)').fill('');
     await page.getByLabel('Patient identifier').fill(`MRN${target + 7}`);
-    record('search by patient identifier', await time(async () => {
-      await page.getByRole('button', { name: 'Search' }).click();
-      await page.getByRole('cell', { name: `SEED-${target + 7}`, exact: true }).waitFor();
-    }));
+    record(
+      'search by patient identifier',
+      await time(async () => {
+        await page.getByRole('button', { name: 'Search' }).click();
+        await page.getByRole('cell', { name: `SEED-${target + 7}`, exact: true }).waitFor();
+      }),
+    );
     await context.close();
 
     const api = (path) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.json());
     record('API: first page (50)', await time(() => api('/api/messages?limit=50')));
     let cursor = null;
-    for (let p = 1; p < 100; p++) cursor = (await api(`/api/messages?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).next;
+    for (let p = 1; p < 100; p++)
+      cursor = (await api(`/api/messages?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).next;
     record('API: page 100 (50)', await time(() => api(`/api/messages?limit=50&cursor=${encodeURIComponent(cursor)}`)));
     record('API: by status processed (50)', await time(() => api('/api/messages?limit=50&status=processed')));
     record('API: by sender (50)', await time(() => api('/api/messages?limit=50&sender=EPICADT%5EMGH')));
   }
   console.log(`\nconsole on the demo, ${N} stored messages, ${RUNS} runs (median ms; min–max):`);
   for (const [name, ms] of Object.entries(steps)) {
-    console.log(`  ${name.padEnd(40)} ${median(ms).toFixed(0).padStart(6)}   (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})`);
+    console.log(
+      `  ${name.padEnd(40)} ${median(ms).toFixed(0).padStart(6)}   (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})`,
+    );
   }
 } finally {
   await browser.close();

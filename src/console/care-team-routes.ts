@@ -59,7 +59,8 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
       '/api/worklist',
       {
         schema: {
-          summary: 'A CP’s worklist: its attributed members’ admissions, ED visits, discharges and transfers, newest first, with follow-up due dates',
+          summary:
+            'A CP’s worklist: its attributed members’ admissions, ED visits, discharges and transfers, newest first, with follow-up due dates',
           description:
             'Follow-ups are due in business days of the CP’s calendar: a discharge per its transition-of-care plan (careplans.followUpBusinessDays), ' +
             'an ED visit the same business day, an admission or transfer the next. `state` filters: open (due or overdue), overdue, done, all. ' +
@@ -76,7 +77,11 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
               cursor: { type: 'string', maxLength: 200 },
             },
           },
-          response: { 200: { type: 'object', properties: { partner: str, items: { type: 'array', items: itemSchema }, next: nullableStr } }, 403: outcomeRef, ...authErrors },
+          response: {
+            200: { type: 'object', properties: { partner: str, items: { type: 'array', items: itemSchema }, next: nullableStr } },
+            403: outcomeRef,
+            ...authErrors,
+          },
         },
       },
       async (request) => {
@@ -120,7 +125,9 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
           body: {
             type: ['object', 'null'],
             additionalProperties: false,
-            properties: { contactedBy: { type: 'string', maxLength: 100, description: 'Who made the contact (a staff name; no patient data)' } },
+            properties: {
+              contactedBy: { type: 'string', maxLength: 100, description: 'Who made the contact (a staff name; no patient data)' },
+            },
           },
           response: { 200: itemSchema, 403: outcomeRef, 404: outcomeRef, ...authErrors },
         },
@@ -139,7 +146,9 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
         if (!item) throw notFound('worklist event');
         if (item.done) return item;
         if (item.carePlanId && deps.careplans) {
-          await deps.careplans.completeFollowUp(item.carePlanId, `${now.toISOString().slice(0, 19)}Z`, { actor: who.keyId, actingPartner: partner }).catch(() => undefined);
+          await deps.careplans
+            .completeFollowUp(item.carePlanId, `${now.toISOString().slice(0, 19)}Z`, { actor: who.keyId, actingPartner: partner })
+            .catch(() => undefined);
         }
         await store.recordAudit({
           at: now,
@@ -147,7 +156,14 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
           action: FOLLOW_UP_AUDIT.action,
           subjectType: FOLLOW_UP_AUDIT.subjectType,
           subjectId: followUpSubject(partner, messageId),
-          detail: { partner, messageId, kind: item.kind, carePlanId: item.carePlanId, requestId: request.id, ...(contactedBy ? { contactedBy } : {}) },
+          detail: {
+            partner,
+            messageId,
+            kind: item.kind,
+            carePlanId: item.carePlanId,
+            requestId: request.id,
+            ...(contactedBy ? { contactedBy } : {}),
+          },
         });
         return (await worklistItem(deps, partner, delivery!, message!, now))!;
       },
@@ -174,7 +190,14 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
                   type: 'array',
                   items: {
                     type: 'object',
-                    properties: { memberId: str, name: str, birthDate: nullableStr, since: nullableStr, aco: nullableStr, newMember: { type: 'boolean' } },
+                    properties: {
+                      memberId: str,
+                      name: str,
+                      birthDate: nullableStr,
+                      since: nullableStr,
+                      aco: nullableStr,
+                      newMember: { type: 'boolean' },
+                    },
                   },
                 },
               },
@@ -193,4 +216,3 @@ export function careTeamRoutes(deps: CareTeamRouteDeps): FastifyPluginAsync {
     );
   };
 }
-

@@ -48,7 +48,11 @@ const sessionSchema = {
     role: { type: 'string', enum: ['admin', 'operator', 'partner'] },
     partners: { type: 'array', items: { type: 'string' }, description: 'The partners a partner key acts for (empty: all)' },
     partnerNames: { type: 'object', additionalProperties: { type: 'string' } },
-    carePartners: { type: 'array', items: { type: 'string' }, description: 'Community partners (kind cp) this key may open care-team pages for' },
+    carePartners: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Community partners (kind cp) this key may open care-team pages for',
+    },
     csrf: { type: 'string', description: 'Send as X-CSRF-Token on every POST/PUT/DELETE' },
   },
 } as const;
@@ -90,7 +94,8 @@ export function consoleHttp(deps: ConsoleHttpDeps): FastifyPluginAsync {
         global: true,
         max: config.server.http.rateLimit.max,
         timeWindow: config.server.http.rateLimit.timeWindowMs,
-        errorResponseBuilder: (_request, context) => new ApiError(context.statusCode, 'throttled', `too many requests: retry in ${context.after}`),
+        errorResponseBuilder: (_request, context) =>
+          new ApiError(context.statusCode, 'throttled', `too many requests: retry in ${context.after}`),
       });
 
       session.post(
@@ -99,7 +104,12 @@ export function consoleHttp(deps: ConsoleHttpDeps): FastifyPluginAsync {
           schema: {
             summary: 'Sign in to the console with an API key: sets the httpOnly SameSite=Strict session cookie',
             tags: ['console'],
-            body: { type: 'object', additionalProperties: false, required: ['key'], properties: { key: { type: 'string', minLength: 1, maxLength: 500 } } },
+            body: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['key'],
+              properties: { key: { type: 'string', minLength: 1, maxLength: 500 } },
+            },
             response: { 200: sessionSchema, 400: outcomeRef, 401: outcomeRef, 429: outcomeRef },
           },
         },
@@ -142,11 +152,15 @@ export function consoleHttp(deps: ConsoleHttpDeps): FastifyPluginAsync {
           const id = cookieValue(request.headers.cookie, SESSION_COOKIE);
           const s = sessions.get(id);
           if (s) {
-            if (!csrfMatches(s, request.headers[CSRF_HEADER])) throw new ApiError(403, 'forbidden', 'missing or wrong CSRF token (X-CSRF-Token)');
+            if (!csrfMatches(s, request.headers[CSRF_HEADER]))
+              throw new ApiError(403, 'forbidden', 'missing or wrong CSRF token (X-CSRF-Token)');
             sessions.delete(s.id);
             request.log.info({ keyId: s.principal.keyId }, 'console sign-out');
           }
-          return reply.header('set-cookie', sessionCookie('', { secure, maxAgeSeconds: 0 })).code(204).send();
+          return reply
+            .header('set-cookie', sessionCookie('', { secure, maxAgeSeconds: 0 }))
+            .code(204)
+            .send();
         },
       );
     });

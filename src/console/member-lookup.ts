@@ -24,7 +24,9 @@ export function memberLookupRoutes(roster: RosterStore): FastifyPluginAsync {
             type: 'object',
             additionalProperties: false,
             required: ['identifier'],
-            properties: { identifier: { type: 'string', minLength: 1, maxLength: 300, description: '`system|value`, or `value` for any system' } },
+            properties: {
+              identifier: { type: 'string', minLength: 1, maxLength: 300, description: '`system|value`, or `value` for any system' },
+            },
           },
           response: {
             200: {

@@ -47,6 +47,7 @@ export function analyzeMessage(config: GatewayConfig, message: MessageRecord): M
   for (const rule of config.routes) {
     if (byRule.has(rule.id)) out.routes.push({ routeId: rule.id, destinations: byRule.get(rule.id)!, toAttributed: null });
   }
-  for (const rule of router.attributedRules(facts)) out.routes.push({ routeId: rule.id, destinations: [], toAttributed: rule.toAttributed ?? null });
+  for (const rule of router.attributedRules(facts))
+    out.routes.push({ routeId: rule.id, destinations: [], toAttributed: rule.toAttributed ?? null });
   return out;
 }

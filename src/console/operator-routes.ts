@@ -22,7 +22,11 @@ const overviewSchema = {
     at: { type: 'string', format: 'date-time' },
     health: {
       type: 'object',
-      properties: { store: { type: 'string', enum: ['up', 'down'] }, redis: { type: 'string', enum: ['up', 'down'] }, storeKind: { type: 'string' } },
+      properties: {
+        store: { type: 'string', enum: ['up', 'down'] },
+        redis: { type: 'string', enum: ['up', 'down'] },
+        storeKind: { type: 'string' },
+      },
     },
     messages: { type: 'object', additionalProperties: num, description: 'Stored messages by status' },
     traffic: {
@@ -154,7 +158,8 @@ export function operatorRoutes(deps: OperatorRouteDeps): FastifyPluginAsync {
       '/api/console/messages/search',
       {
         schema: {
-          summary: 'Search messages like GET /api/messages, with the criteria in the body (the console puts no patient identifier in a URL)',
+          summary:
+            'Search messages like GET /api/messages, with the criteria in the body (the console puts no patient identifier in a URL)',
           tags: ['console'],
           security: SECURITY,
           body: messageQuerySchema,

@@ -94,7 +94,13 @@ export function partnerAdtDestination(config: GatewayConfig, partner: string): s
 }
 
 /** One delivery to the partner as a worklist row; undefined when it is not an event a care team works. */
-export async function worklistItem(deps: WorklistDeps, partner: string, delivery: DeliveryRecord, message: MessageDetail, now: Date): Promise<WorklistItem | undefined> {
+export async function worklistItem(
+  deps: WorklistDeps,
+  partner: string,
+  delivery: DeliveryRecord,
+  message: MessageDetail,
+  now: Date,
+): Promise<WorklistItem | undefined> {
   if (delivery.status === 'withheld' || delivery.status === 'cancelled') return undefined;
   const resources = resourcesOf(message.fhir);
   const encounter = resources.find((r): r is Encounter => r?.resourceType === 'Encounter');
@@ -124,7 +130,9 @@ export async function worklistItem(deps: WorklistDeps, partner: string, delivery
     dueDate = due.dueDate;
   }
 
-  const recorded = (await deps.store.listAudit({ subjectType: FOLLOW_UP_AUDIT.subjectType, subjectId: followUpSubject(partner, message.id), limit: 1 })).items[0];
+  const recorded = (
+    await deps.store.listAudit({ subjectType: FOLLOW_UP_AUDIT.subjectType, subjectId: followUpSubject(partner, message.id), limit: 1 })
+  ).items[0];
   let done: WorklistItem['done'] = null;
   if (recorded) {
     const detail = (recorded.detail ?? {}) as { contactedBy?: string };

@@ -59,25 +59,52 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
     cpHook = await startWebhookStub({ secret: SECRET });
     otherHook = await startWebhookStub({ secret: SECRET });
     acoHook = await startWebhookStub({ secret: SECRET });
-    const hook = (id: string, partner: string, stub: WebhookStub) => ({ id, type: 'webhook', url: stub.url, secret: SECRET, partner, backoff: { baseMs: 50, maxMs: 200 } });
+    const hook = (id: string, partner: string, stub: WebhookStub) => ({
+      id,
+      type: 'webhook',
+      url: stub.url,
+      secret: SECRET,
+      partner,
+      backoff: { baseMs: 50, maxMs: 200 },
+    });
     gw = await startTestGateway({
       webhookUrl: cpHook.url,
       webhookSecret: SECRET,
       extra: {
         partners: {
-          'example-aco': { name: 'Example ACO', kind: 'aco', profile: 'example-aco', senders: ['EPICADT^MGH'], destinations: { careplan: 'aco-hook' } },
+          'example-aco': {
+            name: 'Example ACO',
+            kind: 'aco',
+            profile: 'example-aco',
+            senders: ['EPICADT^MGH'],
+            destinations: { careplan: 'aco-hook' },
+          },
           'example-cp': { name: 'Example Community Partner', kind: 'cp', destinations: { adt: 'cp-hook', careplan: 'cp-hook' } },
           'other-cp': { name: 'Other CP', kind: 'cp', destinations: { adt: 'other-hook' } },
         },
         sources: [
           { id: 'mllp-in', type: 'mllp', host: '127.0.0.1', port: 0, partner: 'example-aco' },
           {
-            id: 'aco-roster', type: 'sftp', partner: 'example-aco', host: sshd.host, port: sshd.port, username: sshd.username,
-            privateKey: sshd.privateKeyPath, hostKeySha256: sshd.hostKeySha256, remoteDir: sshd.remoteDir, pattern: '*.txt',
-            format: 'member-csv', poll: { intervalSeconds: 1 }, stableChecks: 1,
+            id: 'aco-roster',
+            type: 'sftp',
+            partner: 'example-aco',
+            host: sshd.host,
+            port: sshd.port,
+            username: sshd.username,
+            privateKey: sshd.privateKeyPath,
+            hostKeySha256: sshd.hostKeySha256,
+            remoteDir: sshd.remoteDir,
+            pattern: '*.txt',
+            format: 'member-csv',
+            poll: { intervalSeconds: 1 },
+            stableChecks: 1,
           },
         ],
-        destinations: [hook('cp-hook', 'example-cp', cpHook), hook('other-hook', 'other-cp', otherHook), hook('aco-hook', 'example-aco', acoHook)],
+        destinations: [
+          hook('cp-hook', 'example-cp', cpHook),
+          hook('other-hook', 'other-cp', otherHook),
+          hook('aco-hook', 'example-aco', acoHook),
+        ],
         routes: [{ id: 'events-to-cp', match: { events: ['A01', 'A02', 'A03', 'A04'] }, toAttributed: 'cp' }],
         roster: { identifierPrecedence: ['https://www.mass.gov/masshealth/member-id'] },
         apiKeys: [
@@ -97,7 +124,8 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
     }, 30_000);
 
     const a01 = readFileSync(join(FIX, 'A01.hl7'), 'latin1');
-    const send = async (text: string) => expect(Hl7Message.parse(await client.send(Buffer.from(text, 'latin1'))).get('MSA-1')).toMatch(/^(AA|CA)$/);
+    const send = async (text: string) =>
+      expect(Hl7Message.parse(await client.send(Buffer.from(text, 'latin1'))).get('MSA-1')).toMatch(/^(AA|CA)$/);
     await send(a01);
     await send(readFileSync(join(FIX, 'A03.hl7'), 'latin1'));
     await send(
@@ -107,7 +135,12 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
         .replace('RIVERA^ANA^LUISA', 'OTHERSON^PERCY^Q')
         .replace('VN20240501-0001', 'VN20240501-0099'),
     );
-    await eventually(() => cpHook.accepted.filter((d) => (d.body as { resourceType: string }).resourceType === 'Bundle').length >= 2 && otherHook.accepted.length >= 1, 30_000);
+    await eventually(
+      () =>
+        cpHook.accepted.filter((d) => (d.body as { resourceType: string }).resourceType === 'Bundle').length >= 2 &&
+        otherHook.accepted.length >= 1,
+      30_000,
+    );
 
     // A care plan the CP submitted, waiting for the ACO's sign-off.
     const submitted = await api(CP_KEY, 'POST', '/api/careplans', {
@@ -165,7 +198,9 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
     await page.locator('table.worklist tbody tr', { hasText: 'Admission' }).waitFor();
     await screenshot(page, 'worklist');
     const audit = await gw.gateway.store.listAudit({ subjectType: 'worklist-event' });
-    expect(audit.items.map((a) => [a.actor, (a.detail as { contactedBy?: string }).contactedBy])).toEqual([['example-cp-team', 'Dana Care']]);
+    expect(audit.items.map((a) => [a.actor, (a.detail as { contactedBy?: string }).contactedBy])).toEqual([
+      ['example-cp-team', 'Dana Care'],
+    ]);
   });
 
   it('shows its care plans and downloads the weekly status file', async () => {
@@ -173,7 +208,10 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
     await page.getByRole('cell', { name: 'Housing and diabetes support plan' }).waitFor();
     await page.getByText('awaiting sign-off').first().waitFor();
     await screenshot(page, 'care-plans');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download weekly status file' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download weekly status file' }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^careplan-status-example-cp-.*\.csv$/);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv).toContain('MA123456789');
@@ -194,7 +232,13 @@ describe.skipIf(skip !== null)('console, care-team pages in Chromium', () => {
       async ({ id, token }) => {
         const detail = (await fetch(`/api/messages/${id}`)).status;
         const worklist = (await fetch('/api/worklist?partner=other-cp')).status;
-        const done = (await fetch(`/api/worklist/${id}/follow-up`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: '{}' })).status;
+        const done = (
+          await fetch(`/api/worklist/${id}/follow-up`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+            body: '{}',
+          })
+        ).status;
         const overview = (await fetch('/api/console/overview')).status;
         return { detail, worklist, done, overview };
       },

@@ -106,13 +106,18 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
   it('watches messages arrive on the Messages page and on the Overview', async () => {
     await page.getByRole('link', { name: 'Messages' }).click();
     await page.getByRole('heading', { name: 'Messages' }).waitFor();
-    for (let i = 1; i <= 6; i++) expect(await send(adtMessage(`CONSOLE-${i}`, { mrn: `MRN-CONSOLE-${i}`, event: i % 2 ? 'A01' : 'A03' }))).toBe('AA');
+    for (let i = 1; i <= 6; i++)
+      expect(await send(adtMessage(`CONSOLE-${i}`, { mrn: `MRN-CONSOLE-${i}`, event: i % 2 ? 'A01' : 'A03' }))).toBe('AA');
     // Live: the page polls; the newest message shows up without a reload.
     await page.getByRole('cell', { name: 'CONSOLE-6' }).waitFor({ timeout: 20_000 });
     await screenshot(page, 'messages');
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.locator('figure.chart', { hasText: 'mllp-in' }).waitFor();
-    await eventually(async () => /received [1-9]/.test((await page.locator('figure.chart', { hasText: 'mllp-in' }).textContent()) ?? ''), 20_000, 250);
+    await eventually(
+      async () => /received [1-9]/.test((await page.locator('figure.chart', { hasText: 'mllp-in' }).textContent()) ?? ''),
+      20_000,
+      250,
+    );
     await page.getByRole('rowheader', { name: 'hook' }).waitFor();
     await screenshot(page, 'overview');
   });
@@ -138,13 +143,18 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     await page.getByRole('button', { name: 'Replay' }).click();
     await page.getByRole('status').filter({ hasText: 'Replayed as a new message' }).waitFor();
     await page.getByRole('heading', { name: 'Replays' }).waitFor();
-    await eventually(async () => (await gw.gateway.store.searchMessages({ controlId: 'CONSOLE-3' })).items.some((m) => m.replayOf === messageId));
+    await eventually(async () =>
+      (await gw.gateway.store.searchMessages({ controlId: 'CONSOLE-3' })).items.some((m) => m.replayOf === messageId),
+    );
   });
 
   it('requeues a dead letter from the Dead letters page', async () => {
     broken.failNext(1, { kind: 'status', status: 500 });
     expect(await send(adtMessage('CONSOLE-UPDATE', { event: 'A08' }))).toBe('AA');
-    await eventually(async () => (await gw.gateway.store.listDeliveries({ destination: 'ehr-feed', status: 'dead' })).items.length === 1, 30_000);
+    await eventually(
+      async () => (await gw.gateway.store.listDeliveries({ destination: 'ehr-feed', status: 'dead' })).items.length === 1,
+      30_000,
+    );
     await page.getByRole('link', { name: 'Dead letters' }).click();
     await page.locator('table.dead-letters tbody tr', { hasText: 'ehr-feed' }).waitFor();
     await screenshot(page, 'dead-letters');
@@ -174,7 +184,13 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     const csrf = await p.evaluate(async () => ((await (await fetch('/console/session')).json()) as { csrf: string }).csrf);
     const refused = await p.evaluate(
       async (token) =>
-        (await fetch('/api/roster/members/M1/consents', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: '{"partnerId":"example-aco","category":"behavioral-health","granted":true}' })).status,
+        (
+          await fetch('/api/roster/members/M1/consents', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+            body: '{"partnerId":"example-aco","category":"behavioral-health","granted":true}',
+          })
+        ).status,
       csrf,
     );
     expect(refused).toBe(403);

@@ -54,7 +54,11 @@ export function TimeChart(props: { title: string; t: number[]; series: SeriesSpe
           ))}
         </span>
       </figcaption>
-      <div ref={box} role="img" aria-label={`${props.title}: ${props.series.map((s) => `${s.label} ${total(s.label)}`).join(', ')} in the last hour`} />
+      <div
+        ref={box}
+        role="img"
+        aria-label={`${props.title}: ${props.series.map((s) => `${s.label} ${total(s.label)}`).join(', ')} in the last hour`}
+      />
     </figure>
   );
 }

@@ -3,7 +3,9 @@ import FIELDS from './v2-fields.json';
 
 type FieldDef = [number, string, string];
 const TABLE = FIELDS as unknown as Record<string, FieldDef[]>;
-const NAMES = new Map<string, Map<number, FieldDef>>(Object.entries(TABLE).map(([seg, defs]) => [seg, new Map(defs.map((d) => [d[0], d]))]));
+const NAMES = new Map<string, Map<number, FieldDef>>(
+  Object.entries(TABLE).map(([seg, defs]) => [seg, new Map(defs.map((d) => [d[0], d]))]),
+);
 
 /** "PID-3 Patient Identifier List (CX)"; a field outside the table shows its position only. */
 export function fieldLabel(segment: string, position: number): string {
@@ -33,11 +35,12 @@ export function splitSegment(line: string, separator: string): { name: string; f
 export function Hl7View(props: { raw: string; version: string | null }) {
   const [focused, setFocused] = useState<string>('');
   const lines = props.raw.split(/\r\n|\r|\n/).filter((l) => l.trim() !== '');
-  const separator = lines[0]?.startsWith('MSH') || lines[0]?.startsWith('FHS') || lines[0]?.startsWith('BHS') ? lines[0][3] ?? '|' : '|';
+  const separator = lines[0]?.startsWith('MSH') || lines[0]?.startsWith('FHS') || lines[0]?.startsWith('BHS') ? (lines[0][3] ?? '|') : '|';
   return (
     <div class="hl7">
       <p class="muted small">
-        Field names: HL7 v2 definitions (v2-to-FHIR IG); positions are the same in every version since 2.3. This message is version {props.version ?? 'unknown'}.
+        Field names: HL7 v2 definitions (v2-to-FHIR IG); positions are the same in every version since 2.3. This message is version{' '}
+        {props.version ?? 'unknown'}.
       </p>
       <ol class="segments" aria-label="segments">
         {lines.map((line, i) => {

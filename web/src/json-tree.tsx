@@ -13,7 +13,9 @@ export function JsonTree(props: { value: unknown; name?: string; depth?: number 
       </div>
     );
   }
-  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value as Record<string, unknown>);
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [String(i), v])
+    : Object.entries(value as Record<string, unknown>);
   // A Bundle entry names its resource's type, so a collapsed entry list is readable.
   const v = value as { resourceType?: string; resource?: { resourceType?: string } };
   const type = v.resourceType ?? v.resource?.resourceType;

@@ -74,7 +74,16 @@ function SignIn(props: { onSignedIn: (s: Session) => void }) {
         <h1 id="signin-title">carebridge</h1>
         <p>Sign in with your API key.</p>
         <label for="api-key">API key</label>
-        <input id="api-key" name="api-key" type="password" autoComplete="off" value={key} onInput={(e) => setKey(e.currentTarget.value)} required autoFocus />
+        <input
+          id="api-key"
+          name="api-key"
+          type="password"
+          autoComplete="off"
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+          required
+          autoFocus
+        />
         <button type="submit" disabled={busy || key === ''}>
           Sign in
         </button>

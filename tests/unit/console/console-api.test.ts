@@ -74,10 +74,24 @@ describe('console API', () => {
   });
 
   it('searches by POST body (no identifier in a URL), scoped like GET /api/messages', async () => {
-    await seedMessage(h.store, { controlId: 'POST-SEARCH-1', partnerId: 'acme-aco', identifiers: [{ system: 'urn:mrn', value: 'MRN-777' }] });
-    const admin = await h.app.inject({ method: 'POST', url: '/api/console/messages/search', headers: auth(KEYS.admin), payload: { identifier: 'MRN-777' } });
+    await seedMessage(h.store, {
+      controlId: 'POST-SEARCH-1',
+      partnerId: 'acme-aco',
+      identifiers: [{ system: 'urn:mrn', value: 'MRN-777' }],
+    });
+    const admin = await h.app.inject({
+      method: 'POST',
+      url: '/api/console/messages/search',
+      headers: auth(KEYS.admin),
+      payload: { identifier: 'MRN-777' },
+    });
     expect(admin.json().items.map((m: { controlId: string }) => m.controlId)).toEqual(['POST-SEARCH-1']);
-    const cp = await h.app.inject({ method: 'POST', url: '/api/console/messages/search', headers: auth(KEYS.cp), payload: { identifier: 'MRN-777' } });
+    const cp = await h.app.inject({
+      method: 'POST',
+      url: '/api/console/messages/search',
+      headers: auth(KEYS.cp),
+      payload: { identifier: 'MRN-777' },
+    });
     expect(cp.json().items).toEqual([]);
   });
 
@@ -91,7 +105,12 @@ describe('console API', () => {
     expect((await h.app.inject({ method: 'POST', url: `/api/messages/${id}/replay`, headers: auth(OPERATOR_KEY) })).statusCode).toBe(202);
     const fhir = await h.app.inject({ method: 'POST', url: '/fhir', headers: auth(OPERATOR_KEY), payload: { resourceType: 'Patient' } });
     expect(fhir.statusCode).toBe(403);
-    const ingest = await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(OPERATOR_KEY), 'content-type': 'application/hl7-v2' }, payload: 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5.1' });
+    const ingest = await h.app.inject({
+      method: 'POST',
+      url: '/hl7/v2',
+      headers: { ...auth(OPERATOR_KEY), 'content-type': 'application/hl7-v2' },
+      payload: 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5.1',
+    });
     expect(ingest.statusCode).toBe(403);
   });
 
@@ -99,7 +118,13 @@ describe('console API', () => {
     const res = await h.app.inject({ method: 'GET', url: '/api/console/overview', headers: auth(KEYS.admin) });
     const body = res.json();
     expect(body.health).toEqual({ store: 'up', redis: 'up', storeKind: 'sqlite' });
-    expect(body.destinations.find((d: { id: string }) => d.id === 'aco-hook')).toMatchObject({ queued: 3, retrying: 1, inFlight: 2, dead: 0, partner: 'acme-aco' });
+    expect(body.destinations.find((d: { id: string }) => d.id === 'aco-hook')).toMatchObject({
+      queued: 3,
+      retrying: 1,
+      inFlight: 2,
+      dead: 0,
+      partner: 'acme-aco',
+    });
     expect(Object.keys(body.traffic.sources)).toContain('http-in');
   });
 

@@ -46,6 +46,8 @@ describe('console sessions', () => {
     expect(cookieValue('junk; other=1', 'carebridge_session')).toBeUndefined();
     expect(cookieValue(undefined, 'carebridge_session')).toBeUndefined();
     expect(sessionCookie('v', { secure: false })).toBe('carebridge_session=v; Path=/; HttpOnly; SameSite=Strict');
-    expect(sessionCookie('', { secure: true, maxAgeSeconds: 0 })).toBe('carebridge_session=; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=0');
+    expect(sessionCookie('', { secure: true, maxAgeSeconds: 0 })).toBe(
+      'carebridge_session=; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=0',
+    );
   });
 });

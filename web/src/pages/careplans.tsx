@@ -41,7 +41,9 @@ export function CarePlansPage(props: { session: Session }) {
   const list = useLoad(
     () =>
       partner
-        ? get<{ items: Plan[]; next: string | null }>(`/api/careplans${qs({ partner, role: 'cp', kind: 'cp-plan', status: status || undefined, limit: 50, cursor: pager.cursor })}`)
+        ? get<{ items: Plan[]; next: string | null }>(
+            `/api/careplans${qs({ partner, role: 'cp', kind: 'cp-plan', status: status || undefined, limit: 50, cursor: pager.cursor })}`,
+          )
         : Promise.resolve({ items: [], next: null }),
     [partner, status, pager.cursor],
   );
@@ -64,7 +66,13 @@ export function CarePlansPage(props: { session: Session }) {
       </PageHeader>
       <div class="segmented" role="group" aria-label="sign-off status">
         {STATUS.map(([value, label]) => (
-          <button key={value} type="button" aria-pressed={status === value} class={status === value ? 'active' : ''} onClick={() => (setStatus(value), pager.reset())}>
+          <button
+            key={value}
+            type="button"
+            aria-pressed={status === value}
+            class={status === value ? 'active' : ''}
+            onClick={() => (setStatus(value), pager.reset())}
+          >
             {label}
           </button>
         ))}

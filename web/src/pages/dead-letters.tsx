@@ -21,7 +21,10 @@ export function DeadLettersPage(_props: { session: Session }) {
   const [destination, setDestination] = useState<string>('');
   const pager = usePager();
   const list = useLoad(
-    () => get<{ items: Delivery[]; next: string | null }>(`/api/deliveries${qs({ status: 'dead', destination: destination || undefined, limit: 50, cursor: pager.cursor })}`),
+    () =>
+      get<{ items: Delivery[]; next: string | null }>(
+        `/api/deliveries${qs({ status: 'dead', destination: destination || undefined, limit: 50, cursor: pager.cursor })}`,
+      ),
     [destination, pager.cursor],
   );
   const [notice, setNotice] = useState<string>();
@@ -58,7 +61,9 @@ export function DeadLettersPage(_props: { session: Session }) {
             <tr>
               <th scope="col">Destination</th>
               <th scope="col">Partner</th>
-              <th scope="col" class="num">Dead letters</th>
+              <th scope="col" class="num">
+                Dead letters
+              </th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -70,12 +75,12 @@ export function DeadLettersPage(_props: { session: Session }) {
                 <td class="num">{d.dead}</td>
                 <td>
                   <div class="actions">
-                  <button type="button" class="small secondary" onClick={() => (setDestination(d.id), pager.reset())}>
-                    Show
-                  </button>
-                  <button type="button" class="small" disabled={d.dead === 0} onClick={() => requeueAll(d.id)}>
-                    Requeue all
-                  </button>
+                    <button type="button" class="small secondary" onClick={() => (setDestination(d.id), pager.reset())}>
+                      Show
+                    </button>
+                    <button type="button" class="small" disabled={d.dead === 0} onClick={() => requeueAll(d.id)}>
+                      Requeue all
+                    </button>
                   </div>
                 </td>
               </tr>
@@ -98,7 +103,9 @@ export function DeadLettersPage(_props: { session: Session }) {
               <th scope="col">Since</th>
               <th scope="col">Destination</th>
               <th scope="col">Message</th>
-              <th scope="col" class="num">Attempts</th>
+              <th scope="col" class="num">
+                Attempts
+              </th>
               <th scope="col">Last error</th>
               <th scope="col">Action</th>
             </tr>

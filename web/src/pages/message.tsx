@@ -137,7 +137,9 @@ export function MessagePage(props: { id: string; session: Session }) {
 
           <section aria-labelledby="warnings-title">
             <h2 id="warnings-title">Warnings</h2>
-            {analysis.data?.conversionError && <p class="error">Does not convert with the current mappings: {analysis.data.conversionError}</p>}
+            {analysis.data?.conversionError && (
+              <p class="error">Does not convert with the current mappings: {analysis.data.conversionError}</p>
+            )}
             {analysis.data && analysis.data.warnings.length === 0 && !analysis.data.conversionError && <p class="muted">No warnings.</p>}
             <ul class="warnings">
               {analysis.data?.warnings.map((w, i) => (
@@ -148,12 +150,16 @@ export function MessagePage(props: { id: string; session: Session }) {
 
           <section aria-labelledby="routing-title">
             <h2 id="routing-title">Routing decision</h2>
-            <p class="muted small">Route rules this message matches under the current configuration; each delivery below is what was decided when it was processed.</p>
+            <p class="muted small">
+              Route rules this message matches under the current configuration; each delivery below is what was decided when it was
+              processed.
+            </p>
             <ul class="routes">
               {analysis.data?.routes.length === 0 && <li>No route rule matches.</li>}
               {analysis.data?.routes.map((r) => (
                 <li key={r.routeId}>
-                  route <strong>{r.routeId}</strong> → {r.toAttributed ? `the member’s attributed ${r.toAttributed.toUpperCase()}` : r.destinations.join(', ')}
+                  route <strong>{r.routeId}</strong> →{' '}
+                  {r.toAttributed ? `the member’s attributed ${r.toAttributed.toUpperCase()}` : r.destinations.join(', ')}
                 </li>
               ))}
             </ul>
@@ -187,7 +193,9 @@ export function MessagePage(props: { id: string; session: Session }) {
                         <th scope="col">Attempt</th>
                         <th scope="col">Outcome</th>
                         <th scope="col">HTTP / ACK</th>
-                        <th scope="col" class="num">ms</th>
+                        <th scope="col" class="num">
+                          ms
+                        </th>
                         <th scope="col">Error</th>
                       </tr>
                     </thead>
@@ -196,7 +204,10 @@ export function MessagePage(props: { id: string; session: Session }) {
                         <tr key={a.id}>
                           <td>{when(a.startedAt)}</td>
                           <td>
-                            <Badge value={a.outcome === 'success' ? 'delivered' : a.outcome === 'fatal-error' ? 'failed' : 'failed-retrying'} label={a.outcome} />
+                            <Badge
+                              value={a.outcome === 'success' ? 'delivered' : a.outcome === 'fatal-error' ? 'failed' : 'failed-retrying'}
+                              label={a.outcome}
+                            />
                           </td>
                           <td>{a.httpStatus ?? a.ackCode ?? '—'}</td>
                           <td class="num">{Math.round(a.durationMs)}</td>
@@ -225,7 +236,11 @@ export function MessagePage(props: { id: string; session: Session }) {
 
           <section aria-labelledby="raw-title">
             <h2 id="raw-title">Raw message</h2>
-            {m.rawEncoding === 'utf-8' && !m.raw.startsWith('{') ? <Hl7View raw={m.raw} version={m.version} /> : <pre class="raw">{m.raw}</pre>}
+            {m.rawEncoding === 'utf-8' && !m.raw.startsWith('{') ? (
+              <Hl7View raw={m.raw} version={m.version} />
+            ) : (
+              <pre class="raw">{m.raw}</pre>
+            )}
           </section>
 
           <section aria-labelledby="fhir-title">

@@ -9,7 +9,10 @@ interface NewMembers {
 
 export function NewMembersPage(props: { session: Session }) {
   const [partner, setPartner] = usePartner(props.session);
-  const data = useLoad(() => (partner ? get<NewMembers>(`/api/console/new-members${qs({ partner })}`) : Promise.resolve({ import: null, items: [] })), [partner]);
+  const data = useLoad(
+    () => (partner ? get<NewMembers>(`/api/console/new-members${qs({ partner })}`) : Promise.resolve({ import: null, items: [] })),
+    [partner],
+  );
   const d = data.data;
   return (
     <>
@@ -45,7 +48,9 @@ export function NewMembersPage(props: { session: Session }) {
                 <td>{m.birthDate ?? '—'}</td>
                 <td>{m.since ?? '—'}</td>
                 <td>{m.aco ?? '—'}</td>
-                <td>{m.newMember ? <Badge value="processed" label="new to the roster" /> : <Badge value="pending" label="moved to this CP" />}</td>
+                <td>
+                  {m.newMember ? <Badge value="processed" label="new to the roster" /> : <Badge value="pending" label="moved to this CP" />}
+                </td>
               </tr>
             ))}
           </tbody>

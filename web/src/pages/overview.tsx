@@ -6,7 +6,11 @@ interface Overview {
   at: string;
   health: { store: 'up' | 'down'; redis: 'up' | 'down'; storeKind: string };
   messages: Record<string, number>;
-  traffic: { intervalSeconds: number; t: number[]; sources: Record<string, { received: number[]; acked: number[]; rejected: number[]; filtered: number[] }> };
+  traffic: {
+    intervalSeconds: number;
+    t: number[];
+    sources: Record<string, { received: number[]; acked: number[]; rejected: number[]; filtered: number[] }>;
+  };
   destinations: {
     id: string;
     type: string;
@@ -95,13 +99,27 @@ export function OverviewPage() {
                   <th scope="col">Destination</th>
                   <th scope="col">Type</th>
                   <th scope="col">Partner</th>
-                  <th scope="col" class="num">Queued</th>
-                  <th scope="col" class="num">In flight</th>
-                  <th scope="col" class="num">Retrying</th>
-                  <th scope="col" class="num">Dead letters</th>
-                  <th scope="col" class="num">Latency p50</th>
-                  <th scope="col" class="num">p95</th>
-                  <th scope="col" class="num">Delivered</th>
+                  <th scope="col" class="num">
+                    Queued
+                  </th>
+                  <th scope="col" class="num">
+                    In flight
+                  </th>
+                  <th scope="col" class="num">
+                    Retrying
+                  </th>
+                  <th scope="col" class="num">
+                    Dead letters
+                  </th>
+                  <th scope="col" class="num">
+                    Latency p50
+                  </th>
+                  <th scope="col" class="num">
+                    p95
+                  </th>
+                  <th scope="col" class="num">
+                    Delivered
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -114,7 +132,15 @@ export function OverviewPage() {
                     <td class="num">{n(d.queued)}</td>
                     <td class="num">{n(d.inFlight)}</td>
                     <td class="num">{n(d.retrying)}</td>
-                    <td class="num">{d.dead > 0 ? <a href="#/dead-letters" class="bad-text">{d.dead}</a> : 0}</td>
+                    <td class="num">
+                      {d.dead > 0 ? (
+                        <a href="#/dead-letters" class="bad-text">
+                          {d.dead}
+                        </a>
+                      ) : (
+                        0
+                      )}
+                    </td>
                     <td class="num">{secs(d.latencyP50Seconds)}</td>
                     <td class="num">{secs(d.latencyP95Seconds)}</td>
                     <td class="num">{d.delivered}</td>
@@ -146,9 +172,23 @@ export function OverviewPage() {
                 <th scope="row">{f.partner}</th>
                 <td>{f.sourceId}</td>
                 <td>{when(f.lastFileAt)}</td>
-                <td>{f.missingSince ? <Badge value="missing" label={`missing since ${when(f.missingSince)}`} /> : f.expectedBy ? `expected by ${when(f.expectedBy)}` : '—'}</td>
+                <td>
+                  {f.missingSince ? (
+                    <Badge value="missing" label={`missing since ${when(f.missingSince)}`} />
+                  ) : f.expectedBy ? (
+                    `expected by ${when(f.expectedBy)}`
+                  ) : (
+                    '—'
+                  )}
+                </td>
                 <td>{when(f.lastPollAt)}</td>
-                <td>{f.consecutiveFailures > 0 ? <Badge value="failed" label={`${f.consecutiveFailures} failed polls`} /> : <Badge value="up" label="ok" />}</td>
+                <td>
+                  {f.consecutiveFailures > 0 ? (
+                    <Badge value="failed" label={`${f.consecutiveFailures} failed polls`} />
+                  ) : (
+                    <Badge value="up" label="ok" />
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -64,9 +64,15 @@ type Tab = (typeof TABS)[number];
 
 function Imports() {
   const pager = usePager();
-  const list = useLoad(() => get<{ items: ImportRecord[]; next: string | null }>(`/api/roster/imports${qs({ limit: 25, cursor: pager.cursor })}`), [pager.cursor]);
+  const list = useLoad(
+    () => get<{ items: ImportRecord[]; next: string | null }>(`/api/roster/imports${qs({ limit: 25, cursor: pager.cursor })}`),
+    [pager.cursor],
+  );
   const [open, setOpen] = useState<string>();
-  const detail = useLoad(() => (open ? get<ImportDetail>(`/api/roster/imports/${encodeURIComponent(open)}`) : Promise.resolve(undefined)), [open]);
+  const detail = useLoad(
+    () => (open ? get<ImportDetail>(`/api/roster/imports/${encodeURIComponent(open)}`) : Promise.resolve(undefined)),
+    [open],
+  );
   return (
     <>
       <ErrorBox error={list.error} />
@@ -78,12 +84,24 @@ function Imports() {
               <th scope="col">Partner</th>
               <th scope="col">File</th>
               <th scope="col">Status</th>
-              <th scope="col" class="num">Rows</th>
-              <th scope="col" class="num">Applied</th>
-              <th scope="col" class="num">Errors</th>
-              <th scope="col" class="num">Added</th>
-              <th scope="col" class="num">Changed</th>
-              <th scope="col" class="num">Terminated</th>
+              <th scope="col" class="num">
+                Rows
+              </th>
+              <th scope="col" class="num">
+                Applied
+              </th>
+              <th scope="col" class="num">
+                Errors
+              </th>
+              <th scope="col" class="num">
+                Added
+              </th>
+              <th scope="col" class="num">
+                Changed
+              </th>
+              <th scope="col" class="num">
+                Terminated
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -119,7 +137,9 @@ function Imports() {
           <table>
             <thead>
               <tr>
-                <th scope="col" class="num">Line</th>
+                <th scope="col" class="num">
+                  Line
+                </th>
                 <th scope="col">Kind</th>
                 <th scope="col">Reason</th>
               </tr>
@@ -158,7 +178,13 @@ function changeText(detail: Record<string, unknown>): string {
 function DiffEvents() {
   const pager = usePager();
   const [kind, setKind] = useState('');
-  const list = useLoad(() => get<{ items: DiffEvent[]; next: string | null }>(`/api/roster/diff-events${qs({ kind: kind || undefined, limit: 50, cursor: pager.cursor })}`), [kind, pager.cursor]);
+  const list = useLoad(
+    () =>
+      get<{ items: DiffEvent[]; next: string | null }>(
+        `/api/roster/diff-events${qs({ kind: kind || undefined, limit: 50, cursor: pager.cursor })}`,
+      ),
+    [kind, pager.cursor],
+  );
   return (
     <>
       <label class="inline">
@@ -237,7 +263,8 @@ function MemberLookup() {
       {member && (
         <section class="panel">
           <h2>
-            {member.name ? [member.name.family, (member.name.given ?? []).join(' ')].filter(Boolean).join(', ') : member.memberId} <Badge value={member.status === 'active' ? 'processed' : 'cancelled'} label={member.status} />
+            {member.name ? [member.name.family, (member.name.given ?? []).join(' ')].filter(Boolean).join(', ') : member.memberId}{' '}
+            <Badge value={member.status === 'active' ? 'processed' : 'cancelled'} label={member.status} />
           </h2>
           <p class="muted">
             Member {member.memberId} · born {member.birthDate ?? '—'} · {member.identifiers.map((i) => i.value).join(', ')}
@@ -301,7 +328,13 @@ function MemberLookup() {
 function UnmatchedEvents() {
   const pager = usePager();
   const [resolved, setResolved] = useState('false');
-  const list = useLoad(() => get<{ items: Unmatched[]; next: string | null }>(`/api/roster/unmatched${qs({ resolved: resolved || undefined, limit: 50, cursor: pager.cursor })}`), [resolved, pager.cursor]);
+  const list = useLoad(
+    () =>
+      get<{ items: Unmatched[]; next: string | null }>(
+        `/api/roster/unmatched${qs({ resolved: resolved || undefined, limit: 50, cursor: pager.cursor })}`,
+      ),
+    [resolved, pager.cursor],
+  );
   return (
     <>
       <label class="inline">
@@ -352,7 +385,14 @@ export function RosterPage() {
       <PageHeader title="Roster" />
       <div class="tabs" role="tablist" aria-label="roster views">
         {TABS.map((t) => (
-          <button key={t} type="button" role="tab" aria-selected={tab === t} class={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)}>
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            aria-selected={tab === t}
+            class={tab === t ? 'tab active' : 'tab'}
+            onClick={() => setTab(t)}
+          >
             {t}
           </button>
         ))}

@@ -43,7 +43,10 @@ export function WorklistPage(props: { session: Session }) {
   const markDone = async (item: Item) => {
     setError(undefined);
     try {
-      await post(`/api/worklist/${encodeURIComponent(item.messageId)}/follow-up${qs({ partner })}`, contactedBy.trim() ? { contactedBy: contactedBy.trim() } : {});
+      await post(
+        `/api/worklist/${encodeURIComponent(item.messageId)}/follow-up${qs({ partner })}`,
+        contactedBy.trim() ? { contactedBy: contactedBy.trim() } : {},
+      );
       setNotice(`Follow-up recorded for ${item.patient.name}.`);
       await list.reload();
     } catch (e) {
@@ -58,7 +61,13 @@ export function WorklistPage(props: { session: Session }) {
       <div class="toolbar">
         <div class="segmented" role="group" aria-label="filter">
           {FILTERS.map(([value, label]) => (
-            <button key={value} type="button" aria-pressed={state === value} class={state === value ? 'active' : ''} onClick={() => (setState(value), pager.reset())}>
+            <button
+              key={value}
+              type="button"
+              aria-pressed={state === value}
+              class={state === value ? 'active' : ''}
+              onClick={() => (setState(value), pager.reset())}
+            >
               {label}
             </button>
           ))}
@@ -68,7 +77,10 @@ export function WorklistPage(props: { session: Session }) {
           <input value={contactedBy} onInput={(e) => setContactedBy(e.currentTarget.value)} placeholder="your name" maxLength={100} />
         </label>
       </div>
-      <p class="muted small">Follow-ups are due in business days: an ED visit the same day, an admission or transfer the next, a discharge within the transition-of-care window.</p>
+      <p class="muted small">
+        Follow-ups are due in business days: an ED visit the same day, an admission or transfer the next, a discharge within the
+        transition-of-care window.
+      </p>
       <Notice text={notice} />
       <ErrorBox error={error ?? list.error} />
       <div class="table-wrap">
