@@ -105,7 +105,7 @@ async function oneRun(run) {
           server: { http: { host: '127.0.0.1', port: httpPort }, logLevel: values['log-level'], shutdownTimeoutMs: 10_000 },
           dataDir,
           store: { retentionDays: 0, ...(runStoreUrl ? { url: runStoreUrl } : {}) },
-          sources: [{ id: 'bench-mllp', type: 'mllp', host: '127.0.0.1', port: mllpPort }],
+          sources: [{ id: 'bench-mllp', type: 'mllp', host: '127.0.0.1', port: mllpPort, maxConnectionsPerAddress: 0 }],
           destinations: [{ id: 'receiver', type: 'webhook', url: `http://127.0.0.1:${receiverPort}/hook`, secret: WEBHOOK_SECRET, concurrency }],
           routes: ingestOnly ? [] : [{ id: 'all-adt', match: { events: ['A01', 'A02', 'A03', 'A04', 'A08'] }, to: ['receiver'] }],
           apiKeys: [{ id: 'bench-admin', hash: ADMIN_HASH, partners: ['*'] }],

@@ -8,7 +8,7 @@ import { createConsole } from '../console/index.js';
 import { packageRoot } from '../util/package-root.js';
 import { CodedError } from '../errors/catalogue.js';
 import { apiKeyHook } from './auth.js';
-import { installErrorHandling } from './error-handler.js';
+import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
 import { operationOutcomeSchema } from './operation-outcome.js';
 import { carePlanRoutes } from './routes/careplans.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -57,6 +57,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Fastify's request log line carries the URL, whose query string may hold identifiers.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
   };
   // The https overload has its own instance type; routes and inject() do not care which it is.
   const app = (https ? Fastify({ ...options, https }) : Fastify(options)) as unknown as FastifyInstance;

@@ -3,6 +3,7 @@ import { CarePlanError, type CarePlanErrorCode } from '../careplan/errors.js';
 import { ConfigError } from '../config/errors.js';
 import { codeForStatus, CodedError, type ErrorCode } from '../errors/catalogue.js';
 import { NotFoundError, StoreInputError } from '../store/errors.js';
+import { errorOutcome, type IssueCode } from './operation-outcome.js';
 
 const CAREPLAN_CODES: Record<CarePlanErrorCode, ErrorCode> = {
   invalid: 'CB_CAREPLAN_INVALID',
@@ -70,7 +71,27 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
   });
 
   app.setNotFoundHandler((request, reply) =>
-    // The URL is not echoed: a query string may carry identifiers.
-    reply.code(404).type('application/fhir+json').send(new CodedError('CB_ROUTE_NOT_FOUND').outcome(`no such route: ${request.method}`)),
+    // The path, never the query string: that may carry identifiers.
+    reply.code(404).type('application/fhir+json').send(new CodedError('CB_ROUTE_NOT_FOUND').outcome(`no such route: ${request.method} ${pathOf(request.url)}`)),
   );
+}
+
+/** The URL's path, without the query string, cut short (it is echoed back to the caller). */
+function pathOf(url: string): string {
+  const path = url.split('?')[0];
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}
+
+/**
+ * Errors Fastify raises before routing (Fastify's `frameworkErrors` option): they bypass the error
+ * handler, so they are answered here, as OperationOutcomes that do not echo the URL.
+ */
+export function frameworkErrorHandler(error: Partial<FastifyError>, _request: FastifyRequest, reply: FastifyReply): void {
+  const [status, code, text]: [number, IssueCode, string] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'too-long', 'URL is too long: a path segment is over the limit']
+      : error.code === 'FST_ERR_BAD_URL'
+        ? [400, 'invalid', 'the URL is not a valid URL (bad percent-encoding)']
+        : [400, 'invalid', 'bad request'];
+  void reply.code(status).type('application/fhir+json').send(errorOutcome(code, text));
 }

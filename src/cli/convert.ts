@@ -33,11 +33,14 @@ export async function convertCommand(argv: string[], io: CliIo): Promise<number>
   }
   if (files.length === 0) throw new UsageError('no input FILE given');
   for (const f of files) {
+    let stat;
     try {
-      if (!statSync(f).isFile()) throw new Error();
+      stat = statSync(f);
     } catch {
       throw new UsageError(`cannot read ${f}: no such file`);
     }
+    if (stat.isDirectory()) throw new UsageError(`cannot read ${f}: it is a directory (name the files in it, e.g. ${f}/*.hl7)`);
+    if (!stat.isFile()) throw new UsageError(`cannot read ${f}: not a regular file`);
   }
   const config = typeof options.config === 'string' ? loadConfigForCli(options.config) : undefined;
   const partner = typeof options.partner === 'string' ? options.partner : undefined;

@@ -36,7 +36,7 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
     // Known start-up problems get one clear line; anything else is reported without a stack.
     if (e instanceof ProfileError) io.stderr.write(`carebridge: mapping profile: ${e.message}\n`);
     else if (e instanceof RedisBinaryMissingError) io.stderr.write(`carebridge: ${e.message}\n`);
-    else if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') io.stderr.write(`carebridge: a port is already in use: ${(e as Error).message}\n`);
+    else if ((e as NodeJS.ErrnoException)?.code === 'EADDRINUSE') io.stderr.write(`carebridge: cannot listen: ${(e as Error).message}\n`);
     else io.stderr.write(`carebridge: cannot start: ${(e as Error)?.message ?? String(e)}\n`);
     return 1;
   }

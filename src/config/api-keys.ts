@@ -60,7 +60,7 @@ function scryptAsync(plain: string, salt: Buffer, length: number): Promise<Buffe
   });
 }
 
-async function verifyApiKeyAsync(plain: string, stored: string): Promise<boolean> {
+export async function verifyApiKeyAsync(plain: string, stored: string): Promise<boolean> {
   const parsed = parseHash(stored);
   if (!parsed) return false;
   const actual =

@@ -61,6 +61,17 @@ function checkSenders(issues: Issues, config: GatewayConfig): void {
   }
 }
 
+/** A partner's MLLP source accepts only that partner's senders (issue 11.1); with none declared it would refuse everything. */
+function checkOwnedSourceSenders(issues: Issues, config: GatewayConfig): void {
+  config.sources.forEach((s, i) => {
+    if (s.type !== 'mllp' || s.partner === undefined) return;
+    const partner = config.partners[s.partner];
+    if (partner && partner.senders.length === 0) {
+      add(issues, ['sources', i, 'partner'], `partner '${s.partner}' declares no senders: every message on this source would be rejected (list its MSH-3^MSH-4 in partners.${s.partner}.senders)`);
+    }
+  });
+}
+
 function checkRoutes(issues: Issues, config: GatewayConfig): void {
   const sources = new Set(config.sources.map((s) => s.id));
   const destinations = new Set(config.destinations.map((d) => d.id));
@@ -115,6 +126,7 @@ export function crossCheck(config: GatewayConfig): ConfigIssue[] {
   checkPartnerRefs(issues, config);
   checkPartnerDestinations(issues, config);
   checkSenders(issues, config);
+  checkOwnedSourceSenders(issues, config);
   checkRoutes(issues, config);
   checkPorts(issues, config);
   return issues;

@@ -6,6 +6,7 @@
 // at-least-once, which idempotent destinations turn into exactly-once.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { reclaimDeadOwners } from './stalled-reclaim.js';
 import { retryDelayMs } from './backoff.js';
 import type { DeliveryProducer } from './delivery-producer.js';
 import type { OrderingTurns } from './ordering-turns.js';
@@ -53,6 +54,8 @@ export class DeliveryWorkers {
     private readonly log: DeliveryLogger,
     private readonly random: () => number,
     prefix: string,
+    /** Stamped on every job taken (processedBy): who holds it, for reclaimDeadOwners(). */
+    private readonly name: string,
   ) {
     // Workers block on Redis; BullMQ requires maxRetriesPerRequest: null for them.
     this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
@@ -69,12 +72,20 @@ export class DeliveryWorkers {
     this.connection.disconnect();
   }
 
+  /** Active jobs of gateways no longer connected go back to wait now (stalled-reclaim.ts). */
+  async reclaimDeadOwners(client: Redis, live: ReadonlySet<string>): Promise<number> {
+    let reclaimed = 0;
+    for (const worker of this.workers) reclaimed += await reclaimDeadOwners(client, worker, live);
+    return reclaimed;
+  }
+
   private createWorker(dest: DestinationPolicy, prefix: string): Worker<QueuedDelivery, DeliveryOutcome> {
     const tuning = this.opts.workerTuning ?? {};
     const worker = new Worker<QueuedDelivery, DeliveryOutcome>(dest.id, (job, token) => this.process(dest, job, token), {
       connection: this.connection,
       prefix,
       concurrency: dest.concurrency,
+      name: this.name,
       // After a crash, a job the dead process held waits for its lock to lapse and the next
       // stalled check: ≤ 20 s with these (BullMQ's 30 s + 30 s defaults made it up to a minute,
       // holding that patient's line). The live worker renews its locks every 7.5 s.

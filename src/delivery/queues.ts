@@ -11,12 +11,14 @@
  * - the ordering gate (ordering-gate.ts, ordering-turns.ts): a patient's deliveries to a
  *   destination go out in store order.
  */
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS } from './backoff.js';
 import { DeliveryProducer, FAIL_FAST } from './delivery-producer.js';
 import { DeliveryWorkers } from './delivery-worker.js';
 import { OrderingGate } from './ordering-gate.js';
 import { OrderingTurns } from './ordering-turns.js';
+import { instanceClientName, liveInstances } from './stalled-reclaim.js';
 import type { DeliveryQueuesOptions, DestinationPolicy, QueueDepth, ResubmitResult } from './queue-types.js';
 import { silentLogger, type DeliveryJob, type DeliveryLogger } from './types.js';
 
@@ -42,11 +44,15 @@ export class DeliveryQueues {
   private readonly workers?: DeliveryWorkers;
   private readonly log: DeliveryLogger;
   private closed = false;
+  /** This process's name in Redis: its gate connection's client name and its workers' name (see stalled-reclaim.ts). */
+  private readonly instance = randomUUID();
+  private readonly prefix: string;
 
   constructor(private readonly opts: DeliveryQueuesOptions) {
     this.log = opts.logger ?? silentLogger;
     const hooks = opts.hooks ?? {};
     const prefix = opts.prefix ?? 'carebridge';
+    this.prefix = prefix;
     const policies: DestinationPolicy[] = opts.destinations.map((dest) => {
       if (!DESTINATION_ID.test(dest.id)) throw new Error(`invalid destination id "${dest.id}" (letters, digits, . _ - only)`);
       return {
@@ -59,7 +65,7 @@ export class DeliveryQueues {
     });
     // The ordering gate's own connection, auto-pipelined: the gate calls of concurrent deliveries
     // in one event-loop tick go out in one write (BullMQ's connections are left as BullMQ wants them).
-    this.gateConnection = new Redis(opts.redisUrl, { ...FAIL_FAST, enableAutoPipelining: true });
+    this.gateConnection = new Redis(opts.redisUrl, { ...FAIL_FAST, enableAutoPipelining: true, connectionName: instanceClientName(prefix, this.instance) });
     this.gateConnection.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis ordering-gate connection error'));
     const gate = new OrderingGate(this.gateConnection, prefix);
     this.producer = new DeliveryProducer(opts, policies, gate, this.log, hooks, prefix);
@@ -75,6 +81,7 @@ export class DeliveryQueues {
         this.log,
         opts.random ?? Math.random,
         prefix,
+        this.instance,
       );
     }
   }
@@ -102,6 +109,17 @@ export class DeliveryQueues {
   /** Operator requeue of a dead letter, with a full set of attempts, at its place in line. */
   requeueDead(job: DeliveryJob): Promise<boolean> {
     return this.producer.requeueDead(job);
+  }
+
+  /**
+   * At start: deliveries a crashed gateway had in flight go back to their queues now instead of
+   * after their locks lapse, releasing their patients' lines. Returns how many; 0 when Redis does
+   * not list its clients (then BullMQ's stalled check does it, as before).
+   */
+  async reclaimFromStoppedGateways(): Promise<number> {
+    if (!this.workers) return 0;
+    const live = await liveInstances(this.gateConnection, this.prefix);
+    return live ? this.workers.reclaimDeadOwners(this.gateConnection, live) : 0;
   }
 
   /** Queue depth for metrics. Throws when Redis is down (metrics should show "unknown"). */

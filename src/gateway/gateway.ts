@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { demoKeyExposure } from '../config/demo-key.js';
 import type { GatewayConfig } from '../config/types.js';
 import { Outbox } from '../delivery/outbox.js';
 import { startPrivateRedis, type PrivateRedis } from '../delivery/redis-server.js';
@@ -15,6 +16,7 @@ import type { Logger } from '../observability/log.js';
 import { logDeliveryStep, logReceiveStep } from '../observability/message-log.js';
 import { createMetrics, type CarebridgeMetrics } from '../observability/metrics.js';
 import { Router } from '../routing/router.js';
+import { SenderDirectory } from '../routing/sender-pattern.js';
 import { sensitivityPolicy } from '../routing/sensitivity.js';
 import { createMllpSource } from '../sources/mllp-source.js';
 import { openCarePlans } from '../careplan/open-careplans.js';
@@ -55,6 +57,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     throw e;
   };
   try {
+    const demoKey = await demoKeyExposure(config);
+    if (demoKey.kind === 'refuse') throw new Error(demoKey.message);
+    if (demoKey.kind === 'warn') log.warn({}, demoKey.message);
     const store = await openStore(config.store.url);
     cleanup.push(() => store.close());
 
@@ -123,8 +128,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     profileFor(undefined);
 
     const acceptPolicies = new Map(config.sources.flatMap((s) => (s.type !== 'sftp' && s.accept ? [[s.id, s.accept] as const] : [])));
-    const senders = new Map<string, string>();
-    for (const [id, p] of Object.entries(config.partners)) for (const s of p.senders ?? []) senders.set(s, id);
+    const senders = new SenderDirectory(config.partners);
 
     const receivedAt = new Map<string, number>();
     const outbox = new Outbox({
@@ -170,7 +174,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const inbox = new Inbox({
       store,
       profileFor,
-      partnerForSender: (s) => senders.get(s),
+      partnerForSender: (s) => senders.partnerFor(s),
+      isSenderOf: (partnerId, s) => senders.isSenderOf(partnerId, s),
       acceptPolicyFor: (name) => acceptPolicies.get(name),
       onAccepted: (work) => pipeline.submit(work),
       onReceived: (meta, outcome, reasonKind, step) => {
@@ -208,15 +213,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const ports: Record<string, number> = {};
     const http = await buildHttpServer({ config, store, ingest, log, metrics, roster, careplans: carePlans.service, sftpStatus: () => pollers.map((p) => p.status()) });
     cleanup.push(() => http.close());
-    await http.listen({ host: config.server.http.host, port: config.server.http.port });
+    await explainListenError('server.http.port', config.server.http.host, config.server.http.port, () => http.listen({ host: config.server.http.host, port: config.server.http.port }));
     const address = http.server.address();
     ports.http = typeof address === 'object' && address ? address.port : config.server.http.port;
 
     const mllpServers: MllpServer[] = [];
-    for (const source of config.sources) {
+    for (const [index, source] of config.sources.entries()) {
       if (source.type !== 'mllp') continue;
-      const server = createMllpSource(source, inbox, log, (s) => metrics.ackLatency.observe({ source: source.id }, s));
-      const bound = await server.listen();
+      const server = createMllpSource(source, inbox, log, (s) => metrics.ackLatency.observe({ source: source.id }, s), metrics);
+      const bound = await explainListenError(`sources[${index}].port (${source.id})`, source.host, source.port, () => server.listen());
       mllpServers.push(server);
       cleanup.push(() => server.close({ drainTimeoutMs: config.server.shutdownTimeoutMs }));
       ports[source.id] = bound.port;
@@ -230,6 +235,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
     // Bring back whatever a previous run left unfinished, then keep sweeping.
     await outbox.queues.ready(5_000);
+    const reclaimed = await outbox.queues.reclaimFromStoppedGateways().catch((e) => (log.warn({ err: (e as Error).message }, 'could not reclaim deliveries of a stopped gateway'), 0));
+    if (reclaimed) log.warn({ deliveries: reclaimed }, 'reclaimed in-flight deliveries of a stopped gateway');
     void recovery.run().catch((e) => log.warn({ err: (e as Error).message }, 'startup recovery failed'));
     recovery.start(30_000);
     carePlans.service.start();
@@ -273,5 +280,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     };
   } catch (e) {
     return fail(e);
+  }
+}
+
+/** A listen that fails names the config key and the port instead of Node's bare `listen EADDRINUSE`. */
+async function explainListenError<T>(key: string, host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'may not be opened by this user' : code === 'EADDRNOTAVAIL' ? 'is not an address of this machine' : undefined;
+    if (!why) throw e;
+    throw Object.assign(new Error(`${key}: port ${port} on ${host} ${why}`), { code });
   }
 }

@@ -31,7 +31,10 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 export class MessageSplitter {
   private tail: Buffer | undefined;
   private parts: Buffer[] = [];
-  private current: { line: number } | undefined;
+  /** The open message: where it starts, whether a start byte opened it and whether its end byte came. */
+  private current: { line: number; framed: boolean; ended: boolean } | undefined;
+  /** A start byte was seen and no content since: the next MSH is framed. */
+  private afterStartByte = false;
   private lineNo = 0;
   private messageCount = 0;
   private firstChunk = true;
@@ -76,18 +79,38 @@ export class MessageSplitter {
     return out;
   }
 
-  /** One line including its terminator byte. */
+  /**
+   * One line including its terminator byte. A start byte (0x0B) inside it begins a new message,
+   * as on an MLLP connection: the message it interrupts is reported as cut off, never converted
+   * with the next message's bytes inside it nor silently dropped.
+   */
   private onLine(line: Buffer, out: SplitItem[]): void {
     this.lineNo++;
+    let from = 0;
+    for (let vt = line.indexOf(VT); vt !== -1; vt = line.indexOf(VT, from)) {
+      const before = line.subarray(from, vt);
+      if (before.length > 0) this.onLinePart(before, out);
+      this.onStartByte(!isBlankLine(before), out);
+      from = vt + 1;
+    }
+    if (from === 0) this.onLinePart(line, out);
+    else if (from < line.length) this.onLinePart(line.subarray(from), out);
+  }
+
+  private onLinePart(line: Buffer, out: SplitItem[]): void {
     let s = 0;
-    while (s < line.length && (line[s] === VT || line[s] === 0x20 || line[s] === 0x09)) s++;
+    while (s < line.length && (line[s] === 0x20 || line[s] === 0x09)) s++;
     const id = line.length - s >= 3 ? line.toString('latin1', s, s + 3) : '';
     if (id === 'MSH') {
       this.flush(out);
-      this.current = { line: this.lineNo };
-      this.parts.push(s > 0 && line[0] === VT ? line.subarray(1) : line);
+      this.current = { line: this.lineNo, framed: this.afterStartByte, ended: false };
+      this.afterStartByte = false;
+      this.parts.push(line);
+      if (line.includes(FS)) this.current.ended = true;
       return;
     }
+    if (line.includes(FS) && this.current) this.current.ended = true;
+    if (!isBlankLine(line)) this.afterStartByte = false;
     if (id === 'FHS' || id === 'BHS' || id === 'BTS' || id === 'FTS') {
       this.flush(out);
       this.onEnvelope(id, line.toString('latin1', s), out);
@@ -100,6 +123,31 @@ export class MessageSplitter {
     if (!isBlankLine(line)) {
       out.push({ kind: 'junk', line: this.lineNo, reason: `line ${this.lineNo} is outside any message (no MSH before it)` });
     }
+  }
+
+  /**
+   * A start byte: the open message ends here. It is complete when its end byte (0x1C) came, or
+   * when it was not framed and the start byte begins a line (concatenated messages); otherwise it
+   * was cut off.
+   */
+  private onStartByte(midLine: boolean, out: SplitItem[]): void {
+    const open = this.current;
+    this.afterStartByte = true;
+    if (!open) return;
+    if (open.ended || (!open.framed && !midLine)) {
+      this.flush(out);
+      return;
+    }
+    this.messageCount++;
+    if (this.batch) this.batch.messages++;
+    const controlId = scrapeControlId(this.parts[0]);
+    out.push({
+      kind: 'junk',
+      line: open.line,
+      reason: `message ${this.messageCount} (line ${open.line}${controlId ? `, MSH-10 ${controlId}` : ''}) was cut off: a start byte (0x0B) at line ${this.lineNo} begins another message before it ended; not converted`,
+    });
+    this.parts = [];
+    this.current = undefined;
   }
 
   private onEnvelope(id: string, text: string, out: SplitItem[]): void {
@@ -162,6 +210,14 @@ function nextTerminator(buf: Buffer, from: number): number {
   if (buf[end] === CR && end + 1 < buf.length && buf[end + 1] === LF) return end + 1;
   if (buf[end] === CR && end + 1 === buf.length) return -1; // might be CRLF split across chunks
   return end;
+}
+
+/** MSH-10 of a message's first line, for naming a message that cannot be parsed (no PHI). */
+function scrapeControlId(msh: Buffer | undefined): string {
+  if (!msh) return '';
+  const text = msh.toString('latin1', 0, Math.min(msh.length, 1024));
+  const fields = text.replace(/^[ \t]+/, '').split(text.replace(/^[ \t]+/, '')[3] ?? '|');
+  return (fields[9] ?? '').split(/[\r\n^]/)[0].slice(0, 64);
 }
 
 function isBlankLine(line: Buffer): boolean {

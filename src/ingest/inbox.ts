@@ -78,6 +78,8 @@ export interface InboxDeps {
   acceptPolicyFor?(sourceName: string): AcceptPolicy | undefined;
   /** Partner owning an MSH-3^MSH-4 sender, when the source does not say. */
   partnerForSender(sender: string): string | undefined;
+  /** Whether one of the partner's `senders` patterns matches (a partner-owned source or key sends only those). */
+  isSenderOf(partnerId: string, sender: string): boolean;
   /** Called after the commit for each new accepted message (routing runs there). */
   onAccepted(work: AcceptedWork): void;
   /** Observability: outcome per message, no PHI (`step` holds ids and codes only, for the log line). */
@@ -131,6 +133,12 @@ export class Inbox {
     }
     const src = ackSourceOf(msg);
     const sender = msg.sender;
+    if (meta.partnerId !== undefined && !this.deps.isSenderOf(meta.partnerId, sender)) {
+      // The source or key vouches for one partner: a message naming another sender would be filed,
+      // routed and delivered as that partner's (issue 11.1).
+      const reason = `sender ${sender} is not a sender of partner ${meta.partnerId}`;
+      return this.reject(bytes, hash, meta, src, reason, 'sender', HL7_ERROR.INTERNAL_ERROR, { segment: 'MSH', field: 3 }, receivedAt, msg);
+    }
     const partnerId = meta.partnerId ?? this.deps.partnerForSender(sender);
     const refusal = refusalOf(this.deps.acceptPolicyFor?.(meta.sourceName), msg, meta.sourceName);
     if (refusal) {
@@ -209,7 +217,7 @@ export class Inbox {
       status: 'rejected',
       statusReason: reason,
     });
-    const ack = this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'not-accepted');
+    const ack = this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'not-accepted' || kind === 'sender');
     const type = `${msg?.messageType ?? ''}^${msg?.triggerEvent ?? src.triggerEvent ?? ''}`;
     this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind, {
       messageId: stored.id,

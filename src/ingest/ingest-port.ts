@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FhirIngestMeta, FhirIngestResult, Hl7IngestMeta, Hl7IngestResult, IngestPort } from '../api/types.js';
 import type { Outbox } from '../delivery/outbox.js';
 import { failureFields, isDependencyFailure } from '../errors/failure.js';
+import { validateFhirResource } from '../fhir/validate.js';
 import { silentLog, type Logger } from '../observability/log.js';
 import type { QueueDepth } from '../observability/metrics.js';
 import { consentDecisions, type ConsentDecision } from '../roster/fhir-consent.js';
@@ -55,6 +56,7 @@ export class GatewayIngestPort implements IngestPort {
 
   async receiveFhir(resource: unknown, meta: FhirIngestMeta): Promise<FhirIngestResult> {
     const issues = fhirShapeIssues(resource);
+    if (!issues.length) issues.push(...validateFhirResource(resource as object));
     let consent: { memberId: string; decision: ConsentDecision }[] = [];
     if (!issues.length && this.roster && (resource as { resourceType?: string }).resourceType === 'Consent') {
       const read = consentDecisions(resource);

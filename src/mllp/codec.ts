@@ -97,6 +97,7 @@ export class MllpDecoder {
   /** Pieces of the open frame from earlier chunks (subarrays, not copies). */
   private parts: Buffer[] = [];
   private partsBytes = 0;
+  private started = 0;
 
   constructor(options: MllpDecoderOptions) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -117,6 +118,11 @@ export class MllpDecoder {
   /** True while a frame has started (or is being discarded) and its end block has not arrived. */
   get hasPartialFrame(): boolean {
     return this.state === 'in-frame' || this.state === 'discard';
+  }
+
+  /** Start blocks that opened a frame so far (a frame deadline restarts when this changes). */
+  get framesStarted(): number {
+    return this.started;
   }
 
   /** Drops any partial frame and starts over between frames (e.g. after a reconnect). */
@@ -147,6 +153,7 @@ export class MllpDecoder {
           if (start === -1) return;
           pos = start + 1;
           this.state = 'in-frame';
+          this.started++;
           break;
         }
         case 'in-frame':
@@ -169,6 +176,7 @@ export class MllpDecoder {
       const dropped = this.partsBytes + (restart - pos);
       this.clearParts();
       this.state = 'in-frame';
+      this.started++;
       this.onIssue({ kind: 'unterminated-frame', bytes: dropped });
       return restart + 1;
     }
@@ -215,6 +223,7 @@ export class MllpDecoder {
     const restart = indexWithin(chunk, START_BLOCK, pos, stop);
     if (restart !== -1) {
       this.state = 'in-frame';
+      this.started++;
       return restart + 1;
     }
     if (end === -1) return chunk.length;

@@ -30,6 +30,7 @@ export interface MllpTlsOptions {
 
 export type ConnectionRejection =
   | { reason: 'max-connections'; remoteAddress?: string }
+  | { reason: 'max-connections-per-address'; remoteAddress?: string }
   | { reason: 'tls-handshake'; remoteAddress?: string; errorCode?: string };
 
 export interface MllpServerEvents extends MllpSessionEvents {
@@ -47,8 +48,12 @@ export interface MllpServerOptions {
   maxMessageBytes?: number;
   /** Close a connection after this long with no bytes received and nothing in flight. 0 (default) disables. */
   idleTimeoutMs?: number;
+  /** A frame must end this long after its start byte, or the connection is closed. 0 (default) disables. */
+  frameTimeoutMs?: number;
   /** Further connections are refused at accept. Default unlimited. */
   maxConnections?: number;
+  /** Further connections from one remote address are refused at accept. 0 (default): unlimited. */
+  maxConnectionsPerAddress?: number;
   /** Persists the message and resolves to the ACK payload (unframed). */
   handler: MllpHandler;
   /** The handler threw or rejected. Default: close the connection without an ACK, so the sender resends. */
@@ -90,6 +95,8 @@ export class MllpServer {
   private readonly sessions = new Set<MllpSession>();
   /** Every accepted TCP socket, including TLS sockets still in their handshake. */
   private readonly rawSockets = new Set<net.Socket>();
+  /** Open sockets per remote address, for maxConnectionsPerAddress. */
+  private readonly perAddress = new Map<string, number>();
   private readonly events: MllpServerEvents;
   private nextConnectionId = 1;
   private boundPort: number | undefined;
@@ -136,12 +143,15 @@ export class MllpServer {
       });
       this.server = server;
     } else {
-      this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+      this.server = net.createServer({ allowHalfOpen: true });
     }
 
+    // Every TCP connection, before any TLS handshake: the per-address limit protects handshakes too.
     this.server.on('connection', (socket: net.Socket) => {
+      if (!this.admitAddress(socket)) return;
       this.rawSockets.add(socket);
       socket.once('close', () => this.rawSockets.delete(socket));
+      if (!options.tls) this.accept(socket);
     });
     if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
     this.server.on('drop', (data?: net.DropArgument) => {
@@ -213,6 +223,27 @@ export class MllpServer {
     }
   }
 
+  /** Counts the socket against its remote address; refuses it (destroyed) when the address is at its limit. */
+  private admitAddress(socket: net.Socket): boolean {
+    const limit = this.options.maxConnectionsPerAddress ?? 0;
+    if (limit <= 0) return true;
+    const address = socket.remoteAddress ?? 'unknown';
+    const open = this.perAddress.get(address) ?? 0;
+    if (open >= limit) {
+      this.counters.rejectedConnections++;
+      this.notifyRejected({ reason: 'max-connections-per-address', remoteAddress: socket.remoteAddress });
+      socket.destroy();
+      return false;
+    }
+    this.perAddress.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    });
+    return true;
+  }
+
   private notifyRejected(rejection: ConnectionRejection): void {
     try {
       this.events.connectionRejected?.(rejection);
@@ -235,6 +266,7 @@ export class MllpServer {
       oversizeAction: this.options.oversizeAction ?? 'continue',
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 0,
+      frameTimeoutMs: this.options.frameTimeoutMs ?? 0,
       events: this.countingEvents(),
     });
     this.sessions.add(session);

@@ -1,7 +1,8 @@
 /**
  * One accepted MLLP connection: decodes frames, hands them to the handler ONE AT A TIME (the next frame
  * is not handed over until the previous ACK has been written to the socket — this keeps the sender's
- * order), frames and writes the responses, enforces the idle timeout and drains on shutdown.
+ * order), frames and writes the responses, enforces the idle timeout and the frame deadline, and
+ * drains on shutdown.
  */
 import type { Socket } from 'node:net';
 import { MllpDecoder, encodeFrame, type OversizeFrame, type ProtocolIssue } from './codec.js';
@@ -29,6 +30,7 @@ export type OversizeHook = (
 export type ConnectionCloseReason =
   | 'peer-closed'
   | 'idle-timeout'
+  | 'frame-timeout'
   | 'server-closing'
   | 'handler-failed'
   | 'oversize'
@@ -56,6 +58,8 @@ export interface SessionSettings {
   maxMessageBytes: number;
   /** 0 disables. */
   idleTimeoutMs: number;
+  /** A frame must end this long after its start byte; 0 disables. */
+  frameTimeoutMs: number;
   events: MllpSessionEvents;
 }
 
@@ -79,6 +83,9 @@ export class MllpSession {
   private draining = false;
   private closeReason: ConnectionCloseReason = 'peer-closed';
   private idleTimer?: NodeJS.Timeout;
+  private frameTimer?: NodeJS.Timeout;
+  /** decoder.framesStarted when the frame timer was (re)armed. */
+  private timedFrame = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -113,6 +120,7 @@ export class MllpSession {
     socket.on('close', () => {
       this.state = 'closed';
       this.clearIdleTimer();
+      this.clearFrameTimer();
       this.queue.length = 0;
       this.queuedBytes = 0;
       events.connectionClosed?.(info, this.closeReason);
@@ -142,7 +150,47 @@ export class MllpSession {
     this.idleTimer?.refresh();
     if (this.state !== 'open' || this.draining) return; // closing: read only to see the peer's FIN
     this.decoder.push(chunk);
+    this.watchFrameDeadline();
     this.pump();
+  }
+
+  /**
+   * A frame's deadline counts from its start byte and is not extended by later bytes: the idle
+   * timeout alone lets a sender that drips one byte at a time hold the connection forever.
+   */
+  private watchFrameDeadline(): void {
+    const ms = this.settings.frameTimeoutMs;
+    if (ms <= 0) return;
+    if (!this.decoder.hasPartialFrame) {
+      this.clearFrameTimer();
+      return;
+    }
+    if (this.frameTimer && this.timedFrame === this.decoder.framesStarted) return;
+    this.clearFrameTimer();
+    this.timedFrame = this.decoder.framesStarted;
+    this.frameTimer = setTimeout(() => this.onFrameTimeout(), ms);
+    this.frameTimer.unref();
+  }
+
+  private clearFrameTimer(): void {
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+  }
+
+  private onFrameTimeout(): void {
+    this.frameTimer = undefined;
+    if (this.state !== 'open' || this.draining) return;
+    if (this.readPaused) {
+      // We stopped reading (backpressure), not the sender: the rest may be waiting in the kernel.
+      this.frameTimer = setTimeout(() => this.onFrameTimeout(), this.settings.frameTimeoutMs);
+      this.frameTimer.unref();
+      return;
+    }
+    // Like a drain: a message already in flight still gets its ACK, then the connection closes.
+    this.draining = true;
+    this.closeReason = 'frame-timeout';
+    this.dropQueue();
+    if (!this.busy) this.endSocket();
   }
 
   private onPeerEnd(): void {
@@ -277,6 +325,7 @@ export class MllpSession {
     if (this.state !== 'open') return;
     this.state = 'ending';
     this.clearIdleTimer();
+    this.clearFrameTimer();
     this.dropQueue();
     this.socket.end();
     // Keep reading (and discarding) so the peer's FIN is seen and unread bytes never turn the close into a RST.

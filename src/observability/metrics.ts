@@ -47,6 +47,10 @@ export interface CarebridgeMetrics {
   readonly sftpPollFailures: Counter<'source' | 'partner'>;
   /** Missed expected-daily-file deadlines, by source and partner. */
   readonly sftpMissingDaily: Counter<'source' | 'partner'>;
+  /** MLLP connections closed, by source and reason (peer-closed, idle-timeout, frame-timeout, ...). */
+  readonly mllpConnectionsClosed: Counter<'source' | 'reason'>;
+  /** MLLP connections refused at accept, by source and reason (max-connections, max-connections-per-address, tls-handshake). */
+  readonly mllpConnectionsRejected: Counter<'source' | 'reason'>;
   /** From receipt to confirmed delivery. */
   readonly deliveryLatency: Histogram<'destination'>;
   /** From the first byte received to the ACK sent. */
@@ -184,6 +188,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): CarebridgeMet
       name: 'carebridge_sftp_missing_daily_total',
       help: "Missed expected-daily-file deadlines (a partner's daily file did not arrive in time)",
       labelNames: ['source', 'partner'] as const,
+      registers: [registry],
+    }),
+    mllpConnectionsClosed: new Counter({
+      name: 'carebridge_mllp_connections_closed_total',
+      help: 'MLLP connections closed, by source and reason (peer-closed, idle-timeout, frame-timeout, server-closing, ...)',
+      labelNames: ['source', 'reason'] as const,
+      registers: [registry],
+    }),
+    mllpConnectionsRejected: new Counter({
+      name: 'carebridge_mllp_connections_rejected_total',
+      help: 'MLLP connections refused at accept, by source and reason (max-connections, max-connections-per-address, tls-handshake)',
+      labelNames: ['source', 'reason'] as const,
       registers: [registry],
     }),
     deliveryLatency: new Histogram({

@@ -6,6 +6,8 @@
  * results or notes because an adapter for them was added (`['*']` takes every type). Every
  * matching rule contributes its destinations (deduplicated, in rule order).
  */
+import { senderMatches } from './sender-pattern.js';
+
 export interface RouteRule {
   id: string;
   match: {
@@ -88,13 +90,6 @@ export class Router {
         matches(rule.match.patientClasses, facts.patientClass),
     );
   }
-}
-
-/** MSH-3^MSH-4 patterns may use `*` for any text, e.g. `EPIC^*` or `*^MGH`. */
-function senderMatches(pattern: string, sender: string): boolean {
-  if (!pattern.includes('*')) return pattern === sender;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(sender);
 }
 
 function typeMatches(allowed: string[] | undefined, type: string): boolean {

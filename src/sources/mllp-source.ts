@@ -4,20 +4,44 @@ import { buildAck, HL7_ERROR, scrapeAckSource } from '../hl7v2/index.js';
 import type { Inbox } from '../ingest/inbox.js';
 import { createMllpServer, type MllpServer } from '../mllp/server.js';
 import type { Logger } from '../observability/log.js';
+import type { CarebridgeMetrics } from '../observability/metrics.js';
+
+/** Closes the gateway decided on: worth a warning (a peer closing is ordinary). */
+const FORCED_CLOSES = new Set(['idle-timeout', 'frame-timeout', 'oversize', 'handler-failed']);
 
 /**
  * An MLLP listener feeding the inbox. The ACK goes back only after the inbox committed the
  * message; when the store is unavailable the connection is closed without an ACK, so the sender
  * keeps the message and resends it (never ACK what is not stored).
  */
-export function createMllpSource(cfg: MllpSourceConfig, inbox: Inbox, log: Logger, onAck?: (seconds: number) => void): MllpServer {
+export function createMllpSource(
+  cfg: MllpSourceConfig,
+  inbox: Inbox,
+  log: Logger,
+  onAck?: (seconds: number) => void,
+  metrics?: Pick<CarebridgeMetrics, 'mllpConnectionsClosed' | 'mllpConnectionsRejected'>,
+): MllpServer {
   const allowed = new Set(cfg.tls?.allowedClientCNs ?? []);
   return createMllpServer({
     host: cfg.host,
     port: cfg.port,
     maxMessageBytes: cfg.maxMessageBytes,
     idleTimeoutMs: cfg.idleTimeoutMs,
+    frameTimeoutMs: cfg.frameTimeoutMs,
     maxConnections: cfg.maxConnections,
+    maxConnectionsPerAddress: cfg.maxConnectionsPerAddress,
+    events: {
+      connectionClosed: (conn, reason) => {
+        metrics?.mllpConnectionsClosed.inc({ source: cfg.id, reason });
+        const fields = { source: cfg.id, connection: conn.id, remote: conn.remoteAddress, reason, openForMs: Date.now() - conn.openedAt.getTime() };
+        if (FORCED_CLOSES.has(reason)) log.warn(fields, 'MLLP connection closed by the gateway');
+        else log.info(fields, 'MLLP connection closed');
+      },
+      connectionRejected: (r) => {
+        metrics?.mllpConnectionsRejected.inc({ source: cfg.id, reason: r.reason });
+        log.warn({ source: cfg.id, remote: r.remoteAddress, reason: r.reason }, 'MLLP connection refused');
+      },
+    },
     tls: cfg.tls
       ? {
           key: readFileSync(cfg.tls.key),

@@ -64,7 +64,8 @@ describe.skipIf(!hasCorpus)('ADT corpus → FHIR', () => {
   });
 
   it('converts every well-formed ADT event: nothing fails for its trigger', () => {
-    const byEvent = results.filter((r) => !r.ok && /not supported|no converter/.test(r.reason!));
+    // An unexplained "no converter" for a trigger (a message without a trigger says so and is a known failure).
+    const byEvent = results.filter((r) => !r.ok && /not supported|^no converter for ADT\^\w+$/.test(r.reason!));
     expect(byEvent.map((r) => `${r.where}: ${r.reason}`)).toEqual([]);
   });
 

@@ -25,7 +25,8 @@ describe('the carebridge command (README quick start: `npx carebridge start`)', 
     expect(r.stderr).not.toMatch(/Permission denied/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage: carebridge <command>/);
-  });
+    // npx resolves the package tree before it runs the bin: seconds on a quiet machine, far more under load.
+  }, 180_000);
 });
 
 describe('carebridge convert', () => {

@@ -135,6 +135,8 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
       dateTime: new Date().toISOString(),
       scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
       category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+      // R4 ppc-1: a Consent names its policy (POST /fhir validates, issue 11.4).
+      policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTOUT' }] },
       patient: { identifier: { system: 'https://www.mass.gov/masshealth/member-id', value: 'MA123456789' } },
       provision: {
         type: 'deny',

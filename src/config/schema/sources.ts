@@ -51,8 +51,15 @@ export const mllpSourceSchema = z.strictObject({
   maxMessageBytes: int(1024).default(10 * 1024 * 1024),
   /** Close a connection idle this long; 0 keeps it (interface engines hold connections for days). */
   idleTimeoutMs: int(0).default(0),
+  /**
+   * A frame must be complete this long after its start byte, else the connection is closed: a
+   * sender dripping bytes resets the idle timeout but not this (issue 11.2).
+   */
+  frameTimeoutMs: int(100, 600_000).default(60_000),
   /** Further connections are refused; 0 means unlimited. */
-  maxConnections: int(0).default(0),
+  maxConnections: int(0).default(200),
+  /** Further connections from one remote address are refused (one host cannot take every slot); 0 means unlimited. */
+  maxConnectionsPerAddress: int(0).default(20),
   tls: mllpTls.optional(),
 });
 

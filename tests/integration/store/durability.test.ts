@@ -87,5 +87,5 @@ describe('SqliteStore durability across kill -9', () => {
         await store.close();
       }
     }
-  });
+  }, 180_000); // three kill -9 rounds of a child writer: the 30 s default is too short on a loaded 2-core machine
 });

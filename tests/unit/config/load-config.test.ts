@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfigFile, loadConfig, verifyApiKey } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/util/package-root.js';
-import { baseConfig, DUMMY_CERT_PEM, DUMMY_KEY_PEM, tempConfigDir, type TempConfigDir } from './config-fixture.js';
+import { baseConfig, DUMMY_CERT_PEM, DUMMY_KEY_PEM, SHA256_OF_DEMO, tempConfigDir, type TempConfigDir } from './config-fixture.js';
 
 const root = packageRoot();
 
@@ -66,7 +66,7 @@ describe('config/example.yaml', () => {
     return file;
   }
 
-  const exampleEnv = { CP_WEBHOOK_SECRET: 'whsec-from-env', ACO_FHIR_TOKEN: 'token-from-env', ACO_SFTP_KEY: 'key', CP_SFTP_KEY: 'key' };
+  const exampleEnv = { OPS_ADMIN_KEY_HASH: SHA256_OF_DEMO, CP_WEBHOOK_SECRET: 'whsec-from-env', ACO_FHIR_TOKEN: 'token-from-env', ACO_SFTP_KEY: 'key', CP_SFTP_KEY: 'key' };
 
   it('loads, with every section filled', () => {
     const file = placeExample();
@@ -221,7 +221,7 @@ describe('defaults', () => {
       });
       expect(config.store).toMatchObject({ retentionDays: 90, pruneIntervalMinutes: 60 });
       expect(config.redis).toEqual({ prefix: 'carebridge' });
-      expect(config.sources[0]).toEqual({ id: 'in', type: 'mllp', host: '127.0.0.1', port: 0, maxMessageBytes: 10485760, idleTimeoutMs: 0, maxConnections: 0 });
+      expect(config.sources[0]).toEqual({ id: 'in', type: 'mllp', host: '127.0.0.1', port: 0, maxMessageBytes: 10485760, idleTimeoutMs: 0, frameTimeoutMs: 60000, maxConnections: 200, maxConnectionsPerAddress: 20 });
       expect(config).toMatchObject({ partners: {}, destinations: [], routes: [], apiKeys: [], consent: { sensitiveFacilities: [], sensitiveServices: [] } });
     } finally {
       tmp.cleanup();
