@@ -65,7 +65,11 @@ export class DeliveryQueues {
     });
     // The ordering gate's own connection, auto-pipelined: the gate calls of concurrent deliveries
     // in one event-loop tick go out in one write (BullMQ's connections are left as BullMQ wants them).
-    this.gateConnection = new Redis(opts.redisUrl, { ...FAIL_FAST, enableAutoPipelining: true, connectionName: instanceClientName(prefix, this.instance) });
+    this.gateConnection = new Redis(opts.redisUrl, {
+      ...FAIL_FAST,
+      enableAutoPipelining: true,
+      connectionName: instanceClientName(prefix, this.instance),
+    });
     this.gateConnection.on('error', (err: Error) => this.log.debug({ err: err.message }, 'redis ordering-gate connection error'));
     const gate = new OrderingGate(this.gateConnection, prefix);
     this.producer = new DeliveryProducer(opts, policies, gate, this.log, hooks, prefix);

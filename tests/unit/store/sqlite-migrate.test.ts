@@ -25,7 +25,7 @@ describe('migrateSqlite', () => {
     try {
       const broken = [...SQLITE_MIGRATIONS, { version: 99, name: 'broken', sql: 'CREATE TABLE t (x); SELECT nope FROM nowhere;' }];
       expect(() => migrateSqlite(db, broken)).toThrow();
-      // The earlier versions were in the same transaction: nothing was applied.
+      // Version 1 was in the same transaction: nothing was applied.
       expect(db.prepare(`SELECT count(*) FROM sqlite_master WHERE name IN ('messages','t')`).pluck().get()).toBe(0);
     } finally {
       db.close();
