@@ -9,6 +9,8 @@ COPY src ./src
 COPY adapters ./adapters
 COPY bench ./bench
 COPY mappings ./mappings
+# The web console (vite builds it into dist/web, which the gateway serves at /).
+COPY web ./web
 COPY scripts/mark-bin-executable.mjs ./scripts/
 RUN npm ci && npm run build && npm prune --omit=dev
 

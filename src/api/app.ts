@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
+import { createConsole } from '../console/index.js';
 import { packageRoot } from '../util/package-root.js';
 import { CodedError } from '../errors/catalogue.js';
 import { apiKeyHook } from './auth.js';
@@ -89,6 +90,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   void app.register(healthRoutes(deps));
   void app.register(metricsRoutes(deps));
   void app.register(docsRoutes);
+  const webConsole = createConsole(deps);
+  void app.register(webConsole.http);
 
   void app.register(async (secured) => {
     // Rate limit first (onRequest), then the key (preParsing): guessing keys is throttled too.
@@ -100,7 +103,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       errorResponseBuilder: (_request, context) =>
         new CodedError('CB_RATE_LIMITED', `too many requests: retry in ${context.after}`, { status: context.statusCode }),
     });
-    secured.addHook('preParsing', apiKeyHook(config.apiKeys));
+    secured.addHook('preParsing', apiKeyHook(config.apiKeys, webConsole.sessions));
     await secured.register(hl7IngestRoutes(deps));
     await secured.register(fhirIngestRoutes(deps));
     await secured.register(messageRoutes(deps));
@@ -109,6 +112,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (deps.roster) await secured.register(rosterRoutes({ store: deps.store, roster: deps.roster }));
     if (deps.sftpStatus) await secured.register(sourceRoutes({ sftpStatus: deps.sftpStatus }));
     if (deps.memberUploads) await secured.register(rosterImportRoutes({ store: deps.store, uploads: deps.memberUploads }));
+    await secured.register(webConsole.api);
   });
 
   return app;

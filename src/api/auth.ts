@@ -2,6 +2,8 @@ import type { FastifyRequest, preParsingAsyncHookHandler } from 'fastify';
 import { createApiKeyMatcher } from '../config/api-keys.js';
 import type { ApiKeyConfig } from '../config/types.js';
 import { CodedError } from '../errors/catalogue.js';
+import { cookieValue, CSRF_HEADER, csrfMatches, SESSION_COOKIE, type SessionStore } from '../console/sessions.js';
+import { forbidden } from './api-error.js';
 import type { Principal } from './types.js';
 
 // Per request, not a request decorator: no global FastifyRequest augmentation for one field.
@@ -29,7 +31,23 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 
 export function toPrincipal(key: ApiKeyConfig): Principal {
   const admin = key.partners.includes('*');
-  return { keyId: key.id, admin, partners: admin ? [] : [...key.partners] };
+  const role = key.role ?? (admin ? 'admin' : 'partner');
+  return { keyId: key.id, admin, role, partners: admin ? [] : [...key.partners] };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What an operator may POST: operations on the flow (and the console's search), never a partner's own data. */
+const OPERATOR_ACTIONS = new Set([
+  '/api/messages/:id/replay',
+  '/api/deliveries/:id/requeue',
+  '/api/destinations/:id/requeue-dead',
+  '/api/console/messages/search',
+  '/api/console/roster/member',
+]);
+
+function checkRole(request: FastifyRequest, who: Principal): void {
+  if (who.role !== 'operator' || SAFE_METHODS.has(request.method)) return;
+  if (!OPERATOR_ACTIONS.has(request.routeOptions.url ?? '')) throw forbidden('an operator key replays and requeues; it does not act for a partner');
 }
 
 const unauthorized = (why: string) =>
@@ -40,14 +58,27 @@ const unauthorized = (why: string) =>
  * guesser is throttled before paying for scrypt, and before the body is read, so an unknown
  * caller cannot make the server buffer megabytes.
  */
-export function apiKeyHook(keys: readonly ApiKeyConfig[]): preParsingAsyncHookHandler {
+export function apiKeyHook(keys: readonly ApiKeyConfig[], sessions?: SessionStore): preParsingAsyncHookHandler {
   const matcher = createApiKeyMatcher(keys);
   return async (request, _reply, payload) => {
     const plain = presentedKey(request);
-    if (!plain) throw unauthorized('an API key is required (Authorization: Bearer <key> or X-API-Key)');
+    if (!plain) {
+      // The console: a session cookie, and on every action the session's CSRF token in a header
+      // (a cross-site form can send the cookie's name but never read or set that header).
+      const session = sessions?.get(cookieValue(request.headers.cookie, SESSION_COOKIE));
+      if (!session) throw unauthorized('an API key is required (Authorization: Bearer <key> or X-API-Key)');
+      if (!SAFE_METHODS.has(request.method) && !csrfMatches(session, request.headers[CSRF_HEADER])) {
+        throw forbidden('missing or wrong CSRF token (X-CSRF-Token)');
+      }
+      checkRole(request, session.principal);
+      principals.set(request, session.principal);
+      return payload;
+    }
     const key = await matcher.match(plain);
     if (!key) throw unauthorized('unknown API key');
-    principals.set(request, toPrincipal(key));
+    const who = toPrincipal(key);
+    checkRole(request, who);
+    principals.set(request, who);
     return payload;
   };
 }

@@ -73,14 +73,20 @@ export interface ApiDeps {
   memberUploads?: import('./routes/roster-imports.js').MemberUploads;
   /** Care plans (issue 5); absent: the /api/careplans routes are not registered. */
   careplans?: CarePlanService;
+  /** The built console's folder (default dist/web); tests point it elsewhere. */
+  consoleRoot?: string;
+  /** How often the console's traffic charts sample the counters. Default 10 s. */
+  trafficIntervalMs?: number;
 }
 
 /** The API key a request was made with. */
 export interface Principal {
   /** The configured key id: the actor in audit events. */
   keyId: string;
-  /** `["*"]` keys see every partner. */
+  /** `["*"]` keys see every partner (admins and operators). */
   admin: boolean;
+  /** admin: everything; operator: sees everything, replays and requeues, never acts for a partner; partner: its partners only. */
+  role: 'admin' | 'operator' | 'partner';
   /** Partner ids a non-admin key may see (empty for admin keys: they see all). */
   partners: readonly string[];
 }

@@ -32,6 +32,9 @@ function checkPartnerRefs(issues: Issues, config: GatewayConfig): void {
   );
   config.apiKeys.forEach((k, i) => {
     if (k.partners.includes('*') && k.partners.length > 1) add(issues, ['apiKeys', i, 'partners'], '"*" (admin) cannot be combined with partner ids');
+    const all = k.partners.includes('*');
+    if (k.role === 'partner' && all) add(issues, ['apiKeys', i, 'role'], 'a partner key lists partner ids, not "*"');
+    if ((k.role === 'admin' || k.role === 'operator') && !all) add(issues, ['apiKeys', i, 'role'], `an ${k.role} key has partners ["*"]`);
   });
 }
 

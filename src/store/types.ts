@@ -262,6 +262,8 @@ export interface DeliveryQuery {
   destination?: string;
   status?: DeliveryStatus;
   messageId?: string;
+  /** Highest seq first (a partner's worklist); default oldest first. */
+  newestFirst?: boolean;
   limit?: number;
   cursor?: string | null;
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { MessageQuery, MessageStatus } from '../../store/types.js';
+import type { MessageQuery, MessageStatus, MessageStore } from '../../store/types.js';
 import { notFound } from '../api-error.js';
 import { auditApiCall } from '../audit.js';
 import { principalOf } from '../auth.js';
@@ -16,9 +16,9 @@ import {
   SECURITY,
 } from '../schemas.js';
 import { messageDetailJson, messageSummaryJson } from '../serialize.js';
-import type { ApiDeps } from '../types.js';
+import type { ApiDeps, Principal } from '../types.js';
 
-interface MessageQueryString {
+export interface MessageQueryString {
   controlId?: string;
   identifier?: string;
   sender?: string;
@@ -57,6 +57,12 @@ export function toMessageQuery(q: MessageQueryString): MessageQuery {
 }
 
 /** Search, lineage and replay. A message of a partner the key does not cover is a 404. */
+/** The search, from a query string or (the console: no patient identifier in any URL) a POST body. */
+export async function searchMessagesFor(store: MessageStore, who: Principal, q: MessageQueryString) {
+  const page = await store.searchMessages({ ...toMessageQuery(q), partners: partnerFilter(who) });
+  return { items: page.items.map(messageSummaryJson), next: page.next };
+}
+
 export function messageRoutes(deps: Pick<ApiDeps, 'store' | 'ingest'>): FastifyPluginAsync {
   const { store, ingest } = deps;
   return async (scope) => {
@@ -72,10 +78,7 @@ export function messageRoutes(deps: Pick<ApiDeps, 'store' | 'ingest'>): FastifyP
         },
       },
       async (request) => {
-        const who = principalOf(request);
-        const query = toMessageQuery(request.query as MessageQueryString);
-        const page = await store.searchMessages({ ...query, partners: partnerFilter(who) });
-        return { items: page.items.map(messageSummaryJson), next: page.next };
+        return searchMessagesFor(store, principalOf(request), request.query as MessageQueryString);
       },
     );
 
@@ -95,6 +98,8 @@ export function messageRoutes(deps: Pick<ApiDeps, 'store' | 'ingest'>): FastifyP
         const { id } = request.params as { id: string };
         const message = await store.getMessage(id);
         if (!message || !canSeePartner(who, message.partnerId)) throw notFound('message');
+        // The raw message and its FHIR carry PHI: who opened which message, and when.
+        await auditApiCall(store, request, who, { action: 'api.message.read', subjectType: 'message', subjectId: id });
         return messageDetailJson(message);
       },
     );

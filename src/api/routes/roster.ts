@@ -43,7 +43,7 @@ const pageParams = {
 
 const identifierSchema = { type: 'object', properties: { system: str, value: str, type: str } } as const;
 
-const attributionSchema = {
+export const attributionSchema = {
   type: 'object',
   properties: {
     partnerId: str,
@@ -66,7 +66,7 @@ const consentSchema = {
   },
 } as const;
 
-const memberSchema = {
+export const memberSchema = {
   type: 'object',
   properties: {
     memberId: str,
@@ -157,7 +157,7 @@ const memberParams = {
 
 const iso = (d: Date) => d.toISOString();
 
-function attributionJson(a: Attribution) {
+export function attributionJson(a: Attribution) {
   return {
     partnerId: a.partnerId,
     role: a.role,
@@ -170,7 +170,7 @@ function attributionJson(a: Attribution) {
 
 const consentJson = (c: ConsentRecord) => ({ ...c, recordedAt: iso(c.recordedAt) });
 
-function memberJson(m: Member) {
+export function memberJson(m: Member) {
   return { ...m, attributions: m.attributions.map(attributionJson), consents: m.consents.map(consentJson) };
 }
 

@@ -14,6 +14,11 @@ export const apiKeySchema = z.strictObject({
   hash: apiKeyHash(),
   /** Partner ids this key may see, or ["*"] for an admin key. */
   partners: z.array(z.union([z.literal('*'), id()], { error: 'must be a partner id or "*"' })).min(1, 'must list partner ids or "*"'),
+  /**
+   * What the key may do (the console's pages follow it). Default: admin for ["*"], else partner.
+   * operator: sees everything, replays and requeues, but never acts for a partner.
+   */
+  role: z.enum(['admin', 'operator', 'partner']).optional(),
 });
 
 /** The whole file, before paths are resolved and cross-references checked. */

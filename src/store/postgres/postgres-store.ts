@@ -692,12 +692,12 @@ export class PostgresStore implements MessageStore {
     if (query.messageId !== undefined) where.push(`message_id = ${p(query.messageId)}`);
     if (query.cursor) {
       const [seq] = decodeCursor<[number]>(query.cursor, ['number']);
-      where.push(`seq > ${p(seq)}`);
+      where.push(query.newestFirst ? `seq < ${p(seq)}` : `seq > ${p(seq)}`);
     }
     const sql =
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY seq LIMIT ${p(size + 1)}`;
+      ` ORDER BY seq${query.newestFirst ? ' DESC' : ''} LIMIT ${p(size + 1)}`;
     return keysetPage(await this.query(sql, params), size, deliveryFromRow, (last) => [last.seq]);
   }
 

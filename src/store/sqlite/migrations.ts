@@ -110,4 +110,11 @@ CREATE INDEX audit_events_at ON audit_events (at, id);
   },
   SQLITE_FILTERED_STATUS,
   SQLITE_DELIVERY_ROUTES,
+  {
+    version: 4, // 2 is engine-registry's, 3 the delivery routes
+    name: 'messages by status, newest first',
+    // The console and GET /api/messages list a status newest first: without (status, received_at)
+    // a common status (processed) sorted every matching row (~0.6 s at 100k messages).
+    sql: `CREATE INDEX messages_status_received ON messages (status, received_at, id);`,
+  },
 ];

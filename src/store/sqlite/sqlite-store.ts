@@ -447,13 +447,13 @@ export class SqliteStore implements MessageStore {
     }
     if (query.cursor) {
       const [seq] = decodeCursor<[number]>(query.cursor, ['number']);
-      where.push('seq > ?');
+      where.push(query.newestFirst ? 'seq < ?' : 'seq > ?');
       params.push(seq);
     }
     const sql =
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ' ORDER BY seq LIMIT ?';
+      (query.newestFirst ? ' ORDER BY seq DESC LIMIT ?' : ' ORDER BY seq LIMIT ?');
     const rows = this.statement(sql).all(...params, size + 1) as Row[];
     return keysetPage(rows, size, deliveryFromRow, (last) => [last.seq]);
   }

@@ -562,6 +562,17 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect(page2.items).toHaveLength(1);
         expect(page2.next).toBeNull();
       });
+
+      it('lists newest first when asked, paged the same way', async () => {
+        const x = await processedWith(store, [{ destination: 'A' }]);
+        const y = await processedWith(store, [{ destination: 'A' }]);
+        const z = await processedWith(store, [{ destination: 'A' }, { destination: 'B' }]);
+        const page1 = await store.listDeliveries({ destination: 'A', newestFirst: true, limit: 2 });
+        expect(page1.items.map((d) => d.id)).toEqual([z.deliveries[0].id, y.deliveries[0].id]);
+        const page2 = await store.listDeliveries({ destination: 'A', newestFirst: true, limit: 2, cursor: page1.next });
+        expect(page2.items.map((d) => d.id)).toEqual([x.deliveries[0].id]);
+        expect(page2.next).toBeNull();
+      });
     });
 
     describe('stats', () => {

@@ -36,11 +36,14 @@ describe('config/demo.yaml', () => {
     expect(config.sources.find((s) => s.type === 'directory')).toMatchObject({ partner: 'example-aco', format: 'member-csv' });
   });
 
-  it('documents the plain demo admin key, and the hash matches it', () => {
+  it('documents the plain demo admin and operator keys, and the hashes match them', () => {
     const config = loadConfig(undefined, {});
-    expect(config.apiKeys).toHaveLength(1);
-    expect(config.apiKeys[0].partners).toEqual(['*']);
+    expect(config.apiKeys.map((k) => [k.id, k.partners, k.role])).toEqual([
+      ['demo-admin', ['*'], undefined],
+      ['demo-operator', ['*'], 'operator'],
+    ]);
     expect(verifyApiKey('carebridge-demo-admin-key', config.apiKeys[0].hash)).toBe(true);
+    expect(verifyApiKey('carebridge-demo-operator-key', config.apiKeys[1].hash)).toBe(true);
   });
 
   it('keeps the webhook on the HTTP port when CAREBRIDGE_HTTP_PORT moves it', () => {

@@ -32,4 +32,10 @@ describe('Dockerfile', () => {
       expect({ file, copied: covered }).toEqual({ file, copied: true });
     }
   });
+
+  it('copies the web console sources the build compiles (npm run build:console)', () => {
+    expect(pkg.scripts.build).toContain('build:console');
+    expect(pkg.scripts['build:console']).toMatch(/web\/vite\.config\.ts/);
+    expect(buildStageCopies()).toContain('web');
+  });
 });
