@@ -45,21 +45,7 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   if (rule.kind === 'link' && converted[1]) linkPatients(patient, converted[1].patient);
 
   const focus = converted.map((c) => c.encounter ?? c.patient);
-  const header = messageHeader(ctx, event, focus);
-  const provenance = buildProvenance(ctx, event, header, rule.activity ?? 'UPDATE');
-  const resources = ctx.all();
-  // One pass drops every empty value the builders left (they assign optional fields freely).
-  for (const r of resources) compact(r);
-  const ordered: Resource[] = [header, ...resources.filter((r) => r !== header && r !== provenance), provenance];
-  const timestamp = ctx.instant(msg.msh.get(7), 'MSH-7');
-  const bundle: Bundle = {
-    resourceType: 'Bundle',
-    id: ctx.idFromParts('Bundle', msg.sender, msg.controlId),
-    type: 'message',
-    identifier: { system: ctx.namespaceSystem('message'), value: `${msg.sender}|${msg.controlId}` },
-    timestamp,
-    entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
-  };
+  const { bundle, timestamp } = messageBundle(ctx, event, focus, rule.activity ?? 'UPDATE');
   const first = groups[0]!;
   const loc = first.locate('location');
   const facilityCodes = [loc.seg?.get(loc.field, 1, 4, 1) ?? '', msg.msh.get(4, 1, 1)].filter(Boolean);
@@ -149,6 +135,35 @@ export function messageHeader(ctx: ConversionContext, event: string, focus: Reso
     focus: (Array.isArray(focus) ? focus : [focus]).map((r: Resource) => ref(r)),
   };
   return ctx.add(header);
+}
+
+/**
+ * The FHIR message Bundle around everything built in `ctx`: MessageHeader first (focused on
+ * `focus`), Provenance last. Every HL7 v2 adapter ends here, so the envelope is written once.
+ */
+export function messageBundle(
+  ctx: ConversionContext,
+  event: string,
+  focus: Resource | readonly Resource[],
+  activity: 'CREATE' | 'UPDATE' | 'DELETE',
+): { bundle: Bundle; timestamp: string | undefined } {
+  const msg = ctx.msg;
+  const header = messageHeader(ctx, event, focus);
+  const provenance = buildProvenance(ctx, event, header, activity);
+  const resources = ctx.all();
+  // One pass drops every empty value the builders left (they assign optional fields freely).
+  for (const r of resources) compact(r);
+  const ordered: Resource[] = [header, ...resources.filter((r) => r !== header && r !== provenance), provenance];
+  const timestamp = ctx.instant(msg.msh.get(7), 'MSH-7');
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    id: ctx.idFromParts('Bundle', msg.sender, msg.controlId),
+    type: 'message',
+    identifier: { system: ctx.namespaceSystem('message'), value: `${msg.sender}|${msg.controlId}` },
+    timestamp,
+    entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
+  };
+  return { bundle, timestamp };
 }
 
 /** Provenance of the conversion; `activity` defaults to the ADT event's (CREATE, UPDATE or DELETE). */

@@ -1,6 +1,6 @@
-import type { Bundle, BundleEntry, Encounter, Patient, Resource } from 'fhir/r4';
-import { buildProvenance, messageHeader } from '../hl7v2-adt/convert.js';
-import { compact, type ConversionContext } from '../hl7v2-adt/context.js';
+import type { Encounter, Patient, Resource } from 'fhir/r4';
+import { messageBundle } from '../hl7v2-adt/convert.js';
+import type { ConversionContext } from '../hl7v2-adt/context.js';
 import { buildEncounter, hasVisit } from '../hl7v2-adt/encounter.js';
 import type { Conversion } from '../../src/conversion/types.js';
 
@@ -21,27 +21,11 @@ export interface Envelope {
   when?: string;
 }
 
-const DATA_OPERATION = 'http://terminology.hl7.org/CodeSystem/v3-DataOperation';
-
 export function messageConversion(e: Envelope): Conversion {
   const { ctx } = e;
   const msg = ctx.msg;
   const event = msg.triggerEvent;
-  const header = messageHeader(ctx, event, e.focus);
-  const provenance = buildProvenance(ctx, event, header);
-  provenance.activity = { coding: [{ system: DATA_OPERATION, code: e.activity }] };
-  const resources = ctx.all();
-  for (const r of resources) compact(r);
-  const ordered: Resource[] = [header, ...resources.filter((r) => r !== header && r !== provenance), provenance];
-  const timestamp = ctx.instant(msg.msh.get(7), 'MSH-7');
-  const bundle: Bundle = {
-    resourceType: 'Bundle',
-    id: ctx.idFromParts('Bundle', msg.sender, msg.controlId),
-    type: 'message',
-    identifier: { system: ctx.namespaceSystem('message'), value: `${msg.sender}|${msg.controlId}` },
-    timestamp,
-    entry: ordered.map((r): BundleEntry => ({ fullUrl: `urn:uuid:${r.id}`, resource: r })),
-  };
+  const { bundle, timestamp } = messageBundle(ctx, event, e.focus, e.activity);
   const loc = ctx.locate('location');
   const when = e.when ?? ctx.dateTime(ctx.value('recordedTime'), 'EVN-2') ?? timestamp;
   return {
