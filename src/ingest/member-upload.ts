@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { GatewayConfig } from '../config/types.js';
 import { openRosterStore, type Roster } from '../roster/roster-store.js';
-import type { DiffKind, ImportIssue, ImportRequest, ImportResult } from '../roster/store-types.js';
+import type { DiffKind, ImportCounts, ImportIssue, ImportRequest, ImportResult } from '../roster/store-types.js';
 import { parseStoreUrl } from '../store/open-store.js';
 import type { FileIntake } from './file-intake.js';
 import { readMembersOf, type MemberFormat } from './member-partners.js';
@@ -33,17 +33,10 @@ export interface MemberUpload {
 }
 
 /** What an import did, or a dry run would do: counts, changes (member ids: PHI, for operators only) and row errors. */
-export interface MemberImportReport {
+export interface MemberImportReport extends ImportCounts {
   status: 'applied' | 'duplicate' | 'failed' | 'dry-run';
   importId: string | null;
   duplicateOf?: string;
-  rows: number;
-  applied: number;
-  errors: number;
-  warnings: number;
-  added: number;
-  changed: number;
-  terminated: number;
   error?: string;
   /** Row errors and file warnings with line numbers, at most `limit`. */
   issues: ImportIssue[];
