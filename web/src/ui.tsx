@@ -142,3 +142,27 @@ export function Empty(props: { colSpan: number; text?: string }) {
     </tr>
   );
 }
+
+/** A row of mutually exclusive filter buttons (keyboard-reachable, state announced by aria-pressed). */
+export function Segmented<V extends string>(props: {
+  label: string;
+  options: readonly (readonly [V, string])[];
+  value: V;
+  onChange: (value: V) => void;
+}) {
+  return (
+    <div class="segmented" role="group" aria-label={props.label}>
+      {props.options.map(([value, text]) => (
+        <button
+          key={value}
+          type="button"
+          aria-pressed={props.value === value}
+          class={props.value === value ? 'active' : ''}
+          onClick={() => props.onChange(value)}
+        >
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { download, get, qs, type Session } from '../api.js';
 import { PartnerPicker, usePartner } from '../partner-picker.js';
-import { Badge, Empty, ErrorBox, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
+import { Badge, Empty, ErrorBox, PageHeader, Pager, Segmented, useLoad, usePager, when } from '../ui.js';
 
 interface Plan {
   id: string;
@@ -64,19 +64,7 @@ export function CarePlansPage(props: { session: Session }) {
           Download weekly status file
         </button>
       </PageHeader>
-      <div class="segmented" role="group" aria-label="sign-off status">
-        {STATUS.map(([value, label]) => (
-          <button
-            key={value}
-            type="button"
-            aria-pressed={status === value}
-            class={status === value ? 'active' : ''}
-            onClick={() => (setStatus(value), pager.reset())}
-          >
-            {label}
-          </button>
-        ))}
-      </div>
+      <Segmented label="sign-off status" options={STATUS} value={status} onChange={(v) => (setStatus(v), pager.reset())} />
       <ErrorBox error={error ?? list.error} />
       <div class="table-wrap">
         <table>

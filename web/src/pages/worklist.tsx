@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post, qs, type Session } from '../api.js';
 import { PartnerPicker, usePartner } from '../partner-picker.js';
-import { Badge, Empty, ErrorBox, Notice, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
+import { Badge, Empty, ErrorBox, Notice, PageHeader, Pager, Segmented, useLoad, usePager, when } from '../ui.js';
 
 interface Item {
   messageId: string;
@@ -59,19 +59,7 @@ export function WorklistPage(props: { session: Session }) {
         <PartnerPicker session={props.session} partner={partner} onChange={(p) => (setPartner(p), pager.reset())} />
       </PageHeader>
       <div class="toolbar">
-        <div class="segmented" role="group" aria-label="filter">
-          {FILTERS.map(([value, label]) => (
-            <button
-              key={value}
-              type="button"
-              aria-pressed={state === value}
-              class={state === value ? 'active' : ''}
-              onClick={() => (setState(value), pager.reset())}
-            >
-              {label}
-            </button>
-          ))}
-        </div>
+        <Segmented label="filter" options={FILTERS} value={state} onChange={(v) => (setState(v), pager.reset())} />
         <label class="inline">
           Contact made by{' '}
           <input value={contactedBy} onInput={(e) => setContactedBy(e.currentTarget.value)} placeholder="your name" maxLength={100} />
