@@ -55,24 +55,3 @@ export function renderJson(payload: Payload): string {
       return JSON.stringify(payload.patient);
   }
 }
-
-/**
- * What each destination type was sent, for the producers that still switch on it (the pipeline,
- * the config check); they render through the registry in the next change, which removes this.
- */
-export function payloadKindFor(destinationType: string): 'fhir-bundle' | 'davinci-notification' | 'hl7v2' | undefined {
-  switch (destinationType) {
-    case 'webhook':
-    case 'fhir':
-    case 'sftp':
-      return 'fhir-bundle';
-    case 'fhir-messaging':
-      return 'davinci-notification';
-    case 'mllp':
-      return 'hl7v2';
-    default:
-      return undefined;
-  }
-}
-
-export { davinciNotification } from './deliverers/fhir-messaging.js';

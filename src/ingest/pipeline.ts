@@ -1,7 +1,7 @@
 import type { Encounter, Patient, Resource } from 'fhir/r4';
 import { routingFactsOf } from '../conversion/message-facts.js';
 import type { Conversion } from '../conversion/types.js';
-import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
+import { accepts, renderFor, sendsRawOnly } from '../delivery/deliverers/registry.js';
 import type { DeliveryJob } from '../delivery/types.js';
 import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
@@ -18,7 +18,7 @@ import { MicroBatcher } from './micro-batcher.js';
 export interface PipelineDeps {
   store: MessageStore;
   router: Router;
-  /** Destination id → type (webhook, fhir, fhir-messaging, mllp, sftp) and owning partner. */
+  /** Destination id → type (its module renders the payload: src/delivery/deliverers/registry.ts) and owning partner. */
   destinationTypes: ReadonlyMap<string, string>;
   destinationPartners?: ReadonlyMap<string, string>;
   /** Partner id → its ADT destination (for routes to "the member's attributed CP/ACO"). */
@@ -47,9 +47,6 @@ export interface PipelineDeps {
 
 /** Why nothing was sent: no adapter converted it, no route took it, the member is not on the roster, or no matched destination takes it. */
 export type FilterKind = 'no-converter' | 'no-route' | 'unmatched' | 'no-destination';
-
-/** Destination types that can take the raw HL7 v2 message (MLLP always does). */
-const RAW_DESTINATION_TYPES = new Set(['mllp', 'webhook', 'sftp']);
 
 export interface TransitionOfCareInput {
   messageId: string;
@@ -116,7 +113,7 @@ export class Pipeline {
 
   /**
    * A FHIR resource or Bundle received over HTTP: routed as is (routes matching this source and
-   * no event/patient-class filter), delivered to FHIR and webhook destinations.
+   * no event/patient-class filter), delivered to the destinations that take it as received.
    */
   async processFhir(messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number): Promise<void> {
     const text = JSON.stringify(resource);
@@ -124,8 +121,9 @@ export class Pipeline {
     const deliveries: DeliveryInput[] = owned ?? [];
     for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
       if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
-      if (payloadKindFor(this.deps.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
-      deliveries.push({ destination: d.destination, patientKey: null, payload: text, routeId: d.routeId, partnerId: this.deps.destinationPartners?.get(d.destination) ?? null });
+      const payload = renderFor(this.deps.destinationTypes.get(d.destination), { kind: 'fhir-bundle', json: () => text });
+      if (typeof payload !== 'string') continue;
+      deliveries.push({ destination: d.destination, patientKey: null, payload, routeId: d.routeId, partnerId: this.deps.destinationPartners?.get(d.destination) ?? null });
     }
     await this.commit(messageId, { status: 'processed', fhir: text, deliveries }, receivedAt);
   }
@@ -260,7 +258,6 @@ export class Pipeline {
     const deliveries: DeliveryInput[] = [];
     // Why a matched destination got nothing, in decision order (the first explains a filtered message).
     const skipped: string[] = [];
-    let davinci: string | undefined;
     const seen = new Set<string>();
     for (const d of decisions) {
       if (seen.has(d.destination)) continue;
@@ -271,9 +268,9 @@ export class Pipeline {
       }
       const type = this.deps.destinationTypes.get(d.destination) ?? '';
       let payload: string | undefined;
-      if (type === 'mllp' || d.payload === 'raw') {
+      if (d.payload === 'raw' || sendsRawOnly(type)) {
         // The deliverer sends the stored raw message (no payload stored twice).
-        if (!RAW_DESTINATION_TYPES.has(type)) {
+        if (!accepts(type, 'hl7v2')) {
           skipped.push(`destination ${d.destination} (${type}) takes FHIR only`);
           continue;
         }
@@ -282,19 +279,15 @@ export class Pipeline {
           skipped.push(message.unconverted ?? 'no conversion');
           continue;
         }
-        const kind = payloadKindFor(type);
         const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
         if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
-        if (kind === 'fhir-bundle') payload = carePlan ? withEntry(conversion, carePlan) : fhirText;
-        else if (kind === 'davinci-notification') {
-          davinci ??= JSON.stringify(davinciNotification(conversion) ?? null);
-          if (davinci === 'null') {
-            // Not an admit/transfer/discharge: nothing to notify.
-            skipped.push(`no Da Vinci notification for ${facts.messageType}^${facts.event}`);
-            continue;
-          }
-          payload = davinci;
-        } else continue;
+        // Its module renders it: the Bundle (with the CP's care plan), or e.g. a Da Vinci notification.
+        const rendered = renderFor(type, { kind: 'fhir-bundle', conversion, json: () => (carePlan ? withEntry(conversion, carePlan) : fhirText!) });
+        if (typeof rendered !== 'string') {
+          skipped.push(rendered.skip);
+          continue;
+        }
+        payload = rendered;
       }
       const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
       // Recorded on the delivery so the message detail can say which rule sent it, and to whom.
