@@ -10,10 +10,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPostgresMigrations, runSqliteMigrations } from '../../../src/store/migrations-runner.js';
-import { POSTGRES_MIGRATIONS } from '../../../src/store/postgres/migrations.js';
-import { PostgresStore } from '../../../src/store/postgres/postgres-store.js';
-import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { openPostgresStore, openSqliteStore } from '../../../src/store/open-store.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/schema.js';
 import type { MessageStore } from '../../../src/store/types.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
 
@@ -63,7 +61,7 @@ describe('migration 2: status filtered', () => {
       expect(() => v1.exec(`UPDATE messages SET status = 'filtered' WHERE id = '${REPLAY}'`)).toThrow(/CHECK constraint/);
       v1.close();
 
-      const store = SqliteStore.open(file);
+      const store = openSqliteStore(file);
       try {
         await expectUpgraded(store);
       } finally {
@@ -104,7 +102,7 @@ describe('migration 2: status filtered', () => {
       } finally {
         await pool.end();
       }
-      const store = await PostgresStore.open(url);
+      const store = await openPostgresStore(url);
       try {
         await expectUpgraded(store);
       } finally {
