@@ -1,12 +1,12 @@
+import { pageSize } from '../store/paging.js';
 import { parseStoreUrl } from '../store/open-store.js';
 import type { RosterBackend } from './backend.js';
 import { dateInZone } from './dates.js';
 import { RosterInputError } from './errors.js';
 import { runImport, type ImporterSettings } from './importer.js';
 import { RosterResolver } from './lookup.js';
-import { integerId, pageSize } from './paging.js';
-import { PostgresRosterBackend, type PostgresRosterOptions } from './postgres/postgres-roster.js';
-import { SqliteRosterBackend, type SqliteRosterOptions } from './sqlite/sqlite-roster.js';
+import { integerId } from './paging.js';
+import { openPostgresRoster, openSqliteRoster, type PostgresRosterOptions, type SqliteRosterOptions } from './open-roster.js';
 import {
   CONSENT_CATEGORIES,
   type Attribution,
@@ -167,8 +167,8 @@ export async function openRosterStore(url: string, options: OpenRosterOptions = 
   const location = parseStoreUrl(url);
   const backend =
     location.kind === 'sqlite'
-      ? SqliteRosterBackend.open(location.filename, options.sqlite)
-      : await PostgresRosterBackend.open(location.connectionString, options.postgres);
+      ? openSqliteRoster(location.filename, options.sqlite)
+      : await openPostgresRoster(location.connectionString, options.postgres);
   try {
     return new Roster(backend, options);
   } catch (err) {

@@ -1,4 +1,5 @@
 import type { MemberItem } from '../../adapters/member-common/types.js';
+import type { Page } from '../store/paging.js';
 import type { Attribution, ConsentRecord, Member, MemberIdentifier, RosterLookup, UnmatchedInput } from './types.js';
 
 // The roster's storage contract. Two implementations (SQLite, Postgres) behind one class
@@ -132,11 +133,7 @@ export interface UnmatchedEvent {
   routedAt: Date | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  next: string | null;
-}
+export type { Page };
 
 export interface PageQuery {
   limit?: number;

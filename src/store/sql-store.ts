@@ -1,7 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   deliveryTallies,
-  keysetPage,
   messageDetailFromRows,
   messageRawFromRow,
   prefixed,
@@ -12,6 +11,7 @@ import {
 } from './backend-shared.js';
 import { ATTEMPT_INSERT_COLUMNS, acceptInboundTx, completeProcessingTx, deliveryResultsTx } from './batch-writes.js';
 import { decodeCursor } from './cursor.js';
+import { keysetPage, pageSize } from './paging.js';
 import { NotFoundError } from './errors.js';
 import { newId } from './ids.js';
 import {
@@ -23,14 +23,13 @@ import {
   normalizeCompletion,
   normalizeDeliveryResult,
   normalizeInbound,
-  pageSize,
   replayDedupeKey,
   splitEvent,
   type NormalizedCompletion,
 } from './inputs.js';
 import { ATTEMPT_COLUMNS, DELIVERY_COLUMNS, SUMMARY_COLUMNS, auditFromRow, deliveryFromRow, messageSummaryFromRow, zeroCounts } from './rows.js';
 import type { Dialect } from './sql/dialect.js';
-import { all, get, insertRows, run, type SqlDb, type Tx } from './sql/sql-db.js';
+import { Where, all, get, insertRows, run, type SqlDb, type Tx } from './sql/sql-db.js';
 import {
   MESSAGE_STATUSES,
   type ActorOptions,
@@ -376,20 +375,4 @@ function* insertAudit(event: AuditInput): Tx<string> {
     jsonText(event.detail),
   ]);
   return id;
-}
-
-/** A WHERE clause built from conditions with `?` placeholders and their parameters. */
-export class Where {
-  private readonly conditions: string[] = [];
-  readonly params: unknown[] = [];
-
-  add(condition: string, ...params: unknown[]): this {
-    this.conditions.push(condition);
-    this.params.push(...params);
-    return this;
-  }
-
-  sql(): string {
-    return this.conditions.length ? ` WHERE ${this.conditions.join(' AND ')}` : '';
-  }
 }

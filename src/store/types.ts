@@ -2,6 +2,8 @@
 // acknowledged lives here first. Both implementations (SQLite, Postgres) satisfy this interface and
 // the same contract test suite (tests/integration/store/contract.ts).
 
+import type { Page } from './paging.js';
+
 export type SourceKind = 'mllp' | 'http' | 'sftp' | 'api' | 'replay';
 /**
  * `filtered`: accepted and kept, but nothing to send (no adapter converts it, no route takes it, the
@@ -231,11 +233,7 @@ export interface MessageDetail extends MessageRecord {
   replays: MessageSummary[];
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Opaque cursor for the next page, null when this was the last page. */
-  next: string | null;
-}
+export type { Page };
 
 export interface MessageQuery {
   controlId?: string;

@@ -94,3 +94,19 @@ export function rowRefs(sql: string): string[] {
   return [...sql.matchAll(ROW_REF)].map((m) => m[1]);
 }
 export const ROW_REF = /\bv\.([a-z_][a-z0-9_]*)/g;
+
+/** A WHERE clause built from conditions with `?` placeholders and their parameters. */
+export class Where {
+  private readonly conditions: string[] = [];
+  readonly params: unknown[] = [];
+
+  add(condition: string, ...params: unknown[]): this {
+    this.conditions.push(condition);
+    this.params.push(...params);
+    return this;
+  }
+
+  sql(): string {
+    return this.conditions.length ? ` WHERE ${this.conditions.join(' AND ')}` : '';
+  }
+}

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateRosterPostgres } from '../../../src/roster/migrate.js';
-import { PostgresRosterBackend } from '../../../src/roster/postgres/postgres-roster.js';
-import { POSTGRES_ROSTER_MIGRATIONS } from '../../../src/roster/postgres/schema.js';
+import { openPostgresRoster } from '../../../src/roster/open-roster.js';
+import { POSTGRES_ROSTER_MIGRATIONS } from '../../../src/roster/schema.js';
 import { openRosterStore } from '../../../src/roster/roster-store.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
@@ -27,7 +27,7 @@ describe.skipIf(!bin)('roster on postgres', () => {
 
   describeRosterContract('postgres', async () => {
     const url = await server.createDatabase();
-    return { openBackend: () => PostgresRosterBackend.open(url) };
+    return { openBackend: () => openPostgresRoster(url) };
   });
 
   it('shares the database with the message store and migrates once when processes start together', async () => {
@@ -44,7 +44,7 @@ describe.skipIf(!bin)('roster on postgres', () => {
     await client.connect();
     try {
       const { rows } = await client.query('SELECT version FROM roster_schema_migrations ORDER BY version');
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     } finally {
       await client.end();
     }
@@ -63,6 +63,37 @@ describe.skipIf(!bin)('roster on postgres', () => {
       await pool.end();
     }
     await expectOldResolvedCountAsRouted(await openRosterStore(url));
+  });
+
+  it('migration 5 carries a version-4 database forward: TIMESTAMPTZ times become the same epoch milliseconds', async () => {
+    const url = await server.createDatabase();
+    const at = '2024-03-01T10:00:00.123Z';
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await migrateRosterPostgres(pool, POSTGRES_ROSTER_MIGRATIONS.filter((m) => m.version <= 4));
+      await pool.query(
+        `INSERT INTO roster_members (member_id, status, created_at, updated_at) VALUES ('M1', 'active', $1, $1);
+         INSERT INTO roster_imports (id, partner_id, file_name, sha256, received_at, import_date, file_kind, generation, status, started_at, updated_at, finished_at)
+           VALUES ('i1', 'acme-aco', 'f.csv', 'h', $1, '2024-03-01', 'full', 1, 'applied', $1, $1, $1::timestamptz + interval '0.000456 s');
+         INSERT INTO roster_consents (member_id, partner_id, category, granted, source, recorded_at) VALUES ('M1', 'bay-cp', 'substance-use', true, 'api', $1);
+         INSERT INTO roster_diff_events (import_id, partner_id, member_id, kind, detail, partners, created_at) VALUES ('i1', 'acme-aco', 'M1', 'added', '{}', ' acme-aco ', $1);
+         INSERT INTO roster_unmatched (message_id, received_at, recorded_at, identifiers, resolved_at, routed_at, member_id) VALUES ('m1', $1, $1, '[]', $1, NULL, 'M1');`.replaceAll('$1', `'${at}'`),
+      );
+    } finally {
+      await pool.end();
+    }
+    const roster = await openRosterStore(url);
+    try {
+      const i = (await roster.getImport('i1'))!;
+      expect([i.receivedAt, i.startedAt, i.finishedAt!].map((d) => d.toISOString())).toEqual([at, at, at]);
+      expect((await roster.getMember('M1'))!.consents.map((c) => c.recordedAt.toISOString())).toEqual([at]);
+      expect((await roster.listDiffEvents({ since: new Date(at) })).items.map((e) => e.createdAt.toISOString())).toEqual([at]);
+      const [u] = (await roster.listUnmatched({})).items;
+      expect([u.receivedAt, u.recordedAt, u.resolvedAt!].map((d) => d.toISOString())).toEqual([at, at, at]);
+      expect(await roster.unroutedResolved({ resolvedBefore: new Date(at) })).toEqual([{ id: u.id, messageId: 'm1', memberId: 'M1' }]);
+    } finally {
+      await roster.close();
+    }
   });
 
   it('imports of two partners from two processes at once touch shared members safely', async () => {
