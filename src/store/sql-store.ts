@@ -9,7 +9,7 @@ import {
   unfinishedMessagesPage,
   unfinishedStart,
 } from './backend-shared.js';
-import { ATTEMPT_INSERT_COLUMNS, acceptInboundTx, completeProcessingTx, deliveryResultsTx } from './batch-writes.js';
+import type { BatchWrites } from './batch-writes.js';
 import { decodeCursor } from './cursor.js';
 import { keysetPage, pageSize } from './paging.js';
 import { NotFoundError } from './errors.js';
@@ -60,6 +60,9 @@ import {
 } from './types.js';
 
 const UNFINISHED_DELIVERY = `status IN ('pending','failed-retrying')`;
+const ATTEMPT_INSERT_COLUMNS = {
+  id: 'text', delivery_id: 'text', started_at: 'bigint', duration_ms: 'int', outcome: 'text', http_status: 'int', ack_code: 'text', error: 'text',
+} as const;
 const NOT_FINISHED = `status NOT IN ('delivered','dead','withheld','cancelled')`;
 
 /**
@@ -75,7 +78,11 @@ export class SqlStore implements MessageStore {
   readonly kind: 'sqlite' | 'postgres';
   private readonly d: Dialect;
 
-  constructor(private readonly db: SqlDb) {
+  /** `batch`: the hot-path group commits, per dialect (batch-writes.ts). */
+  constructor(
+    private readonly db: SqlDb,
+    private readonly batch: BatchWrites,
+  ) {
     this.d = db.dialect;
     this.kind = db.dialect.kind;
   }
@@ -84,7 +91,7 @@ export class SqlStore implements MessageStore {
     if (batch.length === 0) return [];
     const now = new Date();
     const items = batch.map((input) => normalizeInbound(input, now));
-    return this.db.write(() => acceptInboundTx(this.d, items, now.getTime()));
+    return this.batch.acceptInbound(items, now);
   }
 
   async completeProcessing(messageId: string, outcome: ProcessingOutcome): Promise<CompleteResult> {
@@ -99,8 +106,7 @@ export class SqlStore implements MessageStore {
   }
 
   private completeAll(list: readonly NormalizedCompletion[]): Promise<CompletionItemResult[]> {
-    const now = Date.now();
-    return this.db.write(() => completeProcessingTx(this.d, list, now));
+    return this.batch.completeAll(list);
   }
 
   async recordAttempt(deliveryId: string, attempt: AttemptInput): Promise<string> {
@@ -123,7 +129,7 @@ export class SqlStore implements MessageStore {
     if (items.length === 0) return [];
     const now = new Date();
     const list = normalizeAll(items, (item) => normalizeDeliveryResult(item, now));
-    return this.db.write(() => deliveryResultsTx(this.d, list, now.getTime()), { relaxed: true });
+    return this.batch.recordDeliveryResults(list, now);
   }
 
   async markDelivered(deliveryId: string, at: Date = new Date()): Promise<boolean> {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { StoreError } from '../errors.js';
 import { openPool, type PoolOpenOptions } from '../open-database.js';
 import { postgresDialect } from './dialect.js';
-import { ROW_REF, RetryTransaction, rowRefs, type Op, type Row, type SqlDb, type TransactionRetryReason, type Tx } from './sql-db.js';
+import { ROW_REF, RetryTransaction, rowRefs, type Op, type Row, type SqlDb, type TransactionRetryReason, type Tx, type WriteOptions } from './sql-db.js';
 
 const MAX_TX_ATTEMPTS = 5;
 const BEGIN = 'BEGIN';
@@ -78,24 +78,33 @@ async function drive<T>(client: pg.PoolClient, gen: Tx<T>): Promise<T> {
   return step.value;
 }
 
+export interface PostgresDb extends SqlDb {
+  /** One transaction on one pooled connection, rerun like write(): for the hot-path batches (postgres/batch-writes.ts). */
+  clientTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: WriteOptions): Promise<T>;
+}
+
 export interface PostgresDbOptions extends PoolOpenOptions {
   /** Called each time a transaction is rolled back and rerun; retries are otherwise invisible. */
   onTransactionRetry?: (reason: TransactionRetryReason) => void;
 }
 
 /** A pg pool (migrated by `migrate` first) serving the SQL layer. BIGINT columns come back as numbers. */
-export async function openPostgresDb(connectionString: string, options: PostgresDbOptions, migrate: (pool: pg.Pool) => Promise<unknown>): Promise<SqlDb> {
+export async function openPostgresDb(
+  connectionString: string,
+  options: PostgresDbOptions,
+  migrate: (pool: pg.Pool) => Promise<unknown>,
+): Promise<PostgresDb> {
   const pool = await openPool(connectionString, options, migrate);
   const onRetry = options.onTransactionRetry ?? (() => {});
   let closed = false;
 
-  async function transaction<T>(body: () => Tx<T>, begin: string): Promise<T> {
+  async function transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, begin: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await pool.connect();
       let broken = false;
       try {
         await client.query(begin);
-        const result = await drive(client, body());
+        const result = await fn(client);
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -119,8 +128,9 @@ export async function openPostgresDb(connectionString: string, options: Postgres
   return {
     dialect: postgresDialect,
     blocksEventLoop: false,
-    write: (body, opts = {}) => transaction(body, opts.relaxed ? BEGIN_RELAXED : BEGIN),
-    read: (body) => transaction(body, BEGIN_SNAPSHOT),
+    write: (body, opts = {}) => transaction((c) => drive(c, body()), opts.relaxed ? BEGIN_RELAXED : BEGIN),
+    read: (body) => transaction((c) => drive(c, body()), BEGIN_SNAPSHOT),
+    clientTransaction: (fn, opts = {}) => transaction(fn, opts.relaxed ? BEGIN_RELAXED : BEGIN),
     query: async (sql, params = []) => (await pool.query(toPg(sql), [...params])).rows as Row[],
     exec: async (sql, params = []) => (await pool.query(toPg(sql), [...params])).rowCount ?? 0,
     async withSessionLock(lockClass, key, fn) {
