@@ -26,6 +26,20 @@ export interface PipelineDeps {
   /** Absent: attributed routes deliver nothing and consent cannot be checked. */
   roster?: RosterLookup;
   sensitivity?: SensitivityPolicy;
+  profileFor(partnerId: string | undefined): MappingProfile;
+  /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
+  enqueue(job: DeliveryJob): Promise<boolean>;
+  log: Logger;
+  onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
+  /** A message stored as `filtered` (nothing to send), by reason kind: for the metric. */
+  onFiltered?(work: { messageId: string; sourceName: string; kind: FilterKind }): void;
+}
+
+/**
+ * What a module registered after the pipeline adds to its routing (care plans: src/careplan), so
+ * that module can depend on the pipeline without the pipeline depending back on it.
+ */
+export interface PipelineExtension {
   /**
    * Transition of care: for a discharge of a member attributed to a CP, the CarePlan (follow-up
    * due in N business days) that goes to that CP with the discharge notification.
@@ -36,13 +50,6 @@ export interface PipelineDeps {
    * instead of the route table; undefined = not such a source. Also used on recovery and replay.
    */
   fhirDeliveries?(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined>;
-  profileFor(partnerId: string | undefined): MappingProfile;
-  /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
-  enqueue(job: DeliveryJob): Promise<boolean>;
-  log: Logger;
-  onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
-  /** A message stored as `filtered` (nothing to send), by reason kind: for the metric. */
-  onFiltered?(work: { messageId: string; sourceName: string; kind: FilterKind }): void;
 }
 
 /** Why nothing was sent: no adapter converted it, no route took it, the member is not on the roster, or no matched destination takes it. */
@@ -99,12 +106,26 @@ interface Filtered {
 export class Pipeline {
   private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
   private readonly owners = new Map<string, MessageOwner>();
+  private readonly extensions: PipelineExtension[] = [];
 
   constructor(private readonly deps: PipelineDeps) {
     this.batcher = new MicroBatcher(async (items) => {
       const results = await deps.store.completeProcessingBatch(items);
       return results.map((r) => (r.ok && r.result.applied ? r.result.deliveries : undefined));
     }, 500, 3);
+  }
+
+  /** Adds a later module's routing (see PipelineExtension); extensions are asked in registration order. */
+  extend(extension: PipelineExtension): void {
+    this.extensions.push(extension);
+  }
+
+  private async ownedDeliveries(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined> {
+    for (const e of this.extensions) {
+      const owned = await e.fhirDeliveries?.(sourceName, resource);
+      if (owned) return owned;
+    }
+    return undefined;
   }
 
   /** Fire and forget: failures are logged and left to the recovery sweep. */
@@ -120,7 +141,7 @@ export class Pipeline {
    */
   async processFhir(messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number): Promise<void> {
     const text = JSON.stringify(resource);
-    const owned = await this.deps.fhirDeliveries?.(sourceName, resource);
+    const owned = await this.ownedDeliveries(sourceName, resource);
     const deliveries: DeliveryInput[] = owned ?? [];
     for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
       if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
@@ -373,12 +394,13 @@ export class Pipeline {
   private async carePlanFor(messageId: string, conversion: Conversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
     const { encounter: enc, patient } = conversion;
     const dischargeAt = enc?.period?.end;
-    if (!this.deps.transitionOfCare || !enc || !patient || !dischargeAt) return undefined;
+    const planner = this.extensions.find((e) => e.transitionOfCare);
+    if (!planner?.transitionOfCare || !enc || !patient || !dischargeAt) return undefined;
     const isDischarge = conversion.event === 'A03' || (enc.class?.code === 'EMER' && enc.status === 'finished');
     if (!isDischarge) return undefined;
     const memberId = await member();
     if (!memberId) return undefined;
-    return this.deps.transitionOfCare({ messageId, memberId, cpPartnerId, patient, encounter: enc, dischargeAt });
+    return planner.transitionOfCare({ messageId, memberId, cpPartnerId, patient, encounter: enc, dischargeAt });
   }
 
   /** Roster member id of the event's patient (undefined when unmatched or without a roster). */
