@@ -13,12 +13,16 @@ export type PostgresRosterOptions = Partial<Pick<PostgresDbOptions, 'max' | 'onB
 
 /** The roster's own connection to the gateway's SQLite file (WAL lets it share the file with the message store). */
 export function openSqliteRoster(filename: string, options: SqliteRosterOptions = {}): SqlRosterBackend {
-  const db = openSqliteDb(filename, { ...options, cacheSizeMb: options.cacheSizeMb ?? 32 }, (opened) => migrateRosterSqlite(opened, SQLITE_ROSTER_MIGRATIONS));
+  const db = openSqliteDb(filename, { ...options, cacheSizeMb: options.cacheSizeMb ?? 32 }, (opened) =>
+    migrateRosterSqlite(opened, SQLITE_ROSTER_MIGRATIONS),
+  );
   return new SqlRosterBackend(db);
 }
 
 /** The roster's own small pool on the gateway's Postgres database. */
 export async function openPostgresRoster(connectionString: string, options: PostgresRosterOptions = {}): Promise<SqlRosterBackend> {
-  const db = await openPostgresDb(connectionString, { ...options, max: options.max ?? 4 }, (pool) => migrateRosterPostgres(pool, POSTGRES_ROSTER_MIGRATIONS));
+  const db = await openPostgresDb(connectionString, { ...options, max: options.max ?? 4 }, (pool) =>
+    migrateRosterPostgres(pool, POSTGRES_ROSTER_MIGRATIONS),
+  );
   return new SqlRosterBackend(db);
 }

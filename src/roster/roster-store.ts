@@ -115,7 +115,8 @@ export class Roster implements RosterStore {
     if (!CONSENT_CATEGORIES.includes(input.category)) throw new RosterInputError('category must be behavioral-health or substance-use');
     if (typeof input.granted !== 'boolean') throw new RosterInputError('granted must be true or false');
     if (!input.source?.trim()) throw new RosterInputError('source is required');
-    if (input.recordedAt !== undefined && Number.isNaN(input.recordedAt.getTime())) throw new RosterInputError('recordedAt is not a valid time');
+    if (input.recordedAt !== undefined && Number.isNaN(input.recordedAt.getTime()))
+      throw new RosterInputError('recordedAt is not a valid time');
     return this.backend.recordConsent(memberId, input);
   }
   memberConcerns(memberId: string, partners: readonly string[]): Promise<boolean> {

@@ -186,11 +186,20 @@ UPDATE roster_unmatched SET routed_at = resolved_at WHERE resolved_at IS NOT NUL
 CREATE INDEX roster_unmatched_unrouted ON roster_unmatched (id) WHERE resolved_at IS NOT NULL AND routed_at IS NULL;
 `;
 
-const both = (version: number, name: string, sql: (t: Types) => string): DialectMigration => ({ version, name, sqlite: sql(SQLITE), postgres: sql(POSTGRES) });
+const both = (version: number, name: string, sql: (t: Types) => string): DialectMigration => ({
+  version,
+  name,
+  sqlite: sql(SQLITE),
+  postgres: sql(POSTGRES),
+});
 
 const STEPS: readonly DialectMigration[] = [
   both(1, 'roster: members, identifiers, attributions, consents, imports, diff and unmatched events', initial),
-  both(2, 'roster: attributions by partner and role (members of a partner on a date)', () => 'CREATE INDEX roster_attributions_partner ON roster_attributions (partner_id, role, start_date);'),
+  both(
+    2,
+    'roster: attributions by partner and role (members of a partner on a date)',
+    () => 'CREATE INDEX roster_attributions_partner ON roster_attributions (partner_id, role, start_date);',
+  ),
   {
     version: 3,
     name: 'roster: events still awaiting their notice, by import (recovery finds unnotified imports)',

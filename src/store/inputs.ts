@@ -218,10 +218,24 @@ export function normalizeDeliveryResult(input: DeliveryResultInput, now: Date): 
       if (input.deliveredAt !== undefined && !isValidDate(input.deliveredAt)) {
         throw new StoreInputError('deliveredAt must be a valid Date');
       }
-      return { deliveryId: input.deliveryId, attempt, status: 'delivered', nextAttemptAt: null, lastError: null, deliveredAt: input.deliveredAt ?? now };
+      return {
+        deliveryId: input.deliveryId,
+        attempt,
+        status: 'delivered',
+        nextAttemptAt: null,
+        lastError: null,
+        deliveredAt: input.deliveredAt ?? now,
+      };
     case 'retrying':
       if (!isValidDate(input.nextAttemptAt)) throw new StoreInputError('retrying needs a valid nextAttemptAt');
-      return { deliveryId: input.deliveryId, attempt, status: 'failed-retrying', nextAttemptAt: input.nextAttemptAt, lastError, deliveredAt: null };
+      return {
+        deliveryId: input.deliveryId,
+        attempt,
+        status: 'failed-retrying',
+        nextAttemptAt: input.nextAttemptAt,
+        lastError,
+        deliveredAt: null,
+      };
     case 'dead':
       return { deliveryId: input.deliveryId, attempt, status: 'dead', nextAttemptAt: null, lastError, deliveredAt: null };
     default:
@@ -243,7 +257,6 @@ export function normalizeAll<I, O>(items: readonly I[], normalize: (item: I) => 
     }
   });
 }
-
 
 /** `ADT^A01` -> type ADT, event A01; `A01` -> event only. */
 export function splitEvent(event: string): { messageType?: string; triggerEvent: string } {

@@ -14,5 +14,11 @@ export function migrateSqlite(db: Database.Database, migrations: readonly Migrat
 }
 
 export async function migratePostgres(pool: Pool, migrations: readonly Migration[]): Promise<number[]> {
-  return runPostgresMigrations(pool, { table: 'schema_migrations', lockKey: LOCK_KEY, schemaLabel: 'database schema', failureLabel: 'postgres migration', migrations });
+  return runPostgresMigrations(pool, {
+    table: 'schema_migrations',
+    lockKey: LOCK_KEY,
+    schemaLabel: 'database schema',
+    failureLabel: 'postgres migration',
+    migrations,
+  });
 }

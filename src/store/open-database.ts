@@ -48,7 +48,11 @@ const typeParser = ((oid: number, format?: 'text' | 'binary') =>
   oid === INT8_OID && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 
 /** A Postgres pool, migrated by `migrate` before anyone uses it; ended again if that fails. */
-export async function openPool(connectionString: string, options: PoolOpenOptions, migrate: (pool: pg.Pool) => Promise<unknown>): Promise<pg.Pool> {
+export async function openPool(
+  connectionString: string,
+  options: PoolOpenOptions,
+  migrate: (pool: pg.Pool) => Promise<unknown>,
+): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString, max: options.max, types: { getTypeParser: typeParser } });
   const onError = options.onBackgroundError ?? (() => {});
   pool.on('error', (err) => onError(err));

@@ -8,9 +8,7 @@ import { postgresBatchWrites } from './postgres/batch-writes.js';
 import { sqliteBatchWrites } from './sqlite/batch-writes.js';
 import type { MessageStore } from './types.js';
 
-export type StoreLocation =
-  | { kind: 'sqlite'; filename: string }
-  | { kind: 'postgres'; connectionString: string };
+export type StoreLocation = { kind: 'sqlite'; filename: string } | { kind: 'postgres'; connectionString: string };
 
 /**
  * `sqlite:./data/carebridge.db` (relative to the working directory), `sqlite:///abs/path.db`,
@@ -57,7 +55,9 @@ export function openSqliteStore(filename: string, options: SqliteStoreOptions = 
 }
 
 export async function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
-  const db = await openPostgresDb(connectionString, { ...options, max: options.max ?? 10 }, (pool) => migratePostgres(pool, POSTGRES_MIGRATIONS));
+  const db = await openPostgresDb(connectionString, { ...options, max: options.max ?? 10 }, (pool) =>
+    migratePostgres(pool, POSTGRES_MIGRATIONS),
+  );
   return new SqlStore(db, postgresBatchWrites(db));
 }
 

@@ -164,7 +164,8 @@ ALTER TABLE messages ADD CONSTRAINT messages_status_check CHECK (status IN (${ST
     name: 'deliveries: route_id and partner_id (why each delivery exists)',
     // Nullable columns: no table rebuild.
     sqlite: 'ALTER TABLE deliveries ADD COLUMN route_id TEXT; ALTER TABLE deliveries ADD COLUMN partner_id TEXT;',
-    postgres: 'ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS route_id TEXT; ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS partner_id TEXT;',
+    postgres:
+      'ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS route_id TEXT; ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS partner_id TEXT;',
   },
   {
     version: 4,

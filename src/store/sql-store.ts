@@ -27,7 +27,15 @@ import {
   splitEvent,
   type NormalizedCompletion,
 } from './inputs.js';
-import { ATTEMPT_COLUMNS, DELIVERY_COLUMNS, SUMMARY_COLUMNS, auditFromRow, deliveryFromRow, messageSummaryFromRow, zeroCounts } from './rows.js';
+import {
+  ATTEMPT_COLUMNS,
+  DELIVERY_COLUMNS,
+  SUMMARY_COLUMNS,
+  auditFromRow,
+  deliveryFromRow,
+  messageSummaryFromRow,
+  zeroCounts,
+} from './rows.js';
 import type { Dialect } from './sql/dialect.js';
 import { Where, all, get, insertRows, run, type SqlDb, type Tx } from './sql/sql-db.js';
 import {
@@ -61,7 +69,14 @@ import {
 
 const UNFINISHED_DELIVERY = `status IN ('pending','failed-retrying')`;
 const ATTEMPT_INSERT_COLUMNS = {
-  id: 'text', delivery_id: 'text', started_at: 'bigint', duration_ms: 'int', outcome: 'text', http_status: 'int', ack_code: 'text', error: 'text',
+  id: 'text',
+  delivery_id: 'text',
+  started_at: 'bigint',
+  duration_ms: 'int',
+  outcome: 'text',
+  http_status: 'int',
+  ack_code: 'text',
+  error: 'text',
 } as const;
 const NOT_FINISHED = `status NOT IN ('delivered','dead','withheld','cancelled')`;
 
@@ -117,7 +132,16 @@ export class SqlStore implements MessageStore {
         if ((yield* run('UPDATE deliveries SET attempts = attempts + 1, updated_at = ? WHERE id = ?', [Date.now(), deliveryId])) === 0) {
           throw new NotFoundError(`delivery ${deliveryId} not found`);
         }
-        const row = { id, delivery_id: deliveryId, started_at: a.startedAt.getTime(), duration_ms: a.durationMs, outcome: a.outcome, http_status: a.httpStatus, ack_code: a.ackCode, error: a.error };
+        const row = {
+          id,
+          delivery_id: deliveryId,
+          started_at: a.startedAt.getTime(),
+          duration_ms: a.durationMs,
+          outcome: a.outcome,
+          http_status: a.httpStatus,
+          ack_code: a.ackCode,
+          error: a.error,
+        };
         yield* insertRows('delivery_attempts', ATTEMPT_INSERT_COLUMNS, [row]);
       },
       { relaxed: true },
@@ -156,7 +180,13 @@ export class SqlStore implements MessageStore {
         deliveryId,
       );
       if (ok && options.actor) {
-        yield* insertAudit({ actor: options.actor, action: 'delivery.cancel', subjectType: 'delivery', subjectId: deliveryId, detail: { reason } });
+        yield* insertAudit({
+          actor: options.actor,
+          action: 'delivery.cancel',
+          subjectType: 'delivery',
+          subjectId: deliveryId,
+          detail: { reason },
+        });
       }
       return ok;
     });
@@ -188,7 +218,10 @@ export class SqlStore implements MessageStore {
     const { phase, afterId, afterSeq } = unfinishedStart(afterCursor);
     let items: UnfinishedItem[] = [];
     if (phase === 'm') {
-      const rows = await this.db.query(`SELECT id, received_at FROM messages WHERE status = 'received' AND id > ? ORDER BY id LIMIT ?`, [afterId, size]);
+      const rows = await this.db.query(`SELECT id, received_at FROM messages WHERE status = 'received' AND id > ? ORDER BY id LIMIT ?`, [
+        afterId,
+        size,
+      ]);
       const page = unfinishedMessagesPage(rows, size);
       if (page.next !== null) return page;
       items = page.items;
@@ -204,7 +237,8 @@ export class SqlStore implements MessageStore {
     if (query.partners !== undefined) where.add(this.d.inList('m.partner_id', 'text'), [...query.partners]);
     if (query.identifier) {
       const { system, value } = query.identifier;
-      if (system !== undefined) where.add('m.id IN (SELECT message_id FROM message_identifiers WHERE value = ? AND system = ?)', value, system);
+      if (system !== undefined)
+        where.add('m.id IN (SELECT message_id FROM message_identifiers WHERE value = ? AND system = ?)', value, system);
       else where.add('m.id IN (SELECT message_id FROM message_identifiers WHERE value = ?)', value);
     }
     if (query.controlId !== undefined) where.add('m.control_id = ?', query.controlId);
@@ -248,7 +282,10 @@ export class SqlStore implements MessageStore {
   }
 
   async getMessageRaw(id: string): Promise<MessageRaw | null> {
-    const [row] = await this.db.query('SELECT source_kind, source_name, partner_id, received_at, status, replay_of, raw FROM messages WHERE id = ?', [id]);
+    const [row] = await this.db.query(
+      'SELECT source_kind, source_name, partner_id, received_at, status, replay_of, raw FROM messages WHERE id = ?',
+      [id],
+    );
     return row ? messageRawFromRow(row) : null;
   }
 
@@ -260,7 +297,10 @@ export class SqlStore implements MessageStore {
     if (query.messageId !== undefined) where.add('message_id = ?', query.messageId);
     if (query.cursor) where.add(query.newestFirst ? 'seq < ?' : 'seq > ?', decodeCursor<[number]>(query.cursor, ['number'])[0]);
     const order = query.newestFirst ? 'seq DESC' : 'seq';
-    const rows = await this.db.query(`SELECT ${DELIVERY_COLUMNS} FROM deliveries${where.sql()} ORDER BY ${order} LIMIT ?`, [...where.params, size + 1]);
+    const rows = await this.db.query(`SELECT ${DELIVERY_COLUMNS} FROM deliveries${where.sql()} ORDER BY ${order} LIMIT ?`, [
+      ...where.params,
+      size + 1,
+    ]);
     return keysetPage(rows, size, deliveryFromRow, (last) => [last.seq]);
   }
 
@@ -287,14 +327,18 @@ export class SqlStore implements MessageStore {
          SELECT CAST(? AS TEXT), system, value FROM message_identifiers WHERE message_id = ? ON CONFLICT DO NOTHING`,
         [id, originalId],
       );
-      yield* run(`INSERT INTO receipts (id, message_id, received_at, duplicate, source_kind, source_name) VALUES (?, ?, ?, ?, 'replay', 'replay')`, [
-        newId(),
-        id,
-        now,
-        false,
-      ]);
+      yield* run(
+        `INSERT INTO receipts (id, message_id, received_at, duplicate, source_kind, source_name) VALUES (?, ?, ?, ?, 'replay', 'replay')`,
+        [newId(), id, now, false],
+      );
       if (options.actor) {
-        yield* insertAudit({ actor: options.actor, action: 'message.replay', subjectType: 'message', subjectId: originalId, detail: { replayId: id } });
+        yield* insertAudit({
+          actor: options.actor,
+          action: 'message.replay',
+          subjectType: 'message',
+          subjectId: originalId,
+          detail: { replayId: id },
+        });
       }
     });
     return { id, replayOf: originalId };
@@ -318,7 +362,8 @@ export class SqlStore implements MessageStore {
     const d = this.d;
     return this.db.read(function* (): Tx<StoreStats> {
       const messagesByStatus = zeroCounts(MESSAGE_STATUSES);
-      for (const r of yield* all('SELECT status, count(*) AS n FROM messages GROUP BY status')) messagesByStatus[r.status as MessageStatus] = Number(r.n);
+      for (const r of yield* all('SELECT status, count(*) AS n FROM messages GROUP BY status'))
+        messagesByStatus[r.status as MessageStatus] = Number(r.n);
       const counts = yield* all('SELECT destination, status, count(*) AS n FROM deliveries GROUP BY destination, status');
       const dup = yield* get(`SELECT count(*) AS n FROM receipts WHERE duplicate = ${d.TRUE}`);
       return { messagesByStatus, duplicates: Number(dup?.n ?? 0), ...deliveryTallies(counts) };
@@ -365,7 +410,8 @@ export class SqlStore implements MessageStore {
 /** A guarded status change: false when the state did not allow it, NotFound when the delivery is absent. */
 function* transition(sql: string, params: unknown[], deliveryId: string): Tx<boolean> {
   if ((yield* run(sql, [...params, deliveryId])) === 1) return true;
-  if (!(yield* get('SELECT 1 AS x FROM deliveries WHERE id = ?', [deliveryId]))) throw new NotFoundError(`delivery ${deliveryId} not found`);
+  if (!(yield* get('SELECT 1 AS x FROM deliveries WHERE id = ?', [deliveryId])))
+    throw new NotFoundError(`delivery ${deliveryId} not found`);
   return false;
 }
 

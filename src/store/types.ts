@@ -15,14 +15,7 @@ export type AttemptOutcome = 'success' | 'retryable-error' | 'fatal-error';
 
 export const SOURCE_KINDS: readonly SourceKind[] = ['mllp', 'http', 'sftp', 'api', 'replay'];
 export const MESSAGE_STATUSES: readonly MessageStatus[] = ['received', 'processed', 'filtered', 'rejected', 'failed'];
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
-  'pending',
-  'delivered',
-  'failed-retrying',
-  'dead',
-  'withheld',
-  'cancelled',
-];
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed-retrying', 'dead', 'withheld', 'cancelled'];
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['success', 'retryable-error', 'fatal-error'];
 
 export interface PatientIdentifier {

@@ -118,7 +118,14 @@ export function postgresBatchWrites(db: PostgresDb): BatchWrites {
         }
 
         const results: InboundResult[] = [];
-        const receipt = { id: [] as string[], msg: [] as string[], at: [] as number[], dup: [] as boolean[], kind: [] as string[], name: [] as string[] };
+        const receipt = {
+          id: [] as string[],
+          msg: [] as string[],
+          at: [] as number[],
+          dup: [] as boolean[],
+          kind: [] as string[],
+          name: [] as string[],
+        };
         items.forEach((m, i) => {
           const isNew = firstIndex.get(m.dedupeKey) === i && inserted.has(m.dedupeKey);
           const target = isNew ? { id: ids.get(i)!, status: m.status as MessageStatus } : existing.get(m.dedupeKey)!;
@@ -146,9 +153,10 @@ export function postgresBatchWrites(db: PostgresDb): BatchWrites {
       return db.clientTransaction(async (c): Promise<CompletionItemResult[]> => {
         // Locked in dedupe-key order: acceptInbound locks originals in that order when it counts
         // duplicates, so a completion batch and an ingest batch cannot wait on each other in a cycle.
-        const { rows: locked } = await c.query('SELECT id, status FROM messages WHERE id = ANY($1::text[]) ORDER BY dedupe_key FOR UPDATE', [
-          [...new Set(list.map((item) => item.messageId))],
-        ]);
+        const { rows: locked } = await c.query(
+          'SELECT id, status FROM messages WHERE id = ANY($1::text[]) ORDER BY dedupe_key FOR UPDATE',
+          [[...new Set(list.map((item) => item.messageId))]],
+        );
         const status = new Map(locked.map((r) => [String(r.id), r.status as MessageStatus]));
 
         const results: CompletionItemResult[] = [];

@@ -2,7 +2,17 @@ import pg from 'pg';
 import { StoreError } from '../errors.js';
 import { openPool, type PoolOpenOptions } from '../open-database.js';
 import { postgresDialect } from './dialect.js';
-import { ROW_REF, RetryTransaction, rowRefs, type Op, type Row, type SqlDb, type TransactionRetryReason, type Tx, type WriteOptions } from './sql-db.js';
+import {
+  ROW_REF,
+  RetryTransaction,
+  rowRefs,
+  type Op,
+  type Row,
+  type SqlDb,
+  type TransactionRetryReason,
+  type Tx,
+  type WriteOptions,
+} from './sql-db.js';
 
 const MAX_TX_ATTEMPTS = 5;
 const BEGIN = 'BEGIN';
@@ -50,7 +60,11 @@ function statement(op: Op): [string, unknown[]] {
     case 'update': {
       // The values are v.v_<name>, so no table column of the same name makes a reference ambiguous.
       const names = [...new Set(rowRefs(`${op.update} ${op.where}`))];
-      const source = unnest(names, names.map((n) => op.columns[n]), (n) => `v_${n}`);
+      const source = unnest(
+        names,
+        names.map((n) => op.columns[n]),
+        (n) => `v_${n}`,
+      );
       const sql = `${op.update.replace(ROW_REF, 'v.v_$1')} FROM ${source} WHERE ${op.where.replace(ROW_REF, 'v.v_$1')}`;
       return [sql, names.map((n) => op.rows.map((r) => r[n] ?? null))];
     }

@@ -28,8 +28,23 @@ export function sqliteBatchWrites(sqlite: SqliteDb): BatchWrites {
     const id = newId();
     const receiptId = newId();
     const inserted = s.insertMessage.run(
-      id, ms(m.receivedAt), m.sourceKind, m.sourceName, m.partnerId, m.sender, m.controlId, m.messageType, m.triggerEvent,
-      m.version, m.dedupeKey, m.contentHash, m.status, m.statusReason, null, ms(now), m.raw,
+      id,
+      ms(m.receivedAt),
+      m.sourceKind,
+      m.sourceName,
+      m.partnerId,
+      m.sender,
+      m.controlId,
+      m.messageType,
+      m.triggerEvent,
+      m.version,
+      m.dedupeKey,
+      m.contentHash,
+      m.status,
+      m.statusReason,
+      null,
+      ms(now),
+      m.raw,
     );
     if (inserted.changes === 1) {
       insertIdentifiers(id, m.identifiers);
@@ -56,8 +71,18 @@ export function sqliteBatchWrites(sqlite: SqliteDb): BatchWrites {
     const created = c.deliveries.map((d) =>
       deliveryFromRow(
         s.insertDelivery.get(
-          newId(), c.messageId, d.destination, d.patientKey, d.status, ms(d.nextAttemptAt), d.payload, d.withheldReason, now, now,
-          d.routeId, d.partnerId,
+          newId(),
+          c.messageId,
+          d.destination,
+          d.patientKey,
+          d.status,
+          ms(d.nextAttemptAt),
+          d.payload,
+          d.withheldReason,
+          now,
+          now,
+          d.routeId,
+          d.partnerId,
         ) as Row,
       ),
     );

@@ -42,7 +42,13 @@ describe('roster on SQLite next to the message store', () => {
     }
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM roster_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+      expect(db.prepare('SELECT version FROM roster_schema_migrations ORDER BY version').all()).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
       expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBeGreaterThan(0);
     } finally {
       db.close();
@@ -53,7 +59,10 @@ describe('roster on SQLite next to the message store', () => {
     const file = tempDb();
     mkdirSync(dirname(file), { recursive: true });
     const db = new Database(file);
-    migrateRosterSqlite(db, SQLITE_ROSTER_MIGRATIONS.filter((m) => m.version <= 3));
+    migrateRosterSqlite(
+      db,
+      SQLITE_ROSTER_MIGRATIONS.filter((m) => m.version <= 3),
+    );
     db.prepare(
       `INSERT INTO roster_unmatched (message_id, received_at, recorded_at, identifiers, resolved_at, member_id)
        VALUES ('old-resolved', 1, 1, '[]', 5000, 'M1'), ('old-open', 1, 1, '[]', NULL, NULL)`,
@@ -92,7 +101,12 @@ describe('a large import on SQLite shares the event loop', () => {
     // A target no chunk can meet: chunks shrink from 200 rows towards the floor (50 rows).
     const roster = new Roster(backend, { chunkTargetMs: 0.001 });
     try {
-      const result = await importFile(roster, 'acme-aco', '2024-03-01', Array.from({ length: 1000 }, (_, i) => member(`M${i}`)));
+      const result = await importFile(
+        roster,
+        'acme-aco',
+        '2024-03-01',
+        Array.from({ length: 1000 }, (_, i) => member(`M${i}`)),
+      );
       expect(result.applied).toBe(1000);
       const sizes = chunks.map((c) => c.rows);
       expect(sizes.slice(0, 4)).toEqual([200, 100, 50, 50]);
