@@ -2,7 +2,7 @@ import type { MemberItem } from '../../adapters/member-common/types.js';
 import type { Page } from '../store/paging.js';
 import type { Attribution, ConsentRecord, Member, MemberIdentifier, RosterLookup, UnmatchedInput } from './types.js';
 
-// The roster's storage contract. Two implementations (SQLite, Postgres) behind one class
+// The roster's storage contract. One implementation (sql-roster.ts) for SQLite and Postgres behind one class
 // (roster-store.ts); the contract suite in tests/integration/roster runs against both.
 
 export type Role = Attribution['role'];

@@ -1,6 +1,6 @@
 // The message store: the gateway's source of truth. Redis only schedules work; everything that was
-// acknowledged lives here first. Both implementations (SQLite, Postgres) satisfy this interface and
-// the same contract test suite (tests/integration/store/contract.ts).
+// acknowledged lives here first. One implementation (sql-store.ts) runs on SQLite and Postgres and
+// passes the same contract test suite on each (tests/integration/store/contract.ts).
 
 import type { Page } from './paging.js';
 

@@ -1,4 +1,4 @@
-// Child process for the durability test: commits batches with SqliteStore and reports each batch
+// Child process for the durability test: commits batches with the SQLite store and reports each batch
 // on stdout only after acceptInbound resolved -- exactly when the inbox would send the ACKs.
 // The parent kills it with SIGKILL at an arbitrary point and checks every reported id on reopen.
 import { openSqliteStore } from '../../../../src/store/open-store.js';
