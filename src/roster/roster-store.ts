@@ -1,12 +1,12 @@
+import { pageSize } from '../store/paging.js';
 import { parseStoreUrl } from '../store/open-store.js';
 import type { RosterBackend } from './backend.js';
 import { dateInZone } from './dates.js';
 import { RosterInputError } from './errors.js';
 import { runImport, type ImporterSettings } from './importer.js';
 import { RosterResolver } from './lookup.js';
-import { integerId, pageSize } from './paging.js';
-import { PostgresRosterBackend, type PostgresRosterOptions } from './postgres/postgres-roster.js';
-import { SqliteRosterBackend, type SqliteRosterOptions } from './sqlite/sqlite-roster.js';
+import { integerId } from './paging.js';
+import { openPostgresRoster, openSqliteRoster, type PostgresRosterOptions, type SqliteRosterOptions } from './open-roster.js';
 import {
   CONSENT_CATEGORIES,
   type Attribution,
@@ -115,7 +115,8 @@ export class Roster implements RosterStore {
     if (!CONSENT_CATEGORIES.includes(input.category)) throw new RosterInputError('category must be behavioral-health or substance-use');
     if (typeof input.granted !== 'boolean') throw new RosterInputError('granted must be true or false');
     if (!input.source?.trim()) throw new RosterInputError('source is required');
-    if (input.recordedAt !== undefined && Number.isNaN(input.recordedAt.getTime())) throw new RosterInputError('recordedAt is not a valid time');
+    if (input.recordedAt !== undefined && Number.isNaN(input.recordedAt.getTime()))
+      throw new RosterInputError('recordedAt is not a valid time');
     return this.backend.recordConsent(memberId, input);
   }
   memberConcerns(memberId: string, partners: readonly string[]): Promise<boolean> {
@@ -167,8 +168,8 @@ export async function openRosterStore(url: string, options: OpenRosterOptions = 
   const location = parseStoreUrl(url);
   const backend =
     location.kind === 'sqlite'
-      ? SqliteRosterBackend.open(location.filename, options.sqlite)
-      : await PostgresRosterBackend.open(location.connectionString, options.postgres);
+      ? openSqliteRoster(location.filename, options.sqlite)
+      : await openPostgresRoster(location.connectionString, options.postgres);
   try {
     return new Roster(backend, options);
   } catch (err) {

@@ -1,7 +1,8 @@
 import type { MemberItem } from '../../adapters/member-common/types.js';
+import type { Page } from '../store/paging.js';
 import type { Attribution, ConsentRecord, Member, MemberIdentifier, RosterLookup, UnmatchedInput } from './types.js';
 
-// The roster's storage contract. Two implementations (SQLite, Postgres) behind one class
+// The roster's storage contract. One implementation (sql-roster.ts) for SQLite and Postgres behind one class
 // (roster-store.ts); the contract suite in tests/integration/roster runs against both.
 
 export type Role = Attribution['role'];
@@ -132,11 +133,7 @@ export interface UnmatchedEvent {
   routedAt: Date | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  next: string | null;
-}
+export type { Page };
 
 export interface PageQuery {
   limit?: number;

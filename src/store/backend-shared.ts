@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, type CursorPart } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { attemptFromRow, deliveryFromRow, messageSummaryFromRow, receiptFromRow, strOrNull, toDate, zeroCounts, type Row } from './rows.js';
 import {
   DELIVERY_STATUSES,
@@ -23,13 +23,6 @@ export function prefixed(columns: string, alias: string): string {
     .split(',')
     .map((c) => `${alias}.${c.trim()}`)
     .join(', ');
-}
-
-/** Rows fetched with LIMIT size + 1: the extra row only says a next page exists, resuming after the last item. */
-export function keysetPage<T>(rows: Row[], size: number, toItem: (row: Row) => T, cursorOf: (last: T) => CursorPart[]): Page<T> {
-  const items = rows.slice(0, size).map((r) => toItem(r));
-  const last = items[items.length - 1];
-  return { items, next: rows.length > size && last ? encodeCursor(cursorOf(last)) : null };
 }
 
 // listUnfinished walks two phases: received messages by id, then unfinished deliveries by seq.

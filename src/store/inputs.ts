@@ -14,8 +14,6 @@ import {
 // Validation and normalization shared by both implementations, so they accept and reject exactly
 // the same inputs (the CHECK constraints in the schema are the last line, not the first).
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 1000;
 /** Lineage shows the latest receipts only; duplicate_count keeps the full number. */
 export const RECEIPTS_IN_DETAIL = 100;
 /** Rows deleted per prune transaction: short transactions keep ingest flowing during retention. */
@@ -220,10 +218,24 @@ export function normalizeDeliveryResult(input: DeliveryResultInput, now: Date): 
       if (input.deliveredAt !== undefined && !isValidDate(input.deliveredAt)) {
         throw new StoreInputError('deliveredAt must be a valid Date');
       }
-      return { deliveryId: input.deliveryId, attempt, status: 'delivered', nextAttemptAt: null, lastError: null, deliveredAt: input.deliveredAt ?? now };
+      return {
+        deliveryId: input.deliveryId,
+        attempt,
+        status: 'delivered',
+        nextAttemptAt: null,
+        lastError: null,
+        deliveredAt: input.deliveredAt ?? now,
+      };
     case 'retrying':
       if (!isValidDate(input.nextAttemptAt)) throw new StoreInputError('retrying needs a valid nextAttemptAt');
-      return { deliveryId: input.deliveryId, attempt, status: 'failed-retrying', nextAttemptAt: input.nextAttemptAt, lastError, deliveredAt: null };
+      return {
+        deliveryId: input.deliveryId,
+        attempt,
+        status: 'failed-retrying',
+        nextAttemptAt: input.nextAttemptAt,
+        lastError,
+        deliveredAt: null,
+      };
     case 'dead':
       return { deliveryId: input.deliveryId, attempt, status: 'dead', nextAttemptAt: null, lastError, deliveredAt: null };
     default:
@@ -244,12 +256,6 @@ export function normalizeAll<I, O>(items: readonly I[], normalize: (item: I) => 
       throw err;
     }
   });
-}
-
-export function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1) throw new StoreInputError('limit must be a positive integer');
-  return Math.min(limit, MAX_PAGE);
 }
 
 /** `ADT^A01` -> type ADT, event A01; `A01` -> event only. */

@@ -42,9 +42,18 @@ export interface PoolOpenOptions {
   onBackgroundError?: (err: Error) => void;
 }
 
+const INT8_OID = 20;
+// BIGINT (epoch-ms times, seq, counts) as a number: every value carebridge stores is below 2^53.
+const typeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8_OID && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+
 /** A Postgres pool, migrated by `migrate` before anyone uses it; ended again if that fails. */
-export async function openPool(connectionString: string, options: PoolOpenOptions, migrate: (pool: pg.Pool) => Promise<unknown>): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString, max: options.max });
+export async function openPool(
+  connectionString: string,
+  options: PoolOpenOptions,
+  migrate: (pool: pg.Pool) => Promise<unknown>,
+): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString, max: options.max, types: { getTypeParser: typeParser } });
   const onError = options.onBackgroundError ?? (() => {});
   pool.on('error', (err) => onError(err));
   try {

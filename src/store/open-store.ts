@@ -1,11 +1,14 @@
 import { StoreInputError } from './errors.js';
-import { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
+import { migratePostgres, migrateSqlite } from './migrate.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './schema.js';
+import { openPostgresDb, type PostgresDbOptions } from './sql/postgres-db.js';
+import { openSqliteDb } from './sql/sqlite-db.js';
+import { SqlStore } from './sql-store.js';
+import { postgresBatchWrites } from './postgres/batch-writes.js';
+import { sqliteBatchWrites } from './sqlite/batch-writes.js';
 import type { MessageStore } from './types.js';
 
-export type StoreLocation =
-  | { kind: 'sqlite'; filename: string }
-  | { kind: 'postgres'; connectionString: string };
+export type StoreLocation = { kind: 'sqlite'; filename: string } | { kind: 'postgres'; connectionString: string };
 
 /**
  * `sqlite:./data/carebridge.db` (relative to the working directory), `sqlite:///abs/path.db`,
@@ -26,14 +29,41 @@ export function parseStoreUrl(url: string): StoreLocation {
   throw new StoreInputError('store url must start with sqlite: or postgres://');
 }
 
+export interface SqliteStoreOptions {
+  /** How long a writer waits for another process's write lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /**
+   * FULL (default) fsyncs the WAL on every commit: an ACKed message survives power loss.
+   * NORMAL only survives process crashes; offered for benchmarks, not for production.
+   * Delivery bookkeeping always commits with NORMAL (sql/relaxed-sync.ts).
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** Pool size (default 10), idle-connection errors, and transaction reruns (`deadlock`, `serialization`, `conflict`: worth a metric). */
+export type PostgresStoreOptions = Partial<PostgresDbOptions>;
+
 export interface OpenStoreOptions {
   sqlite?: SqliteStoreOptions;
   postgres?: PostgresStoreOptions;
 }
 
+/** A SQLite store (creating directories and the file as needed; `:memory:` for tests), migrated. */
+export function openSqliteStore(filename: string, options: SqliteStoreOptions = {}): SqlStore {
+  const db = openSqliteDb(filename, options, (handle) => migrateSqlite(handle, SQLITE_MIGRATIONS));
+  return new SqlStore(db, sqliteBatchWrites(db));
+}
+
+export async function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
+  const db = await openPostgresDb(connectionString, { ...options, max: options.max ?? 10 }, (pool) =>
+    migratePostgres(pool, POSTGRES_MIGRATIONS),
+  );
+  return new SqlStore(db, postgresBatchWrites(db));
+}
+
 /** Opens the store named by `url` and brings its schema up to date. */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<MessageStore> {
   const location = parseStoreUrl(url);
-  if (location.kind === 'sqlite') return SqliteStore.open(location.filename, options.sqlite);
-  return PostgresStore.open(location.connectionString, options.postgres);
+  if (location.kind === 'sqlite') return openSqliteStore(location.filename, options.sqlite);
+  return openPostgresStore(location.connectionString, options.postgres);
 }

@@ -1,6 +1,8 @@
 // The message store: the gateway's source of truth. Redis only schedules work; everything that was
-// acknowledged lives here first. Both implementations (SQLite, Postgres) satisfy this interface and
-// the same contract test suite (tests/integration/store/contract.ts).
+// acknowledged lives here first. One implementation (sql-store.ts) runs on SQLite and Postgres and
+// passes the same contract test suite on each (tests/integration/store/contract.ts).
+
+import type { Page } from './paging.js';
 
 export type SourceKind = 'mllp' | 'http' | 'sftp' | 'api' | 'replay';
 /**
@@ -13,14 +15,7 @@ export type AttemptOutcome = 'success' | 'retryable-error' | 'fatal-error';
 
 export const SOURCE_KINDS: readonly SourceKind[] = ['mllp', 'http', 'sftp', 'api', 'replay'];
 export const MESSAGE_STATUSES: readonly MessageStatus[] = ['received', 'processed', 'filtered', 'rejected', 'failed'];
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
-  'pending',
-  'delivered',
-  'failed-retrying',
-  'dead',
-  'withheld',
-  'cancelled',
-];
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed-retrying', 'dead', 'withheld', 'cancelled'];
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['success', 'retryable-error', 'fatal-error'];
 
 export interface PatientIdentifier {
@@ -231,11 +226,7 @@ export interface MessageDetail extends MessageRecord {
   replays: MessageSummary[];
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Opaque cursor for the next page, null when this was the last page. */
-  next: string | null;
-}
+export type { Page };
 
 export interface MessageQuery {
   controlId?: string;

@@ -3,6 +3,7 @@
 // careplan_schema_migrations. One implementation over a tiny SQL driver (sql-driver.ts); the
 // contract suite in tests/integration/careplan runs it on both backends.
 import type { CarePlan, Provenance } from 'fhir/r4.js';
+import type { Page } from '../../store/paging.js';
 
 export type CarePlanKind = 'transition-of-care' | 'cp-plan';
 export const CAREPLAN_KINDS: readonly CarePlanKind[] = ['transition-of-care', 'cp-plan'];
@@ -85,11 +86,7 @@ export interface FileRecord {
   recordedAt: Date;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Opaque; null on the last page. */
-  next: string | null;
-}
+export type { Page };
 
 export interface CarePlanQuery {
   /** Plans this partner is the CP, the ACO or the PCP's organization of (see `role`). */

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateRosterSqlite } from '../../../src/roster/migrate.js';
 import { openRosterStore, Roster } from '../../../src/roster/roster-store.js';
-import { SQLITE_ROSTER_MIGRATIONS } from '../../../src/roster/sqlite/schema.js';
-import { SqliteRosterBackend } from '../../../src/roster/sqlite/sqlite-roster.js';
+import { openSqliteRoster } from '../../../src/roster/open-roster.js';
+import { SQLITE_ROSTER_MIGRATIONS } from '../../../src/roster/schema.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { describeRosterContract } from './contract.js';
 import { expectOldResolvedCountAsRouted, importFile, member } from './fixtures.js';
@@ -24,7 +24,7 @@ function tempDb(): string {
 
 describeRosterContract('sqlite file (WAL)', async () => {
   const file = tempDb();
-  return { openBackend: async () => SqliteRosterBackend.open(file) };
+  return { openBackend: async () => openSqliteRoster(file) };
 });
 
 describe('roster on SQLite next to the message store', () => {
@@ -42,7 +42,13 @@ describe('roster on SQLite next to the message store', () => {
     }
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM roster_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(db.prepare('SELECT version FROM roster_schema_migrations ORDER BY version').all()).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
       expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBeGreaterThan(0);
     } finally {
       db.close();
@@ -53,7 +59,10 @@ describe('roster on SQLite next to the message store', () => {
     const file = tempDb();
     mkdirSync(dirname(file), { recursive: true });
     const db = new Database(file);
-    migrateRosterSqlite(db, SQLITE_ROSTER_MIGRATIONS.filter((m) => m.version <= 3));
+    migrateRosterSqlite(
+      db,
+      SQLITE_ROSTER_MIGRATIONS.filter((m) => m.version <= 3),
+    );
     db.prepare(
       `INSERT INTO roster_unmatched (message_id, received_at, recorded_at, identifiers, resolved_at, member_id)
        VALUES ('old-resolved', 1, 1, '[]', 5000, 'M1'), ('old-open', 1, 1, '[]', NULL, NULL)`,
@@ -74,7 +83,7 @@ describe('roster on SQLite next to the message store', () => {
 
 describe('a large import on SQLite shares the event loop', () => {
   it('gives sockets and timers a turn between chunks, and sizes chunks by time (not the 1,000-row maximum)', async () => {
-    const backend = SqliteRosterBackend.open(tempDb());
+    const backend = openSqliteRoster(tempDb());
     // Count event-loop turns (setImmediate runs once per turn) and note the count at every chunk.
     let turns = 0;
     let ticking = true;
@@ -92,7 +101,12 @@ describe('a large import on SQLite shares the event loop', () => {
     // A target no chunk can meet: chunks shrink from 200 rows towards the floor (50 rows).
     const roster = new Roster(backend, { chunkTargetMs: 0.001 });
     try {
-      const result = await importFile(roster, 'acme-aco', '2024-03-01', Array.from({ length: 1000 }, (_, i) => member(`M${i}`)));
+      const result = await importFile(
+        roster,
+        'acme-aco',
+        '2024-03-01',
+        Array.from({ length: 1000 }, (_, i) => member(`M${i}`)),
+      );
       expect(result.applied).toBe(1000);
       const sizes = chunks.map((c) => c.rows);
       expect(sizes.slice(0, 4)).toEqual([200, 100, 50, 50]);

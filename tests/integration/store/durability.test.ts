@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore } from '../../../src/store/open-store.js';
 
 // "Nothing acknowledged is ever lost": a writer process is SIGKILLed while committing batches in a
 // loop; every batch it reported (= would have ACKed) must be in the database on reopen, and the
@@ -56,7 +56,7 @@ async function runAndKill(file: string, killAfterBatches: number): Promise<Kille
   return { acked, walExisted };
 }
 
-describe('SqliteStore durability across kill -9', () => {
+describe('the store on SQLite: durability across kill -9', () => {
   const dirs: string[] = [];
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -72,7 +72,7 @@ describe('SqliteStore durability across kill -9', () => {
       expect(run.walExisted).toBe(true);
       acked.push(...run.acked);
 
-      const store = SqliteStore.open(file);
+      const store = openSqliteStore(file);
       try {
         for (const id of acked) {
           const m = await store.getMessage(id);

@@ -10,10 +10,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPostgresMigrations, runSqliteMigrations } from '../../../src/store/migrations-runner.js';
-import { POSTGRES_MIGRATIONS } from '../../../src/store/postgres/migrations.js';
-import { PostgresStore } from '../../../src/store/postgres/postgres-store.js';
-import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { openPostgresStore, openSqliteStore } from '../../../src/store/open-store.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/schema.js';
 import type { MessageStore } from '../../../src/store/types.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
 
@@ -42,7 +40,9 @@ async function expectUpgraded(store: MessageStore): Promise<void> {
   expect(original!.deliveries.map((d) => d.id)).toEqual([DELIVERY]);
   expect(original!.deliveries[0].attempts).toBe(1);
   expect(original!.replays.map((r) => r.id)).toEqual([REPLAY]);
-  const [done] = await store.completeProcessingBatch([{ messageId: REPLAY, outcome: { status: 'filtered', statusReason: 'no route matched' } }]);
+  const [done] = await store.completeProcessingBatch([
+    { messageId: REPLAY, outcome: { status: 'filtered', statusReason: 'no route matched' } },
+  ]);
   expect(done).toMatchObject({ ok: true, result: { applied: true, status: 'filtered' } });
   expect(await store.getMessage(REPLAY)).toMatchObject({ status: 'filtered', statusReason: 'no route matched', replayOf: ORIGINAL });
   expect((await store.searchMessages({ status: 'filtered' })).items.map((m) => m.id)).toEqual([REPLAY]);
@@ -58,12 +58,16 @@ describe('migration 2: status filtered', () => {
     try {
       const v1 = new Database(file);
       v1.pragma('foreign_keys = ON');
-      runSqliteMigrations(v1, { table: 'schema_migrations', schemaLabel: 'database schema', migrations: SQLITE_MIGRATIONS.filter((m) => m.version === 1) });
+      runSqliteMigrations(v1, {
+        table: 'schema_migrations',
+        schemaLabel: 'database schema',
+        migrations: SQLITE_MIGRATIONS.filter((m) => m.version === 1),
+      });
       for (const sql of oldRows(String(Date.now() - 1000), "X'4D5348'")) v1.exec(sql);
       expect(() => v1.exec(`UPDATE messages SET status = 'filtered' WHERE id = '${REPLAY}'`)).toThrow(/CHECK constraint/);
       v1.close();
 
-      const store = SqliteStore.open(file);
+      const store = openSqliteStore(file);
       try {
         await expectUpgraded(store);
       } finally {
@@ -71,7 +75,9 @@ describe('migration 2: status filtered', () => {
       }
       const after = new Database(file);
       expect(after.pragma('foreign_key_check')).toEqual([]);
-      expect((after.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version)).toEqual(SQLITE_MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+      expect(
+        (after.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version),
+      ).toEqual(SQLITE_MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
       after.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -104,7 +110,7 @@ describe('migration 2: status filtered', () => {
       } finally {
         await pool.end();
       }
-      const store = await PostgresStore.open(url);
+      const store = await openPostgresStore(url);
       try {
         await expectUpgraded(store);
       } finally {

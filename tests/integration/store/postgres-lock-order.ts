@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../../src/store/postgres/postgres-store.js';
+import { openPostgresStore } from '../../../src/store/open-store.js';
 import type { CompletionItem, MessageStore } from '../../../src/store/types.js';
 import { msg } from './fixtures.js';
 
@@ -41,7 +41,7 @@ export function describePostgresLockOrder(createDatabase: () => Promise<string>)
       const options = { onTransactionRetry: (reason: string) => retries.push(reason) };
       const blocker = new pg.Client({ connectionString: url });
       await blocker.connect();
-      sides = { a: await PostgresStore.open(url, options), b: await PostgresStore.open(url, options), retries, blocker };
+      sides = { a: await openPostgresStore(url, options), b: await openPostgresStore(url, options), retries, blocker };
       return sides;
     }
 

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { withRelaxedSync } from '../../../src/store/sqlite/relaxed-sync.js';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { withRelaxedSync } from '../../../src/store/sql/relaxed-sync.js';
+import { openSqliteStore } from '../../../src/store/open-store.js';
+import type { SqliteDb } from '../../../src/store/sql/sqlite-db.js';
+import type { SqlStore } from '../../../src/store/sql-store.js';
 import { msg } from './fixtures.js';
 
 // Delivery bookkeeping commits with synchronous=NORMAL; everything else (above all the inbound
@@ -67,10 +69,10 @@ describe('withRelaxedSync', () => {
   });
 });
 
-describe('SqliteStore commit durability per path', () => {
+describe('the store on SQLite: commit durability per path', () => {
   /** Temp triggers record the synchronous level in force at each write, per table and operation. */
-  function probeWrites(store: SqliteStore): { seen: string[]; db: Database.Database } {
-    const db = (store as unknown as { db: Database.Database }).db;
+  function probeWrites(store: SqlStore): { seen: string[]; db: Database.Database } {
+    const db = (store as unknown as { db: SqliteDb }).db.handle;
     const seen: string[] = [];
     db.function('cb_probe', (what: unknown, lvl: unknown) => {
       seen.push(`${String(what)}:${lvl === FULL ? 'FULL' : lvl === NORMAL ? 'NORMAL' : String(lvl)}`);
@@ -90,7 +92,7 @@ describe('SqliteStore commit durability per path', () => {
   const attempt = { startedAt: new Date(), durationMs: 3, outcome: 'success' as const, httpStatus: 200 };
 
   it('commits inbound and processing with FULL, delivery bookkeeping with NORMAL', async () => {
-    const store = SqliteStore.open(tempFile());
+    const store = openSqliteStore(tempFile());
     try {
       const { seen, db } = probeWrites(store);
       const [m] = await store.acceptInbound([msg()]);
@@ -119,7 +121,7 @@ describe('SqliteStore commit durability per path', () => {
   });
 
   it('keeps a NORMAL store NORMAL throughout', async () => {
-    const store = SqliteStore.open(tempFile(), { synchronous: 'NORMAL' });
+    const store = openSqliteStore(tempFile(), { synchronous: 'NORMAL' });
     try {
       const { seen } = probeWrites(store);
       const [m] = await store.acceptInbound([msg()]);

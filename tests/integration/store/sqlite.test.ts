@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore } from '../../../src/store/open-store.js';
 import { describeBatchContract } from './batch-contract.js';
 import { describeStoreContract, type StoreHarness } from './contract.js';
 
@@ -16,11 +16,11 @@ function fileStore(): StoreHarness {
   dirs.push(dir);
   const file = join(dir, 'nested', 'carebridge.db');
   return {
-    store: SqliteStore.open(file),
-    openPeer: async () => SqliteStore.open(file),
+    store: openSqliteStore(file),
+    openPeer: async () => openSqliteStore(file),
   };
 }
 
 describeStoreContract('sqlite file (WAL)', async () => fileStore());
-describeStoreContract('sqlite :memory:', async () => ({ store: SqliteStore.open(':memory:') }));
+describeStoreContract('sqlite :memory:', async () => ({ store: openSqliteStore(':memory:') }));
 describeBatchContract('sqlite file (WAL)', async () => fileStore());

@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StoreInputError } from '../../../src/store/errors.js';
-import {
-  MAX_PAGE,
-  jsonText,
-  normalizeDelivery,
-  normalizeIdentifiers,
-  normalizeInbound,
-  pageSize,
-  splitEvent,
-} from '../../../src/store/inputs.js';
+import { jsonText, normalizeDelivery, normalizeIdentifiers, normalizeInbound, splitEvent } from '../../../src/store/inputs.js';
+import { MAX_PAGE, pageSize } from '../../../src/store/paging.js';
 
 describe('store input normalization', () => {
   const now = new Date('2025-01-01T00:00:00Z');

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MigrationError } from '../../../src/store/errors.js';
-import { migrateSqlite } from '../../../src/store/sqlite/migrate.js';
-import { SQLITE_MIGRATIONS } from '../../../src/store/sqlite/migrations.js';
+import { migrateSqlite } from '../../../src/store/migrate.js';
+import { SQLITE_MIGRATIONS } from '../../../src/store/schema.js';
 
 describe('migrateSqlite', () => {
   it('applies each version once and is idempotent', () => {

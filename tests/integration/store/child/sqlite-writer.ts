@@ -1,11 +1,11 @@
-// Child process for the durability test: commits batches with SqliteStore and reports each batch
+// Child process for the durability test: commits batches with the SQLite store and reports each batch
 // on stdout only after acceptInbound resolved -- exactly when the inbox would send the ACKs.
 // The parent kills it with SIGKILL at an arbitrary point and checks every reported id on reopen.
-import { SqliteStore } from '../../../../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore } from '../../../../src/store/open-store.js';
 
 const [file, batchSizeArg, runTag = 'run'] = process.argv.slice(2);
 const batchSize = Number(batchSizeArg ?? '20');
-const store = SqliteStore.open(file);
+const store = openSqliteStore(file);
 
 let batchNo = 0;
 for (;;) {
