@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { routingFactsOf } from '../conversion/message-facts.js';
-import type { Conversion, RoutingFacts } from '../conversion/types.js';
 import {
   ackModeOf,
   ackSourceOf,
@@ -15,10 +14,13 @@ import {
   type AckSource,
 } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
+import type { RoutableMessage } from '../routing/plan.js';
 import type { InboundInput, InboundResult, MessageStore, SourceKind } from '../store/types.js';
 import { refusalOf, type AcceptPolicy } from './acceptance.js';
 import { convertParsed } from './convert-message.js';
 import { MicroBatcher } from './micro-batcher.js';
+
+export type { RoutableMessage } from '../routing/plan.js';
 
 export interface ReceiveMeta {
   sourceKind: SourceKind;
@@ -36,17 +38,6 @@ export interface ReceivedMessage {
   messageId: string;
   controlId: string;
   reason?: string;
-}
-
-/** A message ready for routing: its facts, and its conversion when an adapter converted it. */
-export interface RoutableMessage {
-  /** The conversion's routing facts, or (without one) read from the message as sent. */
-  facts: RoutingFacts;
-  conversion?: Conversion;
-  /** Why there is no conversion (`no converter for ORU^R01`): the filtered reason when nothing is sent. */
-  unconverted?: string;
-  /** The partner the message belongs to (scopes unmatched events). */
-  partnerId?: string;
 }
 
 /** Work handed to processing after the commit; the conversion is reused when already done. */
