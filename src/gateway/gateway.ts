@@ -5,8 +5,9 @@ import type { GatewayConfig } from '../config/types.js';
 import { Outbox } from '../delivery/outbox.js';
 import { startPrivateRedis, type PrivateRedis } from '../delivery/redis-server.js';
 import { createFileIntake } from '../ingest/file-intake.js';
-import { gatewayMemberUploads } from '../ingest/member-upload.js';
+import { InboundWriter } from '../ingest/inbound.js';
 import { Inbox } from '../ingest/inbox.js';
+import { gatewayMemberUploads } from '../ingest/member-upload.js';
 import { GatewayIngestPort } from '../ingest/ingest-port.js';
 import { Pipeline } from '../ingest/pipeline.js';
 import { RecoverySweep } from '../ingest/recovery.js';
@@ -102,9 +103,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
     // Care plans: their outbound messages go through the pipeline's FHIR path (declared below, only
     // called once the gateway runs), which asks the service for their deliveries.
+    // The one writer of inbound messages: the HL7 v2 inbox, FHIR ingest, roster notices, late routing, care plans.
+    const inbound = new InboundWriter(store);
     const carePlans = await openCarePlans({
       config,
       messages: store,
+      inbound,
       roster,
       members: roster,
       log,
@@ -173,7 +177,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       },
     });
     const inbox = new Inbox({
-      store,
+      inbound,
       profileFor,
       partnerForSender: (s) => senders.partnerFor(s),
       isSenderOf: (partnerId, s) => senders.isSenderOf(partnerId, s),
@@ -190,7 +194,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster, log);
 
     // SFTP and drop-folder sources: files go through their partner's layout into the roster.
-    const intake = createFileIntake({ config, store, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
+    const intake = createFileIntake({ config, store, inbound, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
     const pollers: SftpPoller[] = [];
     for (const source of config.sources) {
       if (source.type !== 'sftp' && source.type !== 'directory') continue;
