@@ -1,4 +1,4 @@
-import type { Account, Coverage, CoverageClass, Identifier, Organization, Patient, Reference, RelatedPerson } from 'fhir/r4';
+import type { Account, CareTeam, Coverage, CoverageClass, Identifier, Organization, Patient, Reference, RelatedPerson } from 'fhir/r4';
 import { readCWE, readCX, readXON, type Segment } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
@@ -15,7 +15,7 @@ const IN1_COMPANIONS = ['IN2', 'IN3', 'ROL'];
 /**
  * IN1 (+ its IN2) → Coverage with a payor Organization (IG IN1[Coverage]). A Medicaid member id
  * in IN2-8, or in IN1-36 of a Medicaid plan (profile `medicaid`), also becomes a Patient identifier
- * of type MA so the roster can match on it. IN3 (certification) has no Coverage element and is not mapped.
+ * of type MA so the roster can match on it. Each IN3 naming a case manager becomes a CareTeam (IG IN3[CareTeam]).
  */
 export function buildCoverages(ctx: ConversionContext, patient: Patient): void {
   for (const in1 of ctx.segments('IN1')) {
@@ -48,7 +48,34 @@ export function buildCoverages(ctx: ConversionContext, patient: Patient): void {
     };
     ctx.add(coverage);
     addMedicaidId(ctx, patient, in1, in2);
+    for (let in3 = ctx.companion(in1, 'IN3', IN1_COMPANIONS); in3; in3 = ctx.companion(in3, 'IN3', IN1_COMPANIONS)) {
+      certificationCareTeam(ctx, in3, patient, coverage);
+    }
   }
+}
+
+/**
+ * IN3 (the plan's certification of this stay) → CareTeam: the IG maps only IN3-21, the payer's case
+ * manager, to a participant's role. Our additions, for a coordinator who must call that person: the
+ * certification number (IN3-2) as the identifier and its begin/end dates (IN3-9/10) as the period.
+ * An IN3 without a case manager has no one to list and adds nothing.
+ */
+function certificationCareTeam(ctx: ConversionContext, in3: Segment, patient: Patient, coverage: Coverage): void {
+  const caseManager = in3.get(21);
+  if (!caseManager) return;
+  const certification = identifierFromCX(ctx, readCX(in3, 2), 'IN3-2');
+  const start = ctx.dateTime(in3.get(9), 'IN3-9');
+  const end = ctx.dateTime(in3.get(10), 'IN3-10');
+  ctx.add<CareTeam>({
+    resourceType: 'CareTeam',
+    id: ctx.idFromParts('CareTeam', coverage.id!, 'certification', in3.get(1), certification?.value ?? ''),
+    identifier: certification ? [certification] : undefined,
+    status: 'active',
+    name: 'Insurance certification',
+    subject: ref(patient),
+    period: start || end ? { start, end } : undefined,
+    participant: [{ role: [{ text: caseManager }] }],
+  });
 }
 
 function payerOrganization(ctx: ConversionContext, in1: Segment): Organization | undefined {

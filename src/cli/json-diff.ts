@@ -13,6 +13,11 @@ function walk(path: string, expected: Json | undefined, actual: Json | undefined
   const bothObjects = typeof expected === 'object' && expected !== null && typeof actual === 'object' && actual !== null;
   if (bothObjects && Array.isArray(expected) === Array.isArray(actual)) {
     if (Array.isArray(expected) && Array.isArray(actual)) {
+      const byKey = entriesByKey(expected, actual);
+      if (byKey) {
+        for (const [key, [e, a]] of byKey) walk(`${path}[${key}]`, e, a, out, max);
+        return;
+      }
       for (let i = 0; i < Math.max(expected.length, actual.length); i++) walk(`${path}[${i}]`, expected[i], actual[i], out, max);
     } else {
       const e = expected as Record<string, Json>;
@@ -22,6 +27,34 @@ function walk(path: string, expected: Json | undefined, actual: Json | undefined
     return;
   }
   out.push(`  ${path || '(root)'}:`, `    - ${show(expected)}`, `    + ${show(actual)}`);
+}
+
+/**
+ * Bundle entries paired by resource (`Patient/<id>`, else fullUrl) rather than by position, so one
+ * resource added or dropped shows as that resource, not as every later entry changed. Undefined
+ * when the arrays are not entry lists or their keys are not unique.
+ */
+function entriesByKey(expected: Json[], actual: Json[]): Map<string, [Json | undefined, Json | undefined]> | undefined {
+  const keyOf = (item: Json): string | undefined => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
+    const resource = item.resource;
+    if (typeof resource === 'object' && resource !== null && !Array.isArray(resource) && typeof resource.resourceType === 'string' && typeof resource.id === 'string') {
+      return `${resource.resourceType}/${resource.id}`;
+    }
+    return typeof item.fullUrl === 'string' ? item.fullUrl : undefined;
+  };
+  const pairs = new Map<string, [Json | undefined, Json | undefined]>();
+  for (const [side, list] of [expected, actual].entries()) {
+    for (const item of list) {
+      const key = keyOf(item);
+      if (key === undefined) return undefined;
+      const pair = pairs.get(key) ?? [undefined, undefined];
+      if (pair[side] !== undefined) return undefined;
+      pair[side] = item;
+      pairs.set(key, pair);
+    }
+  }
+  return pairs;
 }
 
 /** Lines describing the differences (empty when equal), at most `maxPaths` paths. */

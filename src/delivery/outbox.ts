@@ -17,7 +17,6 @@ export interface OutboxDeps {
   onAttempt?(job: DeliveryJob, report: AttemptReport): void;
   onDelivered?(job: DeliveryJob): void;
   onDead?(job: DeliveryJob, report: DeadLetterReport): void;
-  onRedisRecovered?(): void;
   /** Queue workers run in this process (default true); false: produce only. */
   consume?: boolean;
 }
@@ -32,6 +31,7 @@ export class Outbox {
   private readonly runtime = new Map<string, DestinationConfig>();
   private readonly mllpClients = new Map<string, MllpClient>();
   private readonly results: MicroBatcher<DeliveryResultInput, boolean>;
+  private readonly redisRecoveredListeners: (() => void)[] = [];
 
   constructor(private readonly deps: OutboxDeps) {
     for (const d of deps.destinations) {
@@ -58,9 +58,16 @@ export class Outbox {
         },
         onDelivered: (job) => deps.onDelivered?.(job),
         onDead: (job, report) => deps.onDead?.(job, report),
-        onRedisRecovered: () => deps.onRedisRecovered?.(),
+        onRedisRecovered: () => {
+          for (const listener of this.redisRecoveredListeners) listener();
+        },
       },
     });
+  }
+
+  /** Called whenever Redis is reachable again after an outage (the recovery sweep re-enqueues then). */
+  onRedisRecovered(listener: () => void): void {
+    this.redisRecoveredListeners.push(listener);
   }
 
   isDeliverable(destinationId: string): boolean {

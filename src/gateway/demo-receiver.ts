@@ -27,7 +27,11 @@ export function registerDemoReceiver(app: FastifyInstance, path: string, secret:
     scope.post(path, { config: { public: true } }, async (req, reply) => {
       const body = req.body as Buffer;
       const id = req.headers[ID_HEADER] as string | undefined;
-      const check = verifyWebhookSignature(secret, { id, signature: req.headers[SIGNATURE_HEADER] as string, timestamp: req.headers[TIMESTAMP_HEADER] as string }, body);
+      const check = verifyWebhookSignature(
+        secret,
+        { id, signature: req.headers[SIGNATURE_HEADER] as string, timestamp: req.headers[TIMESTAMP_HEADER] as string },
+        body,
+      );
       if (!check.ok) {
         seen.rejected++;
         return reply.code(401).send({ error: `signature ${check.reason}` });
@@ -42,13 +46,26 @@ export function registerDemoReceiver(app: FastifyInstance, path: string, secret:
       } catch {
         bundle = null;
       }
-      const entries = ((bundle as { entry?: { resource?: { resourceType?: string; eventCoding?: { code?: string } } }[] } | null)?.entry ?? []).map((e) => e.resource);
+      const entries = (
+        (bundle as { entry?: { resource?: { resourceType?: string; eventCoding?: { code?: string } } }[] } | null)?.entry ?? []
+      ).map((e) => e.resource);
       const event = entries[0]?.eventCoding?.code ?? 'unknown';
       seen.byEvent[event] = (seen.byEvent[event] ?? 0) + 1;
-      seen.items.push({ receivedAt: new Date().toISOString(), webhookId: id ?? '', event, resources: entries.map((r) => r?.resourceType ?? '?'), bundle });
+      seen.items.push({
+        receivedAt: new Date().toISOString(),
+        webhookId: id ?? '',
+        event,
+        resources: entries.map((r) => r?.resourceType ?? '?'),
+        bundle,
+      });
       if (seen.items.length > KEEP) seen.items.shift();
       return reply.code(200).send({ ok: true });
     });
-    scope.get(path, { config: { public: true } }, async () => ({ received: seen.received, rejected: seen.rejected, byEvent: seen.byEvent, latest: [...seen.items].reverse() }));
+    scope.get(path, { config: { public: true } }, async () => ({
+      received: seen.received,
+      rejected: seen.rejected,
+      byEvent: seen.byEvent,
+      latest: [...seen.items].reverse(),
+    }));
   });
 }

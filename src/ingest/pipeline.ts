@@ -24,16 +24,11 @@ import { MicroBatcher } from './micro-batcher.js';
 export type { FilterKind } from '../routing/explain.js';
 export type { TransitionOfCareInput } from '../routing/plan.js';
 
-/** The routing policy and the reads it fetches its facts through (src/routing), and what the pipeline itself needs. */
-export interface PipelineDeps extends RoutingPolicy, RoutingReads {
+/** The routing policy (src/routing), the roster it reads, and what the pipeline itself needs. */
+export interface PipelineDeps extends RoutingPolicy {
   store: MessageStore;
   /** Absent: attributed routes deliver nothing and consent cannot be checked. */
   roster?: RosterLookup;
-  /**
-   * FHIR messages of sources whose owner decides the deliveries (care plans: src/careplan/outbound.ts)
-   * instead of the route table; undefined = not such a source. Also used on recovery and replay.
-   */
-  fhirDeliveries?(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined>;
   profileFor(partnerId: string | undefined): MappingProfile;
   /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
   enqueue(job: DeliveryJob): Promise<boolean>;
@@ -41,6 +36,23 @@ export interface PipelineDeps extends RoutingPolicy, RoutingReads {
   onProcessed?(work: { messageId: string; receivedAt: number; deliveries: number }): void;
   /** A message stored as `filtered` (nothing to send), by reason kind: for the metric. */
   onFiltered?(work: { messageId: string; sourceName: string; kind: FilterKind }): void;
+}
+
+/**
+ * What a module registered after the pipeline adds to its routing (care plans: src/careplan), so
+ * that module can depend on the pipeline without the pipeline depending back on it.
+ */
+export interface PipelineExtension {
+  /**
+   * Transition of care: for a discharge of a member attributed to a CP, the CarePlan (follow-up
+   * due in N business days) that goes to that CP with the discharge notification.
+   */
+  transitionOfCare?: RoutingReads['transitionOfCare'];
+  /**
+   * FHIR messages of sources whose owner decides the deliveries (care plans: src/careplan/outbound.ts)
+   * instead of the route table; undefined = not such a source. Also used on recovery and replay.
+   */
+  fhirDeliveries?(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined>;
 }
 
 /**
@@ -78,6 +90,7 @@ interface Completion {
 export class Pipeline {
   private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
   private readonly owners = new Map<string, MessageOwner>();
+  private readonly extensions: PipelineExtension[] = [];
 
   constructor(private readonly deps: PipelineDeps) {
     this.batcher = new MicroBatcher(
@@ -88,6 +101,25 @@ export class Pipeline {
       500,
       3,
     );
+  }
+
+  /** Adds a later module's routing (see PipelineExtension); extensions are asked in registration order. */
+  extend(extension: PipelineExtension): void {
+    this.extensions.push(extension);
+  }
+
+  private async ownedDeliveries(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined> {
+    for (const e of this.extensions) {
+      const owned = await e.fhirDeliveries?.(sourceName, resource);
+      if (owned) return owned;
+    }
+    return undefined;
+  }
+
+  /** What the routing stage reads its facts through: the roster, and the first extension planning transitions of care. */
+  private reads(): RoutingReads {
+    const planner = this.extensions.find((e) => e.transitionOfCare);
+    return { roster: this.deps.roster, transitionOfCare: planner?.transitionOfCare?.bind(planner) };
   }
 
   /** Fire and forget: failures are logged and left to the recovery sweep. */
@@ -103,7 +135,7 @@ export class Pipeline {
    */
   async processFhir(messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number): Promise<void> {
     const text = JSON.stringify(resource);
-    const owned = await this.deps.fhirDeliveries?.(sourceName, resource);
+    const owned = await this.ownedDeliveries(sourceName, resource);
     const deliveries = owned ?? planFhir(sourceName, text, this.deps);
     await this.commit(messageId, { status: 'processed', fhir: text, deliveries }, receivedAt);
   }
@@ -215,7 +247,7 @@ export class Pipeline {
   /** plan: the routing stage, its facts fetched first (roster, consents, care plans), then the pure plan. */
   private async plan(request: PlanRequest): Promise<DeliveryPlan> {
     const draft = draftPlan(request, this.deps);
-    const plan = planDelivery(draft, this.deps, await fetchPlanFacts(draft, this.deps, this.deps));
+    const plan = planDelivery(draft, this.deps, await fetchPlanFacts(draft, this.deps, this.reads()));
     for (const p of plan.partnersWithoutAdt) {
       this.deps.log.warn(
         { messageId: request.messageId, partnerId: p.partnerId, route: p.routeId },

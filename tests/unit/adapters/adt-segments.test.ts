@@ -104,6 +104,16 @@ describe('insurance and guarantors', () => {
     expect(commercial!.class?.map((c) => [c.type.coding?.[0].code, c.value])).toEqual([['plan', 'BCBS-PPO'], ['group', 'G-5521']]);
   });
 
+  it('IN3 with a case manager (IN3-21) → a CareTeam with the certification number and dates; without one, nothing', () => {
+    const b = convert(text('A01-insurance.hl7')).bundle;
+    const teams = all<import('fhir/r4').CareTeam>(b, 'CareTeam');
+    expect(teams).toHaveLength(1);
+    expect(teams[0]).toMatchObject({ status: 'active', identifier: [{ value: 'CERT-77' }], period: { start: '2024-05-01', end: '2024-05-07' }, participant: [{ role: [{ text: 'KELLY MORAN RN' }] }] });
+    expect(teams[0]!.subject?.reference).toBe(`urn:uuid:${all<Patient>(b, 'Patient')[0]!.id}`);
+    const noCaseManager = text('A01-insurance.hl7').replace('|KELLY MORAN RN', '|');
+    expect(all(convert(noCaseManager).bundle, 'CareTeam')).toEqual([]);
+  });
+
   it('the Medicaid number in IN2-8 becomes a Patient identifier (type MA) in the profile system', () => {
     const c = convert(text('A01-insurance.hl7'));
     expect(c.patientIdentifiers).toContainEqual({ system: 'https://www.mass.gov/masshealth/member-id', value: 'MA123456789', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MA' }] } });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashApiKey, loadConfig } from '../../../src/config/index.js';
-import { demoKeyExposure, DEMO_ADMIN_KEY } from '../../../src/config/demo-key.js';
+import { demoKeyExposure, DEMO_ADMIN_KEY, DEMO_KEYS } from '../../../src/config/demo-key.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import { startGateway } from '../../../src/gateway/gateway.js';
 import { silentLog } from '../../../src/observability/log.js';
@@ -36,6 +36,14 @@ describe('the public demo key (issue 11.9)', () => {
     // Whatever salt it was hashed with.
     expect((await demoKeyExposure(configWith('10.1.2.3', hashApiKey(DEMO_ADMIN_KEY)))).kind).toBe('refuse');
     await expect(startGateway(configWith('0.0.0.0', TEST_ADMIN_HASH), silentLog)).rejects.toThrow(/public demo key/);
+  });
+
+  it('refuses the demo operator and care-team keys the same way', async () => {
+    for (const key of DEMO_KEYS.filter((k) => k !== DEMO_ADMIN_KEY)) {
+      const verdict = await demoKeyExposure(configWith('0.0.0.0', hashApiKey(key)));
+      expect(verdict.kind).toBe('refuse');
+      expect(verdict.message).toContain(`public demo key '${key}'`);
+    }
   });
 
   it('only warns when the HTTP listener is loopback-only', async () => {
