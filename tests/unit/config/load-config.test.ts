@@ -36,14 +36,16 @@ describe('config/demo.yaml', () => {
     expect(config.sources.find((s) => s.type === 'directory')).toMatchObject({ partner: 'example-aco', format: 'member-csv' });
   });
 
-  it('documents the plain demo admin and operator keys, and the hashes match them', () => {
+  it('documents the plain demo admin, operator and care-team keys, and the hashes match them', () => {
     const config = loadConfig(undefined, {});
     expect(config.apiKeys.map((k) => [k.id, k.partners, k.role])).toEqual([
       ['demo-admin', ['*'], undefined],
       ['demo-operator', ['*'], 'operator'],
+      ['demo-example-cp', ['example-cp'], 'partner'],
     ]);
     expect(verifyApiKey('carebridge-demo-admin-key', config.apiKeys[0].hash)).toBe(true);
     expect(verifyApiKey('carebridge-demo-operator-key', config.apiKeys[1].hash)).toBe(true);
+    expect(verifyApiKey('carebridge-demo-cp-key', config.apiKeys[2].hash)).toBe(true);
   });
 
   it('keeps the webhook on the HTTP port when CAREBRIDGE_HTTP_PORT moves it', () => {
