@@ -127,7 +127,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): FastifyPluginAsync {
           settle(ingest.queueDepths()),
           latencies(deps),
         ]);
-        const traffic = deps.sampler.series(config.sources.map((s) => s.id));
+        const traffic = deps.sampler.series(config.sources.filter((s) => s.type === 'mllp' || s.type === 'http').map((s) => s.id));
         return {
           at: new Date().toISOString(),
           health: { store: storeUp ? 'up' : 'down', redis: redisUp ? 'up' : 'down', storeKind: store.kind },

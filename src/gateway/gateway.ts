@@ -20,7 +20,7 @@ import { SenderDirectory } from '../routing/sender-pattern.js';
 import { sensitivityPolicy } from '../routing/sensitivity.js';
 import { openStore } from '../store/index.js';
 import type { MessageStore } from '../store/types.js';
-import { createFolderPollers } from './folder-pollers.js';
+import { createFolderPollers, lastFileArrivals } from './folder-pollers.js';
 import { buildHttpServer } from './http.js';
 import { Lifecycle } from './lifecycle.js';
 import { explainListenError, startMllpListeners } from './listeners.js';
@@ -173,7 +173,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
     // SFTP and drop-folder sources: files go through their partner's layout into the roster.
     const intake = createFileIntake({ config, store, inbound, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
-    const pollers = createFolderPollers(config, intake, log, metrics);
+    const pollers = createFolderPollers(config, intake, log, metrics, await lastFileArrivals(config, roster));
 
     const ports: Record<string, number> = {};
     const memberUploads = gatewayMemberUploads(config, roster, intake);

@@ -5,10 +5,14 @@
  * that no patient data reaches a URL. Saves a screenshot of each page to docs/screenshots/.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hl7Message } from '../../src/hl7v2/index.js';
 import { MllpClient } from '../../src/mllp/client.js';
+import { openRosterStore } from '../../src/roster/roster-store.js';
 import { chromiumSkipReason, launchChromium, screenshot } from '../helpers/browser.js';
 import { adtMessage, eventually, startTestGateway, TEST_ADMIN_HASH, TEST_ADMIN_KEY } from '../helpers/gateway.js';
 import { startWebhookStub, type WebhookStub } from '../helpers/webhook-stub.js';
@@ -30,17 +34,41 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
   const urls: string[] = [];
   const cspViolations: string[] = [];
 
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-console-'));
+
   beforeAll(async () => {
     process.env.CAREBRIDGE_CONSOLE_TRAFFIC_MS = '1000';
+    // The ACO's daily member file last came three days ago: the overview shows it missing, in red.
+    mkdirSync(join(dataDir, 'aco-drop'));
+    const roster = await openRosterStore(`sqlite:${join(dataDir, 'carebridge.db')}`);
+    await roster.importMemberFile({
+      partnerId: 'example-aco',
+      sourceId: 'aco-members',
+      fileName: 'members-20261204.txt',
+      sha256: 'cd'.repeat(32),
+      items: (async function* () {})(),
+      receivedAt: new Date(Date.now() - 3 * 86_400_000),
+    });
+    await roster.close();
     hook = await startWebhookStub({ secret: SECRET });
     broken = await startWebhookStub({ secret: SECRET });
     gw = await startTestGateway({
       webhookUrl: hook.url,
       webhookSecret: SECRET,
+      dataDir,
       extra: {
         sources: [
           { id: 'mllp-in', type: 'mllp', host: '127.0.0.1', port: 0, partner: 'example-aco' },
           { id: 'http-in', type: 'http' },
+          {
+            id: 'aco-members',
+            type: 'directory',
+            partner: 'example-aco',
+            path: join(dataDir, 'aco-drop'),
+            format: 'member-csv',
+            poll: { intervalSeconds: 3600 },
+            expectedDaily: { by: '06:00', timeZone: 'America/New_York' },
+          },
         ],
         destinations: [
           { id: 'hook', type: 'webhook', url: hook.url, secret: SECRET, backoff: { baseMs: 50, maxMs: 200 } },
@@ -74,6 +102,7 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     await gw?.stop();
     await hook?.close();
     await broken?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const send = async (text: string) => Hl7Message.parse(await client.send(Buffer.from(text, 'latin1'))).get('MSA-1');
@@ -119,6 +148,11 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
       250,
     );
     await page.getByRole('rowheader', { name: 'hook' }).waitFor();
+    // The missing daily file: its row is marked bad and says since when.
+    const fileRow = page.locator('tr', { hasText: 'aco-members' });
+    await fileRow.getByText(/missing since/).waitFor();
+    expect(await fileRow.getAttribute('class')).toContain('row-bad');
+    expect(await fileRow.locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor)).not.toMatch(/^rgba?\(255, 255, 255|^rgba\(0, 0, 0, 0\)/);
     await screenshot(page, 'overview');
   });
 
