@@ -12,9 +12,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hl7Message } from '../../src/hl7v2/index.js';
 import { MllpClient } from '../../src/mllp/client.js';
-import { openRosterStore } from '../../src/roster/roster-store.js';
 import { chromiumSkipReason, launchChromium, screenshot } from '../helpers/browser.js';
-import { adtMessage, eventually, startTestGateway, TEST_ADMIN_HASH, TEST_ADMIN_KEY } from '../helpers/gateway.js';
+import { adtMessage, eventually, seedPastMemberFile, startTestGateway, TEST_ADMIN_HASH, TEST_ADMIN_KEY } from '../helpers/gateway.js';
 import { startWebhookStub, type WebhookStub } from '../helpers/webhook-stub.js';
 
 const SECRET = 'console-e2e-secret-0123456789';
@@ -40,16 +39,7 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     process.env.CAREBRIDGE_CONSOLE_TRAFFIC_MS = '1000';
     // The ACO's daily member file last came three days ago: the overview shows it missing, in red.
     mkdirSync(join(dataDir, 'aco-drop'));
-    const roster = await openRosterStore(`sqlite:${join(dataDir, 'carebridge.db')}`);
-    await roster.importMemberFile({
-      partnerId: 'example-aco',
-      sourceId: 'aco-members',
-      fileName: 'members-20261204.txt',
-      sha256: 'cd'.repeat(32),
-      items: (async function* () {})(),
-      receivedAt: new Date(Date.now() - 3 * 86_400_000),
-    });
-    await roster.close();
+    await seedPastMemberFile(dataDir, 'example-aco', 'aco-members', new Date(Date.now() - 3 * 86_400_000));
     hook = await startWebhookStub({ secret: SECRET });
     broken = await startWebhookStub({ secret: SECRET });
     gw = await startTestGateway({
@@ -152,7 +142,7 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     const fileRow = page.locator('tr', { hasText: 'aco-members' });
     await fileRow.getByText(/missing since/).waitFor();
     expect(await fileRow.getAttribute('class')).toContain('row-bad');
-    expect(await fileRow.locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor)).not.toMatch(/^rgba?\(255, 255, 255|^rgba\(0, 0, 0, 0\)/);
+    expect(await fileRow.locator('td').first().evaluate((td) => (globalThis as any).getComputedStyle(td).backgroundColor)).not.toMatch(/^rgba?\(255, 255, 255|^rgba\(0, 0, 0, 0\)/);
     await screenshot(page, 'overview');
   });
 

@@ -74,3 +74,17 @@ export function adtMessage(controlId: string, opts: { event?: string; mrn?: stri
     `PV1|1|I|4N^401^A^MGH|||||||||||||||VN${controlId}^^^MGH^VN|||||||||||||||||||||||||20240501080000`,
   ].join('\r') + '\r';
 }
+
+/**
+ * Records in a test gateway's (not yet started) database that `sourceId` of `partnerId` delivered
+ * an (empty) member file at `receivedAt`: the history a restart reads its last daily file from.
+ */
+export async function seedPastMemberFile(dataDir: string, partnerId: string, sourceId: string, receivedAt: Date): Promise<void> {
+  const { openRosterStore } = await import('../../src/roster/roster-store.js');
+  const roster = await openRosterStore(`sqlite:${join(dataDir, 'carebridge.db')}`);
+  try {
+    await roster.importMemberFile({ partnerId, sourceId, fileName: `members-${receivedAt.getTime()}.txt`, sha256: 'cd'.repeat(32), items: (async function* () {})(), receivedAt });
+  } finally {
+    await roster.close();
+  }
+}

@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRosterStore } from '../../../src/roster/roster-store.js';
-import { startTestGateway, TEST_ADMIN_KEY } from '../../helpers/gateway.js';
+import { seedPastMemberFile, startTestGateway, TEST_ADMIN_KEY } from '../../helpers/gateway.js';
 
 // A partner's daily member file was due while the gateway was down: after the restart the source
 // still shows the file missing, because the last arrival comes from the roster's imports.
@@ -45,17 +44,8 @@ describe('expected daily file across a restart', () => {
   }
 
   it('reports a missing file at start when the last one arrived days ago', async () => {
-    const roster = await openRosterStore(`sqlite:${join(dataDir, 'carebridge.db')}`);
     const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
-    await roster.importMemberFile({
-      partnerId: 'example-aco',
-      sourceId: 'aco-drop',
-      fileName: 'members-old.txt',
-      sha256: 'ab'.repeat(32),
-      items: (async function* () {})(),
-      receivedAt: threeDaysAgo,
-    });
-    await roster.close();
+    await seedPastMemberFile(dataDir, 'example-aco', 'aco-drop', threeDaysAgo);
 
     const status = await sourceStatus({ by: '00:01', timeZone: 'UTC' });
     expect(status.lastFileAt).toBe(threeDaysAgo.toISOString());
