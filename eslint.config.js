@@ -105,6 +105,22 @@ export default defineConfig(
     },
   },
   {
+    // One inbox is the only writer of inbound messages (DESIGN.md, issue 12): src/ingest/inbound.ts
+    // calls the store's acceptInbound with each kind's dedupe key; everything else goes through it.
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    ignores: ['src/ingest/inbound.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['MemberExpression[property.name="acceptInbound"]', 'ObjectPattern > Property[key.name="acceptInbound"]'].map((selector) => ({
+          selector,
+          message:
+            'Inbound messages are written by the inbox only: use InboundWriter.write (src/ingest/inbound.ts) with a kind from DEDUPE_KEYS.',
+        })),
+      ],
+    },
+  },
+  {
     // Adapters use the engine's public modules, not the internals of care plans or config.
     files: ['adapters/**/*.ts'],
     ignores: ADAPTER_FILES_IMPORTING_ENGINE_INTERNALS,

@@ -3,6 +3,7 @@
 // store, roster, the pipeline's FHIR path) and hooks `service.deliveriesFor` and
 // `service.onDischarge` into the pipeline.
 import type { GatewayConfig } from '../config/types.js';
+import type { InboundWriterPort } from '../ingest/inbound.js';
 import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
 import type { SftpFileConsumer } from '../sources/sftp/types.js';
@@ -16,6 +17,8 @@ import type { CarePlanStore } from './store/types.js';
 export interface CarePlansOptions {
   config: GatewayConfig;
   messages: MessageStore;
+  /** The inbox's writer, which stores the outbound care-plan messages. */
+  inbound: InboundWriterPort;
   /** The pipeline's FHIR path (processFhir), which asks service.deliveriesFor for the deliveries. */
   dispatch: Dispatch;
   roster?: RosterLookup;
@@ -40,6 +43,7 @@ export async function openCarePlans(o: CarePlansOptions): Promise<CarePlans> {
     const service = new CarePlanService({
       store,
       messages: o.messages,
+      inbound: o.inbound,
       dispatch: o.dispatch,
       roster: o.roster,
       members: o.members,

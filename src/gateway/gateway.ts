@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { Outbox } from '../delivery/outbox.js';
 import type { PrivateRedis } from '../delivery/redis-server.js';
 import { createFileIntake } from '../ingest/file-intake.js';
+import { InboundWriter } from '../ingest/inbound.js';
 import { Inbox } from '../ingest/inbox.js';
 import { GatewayIngestPort } from '../ingest/ingest-port.js';
 import { gatewayMemberUploads } from '../ingest/member-upload.js';
@@ -106,6 +107,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       (o) => o.close(),
     );
 
+    // The one writer of inbound messages: the HL7 v2 inbox, FHIR ingest, roster notices, late routing, care plans.
+    const inbound = new InboundWriter(store);
     const pipeline = new Pipeline({
       store,
       router: new Router(config.routes),
@@ -132,6 +135,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         openCarePlans({
           config,
           messages: store,
+          inbound,
           roster,
           members: roster,
           log,
@@ -152,7 +156,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     );
     const senders = new SenderDirectory(config.partners);
     const inbox = new Inbox({
-      store,
+      inbound,
       profileFor,
       partnerForSender: (s) => senders.partnerFor(s),
       isSenderOf: (partnerId, s) => senders.isSenderOf(partnerId, s),
@@ -168,7 +172,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster, log);
 
     // SFTP and drop-folder sources: files go through their partner's layout into the roster.
-    const intake = createFileIntake({ config, store, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
+    const intake = createFileIntake({ config, store, inbound, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });
     const pollers = createFolderPollers(config, intake, log, metrics, await lastFileArrivals(config, roster));
 
     const ports: Record<string, number> = {};

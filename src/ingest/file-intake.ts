@@ -5,6 +5,7 @@ import type { Roster } from '../roster/roster-store.js';
 import type { ImportResult } from '../roster/store-types.js';
 import type { SftpFileHandoff, SftpFileOutcome } from '../sources/sftp/types.js';
 import type { MessageStore } from '../store/types.js';
+import type { InboundWriterPort } from './inbound.js';
 import { LATE_ROUTING_SOURCE, LateRouting } from './late-routing.js';
 import { MEMBER_FORMAT_OF_SOURCE, readMembersOf } from './member-partners.js';
 import type { Pipeline } from './pipeline.js';
@@ -13,6 +14,8 @@ import { ROSTER_NOTICE_SOURCE, RosterNotices } from './roster-notices.js';
 export interface FileIntakeDeps {
   config: GatewayConfig;
   store: MessageStore;
+  /** The inbox's writer (roster notices and late routings are stored through it). */
+  inbound: InboundWriterPort;
   roster: Roster;
   pipeline: Pipeline;
   log: Logger;
@@ -51,7 +54,15 @@ export function createFileIntake(deps: FileIntakeDeps): FileIntake {
       selfRole: kindAsRole(deps.config.partners[file.partner]?.kind),
     });
     deps.log.info(
-      { sourceId: file.sourceId, partner: file.partner, importId: result.importId, status: result.status, rows: result.rows, applied: result.applied, errors: result.errors },
+      {
+        sourceId: file.sourceId,
+        partner: file.partner,
+        importId: result.importId,
+        status: result.status,
+        rows: result.rows,
+        applied: result.applied,
+        errors: result.errors,
+      },
       'member file imported',
     );
     if (result.status === 'failed') return result;

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { routingFactsOf } from '../conversion/message-facts.js';
-import type { Conversion, RoutingFacts } from '../conversion/types.js';
 import {
   ackModeOf,
   ackSourceOf,
@@ -15,10 +14,13 @@ import {
   type AckSource,
 } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
-import type { InboundInput, InboundResult, MessageStore, SourceKind } from '../store/types.js';
+import type { RoutableMessage } from '../routing/plan.js';
+import type { SourceKind } from '../store/types.js';
 import { refusalOf, type AcceptPolicy } from './acceptance.js';
 import { convertParsed } from './convert-message.js';
-import { MicroBatcher } from './micro-batcher.js';
+import type { InboundEntry, InboundWriter } from './inbound.js';
+
+export type { RoutableMessage } from '../routing/plan.js';
 
 export interface ReceiveMeta {
   sourceKind: SourceKind;
@@ -36,17 +38,6 @@ export interface ReceivedMessage {
   messageId: string;
   controlId: string;
   reason?: string;
-}
-
-/** A message ready for routing: its facts, and its conversion when an adapter converted it. */
-export interface RoutableMessage {
-  /** The conversion's routing facts, or (without one) read from the message as sent. */
-  facts: RoutingFacts;
-  conversion?: Conversion;
-  /** Why there is no conversion (`no converter for ORU^R01`): the filtered reason when nothing is sent. */
-  unconverted?: string;
-  /** The partner the message belongs to (scopes unmatched events). */
-  partnerId?: string;
 }
 
 /** Work handed to processing after the commit; the conversion is reused when already done. */
@@ -71,7 +62,8 @@ export interface ReceiveStep {
 }
 
 export interface InboxDeps {
-  store: MessageStore;
+  /** The one writer of inbound messages (src/ingest/inbound.ts). */
+  inbound: Pick<InboundWriter, 'receive' | 'write'>;
   /** Mapping profile by partner (undefined partner: base profile). */
   profileFor(partnerId: string | undefined): MappingProfile;
   /** The source's `accept` policy (strict partners); undefined: every well-formed message. */
@@ -84,8 +76,6 @@ export interface InboxDeps {
   onAccepted(work: AcceptedWork): void;
   /** Observability: outcome per message, no PHI (`step` holds ids and codes only, for the log line). */
   onReceived?(meta: ReceiveMeta, outcome: ReceiveOutcome, reasonKind?: string, step?: ReceiveStep): void;
-  /** Largest group commit. */
-  maxBatch?: number;
 }
 
 /**
@@ -94,13 +84,16 @@ export interface InboxDeps {
  * it (it is then routed raw or filtered); one that is unreadable, lacks MSH-9/MSH-10, would map
  * to wrong data, or falls outside its source's `accept` policy is stored as rejected and NACKed
  * with the reason; a duplicate (same sender, control id and content) is acknowledged and
- * counted, not processed again. Commits are grouped across concurrent senders.
+ * counted, not processed again. Commits are grouped across concurrent senders. The store is
+ * written through the one inbound writer (inbound.ts), which the other kinds (`write`: FHIR over
+ * HTTP, roster notices, late routing, care plans) share, each with its dedupe-key rule.
  */
 export class Inbox {
-  private readonly batcher: MicroBatcher<InboundInput, InboundResult>;
+  constructor(private readonly deps: InboxDeps) {}
 
-  constructor(private readonly deps: InboxDeps) {
-    this.batcher = new MicroBatcher((items) => deps.store.acceptInbound(items), deps.maxBatch ?? 500);
+  /** Any other kind of inbound message (FHIR over HTTP, ...), stored with its kind's dedupe key. */
+  write(entry: InboundEntry): ReturnType<InboundWriter['write']> {
+    return this.deps.inbound.write(entry);
   }
 
   /**
@@ -142,15 +135,37 @@ export class Inbox {
     const partnerId = meta.partnerId ?? this.deps.partnerForSender(sender);
     const refusal = refusalOf(this.deps.acceptPolicyFor?.(meta.sourceName), msg, meta.sourceName);
     if (refusal) {
-      return this.reject(bytes, hash, { ...meta, partnerId }, src, refusal.reason, 'not-accepted', refusal.hl7ErrorCode, { segment: 'MSH', field: 9 }, receivedAt, msg);
+      return this.reject(
+        bytes,
+        hash,
+        { ...meta, partnerId },
+        src,
+        refusal.reason,
+        'not-accepted',
+        refusal.hl7ErrorCode,
+        { segment: 'MSH', field: 9 },
+        receivedAt,
+        msg,
+      );
     }
     const result = convertParsed(msg, this.deps.profileFor(partnerId));
     // No adapter for it (or the adapter declined): accepted all the same, routed raw or filtered.
     if (!result.ok && result.kind !== 'unsupported') {
-      return this.reject(bytes, hash, { ...meta, partnerId }, src, result.reason, result.kind, result.hl7ErrorCode, undefined, receivedAt, msg);
+      return this.reject(
+        bytes,
+        hash,
+        { ...meta, partnerId },
+        src,
+        result.reason,
+        result.kind,
+        result.hl7ErrorCode,
+        undefined,
+        receivedAt,
+        msg,
+      );
     }
     const conversion = result.ok ? result.conversion : undefined;
-    const input: InboundInput = {
+    const input = {
       receivedAt: new Date(receivedAt),
       sourceKind: meta.sourceKind,
       sourceName: meta.sourceName,
@@ -160,22 +175,33 @@ export class Inbox {
       messageType: msg.messageType,
       triggerEvent: msg.triggerEvent,
       version: msg.version,
-      dedupeKey: `${sender}|${msg.controlId}|${hash}`,
       contentHash: hash,
       raw: bytes,
       identifiers: conversion?.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! })),
     };
-    const stored = await this.batcher.submit(input);
+    const stored = await this.deps.inbound.receive({ kind: 'hl7v2', key: { sender, controlId: msg.controlId, contentHash: hash }, input });
     const type = `${msg.messageType}^${msg.triggerEvent}`;
     if (stored.duplicate) {
       // The first copy decided the answer: accepted stays accepted, rejected is rejected again.
       const ok = stored.status !== 'rejected';
       const ack = this.ack(src, ok, ok ? undefined : { code: HL7_ERROR.DATA_TYPE, message: 'previously rejected' });
-      this.deps.onReceived?.(meta, 'duplicate', undefined, { messageId: stored.id, controlId: msg.controlId, sender, type, ack: ackCodeOf(ack) });
+      this.deps.onReceived?.(meta, 'duplicate', undefined, {
+        messageId: stored.id,
+        controlId: msg.controlId,
+        sender,
+        type,
+        ack: ackCodeOf(ack),
+      });
       return { outcome: 'duplicate', ack, messageId: stored.id, controlId: msg.controlId };
     }
     const ack = this.ack(src, true);
-    this.deps.onReceived?.(meta, 'accepted', undefined, { messageId: stored.id, controlId: msg.controlId, sender, type, ack: ackCodeOf(ack) });
+    this.deps.onReceived?.(meta, 'accepted', undefined, {
+      messageId: stored.id,
+      controlId: msg.controlId,
+      sender,
+      type,
+      ack: ackCodeOf(ack),
+    });
     this.deps.onAccepted({
       messageId: stored.id,
       partnerId,
@@ -200,8 +226,10 @@ export class Inbox {
     receivedAt: number,
     msg?: Hl7Message,
   ): Promise<ReceivedMessage> {
-    const sender = msg?.sender ?? `${src.sendingApplication.split(src.delimiters.component)[0] ?? ''}^${src.sendingFacility.split(src.delimiters.component)[0] ?? ''}`;
-    const stored = await this.batcher.submit({
+    const sender =
+      msg?.sender ??
+      `${src.sendingApplication.split(src.delimiters.component)[0] ?? ''}^${src.sendingFacility.split(src.delimiters.component)[0] ?? ''}`;
+    const input = {
       receivedAt: new Date(receivedAt),
       sourceKind: meta.sourceKind,
       sourceName: meta.sourceName,
@@ -211,13 +239,22 @@ export class Inbox {
       messageType: msg?.messageType ?? null,
       triggerEvent: msg?.triggerEvent ?? (src.triggerEvent || null),
       version: msg?.version ?? null,
-      dedupeKey: `rejected|${sender}|${src.controlId}|${hash}`,
       contentHash: hash,
       raw: bytes,
-      status: 'rejected',
+      status: 'rejected' as const,
       statusReason: reason,
+    };
+    const stored = await this.deps.inbound.receive({
+      kind: 'hl7v2-rejected',
+      key: { sender, controlId: src.controlId, contentHash: hash },
+      input,
     });
-    const ack = this.ack(src, false, { code: hl7Code, message: reason, location }, kind === 'parse' || kind === 'not-accepted' || kind === 'sender');
+    const ack = this.ack(
+      src,
+      false,
+      { code: hl7Code, message: reason, location },
+      kind === 'parse' || kind === 'not-accepted' || kind === 'sender',
+    );
     const type = `${msg?.messageType ?? ''}^${msg?.triggerEvent ?? src.triggerEvent ?? ''}`;
     this.deps.onReceived?.(meta, stored.duplicate ? 'duplicate' : 'rejected', kind, {
       messageId: stored.id,
@@ -240,7 +277,12 @@ export class Inbox {
    * Original mode: AA, or AE (content error) / AR (rejected: unreadable, or refused by the source's accept policy).
    * Enhanced mode (MSH-15 present): the commit ACK CA/CE/CR, sent only when MSH-15 asks for it.
    */
-  private ack(src: AckSource, ok: boolean, error?: { code: string; message?: string; location?: { segment: string; field?: number } }, reject = false): string | undefined {
+  private ack(
+    src: AckSource,
+    ok: boolean,
+    error?: { code: string; message?: string; location?: { segment: string; field?: number } },
+    reject = false,
+  ): string | undefined {
     const mode = ackModeOf(src);
     let code: AckCode;
     if (mode.mode === 'enhanced') {

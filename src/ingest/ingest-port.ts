@@ -73,8 +73,10 @@ export class GatewayIngestPort implements IngestPort {
     const hash = createHash('sha256').update(raw).digest('hex');
     const r = resource as { resourceType?: string; id?: string; type?: string };
     try {
-      const [stored] = await this.store.acceptInbound([
-        {
+      const stored = await this.inbox.write({
+        kind: 'fhir',
+        key: { partnerId: meta.partnerId, contentHash: hash },
+        input: {
           sourceKind: 'http',
           sourceName: meta.sourceName,
           partnerId: meta.partnerId ?? null,
@@ -82,25 +84,29 @@ export class GatewayIngestPort implements IngestPort {
           controlId: typeof r?.id === 'string' ? r.id : null,
           messageType: 'FHIR',
           triggerEvent: typeof r?.resourceType === 'string' ? r.resourceType : null,
-          dedupeKey: `fhir|${meta.partnerId ?? ''}|${hash}`,
           contentHash: hash,
           raw,
           status: issues.length ? 'rejected' : 'received',
           statusReason: issues.length ? issues.join('; ') : null,
         },
-      ]);
+      });
       if (issues.length) return { outcome: 'rejected', messageId: stored.id, httpStatus: 400, issues };
       if (stored.duplicate) return { outcome: 'duplicate', messageId: stored.id, httpStatus: 200 };
       for (const c of consent) {
         const d = c.decision;
-        await this.roster!.recordConsent(c.memberId, { partnerId: d.partnerId, category: d.category, granted: d.granted, source: 'fhir-consent', recordedAt: d.recordedAt, actor: 'fhir' });
-      }
-      this.pipeline
-        .processFhir(stored.id, meta.sourceName, resource as { resourceType: string }, Date.now())
-        .catch((e) => {
-          // Left `received`: the recovery sweep routes it.
-          this.log.warn({ messageId: stored.id, ...failureFields(e) }, 'FHIR message left to the recovery sweep');
+        await this.roster!.recordConsent(c.memberId, {
+          partnerId: d.partnerId,
+          category: d.category,
+          granted: d.granted,
+          source: 'fhir-consent',
+          recordedAt: d.recordedAt,
+          actor: 'fhir',
         });
+      }
+      this.pipeline.processFhir(stored.id, meta.sourceName, resource as { resourceType: string }, Date.now()).catch((e) => {
+        // Left `received`: the recovery sweep routes it.
+        this.log.warn({ messageId: stored.id, ...failureFields(e) }, 'FHIR message left to the recovery sweep');
+      });
       return { outcome: 'accepted', messageId: stored.id, httpStatus: 201 };
     } catch (e) {
       this.unavailable(e, 'fhir');
@@ -139,7 +145,13 @@ export class GatewayIngestPort implements IngestPort {
       const d = await this.store.getDelivery(id);
       if (!d) continue;
       // Redis down: the delivery is pending in the store; the recovery sweep enqueues it later.
-      await this.outbox.queues.requeueDead({ deliveryId: d.id, messageId: d.messageId, destinationId: d.destination, patientKey: d.patientKey ?? '', seq: d.seq });
+      await this.outbox.queues.requeueDead({
+        deliveryId: d.id,
+        messageId: d.messageId,
+        destinationId: d.destination,
+        patientKey: d.patientKey ?? '',
+        seq: d.seq,
+      });
     }
     return ids;
   }
@@ -164,10 +176,11 @@ export function fhirShapeIssues(resource: unknown): string[] {
   if (r.resourceType === 'Bundle') {
     if (typeof r.type !== 'string' || !FHIR_BUNDLE_TYPES.has(r.type)) issues.push('Bundle.type is missing or not a known bundle type');
     if (r.entry !== undefined && !Array.isArray(r.entry)) issues.push('Bundle.entry must be an array');
-    else (r.entry as unknown[] | undefined)?.forEach((e, i) => {
-      const res = (e as { resource?: { resourceType?: unknown } } | null)?.resource;
-      if (!res || typeof res.resourceType !== 'string') issues.push(`Bundle.entry[${i}].resource is missing a resourceType`);
-    });
+    else
+      (r.entry as unknown[] | undefined)?.forEach((e, i) => {
+        const res = (e as { resource?: { resourceType?: unknown } } | null)?.resource;
+        if (!res || typeof res.resourceType !== 'string') issues.push(`Bundle.entry[${i}].resource is missing a resourceType`);
+      });
   }
   return issues;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/log.js';
 import type { ResolvedUnmatched, RosterStore } from '../roster/store-types.js';
 import type { InboundInput, MessageDetail, MessageRaw, MessageRecord, MessageStore } from '../store/types.js';
+import { inboundInput, lateRoutingOriginal, type InboundEntry, type InboundWriterPort } from './inbound.js';
 import type { MessageOwner, Pipeline } from './pipeline.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -34,13 +35,14 @@ import { SingleFlight } from './single-flight.js';
 /** How late-routing messages are stored, and how the pipeline finds their owner on recovery. */
 export const LATE_ROUTING_SOURCE = { sourceKind: 'replay', sourceName: 'roster' } as const;
 
-const KEY_PREFIX = 'roster-late|';
 const PAGE = 500;
 /** Events routed per recovery pass (a backlog drains over the following passes). */
 const RECOVER_BATCH = 1000;
 
 export interface LateRoutingDeps {
-  store: Pick<MessageStore, 'acceptInbound' | 'getMessage' | 'getMessageRaw'>;
+  store: Pick<MessageStore, 'getMessage' | 'getMessageRaw'>;
+  /** The inbox's writer: the late routing is stored with the late-routing dedupe key. */
+  inbound: InboundWriterPort;
   roster: Pick<RosterStore, 'unroutedResolved' | 'markUnmatchedRouted'>;
   pipeline: Pick<Pipeline, 'convertAndRoute'>;
   log: Logger;
@@ -68,7 +70,11 @@ export class LateRouting implements MessageOwner {
       routed += await this.deps.roster.markUnmatchedRouted(done);
     }
     if (routed) this.deps.log.info({ events: routed }, 'resolved unmatched events routed to attributed partners');
-    if (waiting) this.deps.log.info({ events: waiting }, 'late routing waits for original messages still in processing; the recovery sweep routes them');
+    if (waiting)
+      this.deps.log.info(
+        { events: waiting },
+        'late routing waits for original messages still in processing; the recovery sweep routes them',
+      );
     return routed;
   }
 
@@ -81,7 +87,10 @@ export class LateRouting implements MessageOwner {
         try {
           if (await this.routeOnce(event)) done.push(event.id);
         } catch (e) {
-          this.deps.log.warn({ messageId: event.messageId, err: (e as Error).message }, 'late routing not resumed; retried on the next sweep');
+          this.deps.log.warn(
+            { messageId: event.messageId, err: (e as Error).message },
+            'late routing not resumed; retried on the next sweep',
+          );
         }
       }
       routed += await this.deps.roster.markUnmatchedRouted(done);
@@ -99,7 +108,7 @@ export class LateRouting implements MessageOwner {
   async complete(messageId: string, stored: MessageRaw, originId: string): Promise<void> {
     // An operator's replay of a late routing is finished like that late routing (same original).
     const detail = await this.deps.store.getMessage(originId);
-    const originalId = detail?.dedupeKey.startsWith(KEY_PREFIX) ? detail.dedupeKey.slice(KEY_PREFIX.length) : undefined;
+    const originalId = detail ? lateRoutingOriginal(detail.dedupeKey) : undefined;
     const finish = async () => {
       // The original pruned meanwhile: routed under this message's own source name (rules naming sources miss it).
       const original = originalId ? await this.deps.store.getMessage(originalId) : null;
@@ -123,7 +132,7 @@ export class LateRouting implements MessageOwner {
       }
       // Checked before storing the routing message, so a `received` routing message is rare (earlier releases).
       if (original.status === 'received') return false;
-      const [late] = await this.deps.store.acceptInbound([lateMessage(original)]);
+      const late = await this.deps.inbound.write(lateEntry(original));
       // A duplicate not `received` any more was routed before (or failed conversion, which a replay redoes).
       if (late.status !== 'received') return true;
       const stored = await this.deps.store.getMessageRaw(late.id);
@@ -156,18 +165,26 @@ export class LateRouting implements MessageOwner {
 }
 
 /** The original event again, as the one stored late routing of it (same bytes, origin and identifiers). */
-export function lateMessage(original: MessageRecord): InboundInput {
+export function lateEntry(original: MessageRecord): InboundEntry {
   return {
-    ...LATE_ROUTING_SOURCE,
-    partnerId: original.partnerId,
-    sender: original.sender,
-    controlId: original.controlId,
-    messageType: original.messageType,
-    triggerEvent: original.triggerEvent,
-    version: original.version,
-    dedupeKey: `${KEY_PREFIX}${original.id}`,
-    contentHash: original.contentHash,
-    raw: original.raw,
-    identifiers: original.identifiers,
+    kind: 'late-routing',
+    key: { originalId: original.id },
+    input: {
+      ...LATE_ROUTING_SOURCE,
+      partnerId: original.partnerId,
+      sender: original.sender,
+      controlId: original.controlId,
+      messageType: original.messageType,
+      triggerEvent: original.triggerEvent,
+      version: original.version,
+      contentHash: original.contentHash,
+      raw: original.raw,
+      identifiers: original.identifiers,
+    },
   };
+}
+
+/** The stored row of `lateEntry` (tests write it directly to play an earlier release). */
+export function lateMessage(original: MessageRecord): InboundInput {
+  return inboundInput(lateEntry(original));
 }

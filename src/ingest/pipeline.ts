@@ -1,31 +1,34 @@
-import type { Encounter, Patient, Resource } from 'fhir/r4';
 import { routingFactsOf } from '../conversion/message-facts.js';
-import type { Conversion } from '../conversion/types.js';
-import { accepts, renderFor, sendsRawOnly } from '../delivery/deliverers/registry.js';
 import type { DeliveryJob } from '../delivery/types.js';
 import { Hl7Message } from '../hl7v2/index.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 import type { Logger } from '../observability/log.js';
 import type { RosterLookup } from '../roster/types.js';
-import { MEMBER_UNMATCHED, NO_ROUTE_MATCHED, routingReason } from '../routing/explain.js';
-import type { RouteDecision, RouteFacts, Router } from '../routing/router.js';
-import { applySecurityLabels, securityLabels, sensitivityOf, type SensitivityPolicy } from '../routing/sensitivity.js';
+import { MEMBER_UNMATCHED, NO_ROUTE_MATCHED, type FilterKind } from '../routing/explain.js';
+import { fetchPlanFacts, type RoutingReads } from '../routing/facts.js';
+import {
+  draftPlan,
+  outcomeOf,
+  planDelivery,
+  planFhir,
+  type DeliveryPlan,
+  type PlanRequest,
+  type RoutableMessage,
+  type RoutingPolicy,
+} from '../routing/plan.js';
 import type { DeliveryInput, DeliveryRecord, MessageRaw, MessageStore, ProcessingOutcome, SourceKind } from '../store/types.js';
 import { convertParsed } from './convert-message.js';
-import type { AcceptedWork, RoutableMessage } from './inbox.js';
+import type { AcceptedWork } from './inbox.js';
 import { MicroBatcher } from './micro-batcher.js';
 
-export interface PipelineDeps {
+export type { FilterKind } from '../routing/explain.js';
+export type { TransitionOfCareInput } from '../routing/plan.js';
+
+/** The routing policy (src/routing), the roster it reads, and what the pipeline itself needs. */
+export interface PipelineDeps extends RoutingPolicy {
   store: MessageStore;
-  router: Router;
-  /** Destination id → type (its module renders the payload: src/delivery/deliverers/registry.ts) and owning partner. */
-  destinationTypes: ReadonlyMap<string, string>;
-  destinationPartners?: ReadonlyMap<string, string>;
-  /** Partner id → its ADT destination (for routes to "the member's attributed CP/ACO"). */
-  partnerAdtDestination?(partnerId: string): string | undefined;
   /** Absent: attributed routes deliver nothing and consent cannot be checked. */
   roster?: RosterLookup;
-  sensitivity?: SensitivityPolicy;
   profileFor(partnerId: string | undefined): MappingProfile;
   /** Hands created deliveries to the queue; false when Redis is down (the sweep retries). */
   enqueue(job: DeliveryJob): Promise<boolean>;
@@ -44,25 +47,12 @@ export interface PipelineExtension {
    * Transition of care: for a discharge of a member attributed to a CP, the CarePlan (follow-up
    * due in N business days) that goes to that CP with the discharge notification.
    */
-  transitionOfCare?(input: TransitionOfCareInput): Promise<Resource | undefined>;
+  transitionOfCare?: RoutingReads['transitionOfCare'];
   /**
    * FHIR messages of sources whose owner decides the deliveries (care plans: src/careplan/outbound.ts)
    * instead of the route table; undefined = not such a source. Also used on recovery and replay.
    */
   fhirDeliveries?(sourceName: string, resource: { resourceType: string }): Promise<DeliveryInput[] | undefined>;
-}
-
-/** Why nothing was sent: no adapter converted it, no route took it, the member is not on the roster, or no matched destination takes it. */
-export type FilterKind = 'no-converter' | 'no-route' | 'unmatched' | 'no-destination';
-
-export interface TransitionOfCareInput {
-  messageId: string;
-  memberId: string;
-  cpPartnerId: string;
-  patient: Patient;
-  encounter: Encounter;
-  /** FHIR dateTime of the discharge (Encounter.period.end). */
-  dischargeAt: string;
 }
 
 /**
@@ -89,16 +79,13 @@ interface Completion {
   outcome: ProcessingOutcome;
 }
 
-/** The outcome of routing when nothing is sent: the filtered reason and its kind. */
-interface Filtered {
-  reason: string;
-  kind: FilterKind;
-}
-
 /**
- * After the commit: route the converted message, record its deliveries (one transaction per
- * batch of messages) and enqueue them. A crash anywhere here leaves the message `received` in
- * the store; the recovery sweep runs it again (conversion is deterministic, so are the ids).
+ * After the inbox's commit: convert → plan → commit → enqueue. The conversion is the inbox's when
+ * it just accepted the message, else redone from the stored raw bytes (recovery, replay, late
+ * routing); the plan is the routing stage's (src/routing); the commit records the outcome and its
+ * deliveries (one transaction per batch of messages); then the pending deliveries are enqueued.
+ * A crash anywhere here leaves the message `received` in the store; the recovery sweep runs it
+ * again (conversion is deterministic, so are the plan and the ids).
  */
 export class Pipeline {
   private readonly batcher: MicroBatcher<Completion, DeliveryRecord[] | undefined>;
@@ -106,10 +93,14 @@ export class Pipeline {
   private readonly extensions: PipelineExtension[] = [];
 
   constructor(private readonly deps: PipelineDeps) {
-    this.batcher = new MicroBatcher(async (items) => {
-      const results = await deps.store.completeProcessingBatch(items);
-      return results.map((r) => (r.ok && r.result.applied ? r.result.deliveries : undefined));
-    }, 500, 3);
+    this.batcher = new MicroBatcher(
+      async (items) => {
+        const results = await deps.store.completeProcessingBatch(items);
+        return results.map((r) => (r.ok && r.result.applied ? r.result.deliveries : undefined));
+      },
+      500,
+      3,
+    );
   }
 
   /** Adds a later module's routing (see PipelineExtension); extensions are asked in registration order. */
@@ -125,27 +116,27 @@ export class Pipeline {
     return undefined;
   }
 
+  /** What the routing stage reads its facts through: the roster, and the first extension planning transitions of care. */
+  private reads(): RoutingReads {
+    const planner = this.extensions.find((e) => e.transitionOfCare);
+    return { roster: this.deps.roster, transitionOfCare: planner?.transitionOfCare?.bind(planner) };
+  }
+
   /** Fire and forget: failures are logged and left to the recovery sweep. */
   submit(work: AcceptedWork): void {
-    this.process(work.messageId, work.sourceName, work, work.receivedAt).catch((e) =>
+    this.route(work).catch((e) =>
       this.deps.log.warn({ messageId: work.messageId, err: (e as Error).message }, 'processing deferred to recovery'),
     );
   }
 
   /**
-   * A FHIR resource or Bundle received over HTTP: routed as is (routes matching this source and
-   * no event/patient-class filter), delivered to the destinations that take it as received.
+   * A FHIR resource or Bundle received over HTTP: delivered as its owner decides (care plans), or
+   * routed as is (src/routing/plan.ts planFhir).
    */
   async processFhir(messageId: string, sourceName: string, resource: { resourceType: string }, receivedAt: number): Promise<void> {
     const text = JSON.stringify(resource);
     const owned = await this.ownedDeliveries(sourceName, resource);
-    const deliveries: DeliveryInput[] = owned ?? [];
-    for (const d of owned ? [] : this.deps.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
-      if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
-      const payload = renderFor(this.deps.destinationTypes.get(d.destination), { kind: 'fhir-bundle', json: () => text });
-      if (typeof payload !== 'string') continue;
-      deliveries.push({ destination: d.destination, patientKey: null, payload, routeId: d.routeId, partnerId: this.deps.destinationPartners?.get(d.destination) ?? null });
-    }
+    const deliveries = owned ?? planFhir(sourceName, text, this.deps);
     await this.commit(messageId, { status: 'processed', fhir: text, deliveries }, receivedAt);
   }
 
@@ -154,7 +145,7 @@ export class Pipeline {
    * enqueues the pending ones. For messages whose deliveries their owner decided (roster notices).
    */
   async commit(messageId: string, outcome: ProcessingOutcome, receivedAt = Date.now()): Promise<void> {
-    await this.afterCommit(messageId, receivedAt, await this.batcher.submit({ messageId, outcome }));
+    await this.enqueue(messageId, receivedAt, await this.batcher.submit({ messageId, outcome }));
   }
 
   /**
@@ -219,211 +210,70 @@ export class Pipeline {
     options: { attributedOnly?: boolean; routeAs?: string; except?: ReadonlySet<string> } = {},
   ): Promise<void> {
     const sourceName = options.routeAs ?? stored.sourceName;
-    if (stored.raw[0] === 0x7b /* '{' */) {
-      let resource: { resourceType: string } | undefined;
-      try {
-        resource = JSON.parse(stored.raw.toString('utf8')) as { resourceType: string };
-      } catch {
-        resource = undefined;
-      }
-      if (resource?.resourceType) return this.processFhir(messageId, sourceName, resource, stored.receivedAt.getTime());
+    const receivedAt = stored.receivedAt.getTime();
+    const resource = fhirResourceOf(stored.raw);
+    if (resource) return this.processFhir(messageId, sourceName, resource, receivedAt);
+    const converted = this.convert(stored);
+    if ('failure' in converted) {
+      // Mappings changed since it was accepted (or a replay of a bad message): keep it, marked failed.
+      await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: converted.failure ?? 'conversion failed' } });
+      return;
     }
-    let routable: RoutableMessage | undefined;
-    let failure: string | undefined;
+    await this.route({ ...converted, messageId, sourceName, receivedAt, attributedOnly: options.attributedOnly, except: options.except });
+  }
+
+  /** convert: the stored HL7 v2 message again, as the inbox did when it accepted it. */
+  private convert(stored: MessageRaw): RoutableMessage | { failure: string | undefined } {
     try {
       const msg = Hl7Message.parse(stored.raw);
       const partnerId = stored.partnerId ?? undefined;
       const r = convertParsed(msg, this.deps.profileFor(partnerId));
-      if (r.ok) routable = { facts: r.conversion, conversion: r.conversion, partnerId };
+      if (r.ok) return { facts: r.conversion, conversion: r.conversion, partnerId };
       // Accepted without a conversion (as when it arrived): passthrough routes may still take it.
-      else if (r.kind === 'unsupported') routable = { facts: routingFactsOf(msg), unconverted: r.reason, partnerId };
-      else failure = r.reason;
+      if (r.kind === 'unsupported') return { facts: routingFactsOf(msg), unconverted: r.reason, partnerId };
+      return { failure: r.reason };
     } catch (e) {
-      failure = (e as Error).message;
+      return { failure: (e as Error).message };
     }
-    if (!routable) {
-      // Mappings changed since it was accepted (or a replay of a bad message): keep it, marked failed.
-      await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: failure ?? 'conversion failed' } });
-      return;
-    }
-    await this.process(messageId, sourceName, routable, stored.receivedAt.getTime(), options.attributedOnly, options.except);
   }
 
-  /**
-   * `attributedOnly`: a late routing (the patient just got onto the roster): fixed routes already had it.
-   * `except`: destinations that already had this event (through its original message).
-   */
-  private async process(
-    messageId: string,
-    sourceName: string,
-    message: RoutableMessage,
-    receivedAt: number,
-    attributedOnly = false,
-    except?: ReadonlySet<string>,
-  ): Promise<void> {
-    const { facts, conversion } = message;
-    const routeFacts: RouteFacts = { sourceName, sender: facts.sender, messageType: facts.messageType, event: facts.event, patientClass: facts.patientClass };
-    let memberLookup: Promise<string | undefined> | undefined;
-    const member = () => (memberLookup ??= conversion ? this.memberOf(conversion) : Promise.resolve(undefined));
-    const fixed = attributedOnly ? [] : this.deps.router.route(routeFacts);
-    const attributed = await this.attributedDecisions(messageId, receivedAt, message, routeFacts, member);
-    const decisions = [...fixed, ...attributed.decisions];
-    const category = this.deps.sensitivity
-      ? sensitivityOf({ facilities: facts.facilityCodes, service: facts.hospitalService }, this.deps.sensitivity)
-      : undefined;
-    // A sensitive event carries its labels everywhere it goes (stored FHIR and every payload).
-    if (category && conversion) applySecurityLabels(conversion.bundle, securityLabels(category));
-    const fhirText = conversion ? JSON.stringify(conversion.bundle) : undefined;
-    const memberId = category ? await member() : undefined;
-    const patientKey = conversion?.patient?.id ?? null;
-    const deliveries: DeliveryInput[] = [];
-    // Why a matched destination got nothing, in decision order (the first explains a filtered message).
-    const skipped: string[] = [];
-    const seen = new Set<string>();
-    for (const d of decisions) {
-      if (seen.has(d.destination)) continue;
-      seen.add(d.destination);
-      if (except?.has(d.destination)) {
-        skipped.push(`destination ${d.destination} already had it`);
-        continue;
-      }
-      const type = this.deps.destinationTypes.get(d.destination) ?? '';
-      let payload: string | undefined;
-      if (d.payload === 'raw' || sendsRawOnly(type)) {
-        // The deliverer sends the stored raw message (no payload stored twice).
-        if (!accepts(type, 'hl7v2')) {
-          skipped.push(`destination ${d.destination} (${type}) takes FHIR only`);
-          continue;
-        }
-      } else {
-        if (!conversion) {
-          skipped.push(message.unconverted ?? 'no conversion');
-          continue;
-        }
-        const carePlan = d.attributedRole === 'cp' ? await this.carePlanFor(messageId, conversion, d.partnerId!, member) : undefined;
-        if (carePlan && category) applySecurityLabels(carePlan, securityLabels(category));
-        // Its module renders it: the Bundle (with the CP's care plan), or e.g. a Da Vinci notification.
-        const rendered = renderFor(type, { kind: 'fhir-bundle', conversion, json: () => (carePlan ? withEntry(conversion, carePlan) : fhirText!) });
-        if (typeof rendered !== 'string') {
-          skipped.push(rendered.skip);
-          continue;
-        }
-        payload = rendered;
-      }
-      const withheld = category ? await this.withholdReason(d, category, memberId) : undefined;
-      // Recorded on the delivery so the message detail can say which rule sent it, and to whom.
-      const why = { routeId: d.routeId, partnerId: d.partnerId ?? this.deps.destinationPartners?.get(d.destination) ?? null };
-      deliveries.push(
-        withheld
-          ? { destination: d.destination, patientKey, status: 'withheld', withheldReason: withheld, ...why }
-          : { destination: d.destination, patientKey, payload, ...why },
+  /** A converted message: plan → commit → enqueue. */
+  private async route(request: PlanRequest): Promise<void> {
+    const plan = await this.plan(request);
+    const created = await this.commitPlan(request, plan);
+    await this.enqueue(request.messageId, request.receivedAt, created);
+  }
+
+  /** plan: the routing stage, its facts fetched first (roster, consents, care plans), then the pure plan. */
+  private async plan(request: PlanRequest): Promise<DeliveryPlan> {
+    const draft = draftPlan(request, this.deps);
+    const plan = planDelivery(draft, this.deps, await fetchPlanFacts(draft, this.deps, this.reads()));
+    for (const p of plan.partnersWithoutAdt) {
+      this.deps.log.warn(
+        { messageId: request.messageId, partnerId: p.partnerId, route: p.routeId },
+        'attributed partner declares no adt destination',
       );
     }
-    const filtered = deliveries.length === 0 ? filterReason(message, decisions.length, attributed.unmatched, skipped) : undefined;
-    const created = await this.batcher.submit({
-      messageId,
-      outcome: {
-        status: filtered ? 'filtered' : 'processed',
-        statusReason: filtered?.reason ?? routingReason({ deliveries, unmatched: attributed.unmatched }),
-        fhir: fhirText,
-        identifiers: conversion ? identifiersOf(conversion) : undefined,
-        deliveries,
-      },
-    });
-    if (filtered && created) {
-      this.deps.onFiltered?.({ messageId, sourceName, kind: filtered.kind });
-      this.deps.log.info({ messageId, reason: filtered.reason }, 'not routed');
-    } else if (created) logRouted(this.deps.log, messageId, deliveries, attributed.unmatched);
-    await this.afterCommit(messageId, receivedAt, created);
-  }
-
-  /** Deliveries for routes to "the member's attributed CP/ACO on the event date". */
-  private async attributedDecisions(
-    messageId: string,
-    receivedAt: number,
-    message: RoutableMessage,
-    facts: RouteFacts,
-    memberOf: () => Promise<string | undefined>,
-  ): Promise<{ decisions: RouteDecision[]; unmatched: boolean }> {
-    const none = { decisions: [], unmatched: false };
-    const { conversion } = message;
-    // Roster matching needs the patient's identifiers, which only a conversion gives.
-    if (!conversion || !this.deps.roster) return none;
-    const rules = this.deps.router.attributedRules(facts);
-    if (rules.length === 0) return none;
-    const member = await memberOf();
-    if (!member) {
-      const name = conversion.patient?.name?.[0];
-      // Demographics let a later import re-match it when the roster is configured for that.
-      await this.deps.roster.recordUnmatched({
-        messageId,
-        receivedAt: new Date(receivedAt),
-        // The sending partner scopes the event in the API (its key sees its own unmatched events).
-        partnerId: message.partnerId,
-        identifiers: identifiersOf(conversion),
-        family: name?.family,
-        given: name?.given?.[0],
-        birthDate: conversion.patient?.birthDate,
-        sex: conversion.patient?.gender,
-      });
-      return { decisions: [], unmatched: true };
-    }
-    const date = conversion.eventDate ?? new Date(receivedAt).toISOString().slice(0, 10);
-    const out: RouteDecision[] = [];
-    for (const rule of rules) {
-      for (const partnerId of await this.deps.roster.attributedOn(member, date, rule.toAttributed!)) {
-        const destination = this.deps.partnerAdtDestination?.(partnerId);
-        if (!destination) {
-          this.deps.log.warn({ messageId, partnerId, route: rule.id }, 'attributed partner declares no adt destination');
-          continue;
-        }
-        out.push({ destination, routeId: rule.id, partnerId, attributedRole: rule.toAttributed, includeSensitive: rule.includeSensitive ?? false, payload: rule.payload ?? 'fhir' });
-      }
-    }
-    return { decisions: out, unmatched: false };
-  }
-
-  /** The transition-of-care CarePlan for a CP, for inpatient and ED discharges only. */
-  private async carePlanFor(messageId: string, conversion: Conversion, cpPartnerId: string, member: () => Promise<string | undefined>): Promise<Resource | undefined> {
-    const { encounter: enc, patient } = conversion;
-    const dischargeAt = enc?.period?.end;
-    const planner = this.extensions.find((e) => e.transitionOfCare);
-    if (!planner?.transitionOfCare || !enc || !patient || !dischargeAt) return undefined;
-    const isDischarge = conversion.event === 'A03' || (enc.class?.code === 'EMER' && enc.status === 'finished');
-    if (!isDischarge) return undefined;
-    const memberId = await member();
-    if (!memberId) return undefined;
-    return planner.transitionOfCare({ messageId, memberId, cpPartnerId, patient, encounter: enc, dischargeAt });
-  }
-
-  /** Roster member id of the event's patient (undefined when unmatched or without a roster). */
-  private async memberOf(conversion: Conversion): Promise<string | undefined> {
-    if (!this.deps.roster) return undefined;
-    const name = conversion.patient?.name?.[0];
-    const r = await this.deps.roster.resolve({
-      identifiers: identifiersOf(conversion),
-      family: name?.family,
-      given: name?.given?.[0],
-      birthDate: conversion.patient?.birthDate,
-      sex: conversion.patient?.gender,
-    });
-    return r.kind === 'matched' ? r.member.memberId : undefined;
+    return plan;
   }
 
   /**
-   * Why a sensitive event may not go to this destination (undefined: it may). Consent is
-   * per member and partner; a destination whose partner is unknown never gets it implicitly.
+   * commit: an unmatched event first (the roster, a store of its own: late-routing.ts relies on it
+   * being written before the message leaves `received`), then the outcome and deliveries in the
+   * batch's transaction. Undefined when another run finished the message first.
    */
-  private async withholdReason(d: RouteDecision, category: 'behavioral-health' | 'substance-use', member: string | undefined): Promise<string | undefined> {
-    if (d.includeSensitive) return undefined;
-    const partner = d.partnerId ?? this.deps.destinationPartners?.get(d.destination);
-    if (!partner) return `${category} event: destination ${d.destination} has no partner to hold consent (route ${d.routeId})`;
-    if (!member || !this.deps.roster) return `${category} event: member not on the roster, consent for ${partner} unknown (route ${d.routeId})`;
-    if (await this.deps.roster.hasConsent(member, partner, category)) return undefined;
-    return `${category} event: no ${category} consent on file for ${partner} (route ${d.routeId})`;
+  private async commitPlan(request: PlanRequest, plan: DeliveryPlan): Promise<DeliveryRecord[] | undefined> {
+    if (plan.unmatchedEvent) await this.deps.roster?.recordUnmatched(plan.unmatchedEvent);
+    const created = await this.batcher.submit({ messageId: request.messageId, outcome: outcomeOf(plan) });
+    if (plan.filtered && created) {
+      this.deps.onFiltered?.({ messageId: request.messageId, sourceName: request.sourceName, kind: plan.filtered.kind });
+      this.deps.log.info({ messageId: request.messageId, reason: plan.filtered.reason }, 'not routed');
+    } else if (created) logRouted(this.deps.log, request.messageId, plan.deliveries, plan.unmatched);
+    return created;
   }
 
-  private async afterCommit(messageId: string, receivedAt: number, created: DeliveryRecord[] | undefined): Promise<void> {
+  /** enqueue: the created deliveries that are pending go to their destination's queue. */
+  private async enqueue(messageId: string, receivedAt: number, created: DeliveryRecord[] | undefined): Promise<void> {
     if (!created) return; // someone else finished it (recovery race) or it vanished
     this.deps.onProcessed?.({ messageId, receivedAt, deliveries: created.length });
     for (const d of created) {
@@ -433,17 +283,15 @@ export class Pipeline {
   }
 }
 
-/**
- * Why a message that produced no delivery is filtered. A message without a conversion says so
- * first (its routes may have wanted FHIR); then an attributed route whose member is unknown
- * (the unmatched event is kept for late routing); then no route at all; then why each matched
- * destination got nothing.
- */
-function filterReason(message: RoutableMessage, decisions: number, unmatched: boolean, skipped: readonly string[]): Filtered {
-  if (message.unconverted) return { reason: message.unconverted, kind: 'no-converter' };
-  if (unmatched) return { reason: MEMBER_UNMATCHED, kind: 'unmatched' };
-  if (decisions === 0 || skipped.length === 0) return { reason: NO_ROUTE_MATCHED, kind: 'no-route' };
-  return { reason: skipped[0]!, kind: 'no-destination' };
+/** A stored FHIR resource (JSON with a resourceType), or undefined for anything else (HL7 v2). */
+function fhirResourceOf(raw: Buffer): { resourceType: string } | undefined {
+  if (raw[0] !== 0x7b /* '{' */) return undefined;
+  try {
+    const resource = JSON.parse(raw.toString('utf8')) as { resourceType?: string };
+    return resource?.resourceType ? (resource as { resourceType: string }) : undefined;
+  } catch {
+    return undefined; // not JSON after all: converted as HL7 v2 (and fails there, with its reason)
+  }
 }
 
 /**
@@ -458,20 +306,12 @@ function logRouted(log: Logger, messageId: string, deliveries: readonly Delivery
   const routes = [...new Set(deliveries.map((d) => d.routeId).filter(Boolean))];
   const to = deliveries.filter((d) => d.status !== 'withheld').map((d) => d.destination);
   const withheld = deliveries.filter((d) => d.status === 'withheld').map((d) => d.destination);
-  log.info({ messageId, routes, destinations: to, ...(withheld.length ? { withheld } : {}), ...(unmatched ? { unmatched } : {}) }, 'routed');
+  log.info(
+    { messageId, routes, destinations: to, ...(withheld.length ? { withheld } : {}), ...(unmatched ? { unmatched } : {}) },
+    'routed',
+  );
 }
 
 function ownerKey(kind: SourceKind, name: string): string {
   return `${kind}|${name}`;
 }
-
-/** The message Bundle with one more entry (a CarePlan for one CP), serialized. */
-function withEntry(conversion: Conversion, resource: Resource): string {
-  const entry = [...(conversion.bundle.entry ?? []), { fullUrl: `urn:uuid:${resource.id}`, resource }];
-  return JSON.stringify({ ...conversion.bundle, entry });
-}
-
-function identifiersOf(conversion: Conversion): { system: string; value: string }[] {
-  return conversion.patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
-}
-

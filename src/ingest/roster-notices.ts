@@ -3,7 +3,8 @@ import { renderFor } from '../delivery/deliverers/registry.js';
 import type { Logger } from '../observability/log.js';
 import { memberAsPatient } from '../roster/fhir-patient.js';
 import type { DiffEvent, RosterStore } from '../roster/store-types.js';
-import type { DeliveryInput, InboundInput, MessageRaw, MessageStore } from '../store/types.js';
+import type { DeliveryInput, MessageRaw } from '../store/types.js';
+import type { InboundEntry, InboundWriterPort } from './inbound.js';
 import type { MessageOwner, Pipeline } from './pipeline.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -28,7 +29,8 @@ const RECOVER_BATCH = 100;
 
 export interface RosterNoticeDeps {
   config: Pick<GatewayConfig, 'partners' | 'destinations'>;
-  store: Pick<MessageStore, 'acceptInbound'>;
+  /** The inbox's writer: the notice message is stored with the roster-notice dedupe key. */
+  inbound: InboundWriterPort;
   roster: Pick<RosterStore, 'listDiffEvents' | 'getMember' | 'markDiffEventsNotified' | 'importsAwaitingNotice'>;
   pipeline: Pick<Pipeline, 'commit'>;
   log: Logger;
@@ -91,7 +93,7 @@ export class RosterNotices implements MessageOwner {
     const deliveries = await this.deliveriesFor(events);
     let messageId = pendingMessage;
     if (!messageId && deliveries.length > 0) {
-      const [stored] = await this.deps.store.acceptInbound([noticeMessage(importId)]);
+      const stored = await this.deps.inbound.write(noticeMessage(importId));
       // A duplicate still `received` is this import's notice left unfinished by a crash: finish it.
       if (stored.status === 'received') messageId = stored.id;
     }
@@ -140,15 +142,12 @@ export class RosterNotices implements MessageOwner {
   }
 }
 
-function noticeMessage(importId: string): InboundInput {
+function noticeMessage(importId: string): InboundEntry {
   const raw = Buffer.from(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'rosterImport', valueString: importId }] }));
   return {
-    ...ROSTER_NOTICE_SOURCE,
-    messageType: 'ROSTER',
-    triggerEvent: 'assignments',
-    controlId: importId,
-    dedupeKey: `roster-assignments|${importId}`,
-    raw,
+    kind: 'roster-notice',
+    key: { importId },
+    input: { ...ROSTER_NOTICE_SOURCE, messageType: 'ROSTER', triggerEvent: 'assignments', controlId: importId, raw },
   };
 }
 

@@ -35,3 +35,30 @@ function describe(d: DeliveryInput): string {
 function partnerOf(d: DeliveryInput): string {
   return d.partnerId ? ` (${d.partnerId})` : '';
 }
+
+/** Why nothing was sent: no adapter converted it, no route took it, the member is not on the roster, or no matched destination takes it. */
+export type FilterKind = 'no-converter' | 'no-route' | 'unmatched' | 'no-destination';
+
+/** The outcome of routing when nothing is sent: the filtered reason and its kind. */
+export interface Filtered {
+  reason: string;
+  kind: FilterKind;
+}
+
+/**
+ * Why a message that produced no delivery is filtered. A message without a conversion says so
+ * first (its routes may have wanted FHIR); then an attributed route whose member is unknown
+ * (the unmatched event is kept for late routing); then no route at all; then why each matched
+ * destination got nothing.
+ */
+export function filterReason(
+  message: { unconverted?: string },
+  decisions: number,
+  unmatched: boolean,
+  skipped: readonly string[],
+): Filtered {
+  if (message.unconverted) return { reason: message.unconverted, kind: 'no-converter' };
+  if (unmatched) return { reason: MEMBER_UNMATCHED, kind: 'unmatched' };
+  if (decisions === 0 || skipped.length === 0) return { reason: NO_ROUTE_MATCHED, kind: 'no-route' };
+  return { reason: skipped[0]!, kind: 'no-destination' };
+}

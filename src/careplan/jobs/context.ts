@@ -5,7 +5,8 @@
 import type { CarePlan } from 'fhir/r4.js';
 import type { Logger } from '../../observability/log.js';
 import type { Attribution, RosterLookup } from '../../roster/types.js';
-import type { InboundInput, MessageStore } from '../../store/types.js';
+import type { InboundEntry, InboundWriterPort } from '../../ingest/inbound.js';
+import type { MessageStore } from '../../store/types.js';
 import { CarePlanError } from '../errors.js';
 import { formatInstantInZone } from '../local-date.js';
 import type { CarePlanSettings } from '../settings.js';
@@ -35,7 +36,9 @@ export type Dispatch = (messageId: string, sourceName: string, resource: { resou
 
 export interface CarePlanServiceDeps {
   store: CarePlanStore;
-  messages: Pick<MessageStore, 'acceptInbound' | 'getMessageRaw'>;
+  /** The inbox's writer: outbound care-plan messages are stored as inbound ones, with their kind's dedupe key. */
+  inbound: InboundWriterPort;
+  messages: Pick<MessageStore, 'getMessageRaw'>;
   dispatch: Dispatch;
   /** Without it, CP care plans cannot be matched to members (submissions are refused). */
   roster?: RosterLookup;
@@ -106,12 +109,11 @@ export class CarePlanContext {
    * Stores the outbound message (idempotent by dedupe key) and has it dispatched unless an earlier
    * call already did. A dispatch failure leaves the message `received`: the recovery sweep routes it.
    */
-  async send(input: InboundInput, resource: { resourceType: string }, record: CarePlanRecord | undefined): Promise<string> {
-    const [stored] = await this.deps.messages.acceptInbound([input]);
-    const result = stored!;
+  async send(entry: InboundEntry, resource: { resourceType: string }, record: CarePlanRecord | undefined): Promise<string> {
+    const result = await this.deps.inbound.write(entry);
     if (!result.duplicate || result.status === 'received') {
       await this.deps
-        .dispatch(result.id, input.sourceName, resource, Date.now())
+        .dispatch(result.id, entry.input.sourceName, resource, Date.now())
         .catch((e) =>
           this.deps.log.warn({ messageId: result.id, err: (e as Error).message }, 'care-plan message left to the recovery sweep'),
         );

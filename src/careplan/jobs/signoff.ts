@@ -126,15 +126,18 @@ export async function recordSignoff(ctx: CarePlanContext, carePlanId: string, re
   const bundle = signoffBundle(uuidV5(JSON.stringify(['careplan-signoff-bundle', prov.id])), record.resource, prov, prov.recorded);
   const messageId = await ctx.send(
     {
-      sourceKind: request.method === 'file' ? 'sftp' : 'api',
-      sourceName: SIGNOFF_SOURCE,
-      partnerId: signingPartner ?? record.acoPartner,
-      sender: signingPartner ?? record.acoPartner,
-      controlId: prov.id,
-      messageType: 'FHIR',
-      triggerEvent: 'Provenance',
-      dedupeKey: `careplan|signoff|${prov.id}`,
-      raw: Buffer.from(JSON.stringify(bundle), 'utf8'),
+      kind: 'careplan-signoff',
+      key: { provenanceId: prov.id! },
+      input: {
+        sourceKind: request.method === 'file' ? 'sftp' : 'api',
+        sourceName: SIGNOFF_SOURCE,
+        partnerId: signingPartner ?? record.acoPartner,
+        sender: signingPartner ?? record.acoPartner,
+        controlId: prov.id,
+        messageType: 'FHIR',
+        triggerEvent: 'Provenance',
+        raw: Buffer.from(JSON.stringify(bundle), 'utf8'),
+      },
     },
     bundle,
     undefined,

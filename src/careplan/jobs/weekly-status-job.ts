@@ -59,15 +59,18 @@ export class WeeklyStatusJob {
     binary.meta!.tag!.push({ system: WEEK_TAG_SYSTEM, code: week });
     const messageId = await this.ctx.send(
       {
-        sourceKind: 'api',
-        sourceName: STATUS_SOURCE,
-        partnerId,
-        sender: null,
-        controlId: `${partnerId}-${week}`,
-        messageType: 'CSV',
-        triggerEvent: 'careplan-status',
-        dedupeKey: `careplan|status|${partnerId}|${week}`,
-        raw: Buffer.from(JSON.stringify(binary), 'utf8'),
+        kind: 'careplan-status',
+        key: { partnerId, week },
+        input: {
+          sourceKind: 'api',
+          sourceName: STATUS_SOURCE,
+          partnerId,
+          sender: null,
+          controlId: `${partnerId}-${week}`,
+          messageType: 'CSV',
+          triggerEvent: 'careplan-status',
+          raw: Buffer.from(JSON.stringify(binary), 'utf8'),
+        },
       },
       binary,
       undefined,

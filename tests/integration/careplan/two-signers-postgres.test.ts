@@ -8,6 +8,7 @@ import { DEFAULT_CAREPLANS_CONFIG, resolveCarePlanSettings } from '../../../src/
 import { openCarePlanStore } from '../../../src/careplan/store/careplan-store.js';
 import type { CarePlanStore } from '../../../src/careplan/store/types.js';
 import { silentLog } from '../../../src/observability/log.js';
+import { InboundWriter } from '../../../src/ingest/inbound.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { DeliveryRecord, MessageStore } from '../../../src/store/types.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
@@ -49,6 +50,7 @@ describe.skipIf(!bin)('two signers through two processes on postgres', () => {
       const service: CarePlanService = new CarePlanService({
         store,
         messages,
+        inbound: new InboundWriter(messages),
         dispatch: async (messageId, sourceName, resource) => {
           const list = (await service.deliveriesFor(sourceName, resource)) ?? [];
           deliveries.push(...(await messages.completeProcessing(messageId, { status: 'processed', deliveries: list })).deliveries);

@@ -11,6 +11,7 @@ import { silentLog } from '../../../src/observability/log.js';
 import { openRosterStore, type Roster } from '../../../src/roster/roster-store.js';
 import { Router } from '../../../src/routing/router.js';
 import type { SftpFileHandoff } from '../../../src/sources/sftp/types.js';
+import { InboundWriter } from '../../../src/ingest/inbound.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { MessageStore } from '../../../src/store/types.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
@@ -97,7 +98,7 @@ export async function startProcess(config: GatewayConfig, crash = new Crash(), q
     queues: { resubmit: async (job: DeliveryJob) => (queued.push(job.deliveryId), 'enqueued' as const) },
   } as unknown as Outbox;
   const recovery = new RecoverySweep(store, pipeline, outbox, silentLog);
-  const intake = createFileIntake({ config, store, roster, pipeline, log: silentLog });
+  const intake = createFileIntake({ config, store, inbound: new InboundWriter(store), roster, pipeline, log: silentLog });
   return {
     store: rawStore,
     roster: rawRoster,

@@ -10,6 +10,7 @@ import type { CarePlanStore } from '../../../src/careplan/store/types.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { silentLog } from '../../../src/observability/log.js';
+import { InboundWriter } from '../../../src/ingest/inbound.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { DeliveryRecord, MessageStore } from '../../../src/store/types.js';
 import { FakeIngest, makeConfig } from '../api/fixtures.js';
@@ -57,6 +58,7 @@ export async function apiHarness(options: { pcp?: boolean } = {}): Promise<ApiHa
   const service: CarePlanService = new CarePlanService({
     store: careplans,
     messages,
+    inbound: new InboundWriter(messages),
     dispatch: async (messageId, sourceName, resource) => {
       const list = (await service.deliveriesFor(sourceName, resource)) ?? [];
       deliveries.push(...(await messages.completeProcessing(messageId, { status: 'processed', deliveries: list })).deliveries);

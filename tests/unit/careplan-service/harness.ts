@@ -8,6 +8,7 @@ import { openCarePlanStore } from '../../../src/careplan/store/careplan-store.js
 import type { CarePlanStore } from '../../../src/careplan/store/types.js';
 import { silentLog } from '../../../src/observability/log.js';
 import type { Attribution, Member, MemberIdentifier, ResolveResult, RosterLookup, UnmatchedInput } from '../../../src/roster/types.js';
+import { InboundWriter } from '../../../src/ingest/inbound.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { DeliveryRecord, MessageStore } from '../../../src/store/types.js';
 
@@ -111,6 +112,7 @@ export async function harness(
   const service: CarePlanService = new CarePlanService({
     store,
     messages,
+    inbound: new InboundWriter(messages),
     dispatch: async (messageId, sourceName, resource) => {
       if (h.failDispatch) throw new Error('dispatch failed');
       const deliveries = (await service.deliveriesFor(sourceName, resource)) ?? [];

@@ -141,6 +141,7 @@ describe('CP care plans to the PCP’s organization', () => {
         new CarePlanService({
           store,
           messages: {} as never,
+          inbound: {} as never,
           dispatch: async () => {},
           partners: { ...RIVER, other: { name: 'Other', kind: 'hospital', destinations: {}, pcpNpis: [RIVER_PCP] } },
           destinationTypes: DESTINATIONS,

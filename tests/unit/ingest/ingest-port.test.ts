@@ -25,7 +25,7 @@ const SECRET = 'DOE^JANE MRN123456';
 
 function port(fail: Error, log: pino.Logger) {
   const store = { acceptInbound: async () => Promise.reject(fail) } as unknown as MessageStore;
-  const inbox = { receiveHl7: async () => Promise.reject(fail) } as unknown as Inbox;
+  const inbox = { receiveHl7: async () => Promise.reject(fail), write: async () => Promise.reject(fail) } as unknown as Inbox;
   return new GatewayIngestPort(store, inbox, {} as Pipeline, {} as Outbox, undefined, log);
 }
 
