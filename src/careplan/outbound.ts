@@ -20,11 +20,8 @@ export const STATUS_PARTNER_TAG_SYSTEM = `${CAREBRIDGE_CANONICAL_BASE}/CodeSyste
 /** Tags a status Binary with the week (the slot's local date) it reports on. */
 export const WEEK_TAG_SYSTEM = 'https://carebridge.example.org/fhir/CodeSystem/status-file-week';
 
-/** What an `sftp` destination is given: the file's name (the deliverer adds the delivery id) and content. */
-export interface FilePayload {
-  fileName: string;
-  content: string;
-}
+/** What a file-dropping destination is given: the file's name (the deliverer adds the delivery id) and content. */
+export type { FilePayload } from '../delivery/deliverers/sftp.js';
 
 function entry(resource: FhirResource): BundleEntry {
   return { fullUrl: `urn:uuid:${resource.id}`, resource };

@@ -4,6 +4,7 @@
  */
 import { formatKeyPath, type ConfigIssue, type KeyPath } from './errors.js';
 import type { GatewayConfig } from './types.js';
+import { routeWiringProblems } from './wiring-checks.js';
 
 type Issues = ConfigIssue[];
 
@@ -75,7 +76,6 @@ function checkOwnedSourceSenders(issues: Issues, config: GatewayConfig): void {
 function checkRoutes(issues: Issues, config: GatewayConfig): void {
   const sources = new Set(config.sources.map((s) => s.id));
   const destinations = new Set(config.destinations.map((d) => d.id));
-  const typeOf = new Map(config.destinations.map((d) => [d.id, d.type]));
   const kinds = new Set(Object.values(config.partners).map((p) => p.kind));
   config.routes.forEach((route, i) => {
     route.match.sources?.forEach((id, j) => {
@@ -83,11 +83,6 @@ function checkRoutes(issues: Issues, config: GatewayConfig): void {
     });
     route.to?.forEach((id, j) => {
       if (!destinations.has(id)) add(issues, ['routes', i, 'to', j], `unknown destination '${id}'`);
-      // FHIR destinations take FHIR only: a raw v2 message has nowhere to go there.
-      const type = typeOf.get(id);
-      if (route.payload === 'raw' && (type === 'fhir' || type === 'fhir-messaging')) {
-        add(issues, ['routes', i, 'to', j], `payload raw cannot go to ${type} destination '${id}' (use mllp, webhook or sftp)`);
-      }
     });
     if (route.toAttributed !== undefined && !kinds.has(route.toAttributed)) {
       add(issues, ['routes', i, 'toAttributed'], `no partner of kind '${route.toAttributed}' is configured`);
@@ -128,6 +123,8 @@ export function crossCheck(config: GatewayConfig): ConfigIssue[] {
   checkSenders(issues, config);
   checkOwnedSourceSenders(issues, config);
   checkRoutes(issues, config);
+  // What a route sends, each destination it lists must take (raw HL7 v2 has nowhere to go at a FHIR server).
+  for (const w of routeWiringProblems(config)) add(issues, w.path, w.problem);
   checkPorts(issues, config);
   return issues;
 }

@@ -103,9 +103,10 @@ export function fileChecks(config: GatewayConfig, env: Env): ConfigIssue[] {
     if (s.type === 'mllp') checkTls(issues, ['sources', i, 'tls'], s.tls);
     if (s.type === 'sftp') checkSshKey(issues, ['sources', i], s, env);
   });
+  // Whatever its type, a destination's `tls` block and SSH key are local files or variables.
   config.destinations.forEach((d, i) => {
-    if (d.type === 'mllp') checkTls(issues, ['destinations', i, 'tls'], d.tls);
-    if (d.type === 'sftp') checkSshKey(issues, ['destinations', i], d, env);
+    if ('tls' in d) checkTls(issues, ['destinations', i, 'tls'], d.tls);
+    if ('privateKey' in d || 'privateKeyEnv' in d) checkSshKey(issues, ['destinations', i], d, env);
   });
   checkMappings(issues, config);
   return issues;

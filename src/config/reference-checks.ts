@@ -5,11 +5,11 @@
  * given. One line per problem, naming the file and the key.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { payloadKindFor } from '../delivery/payloads.js';
 import { loadMemberLayout, MEMBER_FORMAT_OF_SOURCE, memberLayoutPath } from '../ingest/member-partners.js';
 import { loadProfile, ProfileError } from '../mapping/profile-loader.js';
 import { formatKeyPath, type KeyPath } from './errors.js';
 import type { GatewayConfig } from './types.js';
+import { partnerWiringProblems } from './wiring-checks.js';
 
 function folderProblem(dir: string): string | undefined {
   try {
@@ -62,22 +62,13 @@ export function referenceProblems(config: GatewayConfig): string[] {
     });
   });
 
-  // What each destination is given must be something it can carry: FHIR resources (care plans,
-  // roster notices, weekly status files) never go to an MLLP or Da Vinci messaging endpoint.
-  const typeOf = new Map(config.destinations.map((d) => [d.id, d.type]));
-  const carriesResources = (id: string) => payloadKindFor(typeOf.get(id) ?? '') === 'fhir-bundle';
-  for (const [partnerId, partner] of Object.entries(config.partners)) {
-    for (const purpose of ['careplan', 'members'] as const) {
-      const id = partner.destinations[purpose];
-      if (id !== undefined && typeOf.has(id) && !carriesResources(id)) {
-        inConfig(['partners', partnerId, 'destinations', purpose], `destination '${id}' (${typeOf.get(id)}) cannot carry ${purpose === 'careplan' ? 'care plans' : 'roster notices'} (FHIR resources): use a webhook, fhir or sftp destination`);
-      }
-    }
-  }
+  const destinations = new Set(config.destinations.map((d) => d.id));
   config.careplans.weeklyStatus.files.forEach((f, i) => {
     if (!partners.has(f.partner)) inConfig(['careplans', 'weeklyStatus', 'files', i, 'partner'], `unknown partner '${f.partner}'`);
-    if (!typeOf.has(f.destination)) inConfig(['careplans', 'weeklyStatus', 'files', i, 'destination'], `unknown destination '${f.destination}'`);
-    else if (!carriesResources(f.destination)) inConfig(['careplans', 'weeklyStatus', 'files', i, 'destination'], `destination '${f.destination}' (${typeOf.get(f.destination)}) cannot carry a status file: use an sftp, webhook or fhir destination`);
+    if (!destinations.has(f.destination)) inConfig(['careplans', 'weeklyStatus', 'files', i, 'destination'], `unknown destination '${f.destination}'`);
   });
+  // What each destination is given must be something its type takes: care plans, roster notices,
+  // status files, attributed routes' events (wiring-checks.ts).
+  for (const w of partnerWiringProblems(config)) inConfig(w.path, w.problem);
   return problems;
 }

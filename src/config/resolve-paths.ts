@@ -57,6 +57,10 @@ export function resolvePaths(parsed: ParsedGatewayConfig, bases: PathBases): Gat
     mappings: { dir: parsed.mappings.dir === undefined ? join(packageRoot(), 'mappings') : fromFile(parsed.mappings.dir) },
     server: { ...parsed.server, http: tls(parsed.server.http) },
     sources: parsed.sources.map((s) => (s.type === 'mllp' ? tls(s) : s.type === 'sftp' ? sshKey(s) : s.type === 'directory' ? { ...s, path: fromFile(s.path) } : s)),
-    destinations: parsed.destinations.map((d) => (d.type === 'mllp' ? tls(d) : d.type === 'sftp' ? sshKey(d) : d)),
+    // Whatever its type, a destination's `tls` block and `privateKey` are local files.
+    destinations: parsed.destinations.map((d) => {
+      const withTls = 'tls' in d ? tls(d) : d;
+      return 'privateKey' in withTls ? sshKey(withTls) : withTls;
+    }),
   };
 }

@@ -31,13 +31,11 @@ export type DirectorySourceConfig = Extract<SourceConfig, { type: 'directory' }>
 export type FolderSourceConfig = SftpSourceConfig | DirectorySourceConfig;
 export type SftpFileFormat = SftpSourceConfig['format'];
 
-/** Named *Config to keep it apart from src/delivery's runtime DestinationConfig. */
+/**
+ * Named *Config to keep it apart from src/delivery's runtime DestinationConfig. One member per
+ * destination type, each declared by its module (src/delivery/deliverers/registry.ts).
+ */
 export type DestinationConfig = GatewayConfig['destinations'][number];
-export type WebhookDestinationConfig = Extract<DestinationConfig, { type: 'webhook' }>;
-export type FhirDestinationConfig = Extract<DestinationConfig, { type: 'fhir' }>;
-export type FhirMessagingDestinationConfig = Extract<DestinationConfig, { type: 'fhir-messaging' }>;
-export type MllpDestinationConfig = Extract<DestinationConfig, { type: 'mllp' }>;
-export type SftpDestinationConfig = Extract<DestinationConfig, { type: 'sftp' }>;
 
 export type RouteConfig = GatewayConfig['routes'][number];
 export type ConsentConfig = GatewayConfig['consent'];

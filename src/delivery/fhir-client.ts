@@ -2,8 +2,11 @@
  * Small typed wrapper around fhir-kit-client: only the interactions delivery uses, errors turned
  * into values (never thrown), status and Retry-After surfaced. fhir-kit throws an Error carrying
  * `response.status` / `config.headers` for HTTP errors and fetch's TypeError for transport errors.
+ *
+ * fhir-kit-client is loaded at the first delivery (openFhirClient), not when the config, whose
+ * schema comes from the destination modules, is loaded.
  */
-import { Client } from 'fhir-kit-client';
+import type { Client } from 'fhir-kit-client';
 import type { Bundle, Resource } from 'fhir/r4';
 
 export interface FhirClientOptions {
@@ -18,11 +21,22 @@ export type FhirResult<T extends Resource = Resource> =
   | { ok: false; status: number; retryAfter?: string | null; resource?: Resource }
   | { ok: false; status?: undefined; transportError: unknown };
 
+type ClientClass = typeof Client;
+let fhirKit: Promise<ClientClass> | undefined;
+
+export async function openFhirClient(options: FhirClientOptions): Promise<FhirClient> {
+  const kit = await (fhirKit ??= import('fhir-kit-client').then((m) => m.Client));
+  return new FhirClient(options, kit);
+}
+
 export class FhirClient {
   private readonly client: Client;
 
-  constructor(private readonly options: FhirClientOptions) {
-    this.client = new Client({
+  constructor(
+    private readonly options: FhirClientOptions,
+    private readonly kit: ClientClass,
+  ) {
+    this.client = new kit({
       baseUrl: options.baseUrl,
       customHeaders: { 'user-agent': 'carebridge', ...options.headers },
       ...(options.bearerToken ? { bearerToken: options.bearerToken } : {}),
@@ -48,7 +62,7 @@ export class FhirClient {
   private async run<T extends Resource>(call: () => Promise<Record<string, unknown>>): Promise<FhirResult<T>> {
     try {
       const result = await call();
-      const status = Client.httpFor(result as never).response?.status ?? 200;
+      const status = this.kit.httpFor(result as never).response?.status ?? 200;
       return { ok: true, status, resource: result as unknown as T };
     } catch (err) {
       const http = err as { response?: { status?: unknown; data?: unknown }; config?: { headers?: { get?(name: string): string | null } } };

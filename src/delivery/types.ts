@@ -2,6 +2,7 @@
  * Narrow types the delivery layer needs. They are defined here (not imported from src/store or
  * src/mllp) so delivery can be built and tested on its own; the gateway wires the store to them.
  */
+import type { RuntimeDestination } from './deliverers/registry.js';
 
 /** One unit of work on a destination queue. The payload itself stays in the message store. */
 export interface DeliveryJob {
@@ -39,70 +40,26 @@ export interface DeliveryContext {
   attempt: number;
 }
 
-interface DestinationBase {
-  id: string;
-  /** Per-request timeout; a timeout is retried. */
-  timeoutMs?: number;
-}
+/**
+ * What a deliverer is given for a destination: each type's own shape, declared by its module
+ * (src/delivery/deliverers/<type>.ts) and listed by the registry.
+ */
+export type DestinationConfig = RuntimeDestination;
+export type { WebhookDestination } from './deliverers/webhook.js';
+export type { FhirDestination } from './deliverers/fhir.js';
+export type { FhirMessagingDestination } from './deliverers/fhir-messaging.js';
+export type { AckDisposition, MllpDestination } from './deliverers/mllp.js';
+export type { SftpDestination } from './deliverers/sftp.js';
 
-export interface WebhookDestination extends DestinationBase {
-  type: 'webhook';
-  url: string;
-  /** HMAC-SHA256 key for the Standard Webhooks webhook-signature header (see webhook-signature.ts). */
-  secret: string;
-  headers?: Record<string, string>;
-}
-
-export interface FhirDestination extends DestinationBase {
-  type: 'fhir';
-  baseUrl: string;
-  bearerToken?: string;
-  headers?: Record<string, string>;
-}
-
-export interface FhirMessagingDestination extends DestinationBase {
-  type: 'fhir-messaging';
-  baseUrl: string;
-  bearerToken?: string;
-  headers?: Record<string, string>;
-}
-
-/** How an MLLP acknowledgment code is treated when it is not AA/CA. */
-export type AckDisposition = 'retry' | 'fatal';
-
-export interface MllpDestination extends DestinationBase {
-  type: 'mllp';
-  host: string;
-  port: number;
-  /** Overrides of the default policy (AE/CE/AR retry, CR fatal; see deliverers/mllp.ts). */
-  ackPolicy?: Partial<Record<'AE' | 'AR' | 'CE' | 'CR', AckDisposition>>;
-}
-
-/** File drop on an SFTP server (deliverers/sftp.ts). Exactly one of privateKeyFile / privateKeyEnv. */
-export interface SftpDestination extends DestinationBase {
-  type: 'sftp';
-  host: string;
-  port: number;
-  username: string;
-  /** Read at every attempt, so a rotated key needs no restart. */
-  privateKeyFile?: string;
-  /** Name of the environment variable holding the key (PEM/OpenSSH text or base64). */
-  privateKeyEnv?: string;
-  passphrase?: string;
-  /** `SHA256:<base64>`; any other host key is refused. */
-  hostKeySha256: string;
-  remoteDir: string;
-}
-
-export type DestinationConfig =
-  | WebhookDestination
-  | FhirDestination
-  | FhirMessagingDestination
-  | MllpDestination
-  | SftpDestination;
+/**
+ * Transports injected into deliverers (tests pass fakes). Empty here: a module that needs one adds
+ * its key by declaration merging (see deliverers/mllp.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DelivererDependencies {}
 
 /** A deliverer sends one payload to one destination and classifies the result; it never throws. */
-export type Deliverer<P, D extends DestinationConfig> = (
+export type Deliverer<P, D extends { type: string; id: string }> = (
   payload: P,
   destination: D,
   ctx: DeliveryContext,

@@ -8,7 +8,7 @@ export async function buildHttpServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = await buildApi(deps);
   const registered = new Set<string>();
   for (const d of deps.config.destinations) {
-    if (d.type !== 'webhook') continue;
+    if (!('secret' in d)) continue; // a signed webhook (url and secret)
     const path = /^https?:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?(\/demo\/(?:receiver|receivers\/[a-z0-9_-]+))$/.exec(d.url)?.[1];
     if (path && !registered.has(path)) {
       registered.add(path);

@@ -1,6 +1,5 @@
-import type { Patient } from 'fhir/r4';
 import type { GatewayConfig } from '../config/types.js';
-import { toConditionalTransaction } from '../delivery/deliverers/fhir.js';
+import { renderFor } from '../delivery/deliverers/registry.js';
 import type { Logger } from '../observability/log.js';
 import { memberAsPatient } from '../roster/fhir-patient.js';
 import type { DiffEvent, RosterStore } from '../roster/store-types.js';
@@ -133,28 +132,14 @@ export class RosterNotices implements MessageOwner {
       const patient = memberAsPatient(member);
       for (const partner of targets) {
         const destination = this.deps.config.partners[partner]?.destinations.members;
-        const type = destination ? this.destinationTypes.get(destination) : undefined;
-        if (!destination || (type !== 'webhook' && type !== 'fhir')) continue;
-        deliveries.push({ destination, patientKey: e.memberId, payload: type === 'fhir' ? fhirNotice(patient) : JSON.stringify(patient) });
+        if (!destination) continue;
+        // Shaped by the destination's type (a FHIR server gets a conditional-update transaction); none if it takes no notices.
+        const payload = renderFor(this.destinationTypes.get(destination), { kind: 'roster-notice', patient });
+        if (typeof payload === 'string') deliveries.push({ destination, patientKey: e.memberId, payload });
       }
     }
     return deliveries;
   }
-}
-
-/**
- * A FHIR destination takes Bundles only: the Patient as a one-entry transaction with a conditional
- * update by identifier (`PUT Patient?identifier=…`), as every fhir delivery is sent, so a resent
- * notice updates the member instead of creating a second Patient.
- */
-function fhirNotice(patient: Patient): string {
-  return JSON.stringify(
-    toConditionalTransaction({
-      resourceType: 'Bundle',
-      type: 'collection',
-      entry: [{ fullUrl: `urn:uuid:${patient.id}`, resource: patient }],
-    }),
-  );
 }
 
 function noticeMessage(importId: string): InboundEntry {

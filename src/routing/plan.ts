@@ -9,7 +9,7 @@
 //   planDelivery   deliveries (withheld where consent is missing), the status and its reason
 import type { Encounter, Patient, Resource } from 'fhir/r4';
 import type { Conversion, RoutingFacts } from '../conversion/types.js';
-import { davinciNotification, payloadKindFor } from '../delivery/payloads.js';
+import { accepts, destinationModule, renderFor, sendsRawOnly } from '../delivery/deliverers/registry.js';
 import type { UnmatchedInput } from '../roster/types.js';
 import type { DeliveryInput, PatientIdentifier, ProcessingOutcome } from '../store/types.js';
 import { filterReason, routingReason, type Filtered } from './explain.js';
@@ -42,7 +42,7 @@ export interface PlanRequest extends RoutableMessage {
 /** The configuration routing decides with. */
 export interface RoutingPolicy {
   router: Router;
-  /** Destination id → type (webhook, fhir, fhir-messaging, mllp, sftp). */
+  /** Destination id → type: its module (src/delivery/deliverers/registry.ts) says what it takes and renders it. */
   destinationTypes: ReadonlyMap<string, string>;
   /** Destination id → owning partner. */
   destinationPartners?: ReadonlyMap<string, string>;
@@ -106,12 +106,15 @@ export interface Decisions {
   partnersWithoutAdt: { partnerId: string; routeId: string }[];
 }
 
-/** One matched destination after screening: skipped with a reason, dropped, or sent a payload. */
+/**
+ * One matched destination after screening: skipped with a reason, dropped, or sent a payload: the
+ * raw message, or what the destination's module rendered from the converted Bundle.
+ */
 export interface Screened {
   decision: RouteDecision;
   /** The CP whose transition-of-care CarePlan is asked for (any FHIR-bound attributed CP destination). */
   carePlanPartner?: string;
-  result: { skipped: string } | { dropped: true } | { payload: 'raw' | 'fhir-bundle' | 'davinci-notification' };
+  result: { skipped: string } | { dropped: true } | { payload: 'raw' } | { payload: 'rendered'; type: string; text: string };
 }
 
 /** The routing stage's output: what the pipeline commits. */
@@ -129,9 +132,6 @@ export interface DeliveryPlan {
   unmatchedEvent: UnmatchedInput | undefined;
   partnersWithoutAdt: { partnerId: string; routeId: string }[];
 }
-
-/** Destination types that can take the raw HL7 v2 message (MLLP always does). */
-const RAW_DESTINATION_TYPES = new Set(['mllp', 'webhook', 'sftp']);
 
 export function draftPlan(request: PlanRequest, policy: RoutingPolicy): DraftPlan {
   const { facts } = request;
@@ -200,11 +200,9 @@ export function screen(draft: DraftPlan, policy: RoutingPolicy, decisions: reado
       continue;
     }
     const type = policy.destinationTypes.get(d) ?? '';
-    if (type === 'mllp' || decision.payload === 'raw') {
+    if (decision.payload === 'raw' || sendsRawOnly(type)) {
       // The deliverer sends the stored raw message (no payload stored twice).
-      const result = RAW_DESTINATION_TYPES.has(type)
-        ? { payload: 'raw' as const }
-        : { skipped: `destination ${d} (${type}) takes FHIR only` };
+      const result = accepts(type, 'hl7v2') ? { payload: 'raw' as const } : { skipped: `destination ${d} (${type}) takes FHIR only` };
       out.push({ decision, result });
       continue;
     }
@@ -213,16 +211,12 @@ export function screen(draft: DraftPlan, policy: RoutingPolicy, decisions: reado
       continue;
     }
     const carePlanPartner = decision.attributedRole === 'cp' ? decision.partnerId : undefined;
-    const kind = payloadKindFor(type);
-    let result: Screened['result'];
-    if (kind === 'fhir-bundle') result = { payload: kind };
-    else if (kind === 'davinci-notification') {
-      // Not an admit/transfer/discharge: nothing to notify.
-      result =
-        davinciText(draft) === 'null'
-          ? { skipped: `no Da Vinci notification for ${draft.request.facts.messageType}^${draft.request.facts.event}` }
-          : { payload: kind };
-    } else result = { dropped: true };
+    let result: Screened['result'] = { dropped: true };
+    if (destinationModule(type)) {
+      // Its module renders the Bundle (as is, or e.g. as a Da Vinci notification) or says why it gets nothing.
+      const rendered = renderFor(type, { kind: 'fhir-bundle', conversion, json: () => bundleText(draft) });
+      result = typeof rendered === 'string' ? { payload: 'rendered', type, text: rendered } : { skipped: rendered.skip };
+    }
     out.push({ decision, carePlanPartner, result });
   }
   return out;
@@ -254,7 +248,7 @@ export function consentPartner(policy: RoutingPolicy, d: RouteDecision): string 
 export function planDelivery(draft: DraftPlan, policy: RoutingPolicy, facts: PlanFacts): DeliveryPlan {
   const { conversion, category, request } = draft;
   const decided = decide(draft, policy, facts.roster);
-  const fhirText = conversion ? JSON.stringify(conversion.bundle) : undefined;
+  const fhirText = conversion ? bundleText(draft) : undefined;
   const patientKey = conversion?.patient?.id ?? null;
   const memberId = category ? facts.roster?.memberId : undefined;
   const deliveries: DeliveryInput[] = [];
@@ -265,10 +259,14 @@ export function planDelivery(draft: DraftPlan, policy: RoutingPolicy, facts: Pla
     if ('skipped' in s.result) skipped.push(s.result.skipped);
     if (!('payload' in s.result)) continue;
     let payload: string | undefined;
-    if (s.result.payload === 'fhir-bundle') {
+    if (s.result.payload === 'rendered') {
       const carePlan = s.carePlanPartner ? facts.carePlans?.get(s.carePlanPartner) : undefined;
-      payload = carePlan ? withEntry(conversion!, category ? labeledResource(carePlan, category) : carePlan) : fhirText;
-    } else if (s.result.payload === 'davinci-notification') payload = davinciText(draft);
+      const withCarePlan = carePlan ? withEntry(conversion!, category ? labeledResource(carePlan, category) : carePlan) : undefined;
+      // The CP's care plan goes in the Bundle: rendered again with it (the module took this event above).
+      payload = withCarePlan
+        ? (renderFor(s.result.type, { kind: 'fhir-bundle', conversion, json: () => withCarePlan }) as string)
+        : s.result.text;
+    }
     const withheld = category ? withholdReason(policy, d, category, memberId, facts.roster?.consents) : undefined;
     // Recorded on the delivery so the message detail can say which rule sent it, and to whom.
     const why = { routeId: d.routeId, partnerId: d.partnerId ?? policy.destinationPartners?.get(d.destination) ?? null };
@@ -304,17 +302,18 @@ export function outcomeOf(plan: DeliveryPlan): ProcessingOutcome {
 
 /**
  * A FHIR resource or Bundle received over HTTP: routed as is (routes matching this source and no
- * event/patient-class filter), to destinations that take FHIR Bundles.
+ * event/patient-class filter), to destinations that take it as received.
  */
 export function planFhir(sourceName: string, text: string, policy: RoutingPolicy): DeliveryInput[] {
   const deliveries: DeliveryInput[] = [];
   for (const d of policy.router.route({ sourceName, sender: '', event: '', patientClass: '' })) {
     if (d.payload === 'raw') continue; // no HL7 v2 message to pass through
-    if (payloadKindFor(policy.destinationTypes.get(d.destination) ?? '') !== 'fhir-bundle') continue;
+    const payload = renderFor(policy.destinationTypes.get(d.destination), { kind: 'fhir-bundle', json: () => text });
+    if (typeof payload !== 'string') continue;
     deliveries.push({
       destination: d.destination,
       patientKey: null,
-      payload: text,
+      payload,
       routeId: d.routeId,
       partnerId: policy.destinationPartners?.get(d.destination) ?? null,
     });
@@ -362,14 +361,14 @@ function unmatchedEvent(draft: DraftPlan): UnmatchedInput {
   };
 }
 
-const davinciTexts = new WeakMap<DraftPlan, string>();
+const bundleTexts = new WeakMap<DraftPlan, string>();
 
-/** The Da Vinci notification of the message, serialized once per draft (`null` when it has none). */
-function davinciText(draft: DraftPlan): string {
-  let text = davinciTexts.get(draft);
+/** The (labeled) converted Bundle, serialized once per draft: stored with the message and sent as is. */
+function bundleText(draft: DraftPlan): string {
+  let text = bundleTexts.get(draft);
   if (text === undefined) {
-    text = JSON.stringify(davinciNotification(draft.conversion!) ?? null);
-    davinciTexts.set(draft, text);
+    text = JSON.stringify(draft.conversion!.bundle);
+    bundleTexts.set(draft, text);
   }
   return text;
 }

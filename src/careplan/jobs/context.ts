@@ -45,7 +45,7 @@ export interface CarePlanServiceDeps {
   /** Without it, the weekly file's members are those seen in discharges and care plans. */
   members?: MemberDirectory;
   partners: Readonly<Record<string, CarePlanPartner>>;
-  /** Destination id → type (webhook, fhir, sftp, ...): decides the payload's shape. */
+  /** Destination id → type: its module (src/delivery/deliverers/registry.ts) shapes the payload. */
   destinationTypes: ReadonlyMap<string, string>;
   settings: CarePlanSettings;
   log: Logger;

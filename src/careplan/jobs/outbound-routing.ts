@@ -1,6 +1,7 @@
 // Who receives a stored care-plan message, decided from the message alone (the pipeline's FHIR
 // hook), so the recovery sweep routes a message a crash left `received` as the first try would have.
 import type { Binary, Bundle, CarePlan, Provenance } from 'fhir/r4.js';
+import { renderFor, typesAccepting } from '../../delivery/deliverers/registry.js';
 import { idFromParts, uuidV5 } from '../../fhir/ids.js';
 import type { DeliveryInput } from '../../store/types.js';
 import {
@@ -12,7 +13,6 @@ import {
   STATUS_SOURCE,
   SUBMISSION_SOURCE,
   WEEK_TAG_SYSTEM,
-  type FilePayload,
 } from '../outbound.js';
 import { signingPartnerOf } from '../partners.js';
 import type { CarePlanContext } from './context.js';
@@ -63,17 +63,18 @@ export async function deliveriesFor(ctx: CarePlanContext, sourceName: string, re
       const partner = statusBinaryPartner(resource);
       const week = resource.meta?.tag?.find((t) => t.system === WEEK_TAG_SYSTEM)?.code ?? 'week';
       const targets = deps.settings.weeklyStatus.files.filter((f) => f.partner === partner);
-      return targets.map((t) => ({
-        destination: t.destination,
-        patientKey: `careplan-status:${partner}`,
-        payload:
-          deps.destinationTypes.get(t.destination) === 'sftp'
-            ? JSON.stringify({
-                fileName: safeFileName(`careplan-status-${partner}-${week}.csv`),
-                content: statusBinaryCsv(resource),
-              } satisfies FilePayload)
-            : JSON.stringify(carePlanBundle(uuidV5(JSON.stringify(['careplan-status-bundle', resource.id])), [resource], ctx.instant())),
-      }));
+      return targets.flatMap((t) => {
+        // The CSV itself where files are dropped, else a Bundle carrying the Binary (the destination's module decides).
+        const payload = renderFor(deps.destinationTypes.get(t.destination), {
+          kind: 'status-file',
+          fileName: safeFileName(`careplan-status-${partner}-${week}.csv`),
+          csv: () => statusBinaryCsv(resource),
+          bundle: () => carePlanBundle(uuidV5(JSON.stringify(['careplan-status-bundle', resource.id])), [resource], ctx.instant()),
+        });
+        if (typeof payload === 'string') return [{ destination: t.destination, patientKey: `careplan-status:${partner}`, payload }];
+        deps.log.warn({ partner, destination: t.destination }, 'status file destination cannot carry a status file');
+        return [];
+      });
     }
     default:
       return undefined;
@@ -107,16 +108,12 @@ function toPartner(ctx: CarePlanContext, partnerId: string, patientKey: string, 
     return [];
   }
   const type = deps.destinationTypes.get(destination);
-  if (type === 'sftp') {
-    return [
-      {
-        destination,
-        patientKey,
-        payload: JSON.stringify({ fileName: safeFileName(fileName), content: JSON.stringify(bundle) } satisfies FilePayload),
-      },
-    ];
-  }
-  if (type === 'webhook' || type === 'fhir') return [{ destination, patientKey, payload: JSON.stringify(bundle) }];
-  deps.log.warn({ partner: partnerId, destination, type }, 'careplan destination type cannot carry care plans (use webhook, fhir or sftp)');
+  // Shaped by the destination's type: the Bundle as JSON, or a named file where files are dropped.
+  const payload = renderFor(type, { kind: 'careplan', bundle, fileName: safeFileName(fileName) });
+  if (typeof payload === 'string') return [{ destination, patientKey, payload }];
+  deps.log.warn(
+    { partner: partnerId, destination, type },
+    `careplan destination type cannot carry care plans (use ${typesAccepting('careplan').join(', ')})`,
+  );
   return [];
 }

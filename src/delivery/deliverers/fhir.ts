@@ -1,5 +1,5 @@
 /**
- * FHIR REST destination: the Bundle is sent as ONE transaction whose entries are conditional
+ * The `fhir` destination type (FHIR REST): the Bundle is sent as ONE transaction whose entries are conditional
  * updates, `PUT Patient?identifier=system|value`, so a resend finds and updates the same
  * resources instead of creating duplicates.
  *
@@ -20,9 +20,36 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Identifier, Resource } from 'fhir/r4';
-import { FhirClient } from '../fhir-client.js';
+import { z } from 'zod';
+import { bearerAuth, deliveryBase, headers } from '../../config/schema/destination-fields.js';
+import { httpUrl } from '../../config/schema/primitives.js';
+import { openFhirClient } from '../fhir-client.js';
 import { outcomeForStatus, outcomeForTransportError } from '../http-outcome.js';
-import type { Deliverer, DeliveryOutcome, FhirDestination } from '../types.js';
+import { renderJson } from '../payloads.js';
+import type { Deliverer, DeliveryOutcome } from '../types.js';
+import { defineDestination, unusable } from './module.js';
+
+export const FHIR_MODES = ['conditional-update', 'transaction'] as const;
+
+const schema = z.strictObject({
+  ...deliveryBase,
+  type: z.literal('fhir'),
+  baseUrl: httpUrl(),
+  auth: bearerAuth.optional(),
+  /** conditional-update: PUT [type]?identifier=...; transaction: one Bundle per message. Both idempotent. */
+  mode: z.enum(FHIR_MODES, { error: `must be one of ${FHIR_MODES.join(', ')}` }).default('conditional-update'),
+  headers,
+});
+
+export interface FhirDestination {
+  type: 'fhir';
+  id: string;
+  /** Per-request timeout; a timeout is retried. */
+  timeoutMs?: number;
+  baseUrl: string;
+  bearerToken?: string;
+  headers?: Record<string, string>;
+}
 
 export const DEFAULT_FHIR_TIMEOUT_MS = 15_000;
 
@@ -34,7 +61,12 @@ export const deliverFhirTransaction: Deliverer<Bundle, FhirDestination> = async 
   if (bundle?.resourceType !== 'Bundle') {
     return { kind: 'fatal', error: 'payload is not a FHIR Bundle', durationMs: 0 };
   }
-  const client = new FhirClient({ baseUrl: destination.baseUrl, bearerToken: destination.bearerToken, headers: destination.headers, timeoutMs });
+  const client = await openFhirClient({
+    baseUrl: destination.baseUrl,
+    bearerToken: destination.bearerToken,
+    headers: destination.headers,
+    timeoutMs,
+  });
   const result = await client.transaction(toConditionalTransaction(bundle));
   const durationMs = performance.now() - started;
   if ('transportError' in result) return outcomeForTransportError(result.transportError, durationMs, timeoutMs);
@@ -75,3 +107,50 @@ function firstUsableIdentifier(resource: Resource): { system: string; value: str
   const found = list.find((id) => id.system && id.value);
   return found ? { system: found.system!, value: found.value! } : undefined;
 }
+
+/** A Bundle, also from the JSON text or bytes the store gives back; undefined for anything else. */
+export function asBundle(payload: unknown): Bundle | undefined {
+  let value = payload;
+  if (typeof value === 'string' || Buffer.isBuffer(value)) {
+    try {
+      value = JSON.parse(value.toString());
+    } catch {
+      return undefined;
+    }
+  }
+  return value && typeof value === 'object' && (value as { resourceType?: unknown }).resourceType === 'Bundle'
+    ? (value as Bundle)
+    : undefined;
+}
+
+export const fhirDestination = defineDestination({
+  type: 'fhir',
+  schema,
+  accepts: ['fhir-bundle', 'careplan', 'status-file', 'roster-notice'],
+  render(payload) {
+    // It takes Bundles only: a new member's Patient goes as a one-entry transaction with a
+    // conditional update by identifier, as every delivery here is sent, so a resent notice updates
+    // the member instead of creating a second Patient.
+    if (payload.kind !== 'roster-notice') return renderJson(payload);
+    const patient = payload.patient;
+    return JSON.stringify(
+      toConditionalTransaction({
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [{ fullUrl: `urn:uuid:${patient.id}`, resource: patient }],
+      }),
+    );
+  },
+  toRuntime: (d): FhirDestination => ({
+    type: d.type,
+    id: d.id,
+    baseUrl: d.baseUrl,
+    bearerToken: d.auth?.bearerToken,
+    headers: d.headers,
+    timeoutMs: d.timeoutMs,
+  }),
+  deliver(payload, destination, ctx) {
+    const bundle = asBundle(payload);
+    return bundle ? deliverFhirTransaction(bundle, destination, ctx) : Promise.resolve(unusable('FHIR payload is not a Bundle'));
+  },
+});

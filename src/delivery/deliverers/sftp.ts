@@ -1,5 +1,7 @@
 /**
- * SFTP file drop: writes one file per delivery into the destination's remote folder.
+ * The `sftp` destination type (SFTP file drop): writes one file per delivery into the
+ * destination's remote folder. It takes routed messages (FHIR as JSON, or the raw HL7 v2 message),
+ * care plans (one JSON file each) and status files (the CSV itself); not roster notices.
  *
  * - Name: the payload may say which file it is (`{ "fileName": "...", "content": "..." }`, as care
  *   plans and weekly status files do); the delivery id is always put in the name, before the
@@ -16,10 +18,52 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Client } from 'ssh2';
-import SftpClient from 'ssh2-sftp-client';
-import { describeConnectError } from '../../sources/sftp/connection.js';
+import type SftpClient from 'ssh2-sftp-client';
 import { HostKeyMismatchError, pinnedHostVerifier } from '../../sources/sftp/host-key.js';
-import type { DeliveryContext, DeliveryOutcome, SftpDestination } from '../types.js';
+import { z } from 'zod';
+import { deliveryBase } from '../../config/schema/destination-fields.js';
+import { host, hostKeySha256, nonEmpty, port, requireOneSshKey, sshKeyFields } from '../../config/schema/primitives.js';
+import type { Payload, Rendered } from '../payloads.js';
+import type { DeliveryContext, DeliveryOutcome } from '../types.js';
+import { defineDestination } from './module.js';
+
+const schema = z
+  .strictObject({
+    ...deliveryBase,
+    type: z.literal('sftp'),
+    host: host(),
+    port: port().default(22),
+    username: nonEmpty(),
+    ...sshKeyFields,
+    hostKeySha256: hostKeySha256(),
+    remoteDir: nonEmpty('a remote folder'),
+  })
+  .superRefine(requireOneSshKey);
+
+/** File drop on an SFTP server. Exactly one of privateKeyFile / privateKeyEnv. */
+export interface SftpDestination {
+  type: 'sftp';
+  id: string;
+  /** Per-attempt timeout; a timeout is retried. */
+  timeoutMs?: number;
+  host: string;
+  port: number;
+  username: string;
+  /** Read at every attempt, so a rotated key needs no restart. */
+  privateKeyFile?: string;
+  /** Name of the environment variable holding the key (PEM/OpenSSH text or base64). */
+  privateKeyEnv?: string;
+  passphrase?: string;
+  /** `SHA256:<base64>`; any other host key is refused. */
+  hostKeySha256: string;
+  remoteDir: string;
+}
+
+/** A payload that names its file: the name (the deliverer adds the delivery id) and the content. */
+export interface FilePayload {
+  fileName: string;
+  content: string;
+}
 
 export const DEFAULT_SFTP_TIMEOUT_MS = 30_000;
 
@@ -62,7 +106,13 @@ export function sftpFileFor(payload: unknown, deliveryId: string): SftpFile | { 
 }
 
 function safeName(name: string): string {
-  return posix.basename(name).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 180) || 'file';
+  return (
+    posix
+      .basename(name)
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 180) || 'file'
+  );
 }
 
 function withDeliveryId(name: string, id: string): string {
@@ -84,15 +134,35 @@ function fatal(error: string, durationMs: number): DeliveryOutcome {
   return { kind: 'fatal', error, durationMs };
 }
 
-function classify(err: unknown, target: string, durationMs: number, timeoutMs: number, timedOut: boolean): DeliveryOutcome {
+/**
+ * The SSH libraries, loaded at the first drop rather than with the config (which loads this
+ * module for its schema): they cost more to load than everything else the config needs.
+ */
+let sshLibraries: Promise<{ SftpClient: typeof SftpClient; describeConnectError: (err: unknown, target: string) => Error }> | undefined;
+const loadSsh = () =>
+  (sshLibraries ??= Promise.all([import('ssh2-sftp-client'), import('../../sources/sftp/connection.js')]).then(([client, connection]) => ({
+    SftpClient: client.default,
+    describeConnectError: connection.describeConnectError,
+  })));
+
+function classify(
+  err: unknown,
+  target: string,
+  durationMs: number,
+  timeoutMs: number,
+  timedOut: boolean,
+  describeConnectError: (err: unknown, target: string) => Error,
+): DeliveryOutcome {
   if (timedOut) return { kind: 'retry', error: `timeout after ${timeoutMs} ms`, durationMs };
-  if (err instanceof HostKeyMismatchError) return fatal(`SFTP ${target}: host key mismatch (expected ${err.expected}, got ${err.actual})`, durationMs);
+  if (err instanceof HostKeyMismatchError)
+    return fatal(`SFTP ${target}: host key mismatch (expected ${err.expected}, got ${err.actual})`, durationMs);
   if (err instanceof ConfigProblem) return fatal(err.message, durationMs);
   const e = err as { code?: unknown; level?: string; message?: string };
   if (e.code === PERMISSION_DENIED) return fatal(`SFTP ${target}: permission denied in the remote folder`, durationMs);
   if (e.code === NO_SUCH_FILE) return fatal(`SFTP ${target}: remote folder does not exist`, durationMs);
   const described = describeConnectError(err, target).message;
-  if (/login refused|cannot use the private key/.test(described) || e.code === 'ENOENT' || e.code === 'EACCES') return fatal(described, durationMs);
+  if (/login refused|cannot use the private key/.test(described) || e.code === 'ENOENT' || e.code === 'EACCES')
+    return fatal(described, durationMs);
   // The library's messages may carry remote paths; the first line without them is enough.
   return { kind: 'retry', error: described.split(' From: ')[0]!.slice(0, 300), durationMs };
 }
@@ -105,6 +175,7 @@ export async function deliverSftp(payload: unknown, destination: SftpDestination
   const file = sftpFileFor(payload, ctx.deliveryId);
   if ('error' in file) return fatal(file.error, 0);
   const timeoutMs = destination.timeoutMs ?? DEFAULT_SFTP_TIMEOUT_MS;
+  const { SftpClient, describeConnectError } = await loadSsh();
   const client = new SftpClient(`carebridge-drop ${destination.id}`, { error: () => {}, end: () => {}, close: () => {} });
   const ssh = (client as unknown as { client: Client }).client;
   const pin = pinnedHostVerifier(destination.hostKeySha256);
@@ -141,7 +212,7 @@ export async function deliverSftp(payload: unknown, destination: SftpDestination
     }
     return { kind: 'delivered', durationMs: elapsed() };
   } catch (err) {
-    return classify(err, target, elapsed(), timeoutMs, timedOut);
+    return classify(err, target, elapsed(), timeoutMs, timedOut, describeConnectError);
   } finally {
     clearTimeout(watchdog);
     // end() waits for the server to close the session; a wedged server must not hold the worker.
@@ -150,3 +221,37 @@ export async function deliverSftp(payload: unknown, destination: SftpDestination
     clearTimeout(grace);
   }
 }
+
+function render(payload: Payload): Rendered {
+  switch (payload.kind) {
+    case 'fhir-bundle':
+      return payload.json(); // dropped as carebridge-<deliveryId>.json
+    case 'careplan':
+      return JSON.stringify({ fileName: payload.fileName, content: JSON.stringify(payload.bundle) } satisfies FilePayload);
+    case 'status-file':
+      return JSON.stringify({ fileName: payload.fileName, content: payload.csv() } satisfies FilePayload);
+    default:
+      return { skip: `an SFTP drop does not take ${payload.kind}` };
+  }
+}
+
+export const sftpDestination = defineDestination({
+  type: 'sftp',
+  schema,
+  accepts: ['hl7v2', 'fhir-bundle', 'careplan', 'status-file'],
+  render,
+  toRuntime: (d): SftpDestination => ({
+    type: d.type,
+    id: d.id,
+    host: d.host,
+    port: d.port,
+    username: d.username,
+    privateKeyFile: d.privateKey,
+    privateKeyEnv: d.privateKeyEnv,
+    passphrase: d.passphrase,
+    hostKeySha256: d.hostKeySha256,
+    remoteDir: d.remoteDir,
+    timeoutMs: d.timeoutMs,
+  }),
+  deliver: deliverSftp,
+});
