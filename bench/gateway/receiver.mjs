@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * The benchmark's webhook destination, as its own process: what a care-management platform's
- * endpoint does cheaply and correctly. Verifies the HMAC signature (same scheme as
+ * endpoint does cheaply and correctly. Verifies the Standard Webhooks signature (same scheme as
  * src/delivery/webhook-signature.ts, re-implemented here so the bench does not depend on the
  * build), dedupes by Idempotency-Key, and remembers which message each delivery carried (the
  * Bundle's identifier.value, `<MSH-3^MSH-4>|<MSH-10>`), so the runner can prove zero loss.
@@ -27,15 +27,21 @@ const keys = new Set();
 const messages = new Set();
 const stats = { accepted: 0, duplicates: 0, rejected: 0, firstAt: 0, lastAt: 0 };
 
-/** @param {string | undefined} signature @param {string | undefined} timestamp @param {Buffer} body */
-function verified(signature, timestamp, body) {
-  if (!signature || !timestamp || !/^\d+$/.test(timestamp)) return false;
+/**
+ * Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`,
+ * the key being the secret's bytes (the bench's secret has no `whsec_` prefix).
+ * @param {string | undefined} id @param {string | undefined} signature @param {string | undefined} timestamp @param {Buffer} body
+ */
+function verified(id, signature, timestamp, body) {
+  if (!id || !signature || !timestamp || !/^\d+$/.test(timestamp)) return false;
   const mac = createHmac('sha256', /** @type {string} */ (secret));
-  mac.update(`${timestamp}.`);
+  mac.update(`${id}.${timestamp}.`);
   mac.update(body);
-  const expected = Buffer.from(`sha256=${mac.digest('hex')}`);
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  const expected = Buffer.from(`v1,${mac.digest('base64')}`);
+  return signature.split(' ').some((candidate) => {
+    const given = Buffer.from(candidate);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
 }
 
 /** @param {import('node:http').ServerResponse} res @param {number} status @param {object} body */
@@ -59,7 +65,7 @@ const server = createServer((req, res) => {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    if (!verified(header('x-carebridge-signature'), header('x-carebridge-timestamp'), body)) {
+    if (!verified(header('webhook-id'), header('webhook-signature'), header('webhook-timestamp'), body)) {
       stats.rejected++;
       return reply(res, 401, { error: 'bad signature' });
     }

@@ -140,6 +140,8 @@ async function oneRun(run) {
     const receiverStats = await until(async () => {
       /** @type {ReceiverStats} */
       const s = await getJson(`http://127.0.0.1:${receiverPort}/stats`);
+      // A refused delivery will not be retried into success (a signature scheme the receiver does not know, say): stop now.
+      if (s.rejected > 0) throw new Error(`the receiver rejected ${s.rejected} deliveries`);
       return ingestOnly || s.distinctMessages >= count ? s : undefined;
     }, Math.max(120_000, count * 20), `the receiver to get all ${count} messages`);
     if (receiverStats.rejected > 0) throw new Error(`the receiver rejected ${receiverStats.rejected} deliveries`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readX12Members } from '../../adapters/x12-834/read-834.js';
 import { CORPUS_DIR, hasCorpus } from '../helpers/corpus.js';
-import { collect, errors, layout, records, warnings } from '../unit/members/helpers.js';
+import { collect, errors, layout, records, warnings } from '../unit/adapters/member-common/helpers.js';
 
 /** 834 inputs from the manifest (not the 997/999 acknowledgements next to them). */
 function corpus834Files(): string[] {

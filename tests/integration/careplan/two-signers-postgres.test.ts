@@ -12,7 +12,7 @@ import { InboundWriter } from '../../../src/ingest/inbound.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { DeliveryRecord, MessageStore } from '../../../src/store/types.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from '../../helpers/postgres.js';
-import { cpPlan, DESTINATIONS, FakeRoster, MEDICAID, PARTNERS, type TestPartner } from '../../unit/careplan-service/harness.js';
+import { cpPlan, DESTINATIONS, FakeRoster, MEDICAID, PARTNERS, type TestPartner } from '../../unit/careplan/service/harness.js';
 
 const NPI = 'http://hl7.org/fhir/sid/us-npi';
 const RIVER_PCP = '1245319599';
