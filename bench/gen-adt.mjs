@@ -28,17 +28,18 @@ const DAY = 24 * HOUR;
 const START_MS = Date.UTC(2024, 0, 2);
 
 /** Event mix of a typical hospital ADT feed to an ACO/CP. */
-const EVENTS = /** @type {const} */ ([['A01', 25], ['A02', 10], ['A03', 25], ['A04', 25], ['A08', 15]]);
+const EVENTS = /** @type {const} */ ([
+  ['A01', 25],
+  ['A02', 10],
+  ['A03', 25],
+  ['A04', 25],
+  ['A08', 15],
+]);
 const STRUCTURE = { A01: 'ADT_A01', A02: 'ADT_A02', A03: 'ADT_A03', A04: 'ADT_A01', A08: 'ADT_A01' };
 
 /** Escapes text for an HL7 field with the default delimiters |^~\&. @param {string} text */
 export function escapeHl7(text) {
-  return text
-    .replace(/\\/g, '\\E\\')
-    .replace(/\|/g, '\\F\\')
-    .replace(/\^/g, '\\S\\')
-    .replace(/&/g, '\\T\\')
-    .replace(/~/g, '\\R\\');
+  return text.replace(/\\/g, '\\E\\').replace(/\|/g, '\\F\\').replace(/\^/g, '\\S\\').replace(/&/g, '\\T\\').replace(/~/g, '\\R\\');
 }
 
 /**
@@ -48,7 +49,10 @@ export function escapeHl7(text) {
 function joinTrimmed(parts, sep) {
   let end = parts.length;
   while (end > 0 && (parts[end - 1] === '' || parts[end - 1] === undefined)) end--;
-  return parts.slice(0, end).map((p) => p ?? '').join(sep);
+  return parts
+    .slice(0, end)
+    .map((p) => p ?? '')
+    .join(sep);
 }
 /** @param {...(string | undefined)} parts */
 const comp = (...parts) => joinTrimmed(parts, '^');
@@ -83,11 +87,29 @@ function doctor(rng) {
 }
 /** XCN with an NPI in the CMS NPI OID. @param {Doctor} d */
 const xcn = (d) =>
-  comp(d.npi, escapeHl7(d.family), escapeHl7(d.given), '', '', '', d.degree, '', sub('NPI', '2.16.840.1.113883.4.6', 'ISO'), 'L', '', '', 'NPI');
+  comp(
+    d.npi,
+    escapeHl7(d.family),
+    escapeHl7(d.given),
+    '',
+    '',
+    '',
+    d.degree,
+    '',
+    sub('NPI', '2.16.840.1.113883.4.6', 'ISO'),
+    'L',
+    '',
+    '',
+    'NPI',
+  );
 
 /** @param {Rng} rng @param {number} nowMs */
 function newPatient(rng, nowMs) {
-  const sex = rng.weighted([['F', 52], ['M', 47], ['U', 1]]);
+  const sex = rng.weighted([
+    ['F', 52],
+    ['M', 47],
+    ['U', 1],
+  ]);
   const female = sex === 'F';
   const [city, zipPrefix] = rng.pick(V.CITIES);
   const ageYears = rng.int(0, 94);
@@ -118,12 +140,21 @@ function newPatient(rng, nowMs) {
     language: rng.weighted(V.LANGUAGES),
     marital: ageYears < 18 ? ['S', 'Single'] : rng.weighted(V.MARITAL),
     pcp: rng.chance(0.7) ? { practice: rng.pick(V.PCP_PRACTICES), orgId: rng.digits(6), doctor: doctor(rng) } : undefined,
-    nextOfKin: Array.from({ length: rng.weighted([[0, 25], [1, 55], [2, 20]]) }, () => ({
-      family: rng.chance(0.6) ? '' : rng.pick(V.FAMILY_NAMES),
-      given: rng.pick(rng.chance(0.5) ? V.FEMALE_GIVEN : V.MALE_GIVEN),
-      relation: rng.pick(V.RELATIONSHIPS),
-      phone: phone(rng, 'PRN', 'PH'),
-    })),
+    nextOfKin: Array.from(
+      {
+        length: rng.weighted([
+          [0, 25],
+          [1, 55],
+          [2, 20],
+        ]),
+      },
+      () => ({
+        family: rng.chance(0.6) ? '' : rng.pick(V.FAMILY_NAMES),
+        given: rng.pick(rng.chance(0.5) ? V.FEMALE_GIVEN : V.MALE_GIVEN),
+        relation: rng.pick(V.RELATIONSHIPS),
+        phone: phone(rng, 'PRN', 'PH'),
+      }),
+    ),
     aco: rng.chance(0.8) ? rng.pick(V.ACOS) : undefined,
   };
 }
@@ -144,7 +175,16 @@ function newEncounter(rng, patient, admitMs, patientClass) {
     admitSource: patientClass === 'E' ? '7' : rng.pick(['1', '2', '4', '7', '8']),
     attending: doctor(rng),
     referring: rng.chance(0.4) ? doctor(rng) : undefined,
-    diagnoses: Array.from({ length: rng.weighted([[1, 60], [2, 30], [3, 10]]) }, () => rng.pick(V.DIAGNOSES)),
+    diagnoses: Array.from(
+      {
+        length: rng.weighted([
+          [1, 60],
+          [2, 30],
+          [3, 10],
+        ]),
+      },
+      () => rng.pick(V.DIAGNOSES),
+    ),
     insured: rng.chance(0.5),
     /** @type {[string, string] | undefined} set when the stay ends (A03) */
     disposition: undefined,
@@ -168,14 +208,36 @@ function buildMessage(rng, seq, nowMs, event, enc, previousLocation) {
   segs.push(
     'MSH|^~\\&|' +
       joinTrimmed(
-        [sendingApp, hd, 'CAREBRIDGE', 'CP_GATEWAY', dtm(rng, nowMs), '', comp('ADT', event, STRUCTURE[event]),
-          `${facCode}${String(seq + 1).padStart(9, '0')}`, 'P', '2.5.1', '', '', 'AL', 'NE', 'USA'],
+        [
+          sendingApp,
+          hd,
+          'CAREBRIDGE',
+          'CP_GATEWAY',
+          dtm(rng, nowMs),
+          '',
+          comp('ADT', event, STRUCTURE[event]),
+          `${facCode}${String(seq + 1).padStart(9, '0')}`,
+          'P',
+          '2.5.1',
+          '',
+          '',
+          'AL',
+          'NE',
+          'USA',
+        ],
         '|',
       ),
   );
   segs.push(
-    segment('EVN', [event, dtm(rng, nowMs), '', '', comp(`U${rng.digits(5)}`, 'REGISTRAR', 'ADT', '', '', '', '', '', facCode),
-      dtm(rng, nowMs - rng.int(0, 20) * MINUTE), comp(facCode, facOid, 'ISO')]),
+    segment('EVN', [
+      event,
+      dtm(rng, nowMs),
+      '',
+      '',
+      comp(`U${rng.digits(5)}`, 'REGISTRAR', 'ADT', '', '', '', '', '', facCode),
+      dtm(rng, nowMs - rng.int(0, 20) * MINUTE),
+      comp(facCode, facOid, 'ISO'),
+    ]),
   );
 
   const ids = reps([
@@ -196,11 +258,35 @@ function buildMessage(rng, seq, nowMs, event, enc, previousLocation) {
   const deceased = isDischarge && enc.disposition?.[0] === '20';
   segs.push(
     segment('PID', [
-      '1', '', ids, '', names, p.maiden ? escapeHl7(rng.pick(V.FAMILY_NAMES)) : '', p.dob, p.sex, '',
-      reps(p.races.map(([code, text]) => comp(code, text, 'CDCREC'))), address, '', homeContacts, p.workPhone,
-      comp(p.language[0], p.language[1], 'ISO6391'), comp(p.marital[0], p.marital[1], 'HL70002'), '',
-      comp(enc.account, '', '', hd, 'AN'), '', '', '', comp(p.ethnicity[0], p.ethnicity[1], 'CDCREC'),
-      '', '', '', '', '', '', deceased ? formatDtm(dischargeMs, { precision: 'minute', offset: true }) : '',
+      '1',
+      '',
+      ids,
+      '',
+      names,
+      p.maiden ? escapeHl7(rng.pick(V.FAMILY_NAMES)) : '',
+      p.dob,
+      p.sex,
+      '',
+      reps(p.races.map(([code, text]) => comp(code, text, 'CDCREC'))),
+      address,
+      '',
+      homeContacts,
+      p.workPhone,
+      comp(p.language[0], p.language[1], 'ISO6391'),
+      comp(p.marital[0], p.marital[1], 'HL70002'),
+      '',
+      comp(enc.account, '', '', hd, 'AN'),
+      '',
+      '',
+      '',
+      comp(p.ethnicity[0], p.ethnicity[1], 'CDCREC'),
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      deceased ? formatDtm(dischargeMs, { precision: 'minute', offset: true }) : '',
       deceased ? 'Y' : '',
     ]),
   );
@@ -210,9 +296,15 @@ function buildMessage(rng, seq, nowMs, event, enc, previousLocation) {
   if (event !== 'A02') {
     p.nextOfKin.forEach((k, i) => {
       segs.push(
-        segment('NK1', [String(i + 1), comp(escapeHl7(k.family || p.family), escapeHl7(k.given), '', '', '', '', 'L'),
-          comp(k.relation[0], k.relation[1], 'HL70063'), comp(p.street, p.unit, p.city, 'MA', p.zip, 'USA', 'H'), k.phone,
-          '', comp('EC', 'Emergency Contact', 'HL70131')]),
+        segment('NK1', [
+          String(i + 1),
+          comp(escapeHl7(k.family || p.family), escapeHl7(k.given), '', '', '', '', 'L'),
+          comp(k.relation[0], k.relation[1], 'HL70063'),
+          comp(p.street, p.unit, p.city, 'MA', p.zip, 'USA', 'H'),
+          k.phone,
+          '',
+          comp('EC', 'Emergency Contact', 'HL70131'),
+        ]),
       );
     });
   }
@@ -246,8 +338,16 @@ function buildMessage(rng, seq, nowMs, event, enc, previousLocation) {
   if (rng.chance(0.8)) {
     const [code, text] = enc.diagnoses[0];
     segs.push(
-      segment('PV2', ['', '', comp(code, escapeHl7(text), 'I10'), '', '', '', '',
-        enc.patientClass === 'I' && !isDischarge ? formatDtm(enc.admitMs + rng.int(2, 7) * DAY, { precision: 'date', offset: false }) : '']),
+      segment('PV2', [
+        '',
+        '',
+        comp(code, escapeHl7(text), 'I10'),
+        '',
+        '',
+        '',
+        '',
+        enc.patientClass === 'I' && !isDischarge ? formatDtm(enc.admitMs + rng.int(2, 7) * DAY, { precision: 'date', offset: false }) : '',
+      ]),
     );
   }
   if (event !== 'A02') {
@@ -258,18 +358,40 @@ function buildMessage(rng, seq, nowMs, event, enc, previousLocation) {
   }
   if (enc.insured && event !== 'A02') {
     segs.push(
-      segment('IN1', ['1', comp('MH-STD', 'MassHealth Standard'), comp('MASSHEALTH', '', '', 'MAMMIS'), 'MassHealth',
-        comp('PO BOX 4405', '', 'TAUNTON', 'MA', '02780'), '', '', '', '', '', '', '', '', '', '', '',
-        comp(escapeHl7(p.family), escapeHl7(p.given)), comp('SEL', 'Self', 'HL70063'), p.dob]),
+      segment('IN1', [
+        '1',
+        comp('MH-STD', 'MassHealth Standard'),
+        comp('MASSHEALTH', '', '', 'MAMMIS'),
+        'MassHealth',
+        comp('PO BOX 4405', '', 'TAUNTON', 'MA', '02780'),
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        comp(escapeHl7(p.family), escapeHl7(p.given)),
+        comp('SEL', 'Self', 'HL70063'),
+        p.dob,
+      ]),
     );
   }
   if (p.aco && rng.chance(0.4)) {
     // Z-segment as partners send it: attribution plus a free-text note with a line break escape.
     const [acoId, acoName] = p.aco;
     segs.push(
-      segment('ZPI', ['1', comp(acoId, escapeHl7(acoName)), rng.pick(V.COMMUNITY_PARTNERS),
+      segment('ZPI', [
+        '1',
+        comp(acoId, escapeHl7(acoName)),
+        rng.pick(V.COMMUNITY_PARTNERS),
         formatDtm(START_MS - rng.int(30, 900) * DAY, { precision: 'date', offset: false }),
-        `Prefers ${p.language[1]}\\.br\\Call ${p.cellPhone ? 'cell' : 'home'} first`]),
+        `Prefers ${p.language[1]}\\.br\\Call ${p.cellPhone ? 'cell' : 'home'} first`,
+      ]),
     );
   }
   return segs.join('\r') + '\r';
@@ -290,13 +412,21 @@ export function* generateAdtMessages({ count = DEFAULT_COUNT, seed = DEFAULT_SEE
     const event = rng.weighted(EVENTS);
     let enc;
     let previousLocation;
-    if ((event === 'A01' || event === 'A04') || open.length === 0 || rng.chance(0.1)) {
+    if (event === 'A01' || event === 'A04' || open.length === 0 || rng.chance(0.1)) {
       const reuse = open.length > 0 && rng.chance(0.15) ? open[rng.int(0, open.length - 1)].patient : undefined;
       const patient = reuse ?? newPatient(rng, nowMs);
       const patientClass =
-        event === 'A01' ? (rng.chance(0.9) ? 'I' : 'O') :
-        event === 'A04' ? (rng.chance(0.6) ? 'E' : 'O') :
-        event === 'A02' ? 'I' : rng.pick(['I', 'E', 'O']);
+        event === 'A01'
+          ? rng.chance(0.9)
+            ? 'I'
+            : 'O'
+          : event === 'A04'
+            ? rng.chance(0.6)
+              ? 'E'
+              : 'O'
+            : event === 'A02'
+              ? 'I'
+              : rng.pick(['I', 'E', 'O']);
       const admitMs = event === 'A01' || event === 'A04' ? nowMs - rng.int(0, 30) * MINUTE : nowMs - rng.int(1, 240) * HOUR;
       enc = newEncounter(rng, patient, admitMs, patientClass);
       if (event !== 'A03') {

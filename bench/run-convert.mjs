@@ -100,8 +100,10 @@ async function main() {
         Object.assign(result, { status: 'failed', note: `timed run exited ${run.exitCode}: ${run.stderrTail.slice(-200)}` });
       }
       result.runs.push(run);
-      console.error(`round ${round + 1}/${options.runs} ${result.contender.id}: ${run.wallSeconds.toFixed(2)} s, ` +
-        `${run.peakRssKb === null ? 'n/a' : Math.round(run.peakRssKb / 1024)} MB`);
+      console.error(
+        `round ${round + 1}/${options.runs} ${result.contender.id}: ${run.wallSeconds.toFixed(2)} s, ` +
+          `${run.peakRssKb === null ? 'n/a' : Math.round(run.peakRssKb / 1024)} MB`,
+      );
     }
   }
 

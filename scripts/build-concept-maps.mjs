@@ -193,7 +193,9 @@ export function buildAll(igDir, outDir) {
   if (!existsSync(csvDir)) throw new Error(`IG vocabulary maps not found at ${csvDir} (use --ig DIR)`);
   const manifest = readManifest(igDir);
   const inventory = readInventory(igDir);
-  const files = readdirSync(csvDir).filter((f) => FILE_PATTERN.test(f)).sort();
+  const files = readdirSync(csvDir)
+    .filter((f) => FILE_PATTERN.test(f))
+    .sort();
   mkdirSync(outDir, { recursive: true });
   for (const old of readdirSync(outDir)) if (old.endsWith('.yaml')) rmSync(join(outDir, old));
   const summary = [];

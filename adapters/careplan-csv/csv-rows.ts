@@ -11,8 +11,7 @@ import { DelimitedTokenizer, type TokenizedRow } from '../member-csv/delimited-t
 export type CsvInput = MemberInput;
 
 export type CsvRecord =
-  | { line: number; values: ReadonlyMap<string, string>; error?: undefined }
-  | { line: number; values?: undefined; error: string };
+  { line: number; values: ReadonlyMap<string, string>; error?: undefined } | { line: number; values?: undefined; error: string };
 
 /** A whole file the reader cannot use (no header, a required column missing). No values in it. */
 export class CarePlanFileError extends Error {
@@ -21,7 +20,10 @@ export class CarePlanFileError extends Error {
 
 /** "Member ID", "member-id" and "MEMBER_ID" are one column. */
 export function normalizeHeader(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 export interface CsvRowOptions {
@@ -41,7 +43,8 @@ export async function* csvRecords(input: CsvInput, options: CsvRowOptions = {}):
       header = row.fields.map(normalizeHeader);
       return { header };
     }
-    if (row.fields.length > header.length) return { line: row.line, error: `row has ${row.fields.length} fields, the header has ${header.length}` };
+    if (row.fields.length > header.length)
+      return { line: row.line, error: `row has ${row.fields.length} fields, the header has ${header.length}` };
     const values = new Map<string, string>();
     header.forEach((name, i) => values.set(name, (row.fields[i] ?? '').trim()));
     return { line: row.line, values };

@@ -39,7 +39,10 @@ export function fileKindOf(header: readonly string[]): CarePlanFileKind | undefi
  * Streams a care-plan or sign-off CSV. The first item tells the kind (`{ kind: 'file', ... }`);
  * throws CarePlanFileError when the header is missing or lacks a required column.
  */
-export async function* readCarePlanCsv(input: CsvInput, options: CarePlanCsvOptions): AsyncGenerator<CarePlanCsvItem | { kind: 'file'; fileKind: CarePlanFileKind }> {
+export async function* readCarePlanCsv(
+  input: CsvInput,
+  options: CarePlanCsvOptions,
+): AsyncGenerator<CarePlanCsvItem | { kind: 'file'; fileKind: CarePlanFileKind }> {
   let fileKind: CarePlanFileKind | undefined;
   for await (const record of csvRecords(input, options)) {
     if ('header' in record) {

@@ -54,7 +54,10 @@ export function carePlanFromRow(values: ReadonlyMap<string, string>, options: Ca
     pcpNpi = npi.value;
   }
   let period: CarePlan['period'] | undefined;
-  for (const [column, key] of [['period_start', 'start'], ['period_end', 'end']] as const) {
+  for (const [column, key] of [
+    ['period_start', 'start'],
+    ['period_end', 'end'],
+  ] as const) {
     if (!get(column)) continue;
     const d = parseDate(column, get(column));
     if (!d.ok) return d;
@@ -74,7 +77,13 @@ export function carePlanFromRow(values: ReadonlyMap<string, string>, options: Ca
   if (pcpNpi) {
     contained.push(
       { resourceType: 'Practitioner', id: 'pcp', identifier: [{ system: NPI_SYSTEM, value: pcpNpi }] },
-      { resourceType: 'CareTeam', id: 'care-team', status: 'active', subject, participant: [{ role: [PCP_ROLE], member: { reference: '#pcp' } }] },
+      {
+        resourceType: 'CareTeam',
+        id: 'care-team',
+        status: 'active',
+        subject,
+        participant: [{ role: [PCP_ROLE], member: { reference: '#pcp' } }],
+      },
     );
   }
   const activities = splitList(get('activities'));
@@ -93,7 +102,9 @@ export function carePlanFromRow(values: ReadonlyMap<string, string>, options: Ca
     author: partnerOrganization(options.cpPartnerId, options.cpName),
     ...(pcpNpi ? { careTeam: [{ reference: '#care-team' }] } : {}),
     ...(goals.length ? { goal: goals.map((g) => ({ reference: `#${g.id}` })) } : {}),
-    ...(activities.length ? { activity: activities.map((description) => ({ detail: { status: 'not-started' as const, description } })) } : {}),
+    ...(activities.length
+      ? { activity: activities.map((description) => ({ detail: { status: 'not-started' as const, description } })) }
+      : {}),
   };
   return { ok: true, value: plan };
 }

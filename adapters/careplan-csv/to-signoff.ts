@@ -45,7 +45,8 @@ export function signoffFromRow(values: ReadonlyMap<string, string>, timeZone: st
   if (!at.ok) return at;
   let version: number | undefined;
   if (get('version')) {
-    if (!/^\d{1,9}$/.test(get('version')) || Number(get('version')) < 1) return { ok: false, reason: 'version: must be a whole number from 1' };
+    if (!/^\d{1,9}$/.test(get('version')) || Number(get('version')) < 1)
+      return { ok: false, reason: 'version: must be a whole number from 1' };
     version = Number(get('version'));
   }
   return {

@@ -24,7 +24,11 @@ export function parseDate(column: string, text: string): Parsed<string> {
 /** A FHIR dateTime for CarePlan.created: a date, or an instant with offset. */
 export function parseDateOrInstant(column: string, text: string): Parsed<string> {
   if (DATE.test(text)) return parseDate(column, text);
-  if (INSTANT.test(text) && !Number.isNaN(Date.parse(text)) && realDate(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10)))) {
+  if (
+    INSTANT.test(text) &&
+    !Number.isNaN(Date.parse(text)) &&
+    realDate(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10)))
+  ) {
     return { ok: true, value: text };
   }
   return { ok: false, reason: `${column}: not a date YYYY-MM-DD or a date-time with offset (YYYY-MM-DDThh:mm:ss+hh:mm)` };
@@ -43,7 +47,9 @@ export function parseInstant(column: string, text: string, timeZone: string): Pa
     const r = parseDateOrInstant(column, text);
     return r.ok ? r : { ok: false, reason: `${column}: not a valid date-time` };
   }
-  const m = LOCAL_DATE_TIME.exec(text) ?? (DATE.test(text) ? [text, text.slice(0, 4), text.slice(5, 7), text.slice(8, 10), '00', '00', '00'] : null);
+  const m =
+    LOCAL_DATE_TIME.exec(text) ??
+    (DATE.test(text) ? [text, text.slice(0, 4), text.slice(5, 7), text.slice(8, 10), '00', '00', '00'] : null);
   if (!m) return { ok: false, reason: `${column}: not a date-time (YYYY-MM-DDThh:mm:ss+hh:mm, YYYY-MM-DD hh:mm or YYYY-MM-DD)` };
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   if (!realDate(y!, mo!, d!) || h! > 23 || mi! > 59 || s! > 59) return { ok: false, reason: `${column}: not a valid date-time` };

@@ -1,4 +1,13 @@
-import type { AllergyIntolerance, CodeableConcept, Condition, Encounter, Identifier, Patient, Procedure, ProcedurePerformer } from 'fhir/r4';
+import type {
+  AllergyIntolerance,
+  CodeableConcept,
+  Condition,
+  Encounter,
+  Identifier,
+  Patient,
+  Procedure,
+  ProcedurePerformer,
+} from 'fhir/r4';
 import { readCWE, type Segment } from '../../src/hl7v2/index.js';
 import { codeableConcept, codingSystem, mapCode, tableConcept } from './codes.js';
 import { ref, type ConversionContext } from './context.js';
@@ -183,5 +192,6 @@ export function disabilityExtensions(ctx: ConversionContext, patient: Patient): 
       break;
     }
   }
-  if (values.length) patient.extension = [...(patient.extension ?? []), ...values.map((v) => ({ url: DISABILITY, valueCodeableConcept: v }))];
+  if (values.length)
+    patient.extension = [...(patient.extension ?? []), ...values.map((v) => ({ url: DISABILITY, valueCodeableConcept: v }))];
 }

@@ -43,7 +43,8 @@ export function codingSystem(ctx: ConversionContext, name: string): string | und
 /** CWE/CE → CodeableConcept with both the primary and the alternate coding. */
 export function codeableConcept(ctx: ConversionContext, cwe: CWE, defaultSystem?: string): CodeableConcept | undefined {
   const coding: Coding[] = [];
-  if (cwe.code) coding.push(clean({ system: codingSystem(ctx, cwe.system) ?? defaultSystem, code: cwe.code, display: cwe.text || undefined }));
+  if (cwe.code)
+    coding.push(clean({ system: codingSystem(ctx, cwe.system) ?? defaultSystem, code: cwe.code, display: cwe.text || undefined }));
   if (cwe.altCode) coding.push(clean({ system: codingSystem(ctx, cwe.altSystem), code: cwe.altCode, display: cwe.altText || undefined }));
   const text = cwe.originalText || cwe.text || (coding.length === 0 ? cwe.altText : '');
   if (coding.length === 0 && !text) return undefined;

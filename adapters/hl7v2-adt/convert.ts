@@ -37,7 +37,11 @@ export function convertAdt(msg: Hl7Message, profile: MappingProfile): AdtConvers
   if (!ADT_TYPES.has(type)) throw new UnsupportedMessageError(`message type ${type}^${event} is not supported (ADT only)`, '200');
   if (!event) throw new UnsupportedMessageError('ADT message without a trigger event (MSH-9.2 is empty)', '201');
   const rule = ADT_EVENTS[event];
-  if (!rule) throw new UnsupportedMessageError(NOT_CONVERTED[event] ?? `ADT^${event} is not supported (supported: ${SUPPORTED_EVENTS.join(' ')})`, '201');
+  if (!rule)
+    throw new UnsupportedMessageError(
+      NOT_CONVERTED[event] ?? `ADT^${event} is not supported (supported: ${SUPPORTED_EVENTS.join(' ')})`,
+      '201',
+    );
   const ctx = new ConversionContext(msg, profile);
   const groups = patientGroups(ctx);
   const converted = groups.map((g) => convertGroup(g, event, rule, groups.length === 1));
@@ -84,7 +88,12 @@ function patientGroups(ctx: ConversionContext): ConversionContext[] {
 }
 
 /** Patient, visit and the clinical segments of one patient group, per the IG segment maps. */
-function convertGroup(ctx: ConversionContext, event: string, rule: EventRule, onlyGroup: boolean): { patient: Patient; encounter?: Encounter } {
+function convertGroup(
+  ctx: ConversionContext,
+  event: string,
+  rule: EventRule,
+  onlyGroup: boolean,
+): { patient: Patient; encounter?: Encounter } {
   const patient = buildPatient(ctx);
   const encounter = hasVisit(ctx) ? buildEncounter(ctx, patient, event, rule) : undefined;
   if (rule.kind === 'merge' || rule.kind === 'move') applyRetirements(ctx, event, rule, patient, encounter, onlyGroup);
@@ -121,9 +130,16 @@ export function messageHeader(ctx: ConversionContext, event: string, focus: Reso
     resourceType: 'MessageHeader',
     id: ctx.idFromParts('MessageHeader', ctx.msg.sender, ctx.msg.controlId),
     eventCoding: { system: V2_EVENTS, code: event },
-    destination: receivingApp || receiver
-      ? [{ name: receivingApp || undefined, endpoint: endpointFor(ctx, receivingApp, msh.get(5, 1, 2)), receiver: receiver ? ref(receiver) : undefined }]
-      : undefined,
+    destination:
+      receivingApp || receiver
+        ? [
+            {
+              name: receivingApp || undefined,
+              endpoint: endpointFor(ctx, receivingApp, msh.get(5, 1, 2)),
+              receiver: receiver ? ref(receiver) : undefined,
+            },
+          ]
+        : undefined,
     sender: sender ? ref(sender) : undefined,
     source: {
       name: sendingApp || undefined,
@@ -131,7 +147,9 @@ export function messageHeader(ctx: ConversionContext, event: string, focus: Reso
       version: undefined,
       endpoint: endpointFor(ctx, sendingApp, msh.get(3, 1, 2)),
     },
-    reason: ctx.value('eventReason') ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0062', code: ctx.value('eventReason') }] } : undefined,
+    reason: ctx.value('eventReason')
+      ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0062', code: ctx.value('eventReason') }] }
+      : undefined,
     focus: (Array.isArray(focus) ? focus : [focus]).map((r: Resource) => ref(r)),
   };
   return ctx.add(header);
@@ -184,9 +202,7 @@ export function buildProvenance(
     occurredDateTime: ctx.dateTime(ctx.value('eventOccurred'), 'EVN-6'),
     recorded,
     activity: {
-      coding: [
-        { system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity },
-      ],
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }],
     },
     agent: [
       {

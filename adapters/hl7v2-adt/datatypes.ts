@@ -164,7 +164,12 @@ function formatPhone(x: XTN): string {
   return s;
 }
 
-export function telecomFromField(ctx: ConversionContext, seg: Segment | undefined, field: number, fallbackUse: ContactPoint['use']): ContactPoint[] {
+export function telecomFromField(
+  ctx: ConversionContext,
+  seg: Segment | undefined,
+  field: number,
+  fallbackUse: ContactPoint['use'],
+): ContactPoint[] {
   if (!seg) return [];
   const out: ContactPoint[] = [];
   for (let r = 1; r <= seg.repetitions(field); r++) {

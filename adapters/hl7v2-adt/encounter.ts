@@ -7,7 +7,17 @@ import { identifierFromCX } from './datatypes.js';
 import { zExtensions } from './patient.js';
 import { locationFromPL, organizationForFacility, practitionerFromXCN } from './participants.js';
 
-const ENCOUNTER_STATUS = new Set(['planned', 'arrived', 'triaged', 'in-progress', 'onleave', 'finished', 'cancelled', 'entered-in-error', 'unknown']);
+const ENCOUNTER_STATUS = new Set([
+  'planned',
+  'arrived',
+  'triaged',
+  'in-progress',
+  'onleave',
+  'finished',
+  'cancelled',
+  'entered-in-error',
+  'unknown',
+]);
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 
 /**

@@ -27,7 +27,11 @@ export interface EventRule {
 }
 
 const visit = (structure: string, extra: Omit<EventRule, 'structure' | 'kind'> = {}): EventRule => ({ structure, kind: 'visit', ...extra });
-const merge = (structure: string, retires: EventRule['retires'], kind: EventRule['kind'] = 'merge'): EventRule => ({ structure, kind, retires });
+const merge = (structure: string, retires: EventRule['retires'], kind: EventRule['kind'] = 'merge'): EventRule => ({
+  structure,
+  kind,
+  retires,
+});
 
 /** Every ADT trigger A01–A62 defined in v2.3–v2.8.2 except A19 (a QRY) and A20 (no patient). */
 export const ADT_EVENTS: Readonly<Record<string, EventRule>> = {

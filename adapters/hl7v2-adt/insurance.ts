@@ -9,7 +9,18 @@ const COVERAGE_CLASS = 'http://terminology.hl7.org/CodeSystem/coverage-class';
 const SUBSCRIBER_RELATIONSHIP = 'http://terminology.hl7.org/CodeSystem/subscriber-relationship';
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 // v2 table 0063 → FHIR subscriber-relationship (the Coverage.relationship value set); the rest is "other".
-const RELATIONSHIP: Record<string, string> = { SEL: 'self', SPO: 'spouse', DOM: 'common', CHD: 'child', NCH: 'child', SCH: 'child', FCH: 'child', PAR: 'parent', MTH: 'parent', FTH: 'parent' };
+const RELATIONSHIP: Record<string, string> = {
+  SEL: 'self',
+  SPO: 'spouse',
+  DOM: 'common',
+  CHD: 'child',
+  NCH: 'child',
+  SCH: 'child',
+  FCH: 'child',
+  PAR: 'parent',
+  MTH: 'parent',
+  FTH: 'parent',
+};
 const IN1_COMPANIONS = ['IN2', 'IN3', 'ROL'];
 
 /**
@@ -24,10 +35,12 @@ export function buildCoverages(ctx: ConversionContext, patient: Patient): void {
     const plan = readCWE(in1, 2);
     const policy = in1.get(36);
     const relCode = in1.get(17, 1, 1);
-    const rel = relCode ? RELATIONSHIP[relCode.toUpperCase()] ?? 'other' : undefined;
+    const rel = relCode ? (RELATIONSHIP[relCode.toUpperCase()] ?? 'other') : undefined;
     const classes: CoverageClass[] = [];
-    if (plan.code) classes.push({ type: { coding: [{ system: COVERAGE_CLASS, code: 'plan' }] }, value: plan.code, name: plan.text || undefined });
-    if (in1.get(8)) classes.push({ type: { coding: [{ system: COVERAGE_CLASS, code: 'group' }] }, value: in1.get(8), name: in1.get(9) || undefined });
+    if (plan.code)
+      classes.push({ type: { coding: [{ system: COVERAGE_CLASS, code: 'plan' }] }, value: plan.code, name: plan.text || undefined });
+    if (in1.get(8))
+      classes.push({ type: { coding: [{ system: COVERAGE_CLASS, code: 'group' }] }, value: in1.get(8), name: in1.get(9) || undefined });
     const start = ctx.dateTime(in1.get(12), 'IN1-12');
     const end = ctx.dateTime(in1.get(13), 'IN1-13');
     const order = Number(in1.get(22));
@@ -107,7 +120,11 @@ function subscriber(ctx: ConversionContext, in1: Segment, patient: Patient, relC
     id: ctx.idFromParts('RelatedPerson', patient.id!, 'insured', names[0]!.family ?? '', names[0]!.given?.[0] ?? ''),
     active: true,
     patient: ref(patient),
-    relationship: [m ? { coding: [{ system: m.system, code: m.code, display: m.display }] } : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0063', code: relCode }] }],
+    relationship: [
+      m
+        ? { coding: [{ system: m.system, code: m.code, display: m.display }] }
+        : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0063', code: relCode }] },
+    ],
     name: names,
     address: addressesFromField(ctx, in1, 19, 'IN1-19'),
   });
@@ -122,7 +139,12 @@ function addMedicaidId(ctx: ConversionContext, patient: Patient, in1: Segment, i
     const planType = in1.get(15, 1, 1).toUpperCase();
     const payerId = in1.get(3, 1, 1).toUpperCase();
     const planId = in1.get(2, 1, 1).toUpperCase();
-    const isMedicaid = medicaid.planTypes.some((t) => t.toUpperCase() === planType) || medicaid.payerIds.some((p) => { const u = p.toUpperCase(); return u === payerId || u === planId; });
+    const isMedicaid =
+      medicaid.planTypes.some((t) => t.toUpperCase() === planType) ||
+      medicaid.payerIds.some((p) => {
+        const u = p.toUpperCase();
+        return u === payerId || u === planId;
+      });
     if (isMedicaid) value = in1.get(36);
   }
   if (!value) return;
@@ -150,7 +172,12 @@ export function buildGuarantors(ctx: ConversionContext, patient: Patient): void 
   if (guarantor.length === 0) return;
   const account =
     accountFor(ctx, patient) ??
-    ctx.add<Account>({ resourceType: 'Account', id: ctx.idFromParts('Account', patient.id!, 'guarantor'), status: 'active', subject: [ref(patient)] });
+    ctx.add<Account>({
+      resourceType: 'Account',
+      id: ctx.idFromParts('Account', patient.id!, 'guarantor'),
+      status: 'active',
+      subject: [ref(patient)],
+    });
   account.guarantor = [...(account.guarantor ?? []), ...guarantor];
 }
 
@@ -176,13 +203,20 @@ function guarantorParty(ctx: ConversionContext, gt1: Segment, patient: Patient):
   const number = identifierFromCX(ctx, readCX(gt1, 2), 'GT1-2');
   const rp = ctx.add<RelatedPerson>({
     resourceType: 'RelatedPerson',
-    id: number ? ctx.idFor('RelatedPerson', number.system!, number.value!) : ctx.idFromParts('RelatedPerson', patient.id!, 'guarantor', names[0]!.family ?? '', names[0]!.given?.[0] ?? ''),
+    id: number
+      ? ctx.idFor('RelatedPerson', number.system!, number.value!)
+      : ctx.idFromParts('RelatedPerson', patient.id!, 'guarantor', names[0]!.family ?? '', names[0]!.given?.[0] ?? ''),
     identifier: number ? [number] : undefined,
     active: true,
     patient: ref(patient),
-    relationship: rel.code || rel.text
-      ? [m ? { coding: [{ system: m.system, code: m.code, display: m.display }], text: rel.text || undefined } : codeableConcept(ctx, rel, 'http://terminology.hl7.org/CodeSystem/v2-0063')!]
-      : undefined,
+    relationship:
+      rel.code || rel.text
+        ? [
+            m
+              ? { coding: [{ system: m.system, code: m.code, display: m.display }], text: rel.text || undefined }
+              : codeableConcept(ctx, rel, 'http://terminology.hl7.org/CodeSystem/v2-0063')!,
+          ]
+        : undefined,
     name: names,
     telecom: [...telecomFromField(ctx, gt1, 6, 'home'), ...telecomFromField(ctx, gt1, 7, 'work')],
     address: addressesFromField(ctx, gt1, 5, 'GT1-5'),

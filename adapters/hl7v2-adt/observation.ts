@@ -33,15 +33,47 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 /** LOINC codes of the FHIR vital signs profiles: these get category vital-signs. */
 const VITAL_SIGNS = new Set([
-  '85353-1', '9279-1', '8867-4', '2708-6', '59408-5', '8310-5', '8302-2', '9843-4', '29463-7', '39156-5',
-  '85354-9', '8480-6', '8462-4', '3141-9', '8306-3', '8287-5', '3140-1',
+  '85353-1',
+  '9279-1',
+  '8867-4',
+  '2708-6',
+  '59408-5',
+  '8310-5',
+  '8302-2',
+  '9843-4',
+  '29463-7',
+  '39156-5',
+  '85354-9',
+  '8480-6',
+  '8462-4',
+  '3141-9',
+  '8306-3',
+  '8287-5',
+  '3140-1',
 ]);
 
 /** OBX-11 codes the IG map leaves without a FHIR status (see mappings/README.md). */
 const EXTRA_STATUS: Record<string, Observation['status']> = {
-  B: 'amended', I: 'registered', O: 'registered', R: 'preliminary', S: 'preliminary', V: 'final', W: 'entered-in-error', X: 'cancelled', N: 'final',
+  B: 'amended',
+  I: 'registered',
+  O: 'registered',
+  R: 'preliminary',
+  S: 'preliminary',
+  V: 'final',
+  W: 'entered-in-error',
+  X: 'cancelled',
+  N: 'final',
 };
-const OBSERVATION_STATUS = new Set(['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
+const OBSERVATION_STATUS = new Set([
+  'registered',
+  'preliminary',
+  'final',
+  'amended',
+  'corrected',
+  'cancelled',
+  'entered-in-error',
+  'unknown',
+]);
 
 /**
  * Every OBX among `segments` as an Observation, each with the NTE segments that follow it as
@@ -61,11 +93,21 @@ export function observationsFrom(ctx: ConversionContext, segments: readonly Segm
 
 /** ADT: the message's OBX segments (height, weight, …) as Observations of the patient and visit. */
 export function buildObservations(ctx: ConversionContext, patient: Patient, encounter?: Encounter): Observation[] {
-  return observationsFrom(ctx, ctx.inScope(), { subject: patient, encounter, key: encounter?.id ?? patient.id!, identity: 'code-and-time' });
+  return observationsFrom(ctx, ctx.inScope(), {
+    subject: patient,
+    encounter,
+    key: encounter?.id ?? patient.id!,
+    identity: 'code-and-time',
+  });
 }
 
 /** One OBX → Observation; undefined (with a warning) when OBX-3 names nothing. */
-export function buildObservation(ctx: ConversionContext, obx: Segment, scope: ObservationScope, notes: readonly Segment[] = []): Observation | undefined {
+export function buildObservation(
+  ctx: ConversionContext,
+  obx: Segment,
+  scope: ObservationScope,
+  notes: readonly Segment[] = [],
+): Observation | undefined {
   const where = `OBX-${obx.get(1) || '?'}`;
   const code = codeableConcept(ctx, readCWE(obx, 3));
   if (!code) {
@@ -74,17 +116,17 @@ export function buildObservation(ctx: ConversionContext, obx: Segment, scope: Ob
   }
   const first = code.coding?.[0];
   const codeKey = first ? `${first.system ?? ''}|${first.code ?? ''}` : `text|${code.text ?? ''}`;
-  const parts =
-    scope.identity === 'set-id' ? [scope.key, obx.get(1), codeKey, obx.get(4)] : [scope.key, codeKey, obx.get(4), obx.get(14)];
+  const parts = scope.identity === 'set-id' ? [scope.key, obx.get(1), codeKey, obx.get(4)] : [scope.key, codeKey, obx.get(4), obx.get(14)];
   const statusCode = obx.get(11);
   const observation: Observation = {
     resourceType: 'Observation',
     id: ctx.idFromParts('Observation', ...parts),
     identifier: instanceIdentifier(ctx, obx),
     status: observationStatus(ctx, statusCode, where),
-    category: first?.system === 'http://loinc.org' && VITAL_SIGNS.has(first.code ?? '')
-      ? [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'vital-signs', display: 'Vital Signs' }] }]
-      : undefined,
+    category:
+      first?.system === 'http://loinc.org' && VITAL_SIGNS.has(first.code ?? '')
+        ? [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'vital-signs', display: 'Vital Signs' }] }]
+        : undefined,
     code,
     subject: ref(scope.subject),
     encounter: scope.encounter ? ref(scope.encounter) : undefined,
@@ -224,7 +266,16 @@ function structuredNumeric(o: Observation, obx: Segment): void {
   } else asText();
 }
 
-const MIME_MAJOR: Record<string, string> = { AP: 'application', APPLICATION: 'application', IM: 'image', IMAGE: 'image', TEXT: 'text', AU: 'audio', AUDIO: 'audio', VIDEO: 'video' };
+const MIME_MAJOR: Record<string, string> = {
+  AP: 'application',
+  APPLICATION: 'application',
+  IM: 'image',
+  IMAGE: 'image',
+  TEXT: 'text',
+  AU: 'audio',
+  AUDIO: 'audio',
+  VIDEO: 'video',
+};
 
 /** ED/RP → the R5 valueAttachment extension the IG names (R4 Observation has no valueAttachment). */
 function attachmentValue(ctx: ConversionContext, o: Observation, obx: Segment, type: 'ED' | 'RP', where: string): void {
@@ -309,7 +360,8 @@ function instanceIdentifier(ctx: ConversionContext, obx: Segment): Identifier[] 
  */
 export function identifierFromEI(ctx: ConversionContext, ei: EI, kind: string, typeCode?: string): Identifier | undefined {
   if (!ei.entityId) return undefined;
-  const system = ei.namespaceId || ei.universalId ? identifierSystem(ctx, ei) : ctx.localSystem(kind, ctx.msg.msh.get(4) || ctx.msg.msh.get(3));
+  const system =
+    ei.namespaceId || ei.universalId ? identifierSystem(ctx, ei) : ctx.localSystem(kind, ctx.msg.msh.get(4) || ctx.msg.msh.get(3));
   const id: Identifier = { system, value: ei.entityId };
   if (typeCode) id.type = { coding: [{ system: v2Table('0203'), code: typeCode }] };
   return id;

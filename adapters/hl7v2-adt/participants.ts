@@ -17,7 +17,17 @@ export function practitionerFromXCN(ctx: ConversionContext, seg: Segment, field:
     resourceType: 'Practitioner',
     id,
     identifier: system ? [{ system, value: x.id }] : undefined,
-    name: x.family || given.length ? [{ family: x.family || undefined, given, prefix: x.prefix ? [x.prefix] : undefined, suffix: [x.suffix, x.degree].filter(Boolean) }] : undefined,
+    name:
+      x.family || given.length
+        ? [
+            {
+              family: x.family || undefined,
+              given,
+              prefix: x.prefix ? [x.prefix] : undefined,
+              suffix: [x.suffix, x.degree].filter(Boolean),
+            },
+          ]
+        : undefined,
   };
   return ctx.add(practitioner);
 }
@@ -35,7 +45,9 @@ function buildFacilityOrganization(ctx: ConversionContext, code: string, univers
   const system = ctx.namespaceSystem('facility');
   const org: Organization = {
     resourceType: 'Organization',
-    id: known?.identifier ? ctx.idFor('Organization', known.identifier.system, known.identifier.value) : ctx.idFor('Organization', system, key),
+    id: known?.identifier
+      ? ctx.idFor('Organization', known.identifier.system, known.identifier.value)
+      : ctx.idFor('Organization', system, key),
     identifier: [
       known?.identifier,
       universalId && OID.test(universalId) ? { system: 'urn:ietf:rfc:3986', value: `urn:oid:${universalId}` } : undefined,
@@ -51,7 +63,11 @@ function buildFacilityOrganization(ctx: ConversionContext, code: string, univers
  * PL (point of care^room^bed^facility^status^type^building^floor^description) → Location.
  * The most specific level present decides the physical type (bed, room or ward).
  */
-export function locationFromPL(ctx: ConversionContext, seg: Segment, field: number): { location: Location; physicalType: string } | undefined {
+export function locationFromPL(
+  ctx: ConversionContext,
+  seg: Segment,
+  field: number,
+): { location: Location; physicalType: string } | undefined {
   const poc = seg.get(field, 1, 1);
   const room = seg.get(field, 1, 2);
   const bed = seg.get(field, 1, 3);
@@ -67,7 +83,9 @@ export function locationFromPL(ctx: ConversionContext, seg: Segment, field: numb
   const location: Location = {
     resourceType: 'Location',
     id: ctx.idFromParts('Location', ...parts),
-    identifier: [{ system: ctx.localSystem('location', facility.namespaceId || 'default'), value: parts.slice(1).join('^').replace(/\^+$/, '') }],
+    identifier: [
+      { system: ctx.localSystem('location', facility.namespaceId || 'default'), value: parts.slice(1).join('^').replace(/\^+$/, '') },
+    ],
     status: 'active',
     name,
     mode: 'instance',

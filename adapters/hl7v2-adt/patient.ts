@@ -20,12 +20,17 @@ export function patientIdentifiers(ctx: ConversionContext): Identifier[] {
   // PID-2 and PID-4 after PID-3, so Patient.id keeps keying on PID-3 when they are present.
   for (const name of ['externalId', 'alternateIds'] as const) {
     const at = ctx.locate(name);
-    if (at.seg && !usedElsewhere(ctx, name)) ids.push(...identifiersFromField(ctx, at.seg, at.field, name === 'externalId' ? 'PID-2' : 'PID-4'));
+    if (at.seg && !usedElsewhere(ctx, name))
+      ids.push(...identifiersFromField(ctx, at.seg, at.field, name === 'externalId' ? 'PID-2' : 'PID-4'));
   }
   const ssn = ctx.locate('ssn');
   const ssnValue = ssn.seg?.get(ssn.field);
   if (ssnValue) {
-    ids.push({ system: 'http://hl7.org/fhir/sid/us-ssn', value: ssnValue, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] } });
+    ids.push({
+      system: 'http://hl7.org/fhir/sid/us-ssn',
+      value: ssnValue,
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] },
+    });
   }
   const dl = driversLicense(ctx);
   if (dl) ids.push(dl);
@@ -39,7 +44,12 @@ export function patientIdentifiers(ctx: ConversionContext): Identifier[] {
   for (const z of ctx.profile.zSegments) {
     if (z.resource !== 'Patient' || z.as !== 'identifier') continue;
     const value = ctx.segment(z.segment)?.get(z.field, 1, z.component ?? 1);
-    if (value) ids.push(z.type ? { system: z.system, value, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: z.type }] } } : { system: z.system, value });
+    if (value)
+      ids.push(
+        z.type
+          ? { system: z.system, value, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: z.type }] } }
+          : { system: z.system, value },
+      );
   }
   return dedupeIdentifiers(ids);
 }
@@ -104,7 +114,11 @@ export function buildPatient(ctx: ConversionContext): Patient {
     resourceType: 'Patient',
     id: ctx.idFor('Patient', primary.system!, primary.value!),
     // US Core 5.0.1's us-core-6 looks for data-absent-reason on the Patient, 6.1 on the name: emit both.
-    extension: [...raceExtensions(ctx), ...zExtensions(ctx, 'Patient'), ...(names.length ? [] : [{ url: DATA_ABSENT, valueCode: 'unknown' }])],
+    extension: [
+      ...raceExtensions(ctx),
+      ...zExtensions(ctx, 'Patient'),
+      ...(names.length ? [] : [{ url: DATA_ABSENT, valueCode: 'unknown' }]),
+    ],
     identifier: identifiers,
     active: true,
     name: names.length ? names : [{ extension: [{ url: DATA_ABSENT, valueCode: 'unknown' }] }],
@@ -138,9 +152,34 @@ function maritalStatus(ctx: ConversionContext) {
 
 // ISO 639-2 codes feeds send where FHIR wants BCP-47 (ISO 639-1 when there is one).
 const ISO639_2_TO_1: Record<string, string> = {
-  ENG: 'en', SPA: 'es', POR: 'pt', FRE: 'fr', FRA: 'fr', CHI: 'zh', ZHO: 'zh', VIE: 'vi', RUS: 'ru', ARA: 'ar',
-  HAT: 'ht', KOR: 'ko', ITA: 'it', GER: 'de', DEU: 'de', POL: 'pl', JPN: 'ja', KHM: 'km', GRE: 'el', ELL: 'el',
-  DUT: 'nl', NLD: 'nl', SOM: 'so', ALB: 'sq', SQI: 'sq', HIN: 'hi', TGL: 'tl', CPF: 'cpf',
+  ENG: 'en',
+  SPA: 'es',
+  POR: 'pt',
+  FRE: 'fr',
+  FRA: 'fr',
+  CHI: 'zh',
+  ZHO: 'zh',
+  VIE: 'vi',
+  RUS: 'ru',
+  ARA: 'ar',
+  HAT: 'ht',
+  KOR: 'ko',
+  ITA: 'it',
+  GER: 'de',
+  DEU: 'de',
+  POL: 'pl',
+  JPN: 'ja',
+  KHM: 'km',
+  GRE: 'el',
+  ELL: 'el',
+  DUT: 'nl',
+  NLD: 'nl',
+  SOM: 'so',
+  ALB: 'sq',
+  SQI: 'sq',
+  HIN: 'hi',
+  TGL: 'tl',
+  CPF: 'cpf',
 };
 
 function language(ctx: ConversionContext): Patient['communication'] {
@@ -152,7 +191,10 @@ function language(ctx: ConversionContext): Patient['communication'] {
   const raw = mapped?.code ?? cwe.code;
   const bcp47 = /^[a-z]{2}(-[A-Za-z0-9]{2,8})*$/i.test(raw) ? raw.toLowerCase() : ISO639_2_TO_1[raw.toUpperCase()];
   const language = bcp47
-    ? { coding: [{ system: 'urn:ietf:bcp:47', code: bcp47, ...(cwe.text ? { display: cwe.text } : {}) }], ...(cwe.text ? { text: cwe.text } : {}) }
+    ? {
+        coding: [{ system: 'urn:ietf:bcp:47', code: bcp47, ...(cwe.text ? { display: cwe.text } : {}) }],
+        ...(cwe.text ? { text: cwe.text } : {}),
+      }
     : { text: cwe.text || cwe.code };
   return [{ language, preferred: true }];
 }
@@ -171,7 +213,10 @@ function raceExtensions(ctx: ConversionContext): Extension[] {
       if (!c.code && !c.text) continue;
       texts.push(c.text || c.code);
       if (/^\d{4}-\d$/.test(c.code)) {
-        parts.push({ url: omb.has(c.code) ? 'ombCategory' : 'detailed', valueCoding: { system: CDC_RACE, code: c.code, display: c.text || undefined } });
+        parts.push({
+          url: omb.has(c.code) ? 'ombCategory' : 'detailed',
+          valueCoding: { system: CDC_RACE, code: c.code, display: c.text || undefined },
+        });
       }
     }
     if (texts.length === 0) return undefined;
@@ -251,4 +296,3 @@ export function buildNextOfKin(ctx: ConversionContext, patient: Patient): void {
 }
 
 export { MappingError };
-

@@ -39,7 +39,8 @@ function roleFrom(ctx: ConversionContext, seg: Segment, at: Layout, patient: Pat
   const primary = PRIMARY_CARE.has(role.code.toUpperCase());
   if (!primary && !encounter) return;
   const org = readXON(seg, at.organization);
-  const organization = org.name || org.idNumber ? organizationForFacility(ctx, org.idNumber || org.name, org.assigningAuthority.universalId) : undefined;
+  const organization =
+    org.name || org.idNumber ? organizationForFacility(ctx, org.idNumber || org.name, org.assigningAuthority.universalId) : undefined;
   for (let r = 1; r <= seg.repetitions(at.person); r++) {
     const practitioner = practitionerFromXCN(ctx, seg, at.person, r);
     if (!practitioner) continue;

@@ -1,4 +1,13 @@
-import type { Attachment, CodeableConcept, Coding, DocumentReference, DocumentReferenceContent, Encounter, Patient, Reference } from 'fhir/r4';
+import type {
+  Attachment,
+  CodeableConcept,
+  Coding,
+  DocumentReference,
+  DocumentReferenceContent,
+  Encounter,
+  Patient,
+  Reference,
+} from 'fhir/r4';
 import type { Segment } from '../../src/hl7v2/index.js';
 import { readCWE, readEI } from '../../src/hl7v2/index.js';
 import { codeableConcept, mapCode, v2Table } from '../hl7v2-adt/codes.js';
@@ -21,7 +30,15 @@ const LOINC_DOCUMENT_TYPE: Record<string, [string, string]> = {
   SP: ['11526-1', 'Pathology study'],
   DI: ['18748-4', 'Diagnostic imaging study'],
 };
-const CLINICAL_NOTE = { coding: [{ system: 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category', code: 'clinical-note', display: 'Clinical Note' }] };
+const CLINICAL_NOTE = {
+  coding: [
+    {
+      system: 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category',
+      code: 'clinical-note',
+      display: 'Clinical Note',
+    },
+  ],
+};
 /** TXA-17 completion status (v2 0271) → composition status; edits of a final document are amendments. */
 const FINAL_COMPLETION = new Set(['AU', 'LA']);
 const PRELIMINARY_COMPLETION = new Set(['DI', 'DO', 'IN', 'IP', 'PA']);
@@ -29,11 +46,18 @@ const EDIT_EVENTS = new Set(['T07', 'T08']);
 const ADDENDUM_EVENTS = new Set(['T05', 'T06']);
 const REPLACEMENT_EVENTS = new Set(['T09', 'T10']);
 
-export function buildDocumentReference(ctx: ConversionContext, txa: Segment, patient: Patient, encounter: Encounter | undefined): DocumentReference {
+export function buildDocumentReference(
+  ctx: ConversionContext,
+  txa: Segment,
+  patient: Patient,
+  encounter: Encounter | undefined,
+): DocumentReference {
   const event = ctx.msg.triggerEvent;
   const master = identifierFromEI(ctx, readEI(txa, 12), 'document');
   const fileName = txa.get(16);
-  const fileId = fileName ? { system: ctx.localSystem('document-file', ctx.msg.msh.get(4) || ctx.msg.msh.get(3)), value: fileName } : undefined;
+  const fileId = fileName
+    ? { system: ctx.localSystem('document-file', ctx.msg.msh.get(4) || ctx.msg.msh.get(3)), value: fileName }
+    : undefined;
   const key = master ?? fileId;
   if (!key) ctx.warn('TXA-12: no unique document number; DocumentReference id derived from patient, type and time');
   const type = documentType(ctx, txa);
@@ -41,7 +65,9 @@ export function buildDocumentReference(ctx: ConversionContext, txa: Segment, pat
   const date = ctx.instant(txa.get(6), 'TXA-6') ?? ctx.instant(txa.get(4), 'TXA-4');
   const doc: DocumentReference = {
     resourceType: 'DocumentReference',
-    id: key ? ctx.idFor('DocumentReference', key.system!, key.value!) : ctx.idFromParts('DocumentReference', patient.id!, txa.get(2), txa.get(6) || txa.get(4)),
+    id: key
+      ? ctx.idFor('DocumentReference', key.system!, key.value!)
+      : ctx.idFromParts('DocumentReference', patient.id!, txa.get(2), txa.get(6) || txa.get(4)),
     masterIdentifier: master,
     identifier: fileId ? [fileId] : undefined,
     status: documentStatus(event, txa.get(19)),

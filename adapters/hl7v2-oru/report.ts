@@ -12,13 +12,29 @@ export interface OrderGroup {
   results: Segment[];
 }
 
-const REPORT_STATUS = new Set(['registered', 'partial', 'preliminary', 'final', 'amended', 'corrected', 'appended', 'cancelled', 'entered-in-error', 'unknown']);
+const REPORT_STATUS = new Set([
+  'registered',
+  'partial',
+  'preliminary',
+  'final',
+  'amended',
+  'corrected',
+  'appended',
+  'cancelled',
+  'entered-in-error',
+  'unknown',
+]);
 /** OBR-25 codes the IG map leaves open (see mappings/README.md). */
 const EXTRA_STATUS: Record<string, DiagnosticReport['status']> = { A: 'partial', Y: 'unknown', M: 'unknown', N: 'unknown', Z: 'unknown' };
 const DATA_ABSENT = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
 
 /** OBR (+ ORC) → DiagnosticReport per the IG's OBR[DiagnosticReport] map; results are added by the caller. */
-export function buildDiagnosticReport(ctx: ConversionContext, group: OrderGroup, patient: Patient, encounter: Encounter | undefined): DiagnosticReport {
+export function buildDiagnosticReport(
+  ctx: ConversionContext,
+  group: OrderGroup,
+  patient: Patient,
+  encounter: Encounter | undefined,
+): DiagnosticReport {
   const { obr, orc } = group;
   const where = `OBR-${obr.get(1) || '?'}`;
   const placer = orderNumber(ctx, obr, orc, 2, 'PLAC');
@@ -31,7 +47,12 @@ export function buildDiagnosticReport(ctx: ConversionContext, group: OrderGroup,
   else {
     ctx.warn(`${where}: no filler or placer order number (OBR-3/OBR-2); DiagnosticReport id derived from patient, service and time`);
     const first = code?.coding?.[0];
-    id = ctx.idFromParts('DiagnosticReport', patient.id!, first?.code ?? code?.text ?? '', observed || `${ctx.msg.controlId}|${obr.get(1)}`);
+    id = ctx.idFromParts(
+      'DiagnosticReport',
+      patient.id!,
+      first?.code ?? code?.text ?? '',
+      observed || `${ctx.msg.controlId}|${obr.get(1)}`,
+    );
   }
   if (!code) ctx.warn(`${where}: no universal service identifier (OBR-4); code set to unknown`);
   const start = ctx.dateTime(observed, `${where}-7`);
@@ -44,7 +65,11 @@ export function buildDiagnosticReport(ctx: ConversionContext, group: OrderGroup,
     identifier: [placer, filler].filter((i): i is Identifier => i !== undefined),
     status: reportStatus(ctx, obr.get(25), where),
     category: section
-      ? [mappedSection ? { coding: [{ system: mappedSection.system, code: mappedSection.code, display: mappedSection.display }] } : tableConcept(section, '0074')!]
+      ? [
+          mappedSection
+            ? { coding: [{ system: mappedSection.system, code: mappedSection.code, display: mappedSection.display }] }
+            : tableConcept(section, '0074')!,
+        ]
       : undefined,
     code: code ?? { coding: [{ system: DATA_ABSENT, code: 'unknown', display: 'Unknown' }] },
     subject: ref(patient),
@@ -57,7 +82,13 @@ export function buildDiagnosticReport(ctx: ConversionContext, group: OrderGroup,
 }
 
 /** OBR-2/OBR-3 (placer/filler order number), else the same field of the ORC before it. */
-function orderNumber(ctx: ConversionContext, obr: Segment, orc: Segment | undefined, field: 2 | 3, type: 'PLAC' | 'FILL'): Identifier | undefined {
+function orderNumber(
+  ctx: ConversionContext,
+  obr: Segment,
+  orc: Segment | undefined,
+  field: 2 | 3,
+  type: 'PLAC' | 'FILL',
+): Identifier | undefined {
   const ei = readEI(obr, field);
   return identifierFromEI(ctx, ei.entityId || !orc ? ei : readEI(orc, field), 'order', type);
 }

@@ -13,13 +13,35 @@ type ParticipantStatus = AppointmentParticipant['status'];
 
 /** Appointment status by trigger event; events left out take SCH-25 (see mappings/README.md). */
 const STATUS_BY_EVENT: Record<string, Status> = {
-  S12: 'booked', S13: 'booked', S15: 'cancelled', S16: 'cancelled', S17: 'entered-in-error', S26: 'noshow',
+  S12: 'booked',
+  S13: 'booked',
+  S15: 'cancelled',
+  S16: 'cancelled',
+  S17: 'entered-in-error',
+  S26: 'noshow',
 };
 /** Filler status codes (v2 table 0278 and common local spellings) the IG map leaves open. */
 const EXTRA_FILLER_STATUS: Record<string, Status> = {
-  DISCONTINUED: 'cancelled', NOSHOW: 'noshow', OVERBOOK: 'booked', SCHEDULED: 'booked', CONFIRMED: 'booked', ARRIVED: 'arrived', CHECKEDIN: 'checked-in',
+  DISCONTINUED: 'cancelled',
+  NOSHOW: 'noshow',
+  OVERBOOK: 'booked',
+  SCHEDULED: 'booked',
+  CONFIRMED: 'booked',
+  ARRIVED: 'arrived',
+  CHECKEDIN: 'checked-in',
 };
-const APPOINTMENT_STATUS = new Set(['proposed', 'pending', 'booked', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error', 'checked-in', 'waitlist']);
+const APPOINTMENT_STATUS = new Set([
+  'proposed',
+  'pending',
+  'booked',
+  'arrived',
+  'fulfilled',
+  'cancelled',
+  'noshow',
+  'entered-in-error',
+  'checked-in',
+  'waitlist',
+]);
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 
 /** The resource segments (AIS, AIG, AIL, AIP) a participant or time can come from. */
@@ -34,14 +56,22 @@ interface Resources {
 export function buildAppointment(ctx: ConversionContext, sch: Segment, patient: Patient): Appointment {
   const msg = ctx.msg;
   const event = msg.triggerEvent;
-  const res: Resources = { ais: msg.segmentsNamed('AIS'), aig: msg.segmentsNamed('AIG'), ail: msg.segmentsNamed('AIL'), aip: msg.segmentsNamed('AIP') };
+  const res: Resources = {
+    ais: msg.segmentsNamed('AIS'),
+    aig: msg.segmentsNamed('AIG'),
+    ail: msg.segmentsNamed('AIL'),
+    aip: msg.segmentsNamed('AIP'),
+  };
   const placer = identifierFromEI(ctx, readEI(sch, 1), 'appointment', 'PLAC');
   const filler = identifierFromEI(ctx, readEI(sch, 2), 'appointment', 'FILL');
   const status = appointmentStatus(ctx, event, sch.get(25));
   const { start, end } = appointmentTimes(ctx, sch, res);
   if ((!start || !end) && status !== 'cancelled' && status !== 'waitlist' && status !== 'proposed') {
     // R4 app-3: only proposed, cancelled or waitlisted appointments may lack start and end.
-    throw new UnsupportedMessageError(`SIU^${event}: no appointment start and end (SCH-11, TQ1, AIS/AIG/AIL/AIP start and duration)`, '201');
+    throw new UnsupportedMessageError(
+      `SIU^${event}: no appointment start and end (SCH-11, TQ1, AIS/AIG/AIL/AIP start and duration)`,
+      '201',
+    );
   }
   const key = filler ?? placer;
   if (!key) ctx.warn('SCH-1/SCH-2: no appointment id; Appointment id derived from patient and start');
@@ -58,7 +88,10 @@ export function buildAppointment(ctx: ConversionContext, sch: Segment, patient: 
     start: start && end ? start : undefined,
     end: start && end ? end : undefined,
     minutesDuration: minutesDuration(sch),
-    comment: notesOf(leadingNotes(msg.segments)).map((n) => n.text).join('\n') || undefined,
+    comment:
+      notesOf(leadingNotes(msg.segments))
+        .map((n) => n.text)
+        .join('\n') || undefined,
     participant: [
       { actor: ref(patient), status: 'accepted' },
       ...res.aip.map((s) => personnel(ctx, s)),
@@ -73,7 +106,9 @@ function appointmentStatus(ctx: ConversionContext, event: string, fillerStatus: 
   const byEvent = STATUS_BY_EVENT[event];
   if (byEvent) return byEvent;
   if (!fillerStatus) return 'booked';
-  const mapped = mapCode(ctx, 'FillerStatusCodes[Appointment]', fillerStatus)?.code ?? EXTRA_FILLER_STATUS[fillerStatus.toUpperCase().replace(/[\s-]/g, '')];
+  const mapped =
+    mapCode(ctx, 'FillerStatusCodes[Appointment]', fillerStatus)?.code ??
+    EXTRA_FILLER_STATUS[fillerStatus.toUpperCase().replace(/[\s-]/g, '')];
   if (mapped && APPOINTMENT_STATUS.has(mapped)) return mapped as Status;
   ctx.warn('SCH-25: filler status not in the status map; status booked');
   return 'booked';
@@ -102,8 +137,16 @@ function appointmentTimes(ctx: ConversionContext, sch: Segment, res: Resources):
 
 /** Each resource segment's start (v2 DTM) and duration in minutes: [start, duration, units] fields differ by segment. */
 function resourceTimes(res: Resources): { start: string; minutes?: number }[] {
-  const read = (s: Segment, start: number, duration: number) => ({ start: s.get(start), minutes: durationMinutes(s.get(duration), s.get(duration + 1)) });
-  return [...res.ais.map((s) => read(s, 4, 7)), ...res.aig.map((s) => read(s, 8, 11)), ...res.ail.map((s) => read(s, 6, 9)), ...res.aip.map((s) => read(s, 6, 9))];
+  const read = (s: Segment, start: number, duration: number) => ({
+    start: s.get(start),
+    minutes: durationMinutes(s.get(duration), s.get(duration + 1)),
+  });
+  return [
+    ...res.ais.map((s) => read(s, 4, 7)),
+    ...res.aig.map((s) => read(s, 8, 11)),
+    ...res.ail.map((s) => read(s, 6, 9)),
+    ...res.aip.map((s) => read(s, 6, 9)),
+  ];
 }
 
 function minutesDuration(sch: Segment): number | undefined {

@@ -4,7 +4,19 @@ import { parseHl7DateTime } from '../../src/fhir/datetime.js';
 // v2 wall time (then converted with the profile's zone like any other value), so an appointment
 // that crosses a DST change still ends at the wall-clock time the scheduler meant.
 
-const MINUTES_PER: Record<string, number> = { S: 1 / 60, SEC: 1 / 60, M: 1, MIN: 1, MINUTES: 1, H: 60, HR: 60, HOURS: 60, D: 1440, DAY: 1440, DAYS: 1440 };
+const MINUTES_PER: Record<string, number> = {
+  S: 1 / 60,
+  SEC: 1 / 60,
+  M: 1,
+  MIN: 1,
+  MINUTES: 1,
+  H: 60,
+  HR: 60,
+  HOURS: 60,
+  D: 1440,
+  DAY: 1440,
+  DAYS: 1440,
+};
 
 /** A duration and its units (CNE/CE: the code, e.g. MIN, min, m, H) in minutes; undefined when unknown. */
 export function durationMinutes(amount: string, units: string): number | undefined {

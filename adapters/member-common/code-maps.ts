@@ -5,18 +5,33 @@
 import type { MemberSex } from './types.js';
 
 export const DEFAULT_SEX_CODES: Readonly<Record<string, MemberSex>> = {
-  M: 'male', MALE: 'male',
-  F: 'female', FEMALE: 'female',
-  U: 'unknown', UN: 'unknown', UNK: 'unknown', UNKNOWN: 'unknown',
-  O: 'other', OTHER: 'other', X: 'other',
+  M: 'male',
+  MALE: 'male',
+  F: 'female',
+  FEMALE: 'female',
+  U: 'unknown',
+  UN: 'unknown',
+  UNK: 'unknown',
+  UNKNOWN: 'unknown',
+  O: 'other',
+  OTHER: 'other',
+  X: 'other',
 };
 
 export type MemberStatus = 'active' | 'terminated';
 
 export const DEFAULT_STATUS_CODES: Readonly<Record<string, MemberStatus>> = {
-  A: 'active', ACTIVE: 'active', ENROLLED: 'active',
-  T: 'terminated', TERM: 'terminated', TERMED: 'terminated', TERMINATED: 'terminated',
-  I: 'terminated', INACTIVE: 'terminated', D: 'terminated', DISENROLLED: 'terminated',
+  A: 'active',
+  ACTIVE: 'active',
+  ENROLLED: 'active',
+  T: 'terminated',
+  TERM: 'terminated',
+  TERMED: 'terminated',
+  TERMINATED: 'terminated',
+  I: 'terminated',
+  INACTIVE: 'terminated',
+  D: 'terminated',
+  DISENROLLED: 'terminated',
 };
 
 /** Upper-cased keys, partner entries over defaults. */

@@ -10,8 +10,7 @@ import { defaultMappingsDir, ProfileError } from '../../src/mapping/profile-load
 import { layoutProfileSchema, MEMBER_FORMATS, type LayoutProfile, type MemberFormat } from './layout-schema.js';
 
 export type LoadMemberLayoutOptions<F extends MemberFormat = MemberFormat> =
-  | { partner: string; format: F; mappingsDir?: string }
-  | { file: string };
+  { partner: string; format: F; mappingsDir?: string } | { file: string };
 
 /** The layout type of one format. */
 export type LayoutOf<F extends MemberFormat> = Extract<LayoutProfile, { format: F }>;
@@ -50,7 +49,8 @@ function readYaml(file: string): unknown {
   }
   try {
     const doc: unknown = parseYaml(text);
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ProfileError(file, '', 'must be a YAML mapping (key: value)');
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw new ProfileError(file, '', 'must be a YAML mapping (key: value)');
     return doc;
   } catch (e) {
     if (e instanceof ProfileError) throw e;

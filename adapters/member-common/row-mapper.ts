@@ -103,7 +103,10 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
     getter: getter(c.column, `consent[${i}].column`),
   }));
   const filter = layout.recordFilter
-    ? { getter: getter(layout.recordFilter.column, 'recordFilter.column'), values: new Set(layout.recordFilter.values.map((v) => v.trim().toUpperCase())) }
+    ? {
+        getter: getter(layout.recordFilter.column, 'recordFilter.column'),
+        values: new Set(layout.recordFilter.values.map((v) => v.trim().toUpperCase())),
+      }
     : undefined;
   const sexCodes = codeMap<MemberSex>(DEFAULT_SEX_CODES, layout.valueMaps.sex);
   const statusCodes = codeMap<MemberStatus>(DEFAULT_STATUS_CODES, layout.valueMaps.status);
@@ -120,7 +123,11 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
     const t = v.trim();
     return get.padStart && t.length < get.padStart && t.length > 0 && /^\d+$/.test(t) ? t.padStart(get.padStart, '0') : t;
   };
-  const readDate = (values: readonly (string | undefined)[], get: Getter | undefined, problem: (text: string) => void): string | undefined => {
+  const readDate = (
+    values: readonly (string | undefined)[],
+    get: Getter | undefined,
+    problem: (text: string) => void,
+  ): string | undefined => {
     if (!get) return undefined;
     const v = read(values, get);
     if (!v) return undefined;
@@ -145,7 +152,6 @@ export function compileRowMapper(layout: TabularLayout, columns: readonly string
 
   const isMemberRow = (values: readonly (string | undefined)[]): boolean =>
     !isBlankRow(values) && (!filter || filter.values.has(read(values, filter.getter).toUpperCase()));
-
 
   return {
     memberIdOf(values) {

@@ -55,9 +55,7 @@ export interface RowError {
  * count that does not match or a transaction set cut off before its SE. Rows still count.
  */
 export type MemberItem =
-  | { kind: 'record'; record: MemberRecord }
-  | { kind: 'error'; error: RowError }
-  | { kind: 'warning'; warning: RowError };
+  { kind: 'record'; record: MemberRecord } | { kind: 'error'; error: RowError } | { kind: 'warning'; warning: RowError };
 
 export type MemberInput = NodeJS.ReadableStream | AsyncIterable<Buffer | string>;
 

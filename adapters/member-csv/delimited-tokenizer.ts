@@ -12,8 +12,7 @@
 
 export type TokenizedRow =
   /** `line`: the physical line the row starts on (1-based). */
-  | { line: number; fields: string[]; error?: undefined }
-  | { line: number; fields?: undefined; error: string };
+  { line: number; fields: string[]; error?: undefined } | { line: number; fields?: undefined; error: string };
 
 export interface TokenizerOptions {
   delimiter: string;
@@ -28,9 +27,7 @@ const LF = 10;
 const CR = 13;
 const NEED_MORE = null;
 
-type RowResult =
-  | { fields: string[]; end: number; breaks: number; error?: undefined }
-  | { error: string; fields?: undefined };
+type RowResult = { fields: string[]; end: number; breaks: number; error?: undefined } | { error: string; fields?: undefined };
 
 export class DelimitedTokenizer {
   private buf = '';

@@ -17,7 +17,11 @@ interface Slice {
 export async function* readFixedWidthMembers(input: MemberInput, layout: FixedWidthLayout): AsyncGenerator<MemberItem> {
   const slices: Slice[] = layout.columns.map((c) => ({ from: c.start - 1, to: 'end' in c ? c.end : c.start - 1 + c.length }));
   const recordLength = Math.max(...slices.map((s) => s.to));
-  const mapper = compileRowMapper(layout, layout.columns.map((c) => c.name), 0);
+  const mapper = compileRowMapper(
+    layout,
+    layout.columns.map((c) => c.name),
+    0,
+  );
   const splitter = new LineSplitter();
   const lines: PhysicalLine[] = [];
 

@@ -68,7 +68,12 @@ export async function* readXlsxMembers(input: MemberInput, layout: XlsxLayout): 
     stream.destroy();
   }
   if (!found) {
-    throw new MemberFileError(0, typeof layout.sheet === 'number' ? `the workbook has no worksheet number ${layout.sheet}` : `the workbook has no worksheet named '${layout.sheet}'`);
+    throw new MemberFileError(
+      0,
+      typeof layout.sheet === 'number'
+        ? `the workbook has no worksheet number ${layout.sheet}`
+        : `the workbook has no worksheet named '${layout.sheet}'`,
+    );
   }
 }
 

@@ -74,9 +74,15 @@ export class EnvelopeChecker {
   /** Warnings for envelopes left open at the end of the file; `lastSegment` locates them. */
   finish(lastSegment: number): RowError[] {
     const warnings: RowError[] = [];
-    if (this.st) warnings.push({ line: lastSegment, reason: `the file ends inside a transaction set (no SE for the ST at segment ${this.st.n}): cut off?` });
-    if (this.gs) warnings.push({ line: lastSegment, reason: `the file ends inside a functional group (no GE for the GS at segment ${this.gs.n})` });
-    if (this.isa) warnings.push({ line: lastSegment, reason: `the file ends inside an interchange (no IEA for the ISA at segment ${this.isa.n})` });
+    if (this.st)
+      warnings.push({
+        line: lastSegment,
+        reason: `the file ends inside a transaction set (no SE for the ST at segment ${this.st.n}): cut off?`,
+      });
+    if (this.gs)
+      warnings.push({ line: lastSegment, reason: `the file ends inside a functional group (no GE for the GS at segment ${this.gs.n})` });
+    if (this.isa)
+      warnings.push({ line: lastSegment, reason: `the file ends inside an interchange (no IEA for the ISA at segment ${this.isa.n})` });
     return warnings;
   }
 }

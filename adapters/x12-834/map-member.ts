@@ -27,7 +27,11 @@ export function compileX12Mapper(layout: X12Layout): X12MemberMapper {
   const sexCodes = codeMap<MemberSex>(DEFAULT_SEX_CODES, layout.valueMaps.sex);
   const maintenance = new Map(Object.entries({ ...DEFAULT_MAINTENANCE, ...layout.maintenanceTypes }));
   const insuranceLines = layout.coverage.insuranceLines ? new Set(layout.coverage.insuranceLines) : undefined;
-  const consent = layout.consent.map((c) => ({ ...c, name: c.reportingCategory.trim().toUpperCase(), values: consentValues(c.granted, c.denied) }));
+  const consent = layout.consent.map((c) => ({
+    ...c,
+    name: c.reportingCategory.trim().toUpperCase(),
+    values: consentValues(c.granted, c.denied),
+  }));
   const pcpQualifiers = new Set(layout.attribution.pcpIdQualifiers);
   const memberIdWhere = layout.memberId.map((r) => ('ref' in r ? `REF*${r.ref}` : `NM1-09 (NM1-08 ${r.nm1})`)).join(' or ');
 
@@ -60,12 +64,14 @@ export function compileX12Mapper(layout: X12Layout): X12MemberMapper {
     };
     for (const [qualifier, value] of [...m.refs, ...(coverage?.refs ?? [])]) {
       const target = layout.identifiers.ref[qualifier];
-      if (target && value) addIdentifier(target.type ? { system: target.system, value, type: target.type } : { system: target.system, value });
+      if (target && value)
+        addIdentifier(target.type ? { system: target.system, value, type: target.type } : { system: target.system, value });
     }
     if (m.nm1) {
       const target = layout.identifiers.nm1[v(m.nm1, 8)];
       const value = v(m.nm1, 9);
-      if (target && value) addIdentifier(target.type ? { system: target.system, value, type: target.type } : { system: target.system, value });
+      if (target && value)
+        addIdentifier(target.type ? { system: target.system, value, type: target.type } : { system: target.system, value });
 
       const family = v(m.nm1, 3);
       const given = [v(m.nm1, 4), v(m.nm1, 5)].filter((x) => x !== '');
@@ -153,7 +159,12 @@ function refValue(m: MemberDraft, coverage: CoverageDraft | undefined, qualifier
   return hit?.[1];
 }
 
-function sourceValue(source: X12Source | undefined, m: MemberDraft, coverage: CoverageDraft | undefined, header: TransactionHeader): string | undefined {
+function sourceValue(
+  source: X12Source | undefined,
+  m: MemberDraft,
+  coverage: CoverageDraft | undefined,
+  header: TransactionHeader,
+): string | undefined {
   if (!source) return undefined;
   let value: string | undefined;
   if ('value' in source) value = source.value;
@@ -167,7 +178,13 @@ function sourceValue(source: X12Source | undefined, m: MemberDraft, coverage: Co
 }
 
 /** First DTP among the qualifiers, coverage (2300) before member (2000). RD8 ranges give their start or end. */
-function dtpDate(qualifiers: readonly string[], m: MemberDraft, coverage: CoverageDraft | undefined, side: 'start' | 'end', problems: string[]): string | undefined {
+function dtpDate(
+  qualifiers: readonly string[],
+  m: MemberDraft,
+  coverage: CoverageDraft | undefined,
+  side: 'start' | 'end',
+  problems: string[],
+): string | undefined {
   for (const q of qualifiers) {
     const el = coverage?.dtp.get(q) ?? m.dtp.get(q);
     if (!el) continue;

@@ -45,7 +45,8 @@ export interface TransactionHeader {
   n1: Map<string, string[]>;
 }
 
-type Loop = 'outside' | 'header' | '2000' | '2100A' | '2100-other' | '2300' | '2310' | '2320' | '2330' | '2700' | '2710' | '2750' | 'after-2700';
+type Loop =
+  'outside' | 'header' | '2000' | '2100A' | '2100-other' | '2300' | '2310' | '2320' | '2330' | '2700' | '2710' | '2750' | 'after-2700';
 
 const MEMBER_LOOPS: ReadonlySet<Loop> = new Set(['2000', '2100A', '2100-other']);
 
@@ -77,8 +78,15 @@ export class MemberAssembler {
     if (id === 'INS') {
       const done = this.close();
       this.member = {
-        line: seg.n, ins: el, refs: [], dtp: new Map(), per: [], coverages: [],
-        categories: new Map(), brokenSegments: [], raw: {},
+        line: seg.n,
+        ins: el,
+        refs: [],
+        dtp: new Map(),
+        per: [],
+        coverages: [],
+        categories: new Map(),
+        brokenSegments: [],
+        raw: {},
       };
       this.loop = '2000';
       this.keep(seg);

@@ -60,7 +60,8 @@ export class SegmentSplitter {
     }
     this.rest = s.slice(start);
     // No real segment comes near this: the terminator read from the ISA must be wrong.
-    if (this.rest.length > MAX_SEGMENT_CHARS) throw new MemberFileError(this.count + 1, 'a segment runs past 1 MiB: the ISA segment terminator does not match the file');
+    if (this.rest.length > MAX_SEGMENT_CHARS)
+      throw new MemberFileError(this.count + 1, 'a segment runs past 1 MiB: the ISA segment terminator does not match the file');
   }
 
   private emit(text: string, out: X12Segment[]): void {

@@ -13,16 +13,15 @@ export interface X12Separators {
 }
 
 export type SeparatorResult =
-  | { kind: 'found'; separators: X12Separators; warning?: string }
-  | { kind: 'need-more' }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'found'; separators: X12Separators; warning?: string } | { kind: 'need-more' } | { kind: 'invalid'; reason: string };
 
 // Look this far for the GS line before settling an ambiguous ISA by position.
 const LOOKAHEAD = 4096;
 
 /** `s` starts at the ISA (leading whitespace and BOM already removed). */
 export function detectSeparators(s: string, final: boolean): SeparatorResult {
-  if (s.length < 4) return final ? { kind: 'invalid', reason: 'not an X12 interchange: the file does not start with ISA' } : { kind: 'need-more' };
+  if (s.length < 4)
+    return final ? { kind: 'invalid', reason: 'not an X12 interchange: the file does not start with ISA' } : { kind: 'need-more' };
   if (!s.startsWith('ISA')) return { kind: 'invalid', reason: 'not an X12 interchange: the file does not start with ISA' };
   const element = s[3];
   if (/[A-Za-z0-9\s]/.test(element)) return { kind: 'invalid', reason: 'ISA: the element separator is a letter, digit or space' };

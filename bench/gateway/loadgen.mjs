@@ -91,7 +91,11 @@ function runConnection(queue) {
         const ack = pending.toString('latin1', start + 1, end);
         pending = pending.subarray(end + 2);
         latencies[done++] = performance.now() - sentAt;
-        const msa = ack.split('\r').find((s) => s.startsWith('MSA|'))?.split('|') ?? [];
+        const msa =
+          ack
+            .split('\r')
+            .find((s) => s.startsWith('MSA|'))
+            ?.split('|') ?? [];
         if ((msa[1] !== 'AA' && msa[1] !== 'CA') || msa[2] !== queue[index].controlId) {
           nacks++;
           if (problems.length < 5) problems.push(`${msa[1] ?? 'no MSA'} for message ${index} on a connection`);

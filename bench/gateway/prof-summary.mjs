@@ -80,7 +80,10 @@ export function summarizeProfile(file, top = 30) {
       if (f) frames.push(`${f.functionName} ${f.url}`);
     }
     const leaf = byId.get(id)?.callFrame.functionName ?? '';
-    stage = leaf === '(garbage collector)' ? 'GC' : STAGES.find(([re]) => frames.some((f) => re.test(f)))?.[1] ?? 'other (Node internals, timers, start-up)';
+    stage =
+      leaf === '(garbage collector)'
+        ? 'GC'
+        : (STAGES.find(([re]) => frames.some((f) => re.test(f)))?.[1] ?? 'other (Node internals, timers, start-up)');
     stageCache.set(id, stage);
     return stage;
   };

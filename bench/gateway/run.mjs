@@ -27,7 +27,18 @@
  * --store-url postgres://USER@HOST:PORT/DB (the store on Postgres instead of SQLite: each run gets a
  *   fresh database created there, dropped after the run)
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -90,7 +101,11 @@ async function oneRun(run) {
   const cleanup = [];
   try {
     const runStoreUrl = storeUrl ? await freshDatabase(storeUrl, `cb_bench_${process.pid}_${run}`, cleanup) : undefined;
-    const receiver = spawnUntil(process.execPath, [join(here, 'receiver.mjs'), '--secret', WEBHOOK_SECRET], { stream: 'stdout', pattern: /"port"/, timeoutMs: 10_000 });
+    const receiver = spawnUntil(process.execPath, [join(here, 'receiver.mjs'), '--secret', WEBHOOK_SECRET], {
+      stream: 'stdout',
+      pattern: /"port"/,
+      timeoutMs: 10_000,
+    });
     cleanup.push(() => stop(receiver));
     const receiverPort = /** @type {{ port: number }} */ (JSON.parse(await receiver.matched)).port;
 
@@ -106,7 +121,9 @@ async function oneRun(run) {
           dataDir,
           store: { retentionDays: 0, ...(runStoreUrl ? { url: runStoreUrl } : {}) },
           sources: [{ id: 'bench-mllp', type: 'mllp', host: '127.0.0.1', port: mllpPort, maxConnectionsPerAddress: 0 }],
-          destinations: [{ id: 'receiver', type: 'webhook', url: `http://127.0.0.1:${receiverPort}/hook`, secret: WEBHOOK_SECRET, concurrency }],
+          destinations: [
+            { id: 'receiver', type: 'webhook', url: `http://127.0.0.1:${receiverPort}/hook`, secret: WEBHOOK_SECRET, concurrency },
+          ],
           routes: ingestOnly ? [] : [{ id: 'all-adt', match: { events: ['A01', 'A02', 'A03', 'A04', 'A08'] }, to: ['receiver'] }],
           apiKeys: [{ id: 'bench-admin', hash: ADMIN_HASH, partners: ['*'] }],
         },
@@ -131,21 +148,36 @@ async function oneRun(run) {
     await gateway.matched;
     const gatewayPid = /** @type {number} */ (gateway.child.pid);
 
-    const loadgen = runToEnd(process.execPath, [join(here, 'loadgen.mjs'), '--port', String(mllpPort), '--connections', String(connections), '--count', String(count), '--seed', String(values.seed)]);
+    const loadgen = runToEnd(process.execPath, [
+      join(here, 'loadgen.mjs'),
+      '--port',
+      String(mllpPort),
+      '--connections',
+      String(connections),
+      '--count',
+      String(count),
+      '--seed',
+      String(values.seed),
+    ]);
     const { code, out } = await loadgen.done;
     if (code !== 0) throw new Error(`load generator failed (exit ${code}): ${out.trim()}`);
     const load = JSON.parse(out.trim().split('\n').pop() ?? '{}');
 
     // Delivery finishes after the last ACK: wait for the receiver to have every message.
-    const receiverStats = await until(async () => {
-      /** @type {ReceiverStats} */
-      const s = await getJson(`http://127.0.0.1:${receiverPort}/stats`);
-      // A refused delivery will not be retried into success (a signature scheme the receiver does not know, say): stop now.
-      if (s.rejected > 0) throw new Error(`the receiver rejected ${s.rejected} deliveries`);
-      return ingestOnly || s.distinctMessages >= count ? s : undefined;
-    }, Math.max(120_000, count * 20), `the receiver to get all ${count} messages`);
+    const receiverStats = await until(
+      async () => {
+        /** @type {ReceiverStats} */
+        const s = await getJson(`http://127.0.0.1:${receiverPort}/stats`);
+        // A refused delivery will not be retried into success (a signature scheme the receiver does not know, say): stop now.
+        if (s.rejected > 0) throw new Error(`the receiver rejected ${s.rejected} deliveries`);
+        return ingestOnly || s.distinctMessages >= count ? s : undefined;
+      },
+      Math.max(120_000, count * 20),
+      `the receiver to get all ${count} messages`,
+    );
     if (receiverStats.rejected > 0) throw new Error(`the receiver rejected ${receiverStats.rejected} deliveries`);
-    if (!ingestOnly && receiverStats.distinctMessages !== count) throw new Error(`the receiver got ${receiverStats.distinctMessages} distinct messages, expected ${count}`);
+    if (!ingestOnly && receiverStats.distinctMessages !== count)
+      throw new Error(`the receiver got ${receiverStats.distinctMessages} distinct messages, expected ${count}`);
     // The store records the outcome just after the receiver answered: give it a moment.
     await until(() => noUnfinishedWork(httpPort), 60_000, 'the store to have no unfinished work');
     const doneAt = ingestOnly ? Date.now() : receiverStats.lastAt;
@@ -248,7 +280,11 @@ async function getJson(url) {
 /** @param {number} httpPort */
 async function noUnfinishedWork(httpPort) {
   const base = `http://127.0.0.1:${httpPort}`;
-  for (const path of ['/api/messages?status=received&limit=1', '/api/deliveries?status=pending&limit=1', '/api/deliveries?status=failed-retrying&limit=1']) {
+  for (const path of [
+    '/api/messages?status=received&limit=1',
+    '/api/deliveries?status=pending&limit=1',
+    '/api/deliveries?status=failed-retrying&limit=1',
+  ]) {
     if ((await getJson(base + path)).items.length > 0) return undefined;
   }
   return true;
@@ -270,16 +306,21 @@ async function until(probe, timeoutMs, what) {
 }
 
 /** @param {number} x @param {number} digits */
-const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
+const fmt = (x, digits = 0) =>
+  Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
 
-process.stderr.write(`gateway bench: ${count} messages, ${connections} MLLP connections, webhook concurrency ${concurrency}, ${runs} run(s), cli ${cli}\n`);
+process.stderr.write(
+  `gateway bench: ${count} messages, ${connections} MLLP connections, webhook concurrency ${concurrency}, ${runs} run(s), cli ${cli}\n`,
+);
 /** @type {RunResult[]} */
 const results = [];
 for (let run = 1; run <= runs; run++) {
   const started = Date.now();
   const r = await oneRun(run);
   results.push(r);
-  process.stderr.write(`run ${run}: ingest ${fmt(r.ingestPerSec)} msg/s, delivered ${fmt(r.deliveredPerSec)} msg/s, ACK p50 ${fmt(r.ackP50Ms, 1)} ms p99 ${fmt(r.ackP99Ms, 1)} ms (${fmt((Date.now() - started) / 1000, 1)} s)\n`);
+  process.stderr.write(
+    `run ${run}: ingest ${fmt(r.ingestPerSec)} msg/s, delivered ${fmt(r.deliveredPerSec)} msg/s, ACK p50 ${fmt(r.ackP50Ms, 1)} ms p99 ${fmt(r.ackP99Ms, 1)} ms (${fmt((Date.now() - started) / 1000, 1)} s)\n`,
+  );
 }
 
 const cols = /** @type {const} */ ([

@@ -42,7 +42,11 @@ export function listContenders(repoRoot, cli = join(repoRoot, 'dist', 'src', 'cl
       verify: verifyNdjson,
     },
     {
-      ...peerContender('carebridge-parse', 'carebridge `Hl7Message.parse` + six field reads (the peers\' work; needs the build)', peer('carebridge-parse')),
+      ...peerContender(
+        'carebridge-parse',
+        "carebridge `Hl7Message.parse` + six field reads (the peers' work; needs the build)",
+        peer('carebridge-parse'),
+      ),
       unavailable: existsSync(join(repoRoot, 'dist', 'src', 'hl7v2', 'index.js')) ? null : 'dist/ not built (npm run build)',
     },
     peerContender('medplum', '@medplum/core 4.5.2 `Hl7Message.parse` + six field reads', peer('medplum')),

@@ -22,8 +22,28 @@ export const DEFAULT_SEED = 7;
 export const DEFAULT_OUT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'out', 'roster-1m.csv');
 
 export const HEADER = [
-  'MEMBER_ID', 'LAST_NAME', 'FIRST_NAME', 'MIDDLE_NAME', 'DOB', 'GENDER', 'ADDRESS_1', 'ADDRESS_2', 'CITY', 'STATE', 'ZIP',
-  'PHONE', 'CP_ID', 'PCP_NPI', 'ASSIGNMENT_START', 'ASSIGNMENT_END', 'STATUS', 'ACO_MEMBER_ID', 'MRN', 'SSN', 'BH_CONSENT', 'SUD_CONSENT',
+  'MEMBER_ID',
+  'LAST_NAME',
+  'FIRST_NAME',
+  'MIDDLE_NAME',
+  'DOB',
+  'GENDER',
+  'ADDRESS_1',
+  'ADDRESS_2',
+  'CITY',
+  'STATE',
+  'ZIP',
+  'PHONE',
+  'CP_ID',
+  'PCP_NPI',
+  'ASSIGNMENT_START',
+  'ASSIGNMENT_END',
+  'STATUS',
+  'ACO_MEMBER_ID',
+  'MRN',
+  'SSN',
+  'BH_CONSENT',
+  'SUD_CONSENT',
 ];
 
 /** RFC 4180: quote when the value holds a comma, quote or line break. @param {string} v */
@@ -74,7 +94,11 @@ export function* generateRosterLines({ rows = DEFAULT_ROWS, seed = DEFAULT_SEED 
       rng.pick(female ? V.FEMALE_GIVEN : V.MALE_GIVEN),
       rng.chance(0.4) ? String.fromCharCode(65 + rng.int(0, 25)) : '',
       dobText,
-      rng.weighted([['F', 52], ['M', 47], ['U', 1]]),
+      rng.weighted([
+        ['F', 52],
+        ['M', 47],
+        ['U', 1],
+      ]),
       `${rng.int(1, 999)} ${rng.pick(V.STREETS)}`,
       addr2,
       city,
@@ -89,8 +113,16 @@ export function* generateRosterLines({ rows = DEFAULT_ROWS, seed = DEFAULT_SEED 
       `A${rng.digits(9)}`,
       rng.chance(0.7) ? `MRN${rng.digits(8)}` : '',
       rng.chance(0.5) ? rng.digits(9) : '',
-      rng.weighted([['Y', 20], ['N', 10], ['', 70]]),
-      rng.weighted([['Y', 5], ['N', 5], ['', 90]]),
+      rng.weighted([
+        ['Y', 20],
+        ['N', 10],
+        ['', 70],
+      ]),
+      rng.weighted([
+        ['Y', 5],
+        ['N', 5],
+        ['', 90],
+      ]),
     ];
     yield row.map(csv).join(',') + '\r\n';
   }
@@ -124,6 +156,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const rows = Number(opt('--rows') ?? DEFAULT_ROWS);
-  const out = writeRosterFile({ rows, seed: Number(opt('--seed') ?? DEFAULT_SEED), out: resolve(opt('--out') ?? (rows === DEFAULT_ROWS ? DEFAULT_OUT : DEFAULT_OUT.replace('1m', String(rows)))) });
+  const out = writeRosterFile({
+    rows,
+    seed: Number(opt('--seed') ?? DEFAULT_SEED),
+    out: resolve(opt('--out') ?? (rows === DEFAULT_ROWS ? DEFAULT_OUT : DEFAULT_OUT.replace('1m', String(rows)))),
+  });
   process.stdout.write(`${out}\n`);
 }

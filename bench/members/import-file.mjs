@@ -30,7 +30,10 @@ const { openRosterStore } = await import(pathToFileURL(resolve(dist, 'src/roster
 
 const layout = loadMemberLayout({ file: resolve(opt('--layout') ?? resolve(here, 'roster-layout.yaml')) });
 const dir = mkdtempSync(join(tmpdir(), 'cb-import-'));
-const roster = await openRosterStore(`sqlite:${join(dir, 'roster.db')}`, opt('--chunk-target-ms') ? { chunkTargetMs: Number(opt('--chunk-target-ms')) } : {});
+const roster = await openRosterStore(
+  `sqlite:${join(dir, 'roster.db')}`,
+  opt('--chunk-target-ms') ? { chunkTargetMs: Number(opt('--chunk-target-ms')) } : {},
+);
 // Hash in a streaming pass, as the SFTP poller does before handing the file over.
 const hash = createHash('sha256');
 for await (const chunk of createReadStream(file)) hash.update(chunk);

@@ -38,7 +38,13 @@ const MRN = 'urn:oid:2.16.840.1.113883.3.1.100';
 const CPS = Array.from({ length: 40 }, (_, i) => `cp-${String(i + 1).padStart(2, '0')}`);
 const FAMILY = ['SMITH', 'JOHNSON', 'WILLIAMS', 'BROWN', 'JONES', 'GARCIA', 'MILLER', 'DAVIS', 'RODRIGUEZ', 'MARTINEZ', 'NGUYEN', 'OBRIEN'];
 const GIVEN = ['MARY', 'JOSE', 'LINDA', 'JAMES', 'ANA', 'DAVID', 'MARIA', 'JOHN', 'LUIS', 'SUSAN'];
-const CITIES = [['BOSTON', '021'], ['WORCESTER', '016'], ['SPRINGFIELD', '011'], ['LOWELL', '018'], ['BROCKTON', '023']];
+const CITIES = [
+  ['BOSTON', '021'],
+  ['WORCESTER', '016'],
+  ['SPRINGFIELD', '011'],
+  ['LOWELL', '018'],
+  ['BROCKTON', '023'],
+];
 
 /**
  * Member i's record on a given day: the base values come from a per-member seed, so day 2 can
@@ -83,7 +89,10 @@ async function* memberItems(day) {
     if (day === 2 && i < rows && createRng(13 * (i + 1)).next() < 0.01) continue;
     // ~0.1 % of rows are unusable, as in real files: reported with their line, the rest applies.
     if (createRng(17 * (i + 1) + day).next() < 0.001) {
-      yield { kind: /** @type {'error'} */ ('error'), error: { line: i + 2, reason: 'column DOB: not a date in MM/DD/YYYY', memberId: String(100_000_000_000 + i) } };
+      yield {
+        kind: /** @type {'error'} */ ('error'),
+        error: { line: i + 2, reason: 'column DOB: not a date in MM/DD/YYYY', memberId: String(100_000_000_000 + i) },
+      };
       continue;
     }
     yield { kind: /** @type {'record'} */ ('record'), record: record(i, day) };
@@ -96,7 +105,7 @@ let roster;
 try {
   roster = await import(rosterModule);
 } catch (err) {
-  process.stderr.write(`cannot load ${rosterModule} (run npm run build first): ${(/** @type {Error} */ (err)).message}\n`);
+  process.stderr.write(`cannot load ${rosterModule} (run npm run build first): ${/** @type {Error} */ (err).message}\n`);
   process.exit(2);
 }
 
@@ -109,7 +118,10 @@ process.stdout.on('error', () => {}); // a closed pipe (| head) must not skip th
 const store = await roster.openRosterStore(`sqlite:${dbFile}`, { chunkSize, sqlite: { synchronous, cacheSizeMb } });
 const mb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 try {
-  for (const [day, date] of /** @type {const} */ ([[1, '2024-03-01'], [2, '2024-03-02']])) {
+  for (const [day, date] of /** @type {const} */ ([
+    [1, '2024-03-01'],
+    [2, '2024-03-02'],
+  ])) {
     const started = process.hrtime.bigint();
     const cpu = process.cpuUsage();
     const result = await store.importMemberFile({
@@ -128,7 +140,9 @@ try {
     );
   }
   const dbMb = Math.round(statSync(dbFile).size / 2 ** 20);
-  process.stdout.write(`${JSON.stringify({ peakRssMb: mb(), dbFileMb: dbMb, chunkSize, synchronous, cacheSizeMb: cacheSizeMb ?? 32, node: process.version })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ peakRssMb: mb(), dbFileMb: dbMb, chunkSize, synchronous, cacheSizeMb: cacheSizeMb ?? 32, node: process.version })}\n`,
+  );
 } finally {
   await store.close();
   cleanup();

@@ -62,7 +62,10 @@ if (mode === 'read') {
       if (r.action === 'terminate') summary.terminations++;
       summary.identifiers += r.identifiers.length;
       summary.consents += r.consent?.length ?? 0;
-      h = fnv(h, `${r.line}|${r.memberId}|${r.birthDate ?? ''}|${r.attribution.cp ?? ''}|${r.attribution.start ?? ''}|${r.address?.postalCode ?? ''}`);
+      h = fnv(
+        h,
+        `${r.line}|${r.memberId}|${r.birthDate ?? ''}|${r.attribution.cp ?? ''}|${r.attribution.start ?? ''}|${r.address?.postalCode ?? ''}`,
+      );
     } else if (item.kind === 'error') {
       summary.errors++;
       h = fnv(h, `E${item.error.line}`);

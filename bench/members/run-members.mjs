@@ -34,7 +34,9 @@ const dist = resolve(root, opt('--dist') ?? 'dist');
 const file = rows === DEFAULT_ROWS ? DEFAULT_OUT : DEFAULT_OUT.replace('1m', String(rows));
 
 if (!existsSync(resolve(dist, 'adapters/member-common/read-member-file.js'))) {
-  process.stderr.write(`no compiled member reader under ${relative(root, dist) || '.'}: run \`npm run build\` (or tsc --outDir DIR and pass --dist DIR)\n`);
+  process.stderr.write(
+    `no compiled member reader under ${relative(root, dist) || '.'}: run \`npm run build\` (or tsc --outDir DIR and pass --dist DIR)\n`,
+  );
   process.exit(1);
 }
 if (!existsSync(file)) {
@@ -53,7 +55,10 @@ const contenders = [
 /** @type {Record<string, any>} */
 const checks = {};
 for (const c of contenders) {
-  const { stdout } = await promisify(execFile)(process.execPath, [parser, file, '--dist', dist, ...c.argv], { cwd: root, maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [parser, file, '--dist', dist, ...c.argv], {
+    cwd: root,
+    maxBuffer: 1 << 20,
+  });
   checks[c.id] = JSON.parse(stdout);
 }
 const a = checks[contenders[1].id];

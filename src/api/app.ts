@@ -82,7 +82,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     // Route pattern, never the URL: ids of patients can sit in the query string.
     request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? '(none)', statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? '(none)',
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });

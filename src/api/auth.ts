@@ -47,7 +47,8 @@ const OPERATOR_ACTIONS = new Set([
 
 function checkRole(request: FastifyRequest, who: Principal): void {
   if (who.role !== 'operator' || SAFE_METHODS.has(request.method)) return;
-  if (!OPERATOR_ACTIONS.has(request.routeOptions.url ?? '')) throw forbidden('an operator key replays and requeues; it does not act for a partner');
+  if (!OPERATOR_ACTIONS.has(request.routeOptions.url ?? ''))
+    throw forbidden('an operator key replays and requeues; it does not act for a partner');
 }
 
 const unauthorized = (why: string) =>

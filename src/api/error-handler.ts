@@ -72,7 +72,10 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
 
   app.setNotFoundHandler((request, reply) =>
     // The path, never the query string: that may carry identifiers.
-    reply.code(404).type('application/fhir+json').send(new CodedError('CB_ROUTE_NOT_FOUND').outcome(`no such route: ${request.method} ${pathOf(request.url)}`)),
+    reply
+      .code(404)
+      .type('application/fhir+json')
+      .send(new CodedError('CB_ROUTE_NOT_FOUND').outcome(`no such route: ${request.method} ${pathOf(request.url)}`)),
   );
 }
 

@@ -1,5 +1,12 @@
 // The OperationOutcome types live with the error catalogue (src/errors); the API adds its schema.
-export { errorOutcome, operationOutcome, type IssueCode, type IssueSeverity, type OperationOutcome, type OutcomeIssue } from '../errors/outcome.js';
+export {
+  errorOutcome,
+  operationOutcome,
+  type IssueCode,
+  type IssueSeverity,
+  type OperationOutcome,
+  type OutcomeIssue,
+} from '../errors/outcome.js';
 
 export const operationOutcomeSchema = {
   $id: 'OperationOutcome',

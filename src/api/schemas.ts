@@ -69,7 +69,11 @@ const deliveryProperties = {
   nextAttemptAt: nullableDateTime,
   lastError: nullableStr,
   withheldReason: nullableStr,
-  routeId: { ...nullableStr, description: 'The route rule that decided this delivery (null: decided outside the route table, e.g. care plans, or recorded before routes were kept)' },
+  routeId: {
+    ...nullableStr,
+    description:
+      'The route rule that decided this delivery (null: decided outside the route table, e.g. care plans, or recorded before routes were kept)',
+  },
   partnerId: { ...nullableStr, description: 'The partner this delivery is for (attributed CP/ACO, or the destination owner)' },
   createdAt: dateTime,
   deliveredAt: nullableDateTime,
@@ -118,7 +122,11 @@ export const messageDetailSchema = {
       type: ['object', 'null'],
       description: 'Why the message went where it did; null until routed (and for rejected or failed messages)',
       properties: {
-        reason: { ...nullableStr, description: "In words: 'no route matched', 'member not on the roster (unmatched)', the routes and destinations taken, withheld from whom and why" },
+        reason: {
+          ...nullableStr,
+          description:
+            "In words: 'no route matched', 'member not on the roster (unmatched)', the routes and destinations taken, withheld from whom and why",
+        },
         routes: { type: 'array', items: str, description: 'Ids of the route rules that produced a delivery' },
         partners: { type: 'array', items: str, description: 'Partners deliveries were decided for (sent or withheld)' },
         destinations: { type: 'array', items: str, description: 'Destinations it is sent to (not withheld)' },

@@ -3,13 +3,7 @@
 // the next row goes on. A file is applied once per partner + name + SHA-256; re-running one a crash
 // interrupted is safe because every row is idempotent (an unchanged plan, the same decision).
 import { createReadStream } from 'node:fs';
-import {
-  CarePlanFileError,
-  NPI_SYSTEM,
-  readCarePlanCsv,
-  type CarePlanFileKind,
-  type CsvInput,
-} from '../../adapters/careplan-csv/index.js';
+import { CarePlanFileError, NPI_SYSTEM, readCarePlanCsv, type CarePlanFileKind, type CsvInput } from '../../adapters/careplan-csv/index.js';
 import type { Logger } from '../observability/log.js';
 import type { SftpFileConsumer } from '../sources/sftp/types.js';
 import { CarePlanError } from './errors.js';
@@ -104,7 +98,17 @@ export async function importCarePlanFile(deps: CarePlanFileDeps, input: CsvInput
     errors: result.errors,
     recordedAt: new Date(),
   });
-  deps.log.info({ partner: meta.partnerId, file: meta.fileName, kind: result.fileKind, rows: result.rows, applied: result.applied, errors: result.errors }, 'care-plan file applied');
+  deps.log.info(
+    {
+      partner: meta.partnerId,
+      file: meta.fileName,
+      kind: result.fileKind,
+      rows: result.rows,
+      applied: result.applied,
+      errors: result.errors,
+    },
+    'care-plan file applied',
+  );
   return result;
 }
 
@@ -112,7 +116,11 @@ export async function importCarePlanFile(deps: CarePlanFileDeps, input: CsvInput
 export function carePlanFileConsumer(deps: CarePlanFileDeps): SftpFileConsumer {
   return async (file) => {
     try {
-      const r = await importCarePlanFile(deps, createReadStream(file.localPath), { partnerId: file.partner, fileName: file.remoteName, sha256: file.sha256 });
+      const r = await importCarePlanFile(deps, createReadStream(file.localPath), {
+        partnerId: file.partner,
+        fileName: file.remoteName,
+        sha256: file.sha256,
+      });
       return r.status;
     } catch (e) {
       if (e instanceof CarePlanFileError) {

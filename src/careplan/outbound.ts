@@ -56,5 +56,10 @@ export function statusBinaryCsv(binary: Binary): string {
 
 /** File name safe on any SFTP server: letters, digits, dot, dash, underscore. */
 export function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 180) || 'file';
+  return (
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 180) || 'file'
+  );
 }

@@ -82,7 +82,10 @@ export function resolveCarePlanSettings(
       let calendar = cache.get(key);
       if (!calendar) {
         const federal = config.usFederalHolidays ? usFederalHolidayDates(year - 1, year, year + 1) : [];
-        calendar = { timeZone: partner?.timeZone ?? config.timeZone, holidays: [...federal, ...config.holidays, ...(partner?.holidays ?? [])] };
+        calendar = {
+          timeZone: partner?.timeZone ?? config.timeZone,
+          holidays: [...federal, ...config.holidays, ...(partner?.holidays ?? [])],
+        };
         cache.set(key, calendar);
       }
       return calendar;

@@ -145,8 +145,7 @@ export function withPendingSignoff(plan: CarePlan): CarePlan {
 }
 
 export type SignoffResult =
-  | { ok: true; plan: CarePlan; provenance: Provenance }
-  | { ok: false; code: 'not-signable' | 'wrong-plan'; reason: string };
+  { ok: true; plan: CarePlan; provenance: Provenance } | { ok: false; code: 'not-signable' | 'wrong-plan'; reason: string };
 
 function pointsAt(ref: Reference, plan: CarePlan): boolean {
   if (!plan.id || !ref.reference || ref.reference.startsWith('urn:')) return true;

@@ -28,8 +28,7 @@ export const MEMBER_ID_SYSTEM = `${CAREBRIDGE_CANONICAL_BASE}/member-id`;
 export const cpPlanIdSystem = (cpPartnerId: string): string => `${CAREBRIDGE_CANONICAL_BASE}/partner/${cpPartnerId}/careplan-id`;
 
 export type SubmissionCheck =
-  | { ok: true; plan: CarePlan; memberIdentifiers: { system: string; value: string }[] }
-  | { ok: false; issues: string[] };
+  { ok: true; plan: CarePlan; memberIdentifiers: { system: string; value: string }[] } | { ok: false; issues: string[] };
 
 function usable(ids: Identifier[] | undefined): { system: string; value: string }[] {
   return (ids ?? []).filter((i) => i.system && i.value).map((i) => ({ system: i.system!, value: i.value! }));
@@ -49,7 +48,8 @@ export function subjectIdentifiers(plan: CarePlan): { system: string; value: str
 
 /** Structural checks a submitted plan must pass; messages name elements, never values. */
 export function checkSubmission(value: unknown): SubmissionCheck {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, issues: ['body must be a FHIR CarePlan (a JSON object)'] };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, issues: ['body must be a FHIR CarePlan (a JSON object)'] };
   const plan = value as CarePlan;
   const issues: string[] = [];
   if (plan.resourceType !== 'CarePlan') return { ok: false, issues: ['resourceType must be CarePlan'] };
@@ -79,11 +79,7 @@ function canonicalJson(value: unknown): string {
 /** carebridge's id of a CP's plan (see the module comment). */
 export function cpPlanId(cpPartnerId: string, plan: CarePlan): string {
   const own = usable(plan.identifier)[0];
-  const key = own
-    ? `identifier|${own.system}|${own.value}`
-    : plan.id
-      ? `id|${plan.id}`
-      : `content|${contentHash(plan)}`;
+  const key = own ? `identifier|${own.system}|${own.value}` : plan.id ? `id|${plan.id}` : `content|${contentHash(plan)}`;
   return idFromParts(['cp-plan', cpPartnerId, key]);
 }
 
@@ -106,7 +102,13 @@ export function normalizeSubmission(plan: CarePlan, options: NormalizeOptions): 
     identifier.push({ system: cpPlanIdSystem(options.cpPartnerId), value: plan.id });
   }
   const { meta, ...rest } = plan;
-  const keptMeta = meta ? { ...(meta.profile ? { profile: meta.profile } : {}), ...(meta.security ? { security: meta.security } : {}), ...(meta.tag ? { tag: meta.tag } : {}) } : {};
+  const keptMeta = meta
+    ? {
+        ...(meta.profile ? { profile: meta.profile } : {}),
+        ...(meta.security ? { security: meta.security } : {}),
+        ...(meta.tag ? { tag: meta.tag } : {}),
+      }
+    : {};
   const normalized: CarePlan = {
     ...rest,
     id,
@@ -123,5 +125,7 @@ export function normalizeSubmission(plan: CarePlan, options: NormalizeOptions): 
  * resubmission that changes nothing (and must not reset a sign-off).
  */
 export function contentHash(plan: CarePlan): string {
-  return createHash('sha256').update(canonicalJson({ ...plan, meta: undefined })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...plan, meta: undefined }))
+    .digest('hex');
 }

@@ -149,7 +149,9 @@ export function weeklyStatusCsv(rows: readonly StatusRow[]): string {
   const lines = [WEEKLY_STATUS_COLUMNS.join(',')];
   for (const r of rows) {
     lines.push(
-      [r.section, r.memberId, r.carePlanId, r.createdDate, r.signoffStatus, r.signedDate, r.dueDate, r.state, r.daysOverdue].map(field).join(','),
+      [r.section, r.memberId, r.carePlanId, r.createdDate, r.signoffStatus, r.signedDate, r.dueDate, r.state, r.daysOverdue]
+        .map(field)
+        .join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;

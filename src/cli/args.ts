@@ -26,7 +26,9 @@ function usageMessage(err: NodeJS.ErrnoException, spec: Record<string, 'value' |
  * ends options. Only options listed in `spec` are accepted, so typos fail loudly.
  */
 export function parseArgs(argv: string[], spec: Record<string, 'value' | 'flag'>): ParsedArgs {
-  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'value' ? 'string' : 'boolean' } as const]));
+  const options = Object.fromEntries(
+    Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'value' ? 'string' : 'boolean' } as const]),
+  );
   let parsed;
   try {
     parsed = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: true });

@@ -40,7 +40,7 @@ export const COMMANDS: CliCommand[] = [
   },
   {
     name: 'test',
-    summary: 'run the partners\' golden mapping tests',
+    summary: "run the partners' golden mapping tests",
     get help() {
       return TEST_HELP;
     },

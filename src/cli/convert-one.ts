@@ -13,7 +13,12 @@ export interface ConvertedForOutput {
  * One message for `carebridge convert`, the same in the serial loop and on worker threads:
  * the Bundle as JSON, or a failure line naming the file, message number, line and MSH-10.
  */
-export function convertForOutput(bytes: Uint8Array, profile: MappingProfile, where: { file: string; index: number; line: number }, quiet: boolean): ConvertedForOutput {
+export function convertForOutput(
+  bytes: Uint8Array,
+  profile: MappingProfile,
+  where: { file: string; index: number; line: number },
+  quiet: boolean,
+): ConvertedForOutput {
   const r = convertHl7Message(bytes, profile);
   const label = () => `${where.file}: message ${where.index} (line ${where.line}${r.controlId ? `, MSH-10 ${r.controlId}` : ''})`;
   if (!r.ok) return { stderr: `${label()}: ${r.reason}\n` };

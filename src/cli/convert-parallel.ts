@@ -24,9 +24,21 @@ const YOUNG_GENERATION_MB = 64;
  * map and serialize (the expensive part), and results are written back in input order.
  * Reading pauses while too many batches are in flight, so memory stays bounded.
  */
-export async function convertFilesParallel(files: string[], opts: ParallelOptions, out: BufferedWriter, err: BufferedWriter): Promise<number> {
+export async function convertFilesParallel(
+  files: string[],
+  opts: ParallelOptions,
+  out: BufferedWriter,
+  err: BufferedWriter,
+): Promise<number> {
   const url = new URL('./convert-worker.js', import.meta.url);
-  const workers = Array.from({ length: opts.workers }, () => new Worker(url, { workerData: { profile: opts.profile, quiet: opts.quiet } satisfies ConvertWorkerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
+  const workers = Array.from(
+    { length: opts.workers },
+    () =>
+      new Worker(url, {
+        workerData: { profile: opts.profile, quiet: opts.quiet } satisfies ConvertWorkerData,
+        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      }),
+  );
   let failed = 0;
   let nextSeq = 0;
   let nextToWrite = 0;

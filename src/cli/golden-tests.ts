@@ -16,7 +16,13 @@ import { jsonDiff } from './json-diff.js';
  * - a member file with `NAME.EXT.rows.json`: the rows its layout must read. The layout follows
  *   the extension: .x12/.834 → x12-834, .xlsx → xlsx, .fixed/.dat → fixed-width, else delimited.
  */
-const MEMBER_FORMAT_BY_EXT: Record<string, MemberFormat> = { '.x12': 'x12-834', '.834': 'x12-834', '.xlsx': 'xlsx', '.fixed': 'fixed-width', '.dat': 'fixed-width' };
+const MEMBER_FORMAT_BY_EXT: Record<string, MemberFormat> = {
+  '.x12': 'x12-834',
+  '.834': 'x12-834',
+  '.xlsx': 'xlsx',
+  '.fixed': 'fixed-width',
+  '.dat': 'fixed-width',
+};
 const memberFormatOf = (file: string): MemberFormat => MEMBER_FORMAT_BY_EXT[extname(file).toLowerCase()] ?? 'delimited';
 
 interface Outcome {
@@ -97,11 +103,13 @@ function partnersWithTests(mappingsDir: string): string[] {
 export async function testCommand(argv: string[], io: CliIo): Promise<number> {
   const { positional, options } = parseArgs(argv, { partner: 'value', config: 'value', update: 'flag' });
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
-  const mappingsDir = (typeof options.config === 'string' ? loadConfigForCli(options.config).mappingsDir : undefined) ?? defaultMappingsDir();
+  const mappingsDir =
+    (typeof options.config === 'string' ? loadConfigForCli(options.config).mappingsDir : undefined) ?? defaultMappingsDir();
   const update = Boolean(options.update);
   let partners = partnersWithTests(mappingsDir);
   if (typeof options.partner === 'string') {
-    if (!existsSync(join(mappingsDir, 'partners', options.partner))) throw new UsageError(`no partner '${options.partner}' in ${join(mappingsDir, 'partners')}`);
+    if (!existsSync(join(mappingsDir, 'partners', options.partner)))
+      throw new UsageError(`no partner '${options.partner}' in ${join(mappingsDir, 'partners')}`);
     partners = partners.filter((p) => p === options.partner);
   }
   let passed = 0;
@@ -115,7 +123,9 @@ export async function testCommand(argv: string[], io: CliIo): Promise<number> {
       if (name.endsWith('.json') || !statSync(file).isFile()) continue;
       let outcome: Outcome;
       try {
-        outcome = /\.hl7$/i.test(name) ? hl7Test(file, partner, mappingsDir, update, label) : await memberTest(file, partner, mappingsDir, update, label);
+        outcome = /\.hl7$/i.test(name)
+          ? hl7Test(file, partner, mappingsDir, update, label)
+          : await memberTest(file, partner, mappingsDir, update, label);
       } catch (e) {
         if (!(e instanceof ProfileError)) throw e;
         outcome = { name: label, passed: false, lines: [`  ${e.message}`] };

@@ -10,7 +10,9 @@ export async function hashKeyCommand(argv: string[], io: CliIo): Promise<number>
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   // One trailing newline is what `echo` adds, not part of the key.
-  const key = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const key = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   try {
     io.stdout.write(`${hashApiKey(key)}\n`);
     return 0;

@@ -38,7 +38,13 @@ function entriesByKey(expected: Json[], actual: Json[]): Map<string, [Json | und
   const keyOf = (item: Json): string | undefined => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
     const resource = item.resource;
-    if (typeof resource === 'object' && resource !== null && !Array.isArray(resource) && typeof resource.resourceType === 'string' && typeof resource.id === 'string') {
+    if (
+      typeof resource === 'object' &&
+      resource !== null &&
+      !Array.isArray(resource) &&
+      typeof resource.resourceType === 'string' &&
+      typeof resource.id === 'string'
+    ) {
       return `${resource.resourceType}/${resource.id}`;
     }
     return typeof item.fullUrl === 'string' ? item.fullUrl : undefined;

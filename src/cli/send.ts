@@ -39,7 +39,15 @@ function controlId(message: string): string {
  * whatever the file uses (files edited on a workstation often end lines with LF or CRLF).
  */
 export async function sendCommand(argv: string[], io: CliIo): Promise<number> {
-  const { positional: files, options } = parseArgs(argv, { host: 'value', port: 'value', tls: 'flag', ca: 'value', cert: 'value', key: 'value', timeout: 'value' });
+  const { positional: files, options } = parseArgs(argv, {
+    host: 'value',
+    port: 'value',
+    tls: 'flag',
+    ca: 'value',
+    cert: 'value',
+    key: 'value',
+    timeout: 'value',
+  });
   if (files.length === 0) throw new UsageError('no input FILE given');
   if (options.port === undefined) throw new UsageError('--port is required');
   const port = Number(options.port);
@@ -58,7 +66,16 @@ export async function sendCommand(argv: string[], io: CliIo): Promise<number> {
     }
     for (const item of splitMessages(bytes).items) {
       if (item.kind === 'junk') io.stderr.write(`${file}: line ${item.line}: ${item.reason} (not sent)\n`);
-      else payloads.push({ file, index: item.index, text: item.bytes.toString('latin1').replace(/\r\n|\n/g, '\r').replace(/\r+$/, '') + '\r' });
+      else
+        payloads.push({
+          file,
+          index: item.index,
+          text:
+            item.bytes
+              .toString('latin1')
+              .replace(/\r\n|\n/g, '\r')
+              .replace(/\r+$/, '') + '\r',
+        });
     }
   }
 
@@ -75,7 +92,9 @@ export async function sendCommand(argv: string[], io: CliIo): Promise<number> {
           continue;
         }
         if (ack.code !== 'AA' && ack.code !== 'CA') failed++;
-        io.stdout.write(`${where}: ${ack.code}${ack.text ? ` ${ack.text}` : ''}${ack.errorCodes.length ? ` (HL7 error ${ack.errorCodes.join(', ')})` : ''}\n`);
+        io.stdout.write(
+          `${where}: ${ack.code}${ack.text ? ` ${ack.text}` : ''}${ack.errorCodes.length ? ` (HL7 error ${ack.errorCodes.join(', ')})` : ''}\n`,
+        );
       } catch (e) {
         failed++;
         io.stdout.write(`${where}: no ACK: ${(e as Error).message}\n`);

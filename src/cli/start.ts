@@ -41,7 +41,11 @@ export async function startCommand(argv: string[], io: CliIo): Promise<number> {
       if (mllp && mllp.type === 'mllp') feed = startDemoFeed({ host: mllp.host, port: gateway.ports[mllp.id], intervalMs, log });
     }
   }
-  io.stderr.write(`carebridge: gateway running (${Object.entries(gateway.ports).map(([k, v]) => `${k}:${v}`).join(', ')}); Ctrl-C to stop\n`);
+  io.stderr.write(
+    `carebridge: gateway running (${Object.entries(gateway.ports)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(', ')}); Ctrl-C to stop\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');

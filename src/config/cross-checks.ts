@@ -32,7 +32,8 @@ function checkPartnerRefs(issues: Issues, config: GatewayConfig): void {
     }),
   );
   config.apiKeys.forEach((k, i) => {
-    if (k.partners.includes('*') && k.partners.length > 1) add(issues, ['apiKeys', i, 'partners'], '"*" (admin) cannot be combined with partner ids');
+    if (k.partners.includes('*') && k.partners.length > 1)
+      add(issues, ['apiKeys', i, 'partners'], '"*" (admin) cannot be combined with partner ids');
     const all = k.partners.includes('*');
     if (k.role === 'partner' && all) add(issues, ['apiKeys', i, 'role'], 'a partner key lists partner ids, not "*"');
     if ((k.role === 'admin' || k.role === 'operator') && !all) add(issues, ['apiKeys', i, 'role'], `an ${k.role} key has partners ["*"]`);
@@ -56,7 +57,8 @@ function checkSenders(issues: Issues, config: GatewayConfig): void {
   for (const [partnerId, partner] of Object.entries(config.partners)) {
     partner.senders.forEach((sender, j) => {
       const other = owner.get(sender);
-      if (other !== undefined && other !== partnerId) add(issues, ['partners', partnerId, 'senders', j], `'${sender}' already identifies partner '${other}'`);
+      if (other !== undefined && other !== partnerId)
+        add(issues, ['partners', partnerId, 'senders', j], `'${sender}' already identifies partner '${other}'`);
       else owner.set(sender, partnerId);
     });
   }
@@ -68,7 +70,11 @@ function checkOwnedSourceSenders(issues: Issues, config: GatewayConfig): void {
     if (s.type !== 'mllp' || s.partner === undefined) return;
     const partner = config.partners[s.partner];
     if (partner && partner.senders.length === 0) {
-      add(issues, ['sources', i, 'partner'], `partner '${s.partner}' declares no senders: every message on this source would be rejected (list its MSH-3^MSH-4 in partners.${s.partner}.senders)`);
+      add(
+        issues,
+        ['sources', i, 'partner'],
+        `partner '${s.partner}' declares no senders: every message on this source would be rejected (list its MSH-3^MSH-4 in partners.${s.partner}.senders)`,
+      );
     }
   });
 }

@@ -35,7 +35,10 @@ export async function demoKeyExposure(config: GatewayConfig): Promise<DemoKeyVer
   const what = `apiKeys[${i}].hash (${key.id}) is the hash of the public demo key '${matches[i]}'`;
   const fix = 'replace it with the hash of a key of your own (printf \'%s\' "$KEY" | npx carebridge hash-key)';
   if (isLoopbackHost(config.server.http.host)) {
-    return { kind: 'warn', message: `${what}; accepted only because the HTTP API listens on loopback (${config.server.http.host}); ${fix}` };
+    return {
+      kind: 'warn',
+      message: `${what}; accepted only because the HTTP API listens on loopback (${config.server.http.host}); ${fix}`,
+    };
   }
   return { kind: 'refuse', message: `${what} and the HTTP API listens on ${config.server.http.host}: anyone could use it; ${fix}` };
 }

@@ -91,7 +91,10 @@ function checkMappings(issues: Issues, config: GatewayConfig): void {
   }
   for (const [partnerId, partner] of Object.entries(config.partners)) {
     if (partner.profile !== undefined && !isDirectory(join(dir, 'partners', partner.profile))) {
-      issues.push({ key: formatKeyPath(['partners', partnerId, 'profile']), problem: `no mapping overlay ${join(dir, 'partners', partner.profile)}` });
+      issues.push({
+        key: formatKeyPath(['partners', partnerId, 'profile']),
+        problem: `no mapping overlay ${join(dir, 'partners', partner.profile)}`,
+      });
     }
   }
 }

@@ -61,7 +61,8 @@ export function loadConfig(file?: string, env: Env = process.env): GatewayConfig
 
   const doc = readYaml(configFile, shownAs);
   if (doc === null || doc === undefined) throw ConfigError.single(shownAs, '', 'the file is empty');
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw ConfigError.single(shownAs, '', 'must be a YAML mapping (key: value) at the top');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw ConfigError.single(shownAs, '', 'must be a YAML mapping (key: value) at the top');
 
   const interpolated = interpolateEnv(doc, env);
   if (interpolated.issues.length > 0) throw new ConfigError(shownAs, interpolated.issues);

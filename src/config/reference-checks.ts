@@ -55,7 +55,9 @@ export function referenceProblems(config: GatewayConfig): string[] {
       for (const [role, codes] of Object.entries(layout.partnerCodes)) {
         for (const [code, partnerId] of Object.entries(codes ?? {})) {
           if (!partners.has(partnerId)) {
-            problems.push(`${memberLayoutPath(source.partner, format, config.mappings.dir)}: partnerCodes.${role}.${code}: '${partnerId}' is not a configured partner (sources[${i}])`);
+            problems.push(
+              `${memberLayoutPath(source.partner, format, config.mappings.dir)}: partnerCodes.${role}.${code}: '${partnerId}' is not a configured partner (sources[${i}])`,
+            );
           }
         }
       }
@@ -65,7 +67,8 @@ export function referenceProblems(config: GatewayConfig): string[] {
   const destinations = new Set(config.destinations.map((d) => d.id));
   config.careplans.weeklyStatus.files.forEach((f, i) => {
     if (!partners.has(f.partner)) inConfig(['careplans', 'weeklyStatus', 'files', i, 'partner'], `unknown partner '${f.partner}'`);
-    if (!destinations.has(f.destination)) inConfig(['careplans', 'weeklyStatus', 'files', i, 'destination'], `unknown destination '${f.destination}'`);
+    if (!destinations.has(f.destination))
+      inConfig(['careplans', 'weeklyStatus', 'files', i, 'destination'], `unknown destination '${f.destination}'`);
   });
   // What each destination is given must be something its type takes: care plans, roster notices,
   // status files, attributed routes' events (wiring-checks.ts).

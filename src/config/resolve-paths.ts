@@ -56,7 +56,9 @@ export function resolvePaths(parsed: ParsedGatewayConfig, bases: PathBases): Gat
     },
     mappings: { dir: parsed.mappings.dir === undefined ? join(packageRoot(), 'mappings') : fromFile(parsed.mappings.dir) },
     server: { ...parsed.server, http: tls(parsed.server.http) },
-    sources: parsed.sources.map((s) => (s.type === 'mllp' ? tls(s) : s.type === 'sftp' ? sshKey(s) : s.type === 'directory' ? { ...s, path: fromFile(s.path) } : s)),
+    sources: parsed.sources.map((s) =>
+      s.type === 'mllp' ? tls(s) : s.type === 'sftp' ? sshKey(s) : s.type === 'directory' ? { ...s, path: fromFile(s.path) } : s,
+    ),
     // Whatever its type, a destination's `tls` block and `privateKey` are local files.
     destinations: parsed.destinations.map((d) => {
       const withTls = 'tls' in d ? tls(d) : d;

@@ -18,7 +18,8 @@ const NOUNS: Record<string, string> = {
 /** Per-parse error map: lower precedence than the messages written into the schemas. */
 export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
   if (issue.code === 'invalid_type') return `must be ${NOUNS[issue.expected] ?? issue.expected}`;
-  if (issue.code === 'too_small' && issue.origin === 'array') return `must have at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
+  if (issue.code === 'too_small' && issue.origin === 'array')
+    return `must have at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
   if (issue.code === 'invalid_key') return 'is not a valid key';
   return undefined;
 };
@@ -46,7 +47,9 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], doc: unknown
       out.push({ key: formatKeyPath(path), problem: `is not a valid key: ${issue.issues[0]?.message ?? 'invalid'}` });
       continue;
     }
-    const missing = valueAt(doc, path) === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value');
+    const missing =
+      valueAt(doc, path) === undefined &&
+      (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value');
     const problem = missing ? (issue.code === 'invalid_type' ? 'is required' : `is required; ${issue.message}`) : issue.message;
     out.push({ key: formatKeyPath(path), problem });
   }

@@ -62,4 +62,3 @@ export function postBody(url: string | URL, headers: OutgoingHttpHeaders, body: 
     req.end(body);
   });
 }
-

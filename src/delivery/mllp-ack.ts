@@ -17,7 +17,10 @@ export interface ParsedAck {
 const SEGMENT_SPLIT = /\r\n|\r|\n/;
 
 export function parseAck(ack: string): ParsedAck | undefined {
-  const segments = ack.replace(/^\uFEFF/, '').split(SEGMENT_SPLIT).filter((s) => s.length > 0);
+  const segments = ack
+    .replace(/^\uFEFF/, '')
+    .split(SEGMENT_SPLIT)
+    .filter((s) => s.length > 0);
   const msh = segments.find((s) => s.startsWith('MSH'));
   const field = msh && msh.length > 3 ? msh[3] : '|';
   const component = msh && msh.length > 4 ? msh[4] : '^';
@@ -42,7 +45,10 @@ export function parseAck(ack: string): ParsedAck | undefined {
 
 /** MSH-10 of an outgoing message, to check the ACK answers this message and not another. */
 export function controlIdOf(message: string): string | undefined {
-  const msh = message.replace(/^\uFEFF/, '').split(SEGMENT_SPLIT).find((s) => s.startsWith('MSH'));
+  const msh = message
+    .replace(/^\uFEFF/, '')
+    .split(SEGMENT_SPLIT)
+    .find((s) => s.startsWith('MSH'));
   if (!msh || msh.length < 4) return undefined;
   return msh.split(msh[3])[9] || undefined;
 }

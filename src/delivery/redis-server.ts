@@ -44,7 +44,10 @@ export class RedisBinaryMissingError extends Error {
 /** redis-server started but did not become ready (bad dataDir, corrupt AOF, port clash...). */
 export class RedisStartError extends Error {
   readonly code = 'REDIS_START_FAILED';
-  constructor(message: string, readonly logTail: string) {
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
     super(message);
     this.name = 'RedisStartError';
   }
@@ -124,16 +127,26 @@ function resolveBinary(binary: string): string {
 
 async function launch(binary: string, dataDir: string, port: number, startTimeoutMs: number): Promise<PrivateRedis> {
   const args = [
-    '--bind', HOST,
-    '--port', String(port),
-    '--protected-mode', 'yes',
-    '--dir', dataDir,
-    '--logfile', LOG_NAME,
-    '--daemonize', 'no',
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--maxmemory-policy', 'noeviction',
+    '--bind',
+    HOST,
+    '--port',
+    String(port),
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dataDir,
+    '--logfile',
+    LOG_NAME,
+    '--daemonize',
+    'no',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   const child = spawn(binary, args, { cwd: dataDir, stdio: 'ignore', detached: true });
   const exited = new Promise<ExitInfo>((resolve) => {
@@ -151,7 +164,11 @@ async function launch(binary: string, dataDir: string, port: number, startTimeou
   writeFileSync(join(dataDir, PIDFILE_NAME), JSON.stringify({ pid, port, watchdogPid: watchdog.pid ?? null }));
   const onParentExit = () => {
     // Last-chance cleanup on a normal process exit without stop(); synchronous by necessity.
-    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
   };
   process.on('exit', onParentExit);
 

@@ -42,7 +42,11 @@ export async function reclaimDeadOwners(client: Redis, worker: Worker, live: Rea
     const owner = await client.hget(queue.toKey(jobId), 'pb');
     // No owner recorded (taken before owners were stamped) or owner alive: BullMQ's timers decide.
     if (!owner || live.has(owner)) continue;
-    await client.multi().del(`${queue.toKey(jobId)}:lock`).sadd(queue.keys.stalled, jobId).exec();
+    await client
+      .multi()
+      .del(`${queue.toKey(jobId)}:lock`)
+      .sadd(queue.keys.stalled, jobId)
+      .exec();
     reclaimed++;
   }
   if (reclaimed > 0) {

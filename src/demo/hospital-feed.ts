@@ -49,7 +49,14 @@ export const DEMO_NON_MEMBERS: DemoPatient[] = [
 /** Members of the CP whose roster has no consent column: a behavioral-health event is withheld from it. */
 const WITHOUT_CONSENT = DEMO_MEMBERS.filter((_, i) => i % 2 === 1);
 
-type Step = { event: 'A01' | 'A03' | 'A04' | 'A08'; patientClass: 'I' | 'E'; service: string; discharged: boolean; patient: DemoPatient; what: string };
+type Step = {
+  event: 'A01' | 'A03' | 'A04' | 'A08';
+  patientClass: 'I' | 'E';
+  service: string;
+  discharged: boolean;
+  patient: DemoPatient;
+  what: string;
+};
 
 /** The i-th message of the cycle; patients rotate so each cycle tells new stories. */
 export function demoStep(i: number): Step {
@@ -65,13 +72,34 @@ export function demoStep(i: number): Step {
     case 3:
       return { event: 'A03', patientClass: 'E', service: 'EMR', discharged: true, patient: member(1), what: 'ED discharge' };
     case 4:
-      return { event: 'A01', patientClass: 'I', service: 'MED', discharged: false, patient: DEMO_NON_MEMBERS[round % 2], what: 'admission of a patient on no roster' };
+      return {
+        event: 'A01',
+        patientClass: 'I',
+        service: 'MED',
+        discharged: false,
+        patient: DEMO_NON_MEMBERS[round % 2],
+        what: 'admission of a patient on no roster',
+      };
     case 5:
-      return { event: 'A03', patientClass: 'I', service: 'PSY', discharged: true, patient: WITHOUT_CONSENT[round % WITHOUT_CONSENT.length], what: 'behavioral-health discharge, no consent on file' };
+      return {
+        event: 'A03',
+        patientClass: 'I',
+        service: 'PSY',
+        discharged: true,
+        patient: WITHOUT_CONSENT[round % WITHOUT_CONSENT.length],
+        what: 'behavioral-health discharge, no consent on file',
+      };
     case 6:
       return { event: 'A08', patientClass: 'I', service: 'MED', discharged: false, patient: member(2), what: 'patient information update' };
     default:
-      return { event: 'A04', patientClass: 'E', service: 'EMR', discharged: false, patient: DEMO_NON_MEMBERS[(round + 1) % 2], what: 'ED visit of a patient on no roster' };
+      return {
+        event: 'A04',
+        patientClass: 'E',
+        service: 'EMR',
+        discharged: false,
+        patient: DEMO_NON_MEMBERS[(round + 1) % 2],
+        what: 'ED visit of a patient on no roster',
+      };
   }
 }
 
@@ -92,12 +120,24 @@ export function demoMessage(step: Step, controlId: string, at: Date): string {
   const ids = [`${p.mrn}^^^MGH^MR`, ...(p.memberId ? [`${p.memberId}^^^MAMH^MA`] : [])].join('~');
   const location = step.patientClass === 'E' ? 'ED^BAY2^01^MGH' : step.service === 'PSY' ? '7W^712^A^MGH' : '4N^401^A^MGH';
   const structure = step.event === 'A03' ? 'ADT_A03' : step.event === 'A08' ? 'ADT_A01' : 'ADT_A01';
-  return [
-    `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|DEMO|${now}||ADT^${step.event}^${structure}|${controlId}|P|2.5.1`,
-    `EVN|${step.event}|${now}`,
-    `PID|1||${ids}||${p.family}^${p.given}^^^^^L||${p.birthDate}|${p.sex}|||1 DEMO WAY^^SPRINGFIELD^MA^01103^USA^H||^PRN^PH^^1^555^0100000`,
-    pv1({ 1: '1', 2: step.patientClass, 3: location, 4: step.patientClass === 'E' ? 'E' : 'R', 7: '1234567893^DEMODOC^PAT^^^DR^^^NPI', 10: step.service, 19: `${visit}^^^MGH^VN`, 44: admitted, ...(step.discharged && { 45: now }) }),
-  ].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|DEMO|${now}||ADT^${step.event}^${structure}|${controlId}|P|2.5.1`,
+      `EVN|${step.event}|${now}`,
+      `PID|1||${ids}||${p.family}^${p.given}^^^^^L||${p.birthDate}|${p.sex}|||1 DEMO WAY^^SPRINGFIELD^MA^01103^USA^H||^PRN^PH^^1^555^0100000`,
+      pv1({
+        1: '1',
+        2: step.patientClass,
+        3: location,
+        4: step.patientClass === 'E' ? 'E' : 'R',
+        7: '1234567893^DEMODOC^PAT^^^DR^^^NPI',
+        10: step.service,
+        19: `${visit}^^^MGH^VN`,
+        44: admitted,
+        ...(step.discharged && { 45: now }),
+      }),
+    ].join('\r') + '\r'
+  );
 }
 
 export interface DemoFeedOptions {
@@ -119,7 +159,12 @@ export function startDemoFeed(options: DemoFeedOptions): { stop(): Promise<void>
     const controlId = `DEMO${run}-${String(++i).padStart(4, '0')}`;
     sending = client
       .send(Buffer.from(demoMessage(step, controlId, new Date()), 'latin1'))
-      .then((ack) => options.log.info({ controlId, event: step.event, scenario: step.what, ack: parseAck(ack.toString('latin1'))?.code }, 'demo feed: hospital message sent'))
+      .then((ack) =>
+        options.log.info(
+          { controlId, event: step.event, scenario: step.what, ack: parseAck(ack.toString('latin1'))?.code },
+          'demo feed: hospital message sent',
+        ),
+      )
       .catch((e: Error) => options.log.warn({ controlId, err: e.message }, 'demo feed: message not sent'));
   };
   const timer = setInterval(() => {

@@ -175,9 +175,7 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
     ...(input.occurredDateTime ? { occurredDateTime: input.occurredDateTime } : {}),
     recorded: input.recorded,
     ...(input.policy?.length ? { policy: [...input.policy] } : {}),
-    ...(input.activity
-      ? { activity: isCodeableConcept(input.activity) ? input.activity : { coding: [input.activity] } }
-      : {}),
+    ...(input.activity ? { activity: isCodeableConcept(input.activity) ? input.activity : { coding: [input.activity] } } : {}),
     agent,
     ...(entity.length ? { entity } : {}),
   };

@@ -38,9 +38,7 @@ export type DateTimeFailureCode = 'syntax' | 'range' | 'precision' | 'time-zone'
 
 export type DateTimeFailure = { ok: false; code: DateTimeFailureCode; reason: string };
 
-export type FhirTemporalResult =
-  | { ok: true; value: string; precision: Hl7Precision; adjustment?: DstAdjustment }
-  | DateTimeFailure;
+export type FhirTemporalResult = { ok: true; value: string; precision: Hl7Precision; adjustment?: DstAdjustment } | DateTimeFailure;
 
 export type ParseResult = { ok: true; value: ParsedHl7DateTime } | DateTimeFailure;
 
@@ -49,8 +47,7 @@ export interface TimeZoneOptions {
   timeZone?: string;
 }
 
-const V2_DTM =
-  /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,9}))?)?)?)?)?)?(?:([+-])(\d{2})(\d{2}))?$/;
+const V2_DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,9}))?)?)?)?)?)?(?:([+-])(\d{2})(\d{2}))?$/;
 
 const PRECISIONS: readonly Hl7Precision[] = ['year', 'month', 'day', 'hour', 'minute', 'second'];
 
@@ -174,8 +171,7 @@ function withTime(p: ParsedHl7DateTime, timeZone: string): FhirTemporalResult {
   const fraction = p.fraction !== undefined ? `.${p.fraction}` : '';
   if (p.offsetMinutes !== undefined) {
     const value =
-      `${datePart(p, 'day')}T${pad2(p.hour!)}:${pad2(p.minute ?? 0)}:${pad2(p.second ?? 0)}${fraction}` +
-      formatOffset(p.offsetMinutes);
+      `${datePart(p, 'day')}T${pad2(p.hour!)}:${pad2(p.minute ?? 0)}:${pad2(p.second ?? 0)}${fraction}` + formatOffset(p.offsetMinutes);
     return { ok: true, value, precision: p.precision };
   }
   const zone = zoneState(timeZone);
@@ -250,16 +246,34 @@ function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: n
 
 function computeOffsetMinutes(zone: ZoneState, utcMs: number): number {
   const whole = Math.floor(utcMs / 1000) * 1000;
-  let y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0;
+  let y = 0,
+    mo = 1,
+    d = 1,
+    h = 0,
+    mi = 0,
+    s = 0;
   for (const part of zone.format.formatToParts(new Date(whole))) {
     switch (part.type) {
-      case 'year': y = Number(part.value); break;
-      case 'month': mo = Number(part.value); break;
-      case 'day': d = Number(part.value); break;
-      case 'hour': h = Number(part.value); break;
-      case 'minute': mi = Number(part.value); break;
-      case 'second': s = Number(part.value); break;
-      default: break;
+      case 'year':
+        y = Number(part.value);
+        break;
+      case 'month':
+        mo = Number(part.value);
+        break;
+      case 'day':
+        d = Number(part.value);
+        break;
+      case 'hour':
+        h = Number(part.value);
+        break;
+      case 'minute':
+        mi = Number(part.value);
+        break;
+      case 'second':
+        s = Number(part.value);
+        break;
+      default:
+        break;
     }
   }
   // Local mean time before ~1900 has second-level offsets; FHIR offsets are whole minutes.

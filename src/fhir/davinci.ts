@@ -8,7 +8,17 @@
 //     present, reference resources that are in the Bundle (aggregation "bundled"); at most one
 //     destination, with an endpoint; no response.
 //   - The Encounter's subject (the Patient) travels in the Bundle too.
-import type { Bundle, Encounter, FhirResource, MessageHeader, Organization, Patient, Practitioner, PractitionerRole, Reference } from 'fhir/r4.js';
+import type {
+  Bundle,
+  Encounter,
+  FhirResource,
+  MessageHeader,
+  Organization,
+  Patient,
+  Practitioner,
+  PractitionerRole,
+  Reference,
+} from 'fhir/r4.js';
 import { buildMessageBundle, BundleAssemblyError, reference, type AddressOptions } from './bundle.js';
 
 const IG = 'http://hl7.org/fhir/us/davinci-alerts';

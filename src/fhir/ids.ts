@@ -74,9 +74,7 @@ export function resourceId(key: IdentityKey): string {
   if (!key.namespace) throw new TypeError('resourceId: namespace is required');
   if (!key.system) throw new TypeError('resourceId: identifier system is required');
   if (!key.value) throw new TypeError('resourceId: identifier value is required');
-  const parts = key.resourceType
-    ? [key.namespace, key.system, key.value, key.resourceType]
-    : [key.namespace, key.system, key.value];
+  const parts = key.resourceType ? [key.namespace, key.system, key.value, key.resourceType] : [key.namespace, key.system, key.value];
   return idFromParts(parts);
 }
 

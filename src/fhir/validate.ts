@@ -65,7 +65,9 @@ export function validateFhirResource(resource: object): string[] {
     if (!issues) throw e;
     for (const i of issues) {
       if (i.severity !== 'error' && i.severity !== 'fatal') continue;
-      problems.add(`${i.expression?.[0] ?? (resource as { resourceType?: string }).resourceType}: ${i.details?.text ?? i.diagnostics ?? 'invalid'}`);
+      problems.add(
+        `${i.expression?.[0] ?? (resource as { resourceType?: string }).resourceType}: ${i.details?.text ?? i.diagnostics ?? 'invalid'}`,
+      );
     }
   }
   return [...problems];

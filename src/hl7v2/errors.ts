@@ -1,14 +1,6 @@
 /** Machine-readable reasons an HL7 v2 payload could not be read. */
 export type Hl7ErrorCode =
-  | 'EMPTY'
-  | 'NO_MSH'
-  | 'TRUNCATED_MSH'
-  | 'BAD_DELIMITERS'
-  | 'MISSING_FIELD'
-  | 'BAD_SEGMENT'
-  | 'CHARSET'
-  | 'TOO_LARGE'
-  | 'BAD_PATH';
+  'EMPTY' | 'NO_MSH' | 'TRUNCATED_MSH' | 'BAD_DELIMITERS' | 'MISSING_FIELD' | 'BAD_SEGMENT' | 'CHARSET' | 'TOO_LARGE' | 'BAD_PATH';
 
 /** Where in the payload a problem sits; all 1-based, for people reading ERR segments and logs. */
 export interface Hl7Position {

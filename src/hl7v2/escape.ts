@@ -66,8 +66,14 @@ export function escapeValue(value: string, d: Delimiters): string {
   for (let k = 0; k < value.length; k++) {
     const c = value[k];
     if (
-      c === d.field || c === d.component || c === d.subcomponent || c === d.repetition ||
-      c === d.escape || c === '\r' || c === '\n' || (d.truncation !== undefined && c === d.truncation)
+      c === d.field ||
+      c === d.component ||
+      c === d.subcomponent ||
+      c === d.repetition ||
+      c === d.escape ||
+      c === '\r' ||
+      c === '\n' ||
+      (d.truncation !== undefined && c === d.truncation)
     ) {
       needs = true;
       break;

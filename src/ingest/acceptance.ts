@@ -19,12 +19,19 @@ export interface Refusal {
 }
 
 /** Why the source refuses this message (AR/CR), or undefined when it accepts it. */
-export function refusalOf(policy: AcceptPolicy | undefined, msg: Pick<Hl7Message, 'messageType' | 'triggerEvent'>, sourceName: string): Refusal | undefined {
+export function refusalOf(
+  policy: AcceptPolicy | undefined,
+  msg: Pick<Hl7Message, 'messageType' | 'triggerEvent'>,
+  sourceName: string,
+): Refusal | undefined {
   if (!policy) return undefined;
   const typeOk = !policy.types?.length || policy.types.includes(msg.messageType);
   const eventOk = !policy.events?.length || policy.events.includes(msg.triggerEvent);
   if (typeOk && eventOk) return undefined;
-  return { reason: `${typeAndEvent(msg)} is not accepted on source ${sourceName} (accepts ${describe(policy)})`, hl7ErrorCode: typeOk ? '201' : '200' };
+  return {
+    reason: `${typeAndEvent(msg)} is not accepted on source ${sourceName} (accepts ${describe(policy)})`,
+    hl7ErrorCode: typeOk ? '201' : '200',
+  };
 }
 
 /** `ADT^A01 ADT^A03`, `ADT`, `any type^A01`. */

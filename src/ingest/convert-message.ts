@@ -8,9 +8,7 @@ import type { MappingProfile } from '../mapping/profile-schema.js';
 
 export type FailureKind = 'parse' | 'unsupported' | 'mapping' | 'internal';
 
-export type ParsedOutcome =
-  | { ok: true; conversion: Conversion }
-  | { ok: false; reason: string; kind: FailureKind; hl7ErrorCode: string };
+export type ParsedOutcome = { ok: true; conversion: Conversion } | { ok: false; reason: string; kind: FailureKind; hl7ErrorCode: string };
 
 export type ConvertOutcome =
   | { ok: true; bundle: Bundle; warnings: string[]; controlId: string; event: string }
@@ -36,26 +34,52 @@ export function convertParsed(msg: Hl7Message, profile: MappingProfile, registry
   try {
     return { ok: true, conversion: adapter.convert(msg, profile) };
   } catch (e) {
-    if (e instanceof UnsupportedMessageError) return { ok: false, kind: 'unsupported', reason: `no converter for ${typeAndEvent(msg)}: ${e.message}`, hl7ErrorCode: e.hl7ErrorCode };
+    if (e instanceof UnsupportedMessageError)
+      return {
+        ok: false,
+        kind: 'unsupported',
+        reason: `no converter for ${typeAndEvent(msg)}: ${e.message}`,
+        hl7ErrorCode: e.hl7ErrorCode,
+      };
     if (e instanceof MappingError) return { ok: false, kind: 'mapping', reason: `${e.message} (${e.location})`, hl7ErrorCode: '101' };
     if (e instanceof Hl7ParseError) return { ok: false, kind: 'parse', reason: e.message, hl7ErrorCode: '102' };
-    return { ok: false, kind: 'internal', reason: `internal error while converting: ${(e as Error)?.message ?? String(e)}`, hl7ErrorCode: '207' };
+    return {
+      ok: false,
+      kind: 'internal',
+      reason: `internal error while converting: ${(e as Error)?.message ?? String(e)}`,
+      hl7ErrorCode: '207',
+    };
   }
 }
 
 /** Parses and converts one HL7 v2 message (bytes or text). Never throws. */
-export function convertHl7Message(bytes: Uint8Array | string, profile: MappingProfile, registry: AdapterRegistry = builtinAdapters): ConvertOutcome {
+export function convertHl7Message(
+  bytes: Uint8Array | string,
+  profile: MappingProfile,
+  registry: AdapterRegistry = builtinAdapters,
+): ConvertOutcome {
   let msg: Hl7Message;
   try {
     msg = Hl7Message.parse(bytes);
   } catch (e) {
     if (e instanceof Hl7ParseError) {
       const where = describePosition(e.position);
-      return { ok: false, kind: 'parse', reason: where ? `${e.message} (${where})` : e.message, hl7ErrorCode: e.code === 'MISSING_FIELD' ? '101' : '102' };
+      return {
+        ok: false,
+        kind: 'parse',
+        reason: where ? `${e.message} (${where})` : e.message,
+        hl7ErrorCode: e.code === 'MISSING_FIELD' ? '101' : '102',
+      };
     }
     return { ok: false, kind: 'internal', reason: 'internal error while parsing', hl7ErrorCode: '207' };
   }
   const r = convertParsed(msg, profile, registry);
   if (!r.ok) return { ...r, controlId: msg.controlId };
-  return { ok: true, bundle: r.conversion.bundle, warnings: [...msg.warnings, ...r.conversion.warnings], controlId: msg.controlId, event: r.conversion.event };
+  return {
+    ok: true,
+    bundle: r.conversion.bundle,
+    warnings: [...msg.warnings, ...r.conversion.warnings],
+    controlId: msg.controlId,
+    event: r.conversion.event,
+  };
 }

@@ -20,7 +20,12 @@ import { readMembersOf, type MemberFormat } from './member-partners.js';
 /** Source formats an upload may be read as; `member-csv` is the default. */
 export const UPLOAD_FORMATS = ['member-csv', 'member-fixed-width', 'member-xlsx', 'x12-834'] as const;
 export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
-const LAYOUT_OF: Record<UploadFormat, MemberFormat> = { 'member-csv': 'delimited', 'member-fixed-width': 'fixed-width', 'member-xlsx': 'xlsx', 'x12-834': 'x12-834' };
+const LAYOUT_OF: Record<UploadFormat, MemberFormat> = {
+  'member-csv': 'delimited',
+  'member-fixed-width': 'fixed-width',
+  'member-xlsx': 'xlsx',
+  'x12-834': 'x12-834',
+};
 
 export interface MemberUpload {
   partner: string;
@@ -74,7 +79,11 @@ export async function uploadRequest(config: GatewayConfig, upload: MemberUpload)
 }
 
 /** The report of an import already run, read back from the roster. */
-export async function importReport(roster: Roster, result: ImportResult, status: MemberImportReport['status'] = result.status): Promise<MemberImportReport> {
+export async function importReport(
+  roster: Roster,
+  result: ImportResult,
+  status: MemberImportReport['status'] = result.status,
+): Promise<MemberImportReport> {
   const id = result.status === 'duplicate' ? (result.duplicateOf ?? result.importId) : result.importId;
   const detail = await roster.getImport(result.importId, { issueLimit: REPORT_LIMIT });
   const events = await roster.listDiffEvents({ importId: id, limit: REPORT_LIMIT });
@@ -120,7 +129,8 @@ export async function importUpload(config: GatewayConfig, upload: MemberUpload):
  */
 export async function dryRunUpload(config: GatewayConfig, upload: MemberUpload): Promise<MemberImportReport> {
   const location = parseStoreUrl(config.store.url);
-  if (location.kind !== 'sqlite') throw new UploadError('a dry run needs the SQLite store (store.url sqlite:...); on Postgres, import into a test gateway instead');
+  if (location.kind !== 'sqlite')
+    throw new UploadError('a dry run needs the SQLite store (store.url sqlite:...); on Postgres, import into a test gateway instead');
   const request = await uploadRequest(config, upload);
   const dir = await mkdtemp(join(tmpdir(), 'carebridge-dry-run-'));
   try {
@@ -150,8 +160,13 @@ export async function dryRunUpload(config: GatewayConfig, upload: MemberUpload):
 export function formatReport(report: MemberImportReport): string[] {
   const lines: string[] = [];
   const head = report.status === 'dry-run' ? 'dry run (nothing applied)' : report.status;
-  lines.push(`${head}: ${report.rows} rows, ${report.added} added, ${report.changed} changed, ${report.terminated} terminated, ${report.errors} row errors, ${report.warnings} warnings`);
-  if (report.importId) lines.push(`import ${report.importId}${report.duplicateOf ? ` (duplicate of ${report.duplicateOf}: this file was applied before)` : ''}`);
+  lines.push(
+    `${head}: ${report.rows} rows, ${report.added} added, ${report.changed} changed, ${report.terminated} terminated, ${report.errors} row errors, ${report.warnings} warnings`,
+  );
+  if (report.importId)
+    lines.push(
+      `import ${report.importId}${report.duplicateOf ? ` (duplicate of ${report.duplicateOf}: this file was applied before)` : ''}`,
+    );
   if (report.error) lines.push(`file error: ${report.error}`);
   for (const c of report.changes) lines.push(`  ${c.kind.padEnd(10)} ${c.memberId}${describeDetail(c.detail)}`);
   for (const i of report.issues) lines.push(`  line ${i.line}: ${i.kind}: ${i.reason}`);
@@ -172,7 +187,11 @@ function describeDetail(detail: Record<string, unknown>): string {
 }
 
 /** Uploads inside a running gateway: applied through the file intake (notices and late routing follow at once). */
-export function gatewayMemberUploads(config: GatewayConfig, roster: Roster, intake: FileIntake): { run(upload: MemberUpload, dryRun: boolean): Promise<MemberImportReport> } {
+export function gatewayMemberUploads(
+  config: GatewayConfig,
+  roster: Roster,
+  intake: FileIntake,
+): { run(upload: MemberUpload, dryRun: boolean): Promise<MemberImportReport> } {
   return {
     async run(upload, dryRun) {
       if (dryRun) return dryRunUpload(config, upload);

@@ -70,10 +70,7 @@ const fileSchema = z.strictObject({
  * Partner overrides as written in a mapping profile: map name -> v2 code -> target (or null to unmap).
  * A map name the base does not have creates a partner-only map.
  */
-export const conceptMapOverridesSchema = z.record(
-  z.string().min(1),
-  z.record(z.string().min(1), targetSchema.nullable()),
-);
+export const conceptMapOverridesSchema = z.record(z.string().min(1), z.record(z.string().min(1), targetSchema.nullable()));
 export type ConceptMapOverrides = z.infer<typeof conceptMapOverridesSchema>;
 
 // ---- v2 table code systems ----------------------------------------------------------------------

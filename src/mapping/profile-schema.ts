@@ -3,7 +3,9 @@ import { isValidTimeZone } from '../fhir/datetime.js';
 
 /** A terser path naming where a logical field lives, e.g. `PID-19` or `PV1-3`. */
 const path = z.string().regex(/^[A-Z][A-Z0-9]{2}(\[\d+\])?-\d+(\[\d+\])?(\.\d+){0,2}$/, 'must be a path like PID-3 or PV1-44');
-const uri = z.string().regex(/^(https?:\/\/\S+|urn:(oid|uuid|[a-z0-9-]+):\S+)$/i, 'must be an absolute URI (http(s)://, urn:oid:, urn:...)');
+const uri = z
+  .string()
+  .regex(/^(https?:\/\/\S+|urn:(oid|uuid|[a-z0-9-]+):\S+)$/i, 'must be an absolute URI (http(s)://, urn:oid:, urn:...)');
 
 const conceptTarget = z.object({
   code: z.string().min(1),
@@ -26,21 +28,23 @@ const identifierRule = z.object({
   type: z.string().optional(),
 });
 
-const zSegmentRule = z.object({
-  segment: z.string().regex(/^Z[A-Z0-9]{2}$/, 'must be a Z-segment id like ZPI'),
-  field: z.number().int().min(1),
-  component: z.number().int().min(1).optional(),
-  resource: z.enum(['Patient', 'Encounter']),
-  as: z.enum(['extension', 'identifier']),
-  /** Extension url (as: extension) — required then. */
-  url: uri.optional(),
-  /** Identifier system (as: identifier) — required then. */
-  system: uri.optional(),
-  type: z.string().optional(),
-}).superRefine((r, ctx) => {
-  if (r.as === 'extension' && !r.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required when as: extension' });
-  if (r.as === 'identifier' && !r.system) ctx.addIssue({ code: 'custom', path: ['system'], message: 'required when as: identifier' });
-});
+const zSegmentRule = z
+  .object({
+    segment: z.string().regex(/^Z[A-Z0-9]{2}$/, 'must be a Z-segment id like ZPI'),
+    field: z.number().int().min(1),
+    component: z.number().int().min(1).optional(),
+    resource: z.enum(['Patient', 'Encounter']),
+    as: z.enum(['extension', 'identifier']),
+    /** Extension url (as: extension) — required then. */
+    url: uri.optional(),
+    /** Identifier system (as: identifier) — required then. */
+    system: uri.optional(),
+    type: z.string().optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.as === 'extension' && !r.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required when as: extension' });
+    if (r.as === 'identifier' && !r.system) ctx.addIssue({ code: 'custom', path: ['system'], message: 'required when as: identifier' });
+  });
 
 const facility = z.object({
   name: z.string().min(1),
@@ -51,12 +55,47 @@ const facility = z.object({
 });
 
 export const FIELD_NAMES = [
-  'patientIdentifiers', 'patientName', 'birthDate', 'sex', 'race', 'ethnicity', 'address', 'homePhone', 'businessPhone',
-  'language', 'maritalStatus', 'ssn', 'deathDate', 'deathIndicator', 'pcp', 'pcpOrganization',
-  'patientClass', 'location', 'priorLocation', 'attending', 'referring', 'consulting', 'admitting', 'hospitalService',
-  'admitSource', 'readmission', 'visitNumber', 'dischargeDisposition', 'admitTime', 'dischargeTime', 'admitReason',
-  'recordedTime', 'eventReason', 'operator', 'eventOccurred',
-  'externalId', 'alternateIds', 'driversLicense', 'accountNumber', 'temporaryLocation', 'pendingLocation',
+  'patientIdentifiers',
+  'patientName',
+  'birthDate',
+  'sex',
+  'race',
+  'ethnicity',
+  'address',
+  'homePhone',
+  'businessPhone',
+  'language',
+  'maritalStatus',
+  'ssn',
+  'deathDate',
+  'deathIndicator',
+  'pcp',
+  'pcpOrganization',
+  'patientClass',
+  'location',
+  'priorLocation',
+  'attending',
+  'referring',
+  'consulting',
+  'admitting',
+  'hospitalService',
+  'admitSource',
+  'readmission',
+  'visitNumber',
+  'dischargeDisposition',
+  'admitTime',
+  'dischargeTime',
+  'admitReason',
+  'recordedTime',
+  'eventReason',
+  'operator',
+  'eventOccurred',
+  'externalId',
+  'alternateIds',
+  'driversLicense',
+  'accountNumber',
+  'temporaryLocation',
+  'pendingLocation',
 ] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
 
@@ -85,7 +124,10 @@ export const profileSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
     format: z.literal('hl7v2-adt'),
     /** Namespace for deterministic resource ids and fallback identifier URNs; default the id. */
-    namespace: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/i).optional(),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]*$/i)
+      .optional(),
     timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York'),
     /** Assigning authority (HD namespace id or universal id) → identifier system URI. */
     identifierSystems: z.record(z.string(), uri),
@@ -109,7 +151,8 @@ export const profileSchema = z
       .record(z.string(), z.boolean())
       .superRefine((r, ctx) => {
         for (const k of Object.keys(r)) {
-          if (!(SEGMENT_KEYS as readonly string[]).includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `not a mappable segment (one of ${SEGMENT_KEYS.join(', ')})` });
+          if (!(SEGMENT_KEYS as readonly string[]).includes(k))
+            ctx.addIssue({ code: 'custom', path: [k], message: `not a mappable segment (one of ${SEGMENT_KEYS.join(', ')})` });
         }
       })
       .optional(),

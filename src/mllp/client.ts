@@ -204,10 +204,7 @@ export class MllpClient {
         pending.resolve(ack);
       },
       onOversize: (frame) => {
-        this.failPending(
-          new MllpError('FRAME_TOO_LARGE', `MLLP ACK from ${this.peer} exceeds ${frame.limit} bytes`),
-          socket,
-        );
+        this.failPending(new MllpError('FRAME_TOO_LARGE', `MLLP ACK from ${this.peer} exceeds ${frame.limit} bytes`), socket);
         socket.destroy();
       },
     });
@@ -227,10 +224,7 @@ export class MllpClient {
         );
       } else {
         const where = decoder.hasPartialFrame ? ' in the middle of an ACK frame' : ' before answering';
-        this.failPending(
-          new MllpError('CONNECTION_CLOSED', `MLLP peer ${this.peer} closed the connection${where}`),
-          socket,
-        );
+        this.failPending(new MllpError('CONNECTION_CLOSED', `MLLP peer ${this.peer} closed the connection${where}`), socket);
       }
     });
   }

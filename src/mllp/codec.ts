@@ -34,10 +34,7 @@ export const OVERSIZE_HEAD_BYTES = 4096;
 /** Wraps a payload in an MLLP frame. Rejects payloads containing <VT> or <FS>, which would desync the peer. */
 export function encodeFrame(payload: Buffer): Buffer {
   if (payload.indexOf(START_BLOCK) !== -1 || payload.indexOf(END_BLOCK) !== -1) {
-    throw new MllpError(
-      'INVALID_PAYLOAD',
-      'MLLP payload must not contain the start block (0x0B) or end block (0x1C) byte',
-    );
+    throw new MllpError('INVALID_PAYLOAD', 'MLLP payload must not contain the start block (0x0B) or end block (0x1C) byte');
   }
   const frame = Buffer.allocUnsafe(payload.length + 3);
   frame[0] = START_BLOCK;

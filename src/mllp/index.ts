@@ -10,13 +10,7 @@ export {
 } from './codec.js';
 export { MllpError, isMllpError, type MllpErrorCode } from './errors.js';
 export type { ConnectionInfo, PeerCertificateInfo } from './connection-info.js';
-export type {
-  ConnectionCloseReason,
-  HandlerErrorHook,
-  MllpHandler,
-  MllpSessionEvents,
-  OversizeHook,
-} from './session.js';
+export type { ConnectionCloseReason, HandlerErrorHook, MllpHandler, MllpSessionEvents, OversizeHook } from './session.js';
 export {
   MllpServer,
   createMllpServer,

@@ -7,13 +7,7 @@ import tls from 'node:tls';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './codec.js';
 import { describeConnection, type ConnectionInfo } from './connection-info.js';
 import { MllpError } from './errors.js';
-import {
-  MllpSession,
-  type HandlerErrorHook,
-  type MllpHandler,
-  type MllpSessionEvents,
-  type OversizeHook,
-} from './session.js';
+import { MllpSession, type HandlerErrorHook, type MllpHandler, type MllpSessionEvents, type OversizeHook } from './session.js';
 
 export interface MllpTlsOptions {
   key: string | Buffer;

@@ -15,26 +15,13 @@ const NO_REPLY = Buffer.alloc(0);
 export type MllpHandler = (message: Buffer, conn: ConnectionInfo) => Promise<Buffer>;
 
 /** Returns the bytes to answer with (e.g. a NACK), or undefined to close the connection without answering. */
-export type HandlerErrorHook = (
-  error: unknown,
-  conn: ConnectionInfo,
-  message: Buffer,
-) => Buffer | undefined | Promise<Buffer | undefined>;
+export type HandlerErrorHook = (error: unknown, conn: ConnectionInfo, message: Buffer) => Buffer | undefined | Promise<Buffer | undefined>;
 
 /** Returns the bytes to answer an oversize frame with (e.g. a NACK), or undefined to close without answering. */
-export type OversizeHook = (
-  frame: OversizeFrame,
-  conn: ConnectionInfo,
-) => Buffer | undefined | Promise<Buffer | undefined>;
+export type OversizeHook = (frame: OversizeFrame, conn: ConnectionInfo) => Buffer | undefined | Promise<Buffer | undefined>;
 
 export type ConnectionCloseReason =
-  | 'peer-closed'
-  | 'idle-timeout'
-  | 'frame-timeout'
-  | 'server-closing'
-  | 'handler-failed'
-  | 'oversize'
-  | 'socket-error';
+  'peer-closed' | 'idle-timeout' | 'frame-timeout' | 'server-closing' | 'handler-failed' | 'oversize' | 'socket-error';
 
 /** Observability hooks. They receive no payload bytes, so they are safe to log and count. */
 export interface MllpSessionEvents {

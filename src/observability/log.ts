@@ -7,10 +7,38 @@ import pretty from 'pino-pretty';
  * Rule of the codebase: log ids (message id, control id, delivery id), never values.
  */
 export const PHI_PATHS = [
-  'raw', '*.raw', 'payload', '*.payload', 'body', '*.body', 'fhir', '*.fhir', 'bundle', '*.bundle',
-  'patient', '*.patient', 'name', '*.name', 'identifier', '*.identifier', 'identifiers', '*.identifiers',
-  'address', '*.address', 'birthDate', '*.birthDate', 'telecom', '*.telecom', 'ssn', '*.ssn',
-  'req.headers.authorization', 'req.headers["x-api-key"]', 'secret', '*.secret', 'apiKey', '*.apiKey',
+  'raw',
+  '*.raw',
+  'payload',
+  '*.payload',
+  'body',
+  '*.body',
+  'fhir',
+  '*.fhir',
+  'bundle',
+  '*.bundle',
+  'patient',
+  '*.patient',
+  'name',
+  '*.name',
+  'identifier',
+  '*.identifier',
+  'identifiers',
+  '*.identifiers',
+  'address',
+  '*.address',
+  'birthDate',
+  '*.birthDate',
+  'telecom',
+  '*.telecom',
+  'ssn',
+  '*.ssn',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'secret',
+  '*.secret',
+  'apiKey',
+  '*.apiKey',
 ];
 
 /**
@@ -19,7 +47,9 @@ export const PHI_PATHS = [
  */
 export function createLogger(options: LoggerOptions = {}, output: { pretty?: boolean; stream?: DestinationStream } = {}): Logger {
   const human = output.pretty ?? process.stdout.isTTY === true;
-  const stream = output.stream ?? (human ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }) : undefined);
+  const stream =
+    output.stream ??
+    (human ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }) : undefined);
   const opts: LoggerOptions = {
     level: process.env.CAREBRIDGE_LOG_LEVEL ?? 'info',
     base: { service: 'carebridge' },

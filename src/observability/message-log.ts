@@ -18,7 +18,13 @@ export function logReceiveStep(log: Logger, source: string, outcome: ReceiveOutc
 /** `delivered`, `retrying` or `dead`: destination, attempt, HTTP status (or MLLP ACK code). */
 export function logDeliveryStep(log: Logger, job: DeliveryJob, report: AttemptReport): void {
   const { outcome } = report;
-  const fields = { messageId: job.messageId, deliveryId: job.deliveryId, destination: job.destinationId, attempt: report.attempt, status: outcome.status };
+  const fields = {
+    messageId: job.messageId,
+    deliveryId: job.deliveryId,
+    destination: job.destinationId,
+    attempt: report.attempt,
+    status: outcome.status,
+  };
   if (report.next === 'done') log.info(fields, 'delivered');
   else if (report.next === 'dead') log.warn({ ...fields, reason: outcome.error }, 'dead');
   else log.info({ ...fields, reason: outcome.error }, 'retrying');

@@ -21,7 +21,12 @@ export function loadedAttributionFromRow(r: Row): AttributionRow {
 
 /** A member-file consent loaded for planning (columns member_id, partner_id, category, granted). */
 export function fileConsentFromRow(r: Row): LoadedState['fileConsents'][number] {
-  return { memberId: String(r.member_id), partnerId: String(r.partner_id), category: r.category as ConsentCategory, granted: Boolean(r.granted) };
+  return {
+    memberId: String(r.member_id),
+    partnerId: String(r.partner_id),
+    category: r.category as ConsentCategory,
+    granted: Boolean(r.granted),
+  };
 }
 
 export function identifierOwnerFromRow(r: Row): IdentifierOwner {

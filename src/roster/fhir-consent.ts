@@ -60,13 +60,15 @@ export function consentDecisions(resource: unknown): { decisions: ConsentDecisio
     const cat = typeof code.code === 'string' ? CATEGORY_BY_CODE[code.code] : undefined;
     if (cat) categories.add(cat);
   }
-  if (categories.size === 0) issues.push('Consent.provision.securityLabel must say PSY (behavioral health) or ETH/42CFRPart2 (substance use)');
+  if (categories.size === 0)
+    issues.push('Consent.provision.securityLabel must say PSY (behavioral health) or ETH/42CFRPart2 (substance use)');
   if (issues.length) return { decisions: [], issues };
 
   const granted = c.status === 'active' && provision?.type !== 'deny';
   const when = typeof c.dateTime === 'string' ? new Date(c.dateTime) : undefined;
   const recordedAt = when && !Number.isNaN(when.getTime()) ? when : undefined;
   const decisions: ConsentDecision[] = [];
-  for (const partnerId of partners) for (const category of categories) decisions.push({ identifiers, partnerId, category, granted, recordedAt });
+  for (const partnerId of partners)
+    for (const category of categories) decisions.push({ identifiers, partnerId, category, granted, recordedAt });
   return { decisions, issues };
 }

@@ -12,7 +12,10 @@ const GENDERS = new Set(['male', 'female', 'other', 'unknown']);
 export function memberAsPatient(member: Member, namespace = 'roster'): Patient {
   const ids = member.identifiers.filter((i) => i.system && i.value);
   const key = ids[0] ?? { system: 'urn:carebridge:roster:member-id', value: member.memberId };
-  const name = member.name && (member.name.family || member.name.given?.length) ? [{ family: member.name.family, given: member.name.given }] : undefined;
+  const name =
+    member.name && (member.name.family || member.name.given?.length)
+      ? [{ family: member.name.family, given: member.name.given }]
+      : undefined;
   const patient: Patient = {
     resourceType: 'Patient',
     id: resourceId({ namespace, system: key.system, value: key.value, resourceType: 'Patient' }),
@@ -28,7 +31,9 @@ export function memberAsPatient(member: Member, namespace = 'roster'): Patient {
   if (!name) patient.extension = [{ url: DATA_ABSENT, valueCode: 'unknown' }];
   if (member.birthDate) patient.birthDate = member.birthDate;
   if (member.address && (member.address.line?.length || member.address.city || member.address.postalCode)) {
-    patient.address = [{ line: member.address.line, city: member.address.city, state: member.address.state, postalCode: member.address.postalCode }];
+    patient.address = [
+      { line: member.address.line, city: member.address.city, state: member.address.state, postalCode: member.address.postalCode },
+    ];
   }
   if (member.phone) patient.telecom = [{ system: 'phone', value: member.phone }];
   return patient;

@@ -38,7 +38,8 @@ function failureText(err: unknown): string {
 
 function toChunkItem(item: MemberItem, selfRole: { role: 'aco' | 'cp'; partnerId: string } | undefined): ChunkItem {
   if (item.kind === 'warning') return { kind: 'warning', line: item.warning.line, reason: item.warning.reason };
-  if (item.kind === 'error') return { kind: 'error', line: item.error.line, reason: item.error.reason, memberId: item.error.memberId?.trim() || undefined };
+  if (item.kind === 'error')
+    return { kind: 'error', line: item.error.line, reason: item.error.reason, memberId: item.error.memberId?.trim() || undefined };
   const normalized = normalizeRecord(item.record, selfRole);
   if (normalized.ok) return { kind: 'record', record: normalized.record };
   return { kind: 'error', line: item.record.line, reason: normalized.reason, memberId: item.record.memberId?.trim() || undefined };
@@ -49,7 +50,8 @@ function checkRequest(req: ImportRequest): void {
   if (!req.fileName?.trim()) throw new RosterInputError('fileName is required');
   if (!/^[0-9a-f]{64}$/i.test(req.sha256 ?? '')) throw new RosterInputError('sha256 must be 64 hex digits');
   if (req.importDate !== undefined && !isCalendarDate(req.importDate)) throw new RosterInputError('importDate must be YYYY-MM-DD');
-  if (req.fileKind !== undefined && req.fileKind !== 'full' && req.fileKind !== 'changes') throw new RosterInputError('fileKind must be full or changes');
+  if (req.fileKind !== undefined && req.fileKind !== 'full' && req.fileKind !== 'changes')
+    throw new RosterInputError('fileKind must be full or changes');
 }
 
 /**
@@ -90,7 +92,15 @@ export async function runImport(
     if (started.kind === 'duplicate') {
       // Let a generator-backed reader close its file without being read.
       await req.items[Symbol.asyncIterator]().return?.();
-      return { importId: started.importId, status: 'duplicate', duplicateOf: started.duplicateOf, resumed: false, ...zero(), absenceSkipped: false, resolvedUnmatched: [] };
+      return {
+        importId: started.importId,
+        status: 'duplicate',
+        duplicateOf: started.duplicateOf,
+        resumed: false,
+        ...zero(),
+        absenceSkipped: false,
+        resolvedUnmatched: [],
+      };
     }
 
     const ctx: ChunkContext = { importId: started.importId, generation: started.generation, partnerId, importDate: started.importDate };
@@ -133,7 +143,15 @@ export async function runImport(
         throw original;
       }
       if (err instanceof StoreFailure) throw original;
-      return { importId: ctx.importId, status: 'failed', resumed: started.resumed, ...final, error: text, absenceSkipped: true, resolvedUnmatched: [] };
+      return {
+        importId: ctx.importId,
+        status: 'failed',
+        resumed: started.resumed,
+        ...final,
+        error: text,
+        absenceSkipped: true,
+        resolvedUnmatched: [],
+      };
     }
 
     // An empty or entirely unreadable "full" file is a broken delivery, not an empty roster.

@@ -29,7 +29,13 @@ export class RosterResolver implements RosterLookup {
     this.demographicMatch = matching.demographicMatch ?? false;
   }
 
-  async resolve(patient: { identifiers: MemberIdentifier[]; family?: string; given?: string; birthDate?: string; sex?: string }): Promise<ResolveResult> {
+  async resolve(patient: {
+    identifiers: MemberIdentifier[];
+    family?: string;
+    given?: string;
+    birthDate?: string;
+    sex?: string;
+  }): Promise<ResolveResult> {
     const candidates = candidateIdentifiers(patient.identifiers, this.precedence);
     if (candidates.length) {
       const owners = await this.backend.identifierOwners(candidates);

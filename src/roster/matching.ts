@@ -29,9 +29,7 @@ export function pickByPrecedence(
 ): string | undefined {
   const owner = new Map(owners.map((o) => [identifierKey(o.system, o.value), o.memberId]));
   const ordered =
-    precedence.length === 0
-      ? patientIdentifiers
-      : precedence.flatMap((system) => patientIdentifiers.filter((i) => i.system === system));
+    precedence.length === 0 ? patientIdentifiers : precedence.flatMap((system) => patientIdentifiers.filter((i) => i.system === system));
   for (const i of ordered) {
     const m = owner.get(identifierKey(i.system, i.value));
     if (m !== undefined) return m;

@@ -16,5 +16,11 @@ export function migrateRosterSqlite(db: Database.Database, migrations: readonly 
 }
 
 export async function migrateRosterPostgres(pool: Pool, migrations: readonly Migration[]): Promise<number[]> {
-  return runPostgresMigrations(pool, { table: TABLE, lockKey: LOCK_KEY, schemaLabel: SCHEMA_LABEL, failureLabel: 'roster migration', migrations });
+  return runPostgresMigrations(pool, {
+    table: TABLE,
+    lockKey: LOCK_KEY,
+    schemaLabel: SCHEMA_LABEL,
+    failureLabel: 'roster migration',
+    migrations,
+  });
 }

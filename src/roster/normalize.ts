@@ -68,7 +68,8 @@ export function normalizeRecord(r: MemberRecord, selfRole?: { role: 'aco' | 'cp'
   for (const c of r.consent ?? []) {
     const partnerId = text(c.partner);
     if (!partnerId) return { ok: false, reason: 'consent partner is empty' };
-    if (!CONSENT_CATEGORIES.includes(c.category)) return { ok: false, reason: 'consent category must be behavioral-health or substance-use' };
+    if (!CONSENT_CATEGORIES.includes(c.category))
+      return { ok: false, reason: 'consent category must be behavioral-health or substance-use' };
     if (typeof c.granted !== 'boolean') return { ok: false, reason: 'consent granted must be true or false' };
     consents.push({ partnerId, category: c.category, granted: c.granted });
   }

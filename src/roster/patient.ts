@@ -17,11 +17,19 @@ export function memberPatient(member: Member): Patient {
   const patient: Patient = { resourceType: 'Patient' };
   if (key) patient.id = resourceId({ namespace: ROSTER_ID_NAMESPACE, system: key.system, value: key.value, resourceType: 'Patient' });
   patient.identifier = member.identifiers.map((i) =>
-    i.type ? { system: i.system, value: i.value, type: { coding: [{ system: V2_0203, code: i.type }] } } : { system: i.system, value: i.value },
+    i.type
+      ? { system: i.system, value: i.value, type: { coding: [{ system: V2_0203, code: i.type }] } }
+      : { system: i.system, value: i.value },
   );
   patient.active = member.status === 'active';
   if (member.name && (member.name.family || member.name.given?.length)) {
-    patient.name = [{ use: 'official', ...(member.name.family ? { family: member.name.family } : {}), ...(member.name.given?.length ? { given: member.name.given } : {}) }];
+    patient.name = [
+      {
+        use: 'official',
+        ...(member.name.family ? { family: member.name.family } : {}),
+        ...(member.name.given?.length ? { given: member.name.given } : {}),
+      },
+    ];
   }
   if (member.phone) patient.telecom = [{ system: 'phone', value: member.phone, use: 'home' }];
   patient.gender = member.sex && GENDERS.has(member.sex) ? (member.sex as Patient['gender']) : 'unknown';

@@ -119,7 +119,8 @@ type Changes = Record<string, unknown>;
 const consentKey = (m: string, p: string, c: string) => `${m}\u0000${p}\u0000${c}`;
 const minEnd = (a: string | null, b: string): string => (a !== null && a < b ? a : b);
 /** Values of member columns: primitives compare directly, arrays and objects by their JSON. */
-const sameJson = (a: unknown, b: unknown) => a === b || (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b));
+const sameJson = (a: unknown, b: unknown) =>
+  a === b || (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b));
 
 export function planChunk(ctx: ChunkContext, items: readonly ChunkItem[], loaded: LoadedState): ChunkPlan {
   const { importDate } = ctx;

@@ -42,7 +42,9 @@ export function memberColumns(m: MemberRow) {
     sex: m.sex,
     address: m.address ? JSON.stringify(m.address) : null,
     phone: m.phone,
-    matchKey: matchKey({ family: m.family ?? undefined, given: m.given?.[0], birthDate: m.birthDate ?? undefined, sex: m.sex ?? undefined }) ?? null,
+    matchKey:
+      matchKey({ family: m.family ?? undefined, given: m.given?.[0], birthDate: m.birthDate ?? undefined, sex: m.sex ?? undefined }) ??
+      null,
   };
 }
 

@@ -54,14 +54,18 @@ export interface Member {
   status: 'active' | 'terminated';
 }
 
-export type ResolveResult =
-  | { kind: 'matched'; member: Member; by: 'identifier' | 'demographics' }
-  | { kind: 'unmatched' };
+export type ResolveResult = { kind: 'matched'; member: Member; by: 'identifier' | 'demographics' } | { kind: 'unmatched' };
 
 /** What routing asks the roster for each ADT event. */
 export interface RosterLookup {
   /** Identifier precedence from config (systems in order); optional demographic match. */
-  resolve(patient: { identifiers: MemberIdentifier[]; family?: string; given?: string; birthDate?: string; sex?: string }): Promise<ResolveResult>;
+  resolve(patient: {
+    identifiers: MemberIdentifier[];
+    family?: string;
+    given?: string;
+    birthDate?: string;
+    sex?: string;
+  }): Promise<ResolveResult>;
   /** Partners attributed on a date (YYYY-MM-DD), by role. */
   attributedOn(memberId: string, date: string, role: 'aco' | 'cp'): Promise<string[]>;
   /** Latest consent decision of this member for this partner and category. */

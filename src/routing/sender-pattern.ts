@@ -8,7 +8,12 @@ export function senderMatches(pattern: string, sender: string): boolean {
 }
 
 function patternRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /** Partners' declared senders: which partner a sender belongs to, and whether it belongs to a given one. */

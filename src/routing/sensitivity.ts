@@ -9,7 +9,10 @@ export interface SensitivityPolicy {
   services: ReadonlyMap<string, SensitiveCategory>;
 }
 
-export function sensitivityPolicy(config: { sensitiveFacilities: { code: string; category: SensitiveCategory }[]; sensitiveServices: { code: string; category: SensitiveCategory }[] }): SensitivityPolicy {
+export function sensitivityPolicy(config: {
+  sensitiveFacilities: { code: string; category: SensitiveCategory }[];
+  sensitiveServices: { code: string; category: SensitiveCategory }[];
+}): SensitivityPolicy {
   return {
     facilities: new Map(config.sensitiveFacilities.map((e) => [e.code, e.category])),
     services: new Map(config.sensitiveServices.map((e) => [e.code, e.category])),
@@ -43,7 +46,8 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
  */
 export function securityLabels(category: SensitiveCategory): Coding[] {
   const labels: Coding[] = [{ system: CONFIDENTIALITY, code: 'R', display: 'restricted' }];
-  if (category === 'behavioral-health') labels.push({ system: ACT_CODE, code: 'PSY', display: 'psychiatry disorder information sensitivity' });
+  if (category === 'behavioral-health')
+    labels.push({ system: ACT_CODE, code: 'PSY', display: 'psychiatry disorder information sensitivity' });
   else {
     labels.push({ system: ACT_CODE, code: 'ETH', display: 'substance abuse information sensitivity' });
     labels.push({ system: ACT_CODE, code: '42CFRPart2', display: '42 CFR Part2' });

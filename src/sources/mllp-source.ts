@@ -33,7 +33,13 @@ export function createMllpSource(
     events: {
       connectionClosed: (conn, reason) => {
         metrics?.mllpConnectionsClosed.inc({ source: cfg.id, reason });
-        const fields = { source: cfg.id, connection: conn.id, remote: conn.remoteAddress, reason, openForMs: Date.now() - conn.openedAt.getTime() };
+        const fields = {
+          source: cfg.id,
+          connection: conn.id,
+          remote: conn.remoteAddress,
+          reason,
+          openForMs: Date.now() - conn.openedAt.getTime(),
+        };
         if (FORCED_CLOSES.has(reason)) log.warn(fields, 'MLLP connection closed by the gateway');
         else log.info(fields, 'MLLP connection closed');
       },
@@ -55,7 +61,13 @@ export function createMllpSource(
       // Per-partner mutual TLS: only the listed certificate names may send on this listener.
       if (allowed.size > 0 && (!conn.authorized || !conn.peerCertificate?.subjectCN || !allowed.has(conn.peerCertificate.subjectCN))) {
         log.warn({ source: cfg.id, remote: conn.remoteAddress }, 'client certificate not allowed on this listener');
-        return Buffer.from(buildAck(scrapeAckSource(payload.toString('latin1')), { code: 'AR', error: { code: HL7_ERROR.INTERNAL_ERROR, message: 'sender not authorized' } }), 'latin1');
+        return Buffer.from(
+          buildAck(scrapeAckSource(payload.toString('latin1')), {
+            code: 'AR',
+            error: { code: HL7_ERROR.INTERNAL_ERROR, message: 'sender not authorized' },
+          }),
+          'latin1',
+        );
       }
       const started = performance.now();
       const results = await inbox.receiveHl7(payload, { sourceKind: 'mllp', sourceName: cfg.id, partnerId: cfg.partner });
@@ -71,7 +83,10 @@ export function createMllpSource(
     onOversize: (frame) => {
       log.warn({ source: cfg.id, bytes: frame.receivedBytes, limit: frame.limit }, 'oversized message rejected');
       const src = scrapeAckSource(frame.head.toString('latin1'));
-      return Buffer.from(buildAck(src, { code: 'AR', error: { code: HL7_ERROR.DATA_TYPE, message: `message exceeds ${frame.limit} bytes` } }), 'latin1');
+      return Buffer.from(
+        buildAck(src, { code: 'AR', error: { code: HL7_ERROR.DATA_TYPE, message: `message exceeds ${frame.limit} bytes` } }),
+        'latin1',
+      );
     },
   });
 }

@@ -10,10 +10,7 @@ export function encodeCursor(parts: readonly CursorPart[]): string {
 }
 
 /** Decodes a cursor whose parts must have the given types, e.g. ['number', 'string']. */
-export function decodeCursor<T extends CursorPart[]>(
-  cursor: string,
-  shape: ReadonlyArray<'string' | 'number'>,
-): T {
+export function decodeCursor<T extends CursorPart[]>(cursor: string, shape: ReadonlyArray<'string' | 'number'>): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -25,8 +25,7 @@ export const DELIVERY_COLUMNS =
   'id, seq, message_id, destination, patient_key, status, attempts, next_attempt_at, last_error, ' +
   'payload, withheld_reason, created_at, delivered_at, updated_at, route_id, partner_id';
 
-export const ATTEMPT_COLUMNS =
-  'id, delivery_id, started_at, duration_ms, outcome, http_status, ack_code, error';
+export const ATTEMPT_COLUMNS = 'id, delivery_id, started_at, duration_ms, outcome, http_status, ack_code, error';
 
 export function toDate(value: unknown): Date {
   if (value instanceof Date) return value;

@@ -54,10 +54,11 @@ describe.skipIf(!hasCorpus)('ADT corpus → FHIR', () => {
   it('converts the bulk of the corpus ADT messages', () => {
     const ok = results.filter((r) => r.ok).length;
     const byReason = new Map<string, number>();
-    for (const r of results) if (!r.ok) {
-      const k = KNOWN_FAILURES.find((re) => re.test(r.reason!))?.source ?? r.reason!;
-      byReason.set(k, (byReason.get(k) ?? 0) + 1);
-    }
+    for (const r of results)
+      if (!r.ok) {
+        const k = KNOWN_FAILURES.find((re) => re.test(r.reason!))?.source ?? r.reason!;
+        byReason.set(k, (byReason.get(k) ?? 0) + 1);
+      }
     console.info(`corpus ADT: ${ok}/${results.length} converted; not converted: ${JSON.stringify(Object.fromEntries(byReason))}`);
     expect(results.length).toBeGreaterThan(600);
     expect(ok / results.length).toBeGreaterThan(0.9);

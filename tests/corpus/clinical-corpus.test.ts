@@ -33,9 +33,15 @@ const KNOWN_FAILURES: RegExp[] = [
 
 const CLINICAL_TYPES = new Set(['ORU', 'SIU', 'MDM']);
 
-type Result = { where: string; type: string; ok: true; bundle: Bundle; warnings: string[] } | { where: string; type: string; ok: false; reason: string };
+type Result =
+  | { where: string; type: string; ok: true; bundle: Bundle; warnings: string[] }
+  | { where: string; type: string; ok: false; reason: string };
 
-function convertOne(bytes: Uint8Array, registry: AdapterRegistry, profile: ReturnType<typeof loadProfile>): { ok: true; bundle: Bundle; warnings: string[] } | { ok: false; reason: string } {
+function convertOne(
+  bytes: Uint8Array,
+  registry: AdapterRegistry,
+  profile: ReturnType<typeof loadProfile>,
+): { ok: true; bundle: Bundle; warnings: string[] } | { ok: false; reason: string } {
   let msg: Hl7Message;
   try {
     msg = Hl7Message.parse(bytes);

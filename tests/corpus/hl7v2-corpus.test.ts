@@ -18,7 +18,11 @@ import { corpusHl7Files, corpusRelative, hasCorpus } from '../helpers/corpus.js'
  * - rethinkhealth invalid-segment-header-length: a deliberately invalid fixture (`PIDX`, `PV`).
  */
 const KNOWN_UNPARSEABLE: { file: RegExp; error: RegExp; why: string }[] = [
-  { file: /LinuxForHealth|node-hl7-client/, error: /delimiter characters in MSH-1\/MSH-2 must all differ/, why: 'string-literal artifact ^~\\\\&' },
+  {
+    file: /LinuxForHealth|node-hl7-client/,
+    error: /delimiter characters in MSH-1\/MSH-2 must all differ/,
+    why: 'string-literal artifact ^~\\\\&',
+  },
   { file: /hapi-hl7v2\/.*\/util\/messages\.txt$/, error: /does not start with a segment id/, why: 'comment lines in an example file' },
   { file: /invalid-segment-header-length\.hl7$/, error: /does not start with a segment id/, why: 'deliberately invalid fixture' },
 ];

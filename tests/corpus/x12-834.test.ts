@@ -16,7 +16,11 @@ import { collect, errors, layout, records, warnings } from '../unit/adapters/mem
 function corpus834Files(): string[] {
   if (!hasCorpus) return [];
   const manifest = join(CORPUS_DIR, 'manifest.tsv');
-  const paths = existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n').map((l) => l.split('\t')[0]) : [];
+  const paths = existsSync(manifest)
+    ? readFileSync(manifest, 'utf8')
+        .split('\n')
+        .map((l) => l.split('\t')[0])
+    : [];
   return paths.filter((p) => /834/.test(p) && /\.(txt|edi)$/.test(p) && !/\.999\.txt$|\.res(997|Ack)\.txt$/.test(p) && !/docs\//.test(p));
 }
 
@@ -69,7 +73,11 @@ describe.skipIf(!hasCorpus)('X12 834 corpus', () => {
 
   it('reads the NY dental 834: member id from NM1 MI when REF*0F is not the key, coverage end date', async () => {
     const file = 'edi-834-validator/data/sample-834Dental.edi';
-    const l = layout({ format: 'x12-834', memberId: [{ nm1: 'MI' }], identifiers: { ref: { '0F': { system: 'urn:oid:2.16.840.1.113883.3.999.0F' } } } });
+    const l = layout({
+      format: 'x12-834',
+      memberId: [{ nm1: 'MI' }],
+      identifiers: { ref: { '0F': { system: 'urn:oid:2.16.840.1.113883.3.999.0F' } } },
+    });
     const [r] = records(await collect(readX12Members(createReadStream(join(CORPUS_DIR, file)), l)));
     expect(r).toMatchObject({
       line: 9,

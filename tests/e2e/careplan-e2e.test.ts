@@ -35,7 +35,17 @@ const MGH_MRN = 'urn:oid:2.16.840.1.113883.3.1.100';
 
 /** An A03 with an admit (PV1-44) and a discharge (PV1-45) time; inpatient. */
 function a03(controlId: string, mrn: string): string {
-  const pv1 = ['PV1', '1', 'I', '4N^401^A^MGH', ...Array<string>(15).fill(''), `VN${controlId}^^^MGH^VN`, ...Array<string>(24).fill(''), '20240429080000', '20240503143000'];
+  const pv1 = [
+    'PV1',
+    '1',
+    'I',
+    '4N^401^A^MGH',
+    ...Array<string>(15).fill(''),
+    `VN${controlId}^^^MGH^VN`,
+    ...Array<string>(24).fill(''),
+    '20240429080000',
+    '20240503143000',
+  ];
   return (
     [
       `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240503143500-0400||ADT^A03^ADT_A03|${controlId}|P|2.5.1`,
@@ -115,7 +125,13 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
       dataDir,
       extra: {
         partners: {
-          'example-aco': { name: 'Example ACO', kind: 'aco', profile: 'example-aco', senders: ['EPICADT^MGH'], destinations: { careplan: 'aco-careplans' } },
+          'example-aco': {
+            name: 'Example ACO',
+            kind: 'aco',
+            profile: 'example-aco',
+            senders: ['EPICADT^MGH'],
+            destinations: { careplan: 'aco-careplans' },
+          },
           'bay-cp': { name: 'Bay Community Partner', kind: 'cp', destinations: { adt: 'cp-events', careplan: 'cp-events' } },
         },
         destinations: [
@@ -139,7 +155,9 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
             : []),
         ],
         routes: [{ id: 'discharges-to-cp', match: { events: ['A03'] }, toAttributed: 'cp' }],
-        careplans: sshd ? { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'bay-cp', destination: 'cp-sftp' }] } } : {},
+        careplans: sshd
+          ? { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'bay-cp', destination: 'cp-sftp' }] } }
+          : {},
         apiKeys: [
           { id: 'admin', hash: TEST_ADMIN_HASH, partners: ['*'] },
           { id: 'bay-cp-key', hash: `sha256:${sha256(CP_KEY)}`, partners: ['bay-cp'] },
@@ -171,7 +189,8 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
   };
 
   const bundlesAt = (stub: WebhookStub) => stub.accepted.map((d) => d.body as Bundle);
-  const resourcesOf = <T>(bundle: Bundle, type: string) => (bundle.entry ?? []).map((e) => e.resource!).filter((r) => r.resourceType === type) as T[];
+  const resourcesOf = <T>(bundle: Bundle, type: string) =>
+    (bundle.entry ?? []).map((e) => e.resource!).filter((r) => r.resourceType === type) as T[];
 
   let tocId: string;
   let planId: string;
@@ -186,7 +205,10 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
     assertValidFhir(plan!);
     expect(plan!.category).toEqual([TRANSITION_OF_CARE_CATEGORY]);
     // Discharged Friday 2024-05-03 14:30: due at the end of Wednesday 2024-05-08, New York time.
-    expect(followUpActivity(plan!)!.detail!.scheduledPeriod).toEqual({ start: expect.stringMatching(/^2024-05-03T14:30:00/), end: '2024-05-08T23:59:59-04:00' });
+    expect(followUpActivity(plan!)!.detail!.scheduledPeriod).toEqual({
+      start: expect.stringMatching(/^2024-05-03T14:30:00/),
+      end: '2024-05-08T23:59:59-04:00',
+    });
     expect(plan!.author?.identifier?.value).toBe('bay-cp');
     tocId = plan!.id!;
     const listed = await api(CP_KEY, 'GET', '/api/careplans?kind=transition-of-care');
@@ -215,7 +237,9 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
     expect(signoffStatusOf(plan!)).toBe('pending');
     expect(plan!.identifier).toContainEqual({ system: expect.stringMatching(/partner\/bay-cp\/careplan-id$/), value: 'bay-plan-17' });
     const due = await api(ACO_KEY, 'GET', '/api/careplans/due');
-    expect(due.json().items.map((d: { carePlanId: string; obligation: string }) => [d.carePlanId, d.obligation])).toEqual([[planId, 'signoff']]);
+    expect(due.json().items.map((d: { carePlanId: string; obligation: string }) => [d.carePlanId, d.obligation])).toEqual([
+      [planId, 'signoff'],
+    ]);
   });
 
   it('the ACO signs off → the CP receives the signed plan with its Provenance', async () => {
@@ -228,8 +252,14 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
       version: 1,
     });
     expect(signed.status).toBe(200);
-    await eventually(() => bundlesAt(cp).slice(before).some((b) => resourcesOf(b, 'Provenance').length > 0));
-    const bundle = bundlesAt(cp).slice(before).find((b) => resourcesOf(b, 'Provenance').length > 0)!;
+    await eventually(() =>
+      bundlesAt(cp)
+        .slice(before)
+        .some((b) => resourcesOf(b, 'Provenance').length > 0),
+    );
+    const bundle = bundlesAt(cp)
+      .slice(before)
+      .find((b) => resourcesOf(b, 'Provenance').length > 0)!;
     assertValidFhir(bundle);
     const [plan] = resourcesOf<CarePlan>(bundle, 'CarePlan');
     const [provenance] = resourcesOf<Provenance>(bundle, 'Provenance');
@@ -263,7 +293,9 @@ describe('care plans end to end (real gateway, Redis, webhook stubs as ACO and C
     const dir = join(sshd!.localDir, 'status');
     await eventually(() => readdirSync(dir).some((f) => /^careplan-status-bay-cp-\d{4}-\d{2}-\d{2}\.[0-9A-Z]+\.csv$/.test(f)));
     const [name] = readdirSync(dir).filter((f) => f.endsWith('.csv'));
-    expect(readFileSync(join(dir, name!), 'utf8').split('\r\n')[0]).toBe('section,member_id,care_plan_id,created_date,signoff_status,signed_date,due_date,state,days_overdue');
+    expect(readFileSync(join(dir, name!), 'utf8').split('\r\n')[0]).toBe(
+      'section,member_id,care_plan_id,created_date,signoff_status,signed_date,due_date,state,days_overdue',
+    );
     expect(readdirSync(dir).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
 });

@@ -32,10 +32,16 @@ describe('carebridge convert: a start byte inside a message (issue 11.3)', () =>
   it('converts B, reports A as broken and exits 1', () => {
     const r = run(['convert', file]);
     expect(r.code).toBe(1);
-    const bundles = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { entry: { resource: { resourceType: string; eventCoding?: { code: string } } }[] });
+    const bundles = r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { entry: { resource: { resourceType: string; eventCoding?: { code: string } } }[] });
     expect(bundles).toHaveLength(1);
     expect(bundles[0].entry[0].resource.eventCoding?.code).toBe('A03');
-    expect(r.stderr).toMatch(/cut-off\.hl7: message 1 \(line 1, MSH-10 MSG-A01-0001\) was cut off: a start byte \(0x0B\) at line 3 begins another message before it ended/);
+    expect(r.stderr).toMatch(
+      /cut-off\.hl7: message 1 \(line 1, MSH-10 MSG-A01-0001\) was cut off: a start byte \(0x0B\) at line 3 begins another message before it ended/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 

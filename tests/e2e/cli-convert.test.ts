@@ -57,7 +57,9 @@ describe('carebridge convert', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
     const errs = r.stderr.trim().split('\n');
     expect(errs).toHaveLength(2);
-    expect(errs[0]).toMatch(/mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): no converter for ADT\^A20: ADT\^A20 \(bed status update\)/);
+    expect(errs[0]).toMatch(
+      /mixed\.hl7: message 2 \(line \d+, MSH-10 MSG-BAD-1\): no converter for ADT\^A20: ADT\^A20 \(bed status update\)/,
+    );
     expect(errs[1]).toMatch(/message 3 .*MSG-BAD-2.*PID segment is missing/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
     expect(r.stderr).not.toContain('RIVERA'); // no PHI

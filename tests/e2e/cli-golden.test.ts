@@ -36,7 +36,9 @@ describe('carebridge test', () => {
     const r = await run(['test', '--config', config]);
     expect(r.code).toBe(1);
     // Timestamps without an offset now read as Chicago time: each changed element, expected then got.
-    expect(r.stdout).toMatch(/FAIL .*A01\.hl7\n {2}entry\[[A-Za-z]+\/[0-9a-f-]+\]\.resource\.[a-zA-Z.[\]0-9]+:\n {4}- "2024-05-01T08:05:00-04:00"\n {4}\+ "2024-05-01T08:05:00-05:00"\n/);
+    expect(r.stdout).toMatch(
+      /FAIL .*A01\.hl7\n {2}entry\[[A-Za-z]+\/[0-9a-f-]+\]\.resource\.[a-zA-Z.[\]0-9]+:\n {4}- "2024-05-01T08:05:00-04:00"\n {4}\+ "2024-05-01T08:05:00-05:00"\n/,
+    );
     expect(r.stdout).toMatch(/FAIL .*members\.txt\n {2}\[0\]\.record\.address\.city:\n {4}- "ROXBURY"\n {4}\+ "DORCHESTER"\n/);
     expect(r.stdout).toMatch(/\n0 passed, 3 failed\n$/);
 

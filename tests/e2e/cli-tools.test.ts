@@ -25,7 +25,9 @@ describe('carebridge --version and help', () => {
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
     const u = spawnSync(process.execPath, [CLI, 'send', '--port'], { encoding: 'utf8' });
     expect(u.status).toBe(2);
-    expect(u.stderr).toBe('carebridge: --port needs a value\nusage: carebridge send FILE... [--host H] --port N [--tls --ca F --cert F --key F]\n');
+    expect(u.stderr).toBe(
+      'carebridge: --port needs a value\nusage: carebridge send FILE... [--host H] --port N [--tls --ca F --cert F --key F]\n',
+    );
   });
 
   it("help lists every command; help CMD prints that command's help", async () => {
@@ -43,10 +45,15 @@ describe('carebridge --version and help', () => {
   it('a usage error prints the problem and the one relevant usage line, exit 2', async () => {
     const r = await run(['send', 'x.hl7', '--prot', '1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('carebridge: unknown option --prot\nusage: carebridge send FILE... [--host H] --port N [--tls --ca F --cert F --key F]\n');
+    expect(r.stderr).toBe(
+      'carebridge: unknown option --prot\nusage: carebridge send FILE... [--host H] --port N [--tls --ca F --cert F --key F]\n',
+    );
     const u = await run(['frobnicate']);
     expect(u.code).toBe(2);
-    expect(u.stderr.split('\n').filter(Boolean)).toEqual(["carebridge: unknown command 'frobnicate'", expect.stringMatching(/^usage: carebridge <command>/)]);
+    expect(u.stderr.split('\n').filter(Boolean)).toEqual([
+      "carebridge: unknown command 'frobnicate'",
+      expect.stringMatching(/^usage: carebridge <command>/),
+    ]);
     expect((await run(['help', 'nope'])).code).toBe(2);
   });
 });
@@ -79,7 +86,9 @@ describe('carebridge send', () => {
         const controlId = text.split('\r')[0].split('|')[9];
         const code = controlId.startsWith('BAD') ? 'AE' : 'AA';
         const segmentsEndInCr = !text.includes('\n');
-        return Buffer.from(`MSH|^~\\&|RCV|RCV|SND|SND|20240101||ACK|A${controlId}|P|2.5\rMSA|${code}|${controlId}|${code === 'AA' ? `ok cr=${segmentsEndInCr}` : 'PID-3 is missing'}\r`);
+        return Buffer.from(
+          `MSH|^~\\&|RCV|RCV|SND|SND|20240101||ACK|A${controlId}|P|2.5\rMSA|${code}|${controlId}|${code === 'AA' ? `ok cr=${segmentsEndInCr}` : 'PID-3 is missing'}\r`,
+        );
       },
     });
     port = (await server.listen()).port;
@@ -130,7 +139,9 @@ function userSetup(name: string, layoutExtra = ''): { dir: string; config: strin
   cpSync(join(ROOT, 'mappings/partners/example-aco/hl7v2-adt.yaml'), join(dir, 'mappings/partners/demo-aco/hl7v2-adt.yaml'));
   writeFileSync(
     join(dir, 'mappings/partners/demo-aco/hl7v2-adt.yaml'),
-    readFileSync(join(dir, 'mappings/partners/demo-aco/hl7v2-adt.yaml'), 'utf8').replace(/^id: example-aco/m, 'id: demo-aco').replace(/^namespace: example-aco/m, 'namespace: demo-aco'),
+    readFileSync(join(dir, 'mappings/partners/demo-aco/hl7v2-adt.yaml'), 'utf8')
+      .replace(/^id: example-aco/m, 'id: demo-aco')
+      .replace(/^namespace: example-aco/m, 'namespace: demo-aco'),
   );
   const config = join(dir, 'carebridge.yaml');
   writeFileSync(
@@ -147,8 +158,10 @@ sources:
   return { dir, config };
 }
 
-const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
-const row = (id: string, family: string, cp: string) => `${id}|${family}|Testy||01/02/1980|F|1 Main St||Springfield|MA|01101|4135550100|${cp}||01/01/2024|||A-${id}|MRN-${id}||Y|`;
+const HEADER =
+  'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
+const row = (id: string, family: string, cp: string) =>
+  `${id}|${family}|Testy||01/02/1980|F|1 Main St||Springfield|MA|01101|4135550100|${cp}||01/01/2024|||A-${id}|MRN-${id}||Y|`;
 
 describe('carebridge check', () => {
   it('exit 0 and a summary for a complete setup whose mappings folder holds only its partners', async () => {
@@ -169,7 +182,13 @@ destinations:
   - { id: cp-mllp, type: mllp, host: 127.0.0.1, port: 9 }
 `,
     );
-    writeFileSync(config, readFileSync(config, 'utf8').replace('demo-cp: { name: Demo CP, kind: cp }', 'demo-cp: { name: Demo CP, kind: cp, destinations: { members: cp-mllp } }'));
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        'demo-cp: { name: Demo CP, kind: cp }',
+        'demo-cp: { name: Demo CP, kind: cp, destinations: { members: cp-mllp } }',
+      ),
+    );
     const r = await run(['check', '--config', config]);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
@@ -177,7 +196,9 @@ destinations:
       expect.stringMatching(/demo-aco\/member-delimited\.yaml: partnerCodes\.cp\.CP9: 'nobody' is not a configured partner/),
       expect.stringMatching(/carebridge\.yaml: sources\[1\]\.path: .*missing does not exist$/),
       expect.stringMatching(/partners\/demo-cp\/member-fixed-width\.yaml: cannot be read$/),
-      expect.stringMatching(/carebridge\.yaml: partners\.demo-cp\.destinations\.members: destination 'cp-mllp' \(mllp\) cannot carry roster notices/),
+      expect.stringMatching(
+        /carebridge\.yaml: partners\.demo-cp\.destinations\.members: destination 'cp-mllp' \(mllp\) cannot carry roster notices/,
+      ),
       '4 problems',
     ]);
     const s = await run(['start', '--config', config]);
@@ -198,7 +219,16 @@ describe('carebridge import-members', () => {
   it('--dry-run prints added members and row errors with line numbers and applies nothing; then the import applies', async () => {
     const { dir, config } = userSetup('import', "partnerCodes:\n  cp: { 'CP-0042': demo-cp }\n");
     const file = join(dir, 'members.txt');
-    writeFileSync(file, [HEADER, row('M001', 'Alpha', 'CP-0042'), row('M002', 'Beta', 'CP-9999'), row('M003', 'Gamma', 'demo-cp'), row('M004', 'Delta', '')].join('\n') + '\n');
+    writeFileSync(
+      file,
+      [
+        HEADER,
+        row('M001', 'Alpha', 'CP-0042'),
+        row('M002', 'Beta', 'CP-9999'),
+        row('M003', 'Gamma', 'demo-cp'),
+        row('M004', 'Delta', ''),
+      ].join('\n') + '\n',
+    );
     const dry = await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run']);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
@@ -224,7 +254,10 @@ describe('carebridge import-members', () => {
     expect((await run(['import-members', '--partner', 'demo-aco'])).code).toBe(2);
     expect((await run(['import-members', join(dir, 'carebridge.yaml')])).stderr).toMatch(/--partner is required/);
     expect((await run(['import-members', config, '--partner', 'demo-aco', '--format', 'pdf'])).stderr).toMatch(/--format must be one of/);
-    expect(await run(['import-members', config, '--partner', 'nobody', '--config', config, '--dry-run'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown partner 'nobody'/) });
+    expect(await run(['import-members', config, '--partner', 'nobody', '--config', config, '--dry-run'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown partner 'nobody'/),
+    });
     const garbage = join(dir, 'garbage.txt');
     writeFileSync(garbage, 'NOT|A|ROSTER\n1|2|3\n');
     const r = await run(['import-members', garbage, '--partner', 'demo-aco', '--config', config, '--dry-run']);

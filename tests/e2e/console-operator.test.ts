@@ -142,7 +142,12 @@ describe.skipIf(skip !== null)('console, operator pages in Chromium', () => {
     const fileRow = page.locator('tr', { hasText: 'aco-members' });
     await fileRow.getByText(/missing since/).waitFor();
     expect(await fileRow.getAttribute('class')).toContain('row-bad');
-    expect(await fileRow.locator('td').first().evaluate((td) => (globalThis as any).getComputedStyle(td).backgroundColor)).not.toMatch(/^rgba?\(255, 255, 255|^rgba\(0, 0, 0, 0\)/);
+    expect(
+      await fileRow
+        .locator('td')
+        .first()
+        .evaluate((td) => (globalThis as any).getComputedStyle(td).backgroundColor),
+    ).not.toMatch(/^rgba?\(255, 255, 255|^rgba\(0, 0, 0, 0\)/);
     await screenshot(page, 'overview');
   });
 

@@ -15,7 +15,8 @@ import { startWebhookStub, type WebhookStub } from '../helpers/webhook-stub.js';
 
 const SECRET = 'roster-e2e-secret-0123456789';
 const FIX = join(import.meta.dirname, '../../fixtures/hl7v2/adt');
-const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
+const HEADER =
+  'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
 const roster = (bhConsent: 'Y' | 'N') =>
   [
     HEADER,
@@ -49,14 +50,31 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
           { id: 'mllp-in', type: 'mllp', host: '127.0.0.1', port: 0, partner: 'example-aco' },
           { id: 'http-in', type: 'http' },
           {
-            id: 'aco-roster', type: 'sftp', partner: 'example-aco', host: sshd.host, port: sshd.port, username: sshd.username,
-            privateKey: sshd.privateKeyPath, hostKeySha256: sshd.hostKeySha256, remoteDir: sshd.remoteDir, pattern: '*.txt',
-            format: 'member-csv', poll: { intervalSeconds: 1 }, stableChecks: 1,
+            id: 'aco-roster',
+            type: 'sftp',
+            partner: 'example-aco',
+            host: sshd.host,
+            port: sshd.port,
+            username: sshd.username,
+            privateKey: sshd.privateKeyPath,
+            hostKeySha256: sshd.hostKeySha256,
+            remoteDir: sshd.remoteDir,
+            pattern: '*.txt',
+            format: 'member-csv',
+            poll: { intervalSeconds: 1 },
+            stableChecks: 1,
           },
         ],
         destinations: [
           { id: 'cp-hook', type: 'webhook', url: cpHook.url, secret: SECRET, partner: 'example-cp', backoff: { baseMs: 50, maxMs: 200 } },
-          { id: 'other-hook', type: 'webhook', url: otherHook.url, secret: SECRET, partner: 'other-cp', backoff: { baseMs: 50, maxMs: 200 } },
+          {
+            id: 'other-hook',
+            type: 'webhook',
+            url: otherHook.url,
+            secret: SECRET,
+            partner: 'other-cp',
+            backoff: { baseMs: 50, maxMs: 200 },
+          },
         ],
         routes: [{ id: 'to-cp', match: { events: ['A01', 'A03'] }, toAttributed: 'cp' }],
         consent: { sensitiveFacilities: [{ code: 'BHH', category: 'behavioral-health' }] },
@@ -75,7 +93,14 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
   });
 
   const send = async (text: string) => Hl7Message.parse(await client.send(Buffer.from(text, 'latin1')));
-  const bundles = (hook: WebhookStub) => hook.accepted.map((d) => d.body as { resourceType: string; entry?: { resource: { resourceType: string; meta?: { security?: { code: string }[] }; eventCoding?: { code: string } } }[] });
+  const bundles = (hook: WebhookStub) =>
+    hook.accepted.map(
+      (d) =>
+        d.body as {
+          resourceType: string;
+          entry?: { resource: { resourceType: string; meta?: { security?: { code: string }[] }; eventCoding?: { code: string } } }[];
+        },
+    );
 
   it('imports the roster file and tells the CP about its newly assigned member (FHIR Patient)', async () => {
     sshd.drop('roster-20240601.txt', roster('N'));
@@ -87,8 +112,14 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
     // The file shows in the metrics and in the per-partner file-arrival status.
     const base = `http://127.0.0.1:${gw.gateway.ports.http}`;
     // The poller reports the file once it is moved to processed/ (after the import delivered).
-    await eventually(async () => /carebridge_sftp_files_total\{source="aco-roster",partner="example-aco",result="applied"\} 1/.test(await (await fetch(`${base}/metrics`)).text()));
-    const status = (await (await fetch(`${base}/api/sources/files`, { headers: { authorization: 'Bearer carebridge-demo-admin-key' } })).json()) as { items: { sourceId: string; lastFileAt: string | null }[] };
+    await eventually(async () =>
+      /carebridge_sftp_files_total\{source="aco-roster",partner="example-aco",result="applied"\} 1/.test(
+        await (await fetch(`${base}/metrics`)).text(),
+      ),
+    );
+    const status = (await (
+      await fetch(`${base}/api/sources/files`, { headers: { authorization: 'Bearer carebridge-demo-admin-key' } })
+    ).json()) as { items: { sourceId: string; lastFileAt: string | null }[] };
     expect(status.items.find((i) => i.sourceId === 'aco-roster')?.lastFileAt).toBeTruthy();
   });
 
@@ -113,17 +144,25 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
     expect(detail!.deliveries[0].withheldReason).toMatch(/no behavioral-health consent on file for example-cp/);
 
     sshd.drop('roster-20240602.txt', roster('Y'));
-    await eventually(async () => (await store.searchMessages({ messageType: 'ROSTER' })).items.length >= 1 && cpHook.accepted.length >= 2, 30_000);
+    await eventually(
+      async () => (await store.searchMessages({ messageType: 'ROSTER' })).items.length >= 1 && cpHook.accepted.length >= 2,
+      30_000,
+    );
     // Give the second import time to land: wait until the roster shows the consent.
     await eventually(async () => {
-      const res = await fetch(`http://127.0.0.1:${gw.gateway.ports.http}/api/roster/members/MA123456789`, { headers: { authorization: 'Bearer carebridge-demo-admin-key' } });
+      const res = await fetch(`http://127.0.0.1:${gw.gateway.ports.http}/api/roster/members/MA123456789`, {
+        headers: { authorization: 'Bearer carebridge-demo-admin-key' },
+      });
       const body = (await res.json()) as { consents?: { category: string; granted: boolean }[] };
       return Boolean(body.consents?.some((c) => c.category === 'behavioral-health' && c.granted));
     }, 30_000);
     expect((await send(bh.replace('MSG-A03-0001', 'MSG-A03-0002'))).get('MSA-1')).toBe('CA');
     await eventually(() => bundles(cpHook).some((b) => b.entry?.[0]?.resource.eventCoding?.code === 'A03'), 30_000);
     const delivered = bundles(cpHook).find((b) => b.entry?.[0]?.resource.eventCoding?.code === 'A03')!;
-    expect(delivered.entry!.find((e) => e.resource.resourceType === 'Encounter')!.resource.meta!.security!.map((c) => c.code)).toEqual(['R', 'PSY']);
+    expect(delivered.entry!.find((e) => e.resource.resourceType === 'Encounter')!.resource.meta!.security!.map((c) => c.code)).toEqual([
+      'R',
+      'PSY',
+    ]);
     expect(bundles(otherHook).filter((b) => b.resourceType === 'Bundle')).toEqual([]);
   });
 
@@ -140,16 +179,31 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
       patient: { identifier: { system: 'https://www.mass.gov/masshealth/member-id', value: 'MA123456789' } },
       provision: {
         type: 'deny',
-        actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { identifier: { value: 'example-cp' } } }],
+        actor: [
+          {
+            role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+            reference: { identifier: { value: 'example-cp' } },
+          },
+        ],
         securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }],
       },
     };
-    const res = await fetch(`${base}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer carebridge-demo-admin-key' }, body: JSON.stringify(consent) });
+    const res = await fetch(`${base}/fhir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer carebridge-demo-admin-key' },
+      body: JSON.stringify(consent),
+    });
     expect(res.status).toBeLessThan(300);
     const unknown = { ...consent, patient: { identifier: { system: 'https://www.mass.gov/masshealth/member-id', value: 'MA000000000' } } };
-    const bad = await fetch(`${base}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer carebridge-demo-admin-key' }, body: JSON.stringify(unknown) });
+    const bad = await fetch(`${base}/fhir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer carebridge-demo-admin-key' },
+      body: JSON.stringify(unknown),
+    });
     expect(bad.status).toBe(400);
-    const bh = readFileSync(join(FIX, 'A03.hl7'), 'latin1').replace('4NORTH^412^B^MGH', '4NORTH^412^B^BHH').replace('MSG-A03-0001', 'MSG-A03-0003');
+    const bh = readFileSync(join(FIX, 'A03.hl7'), 'latin1')
+      .replace('4NORTH^412^B^MGH', '4NORTH^412^B^BHH')
+      .replace('MSG-A03-0001', 'MSG-A03-0003');
     expect((await send(bh)).get('MSA-1')).toBe('CA');
     const store = gw.gateway.store;
     await eventually(async () => (await store.searchMessages({ controlId: 'MSG-A03-0003' })).items[0]?.status === 'processed');
@@ -157,4 +211,3 @@ describe.skipIf(skip !== null)('roster file over SFTP → ADT over MLLP → the 
     expect(m!.deliveries.map((d) => d.status)).toEqual(['withheld']);
   });
 });
-

@@ -264,7 +264,12 @@ export async function startFhirStub(options: FhirStubOptions = {}): Promise<Fhir
       const token = url.searchParams.get('identifier');
       const [system, value] = token ? splitToken(token) : ['', ''];
       const matches = token ? findByIdentifier(type, system, value) : [...resources.values()].filter((r) => r.resourceType === type);
-      return sendJson(res, 200, { resourceType: 'Bundle', type: 'searchset', total: matches.length, entry: matches.map((resource) => ({ resource })) });
+      return sendJson(res, 200, {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: matches.length,
+        entry: matches.map((resource) => ({ resource })),
+      });
     }
 
     if (parseError) return sendJson(res, 400, outcome('error', 'structure', 'body is not JSON'));
@@ -293,13 +298,24 @@ export async function startFhirStub(options: FhirStubOptions = {}): Promise<Fhir
   return stub;
 }
 
-const BUNDLE_TYPES = new Set(['document', 'message', 'transaction', 'transaction-response', 'batch', 'batch-response', 'history', 'searchset', 'collection']);
+const BUNDLE_TYPES = new Set([
+  'document',
+  'message',
+  'transaction',
+  'transaction-response',
+  'batch',
+  'batch-response',
+  'history',
+  'searchset',
+  'collection',
+]);
 
 /** The checks every request body gets. */
 export function basicProblems(value: unknown): string[] {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return ['body is not a JSON object'];
   const resource = value as { resourceType?: unknown };
-  if (typeof resource.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(resource.resourceType)) return ['missing or invalid resourceType'];
+  if (typeof resource.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(resource.resourceType))
+    return ['missing or invalid resourceType'];
   if (resource.resourceType !== 'Bundle') return [];
   const bundle = value as Bundle;
   const found: string[] = [];

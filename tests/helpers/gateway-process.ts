@@ -61,7 +61,9 @@ interface RunningChild {
 }
 
 /** Writes a test config whose MLLP listener `mllp-in` has a fixed free port (for restarts). */
-export async function writeFixedPortConfig(opts: TestGatewayOptions & { mllpPort?: number }): Promise<{ file: string; dataDir: string; mllpPort: number }> {
+export async function writeFixedPortConfig(
+  opts: TestGatewayOptions & { mllpPort?: number },
+): Promise<{ file: string; dataDir: string; mllpPort: number }> {
   const mllpPort = opts.mllpPort ?? (await findFreePort());
   const { file, dataDir } = writeTestConfig({
     ...opts,
@@ -159,7 +161,16 @@ async function launch(options: GatewayProcessOptions, onStderr: (text: string) =
       reject(new Error(`gateway child exited during start (${info.code ?? info.signal}):\n${stderr}`));
     });
   });
-  return { child, exited: running.exited, pid: ready.pid, ports: ready.ports, redisUrl: ready.redisUrl, get exitInfo() { return running.exitInfo; } };
+  return {
+    child,
+    exited: running.exited,
+    pid: ready.pid,
+    ports: ready.ports,
+    redisUrl: ready.redisUrl,
+    get exitInfo() {
+      return running.exitInfo;
+    },
+  };
 }
 
 /**

@@ -23,7 +23,11 @@ export interface TestGatewayOptions {
 export function writeTestConfig(opts: TestGatewayOptions): { file: string; dataDir: string } {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'cb-gw-'));
   const config = {
-    server: { http: { host: '127.0.0.1', port: 0, rateLimit: { max: 100000, timeWindowMs: 1000 } }, logLevel: 'silent', shutdownTimeoutMs: 5000 },
+    server: {
+      http: { host: '127.0.0.1', port: 0, rateLimit: { max: 100000, timeWindowMs: 1000 } },
+      logLevel: 'silent',
+      shutdownTimeoutMs: 5000,
+    },
     dataDir,
     ...(opts.redisUrl ? { redis: { url: opts.redisUrl } } : {}),
     partners: { 'example-aco': { name: 'Example ACO', kind: 'aco', profile: 'example-aco', senders: ['EPICADT^MGH'] } },
@@ -31,7 +35,17 @@ export function writeTestConfig(opts: TestGatewayOptions): { file: string; dataD
       { id: 'mllp-in', type: 'mllp', host: '127.0.0.1', port: 0 },
       { id: 'http-in', type: 'http' },
     ],
-    destinations: [{ id: 'hook', type: 'webhook', url: opts.webhookUrl, secret: opts.webhookSecret, maxAttempts: 5, backoff: { baseMs: 50, maxMs: 200 }, concurrency: 8 }],
+    destinations: [
+      {
+        id: 'hook',
+        type: 'webhook',
+        url: opts.webhookUrl,
+        secret: opts.webhookSecret,
+        maxAttempts: 5,
+        backoff: { baseMs: 50, maxMs: 200 },
+        concurrency: 8,
+      },
+    ],
     routes: [{ id: 'all-adt', match: { events: ['A01', 'A02', 'A03', 'A04', 'A08', 'A40'] }, to: ['hook'] }],
     apiKeys: [{ id: 'admin', hash: TEST_ADMIN_HASH, partners: ['*'] }],
     ...opts.extra,
@@ -64,15 +78,20 @@ export async function eventually(predicate: () => boolean | Promise<boolean>, ti
 }
 
 /** A synthetic ADT message with a given control id and patient. */
-export function adtMessage(controlId: string, opts: { event?: string; mrn?: string; ackMode?: 'original' | 'enhanced-al' | 'enhanced-ne' } = {}): string {
+export function adtMessage(
+  controlId: string,
+  opts: { event?: string; mrn?: string; ackMode?: 'original' | 'enhanced-al' | 'enhanced-ne' } = {},
+): string {
   const event = opts.event ?? 'A01';
   const mode = opts.ackMode === 'enhanced-al' ? '|||AL|NE' : opts.ackMode === 'enhanced-ne' ? '|||NE|NE' : '';
-  return [
-    `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240501083000-0400||ADT^${event}^ADT_A01|${controlId}|P|2.5.1${mode}`,
-    `EVN|${event}|20240501083000`,
-    `PID|1||${opts.mrn ?? 'MRN' + controlId}^^^MGH^MR||DOE^JANE||19800101|F`,
-    `PV1|1|I|4N^401^A^MGH|||||||||||||||VN${controlId}^^^MGH^VN|||||||||||||||||||||||||20240501080000`,
-  ].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240501083000-0400||ADT^${event}^ADT_A01|${controlId}|P|2.5.1${mode}`,
+      `EVN|${event}|20240501083000`,
+      `PID|1||${opts.mrn ?? 'MRN' + controlId}^^^MGH^MR||DOE^JANE||19800101|F`,
+      `PV1|1|I|4N^401^A^MGH|||||||||||||||VN${controlId}^^^MGH^VN|||||||||||||||||||||||||20240501080000`,
+    ].join('\r') + '\r'
+  );
 }
 
 /**
@@ -83,7 +102,14 @@ export async function seedPastMemberFile(dataDir: string, partnerId: string, sou
   const { openRosterStore } = await import('../../src/roster/roster-store.js');
   const roster = await openRosterStore(`sqlite:${join(dataDir, 'carebridge.db')}`);
   try {
-    await roster.importMemberFile({ partnerId, sourceId, fileName: `members-${receivedAt.getTime()}.txt`, sha256: 'cd'.repeat(32), items: (async function* () {})(), receivedAt });
+    await roster.importMemberFile({
+      partnerId,
+      sourceId,
+      fileName: `members-${receivedAt.getTime()}.txt`,
+      sha256: 'cd'.repeat(32),
+      items: (async function* () {})(),
+      receivedAt,
+    });
   } finally {
     await roster.close();
   }

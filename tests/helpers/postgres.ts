@@ -61,9 +61,7 @@ function runAs(): RunAs {
     uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
   } catch {
-    throw new PostgresUnavailableError(
-      'running as root but there is no `postgres` OS user to run the server as (install postgresql)',
-    );
+    throw new PostgresUnavailableError('running as root but there is no `postgres` OS user to run the server as (install postgresql)');
   }
   return {
     uid,
@@ -71,7 +69,6 @@ function runAs(): RunAs {
     wrap: (cmd, args) => ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', cmd, ...args]],
   };
 }
-
 
 async function canConnect(port: number): Promise<boolean> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
@@ -86,7 +83,6 @@ async function canConnect(port: number): Promise<boolean> {
     await client.end().catch(() => {});
   }
 }
-
 
 export interface StartPostgresOptions {
   /** Keep fsync and synchronous commit on (for measuring commit cost). Default off: tests want speed. */
@@ -114,7 +110,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
 
   try {
     const [initCmd, initArgs] = user.wrap(join(bin, 'initdb'), [
-      '-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync',
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
     ]);
     execFileSync(initCmd, initArgs, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
@@ -133,10 +138,20 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     port = await findFreePort();
     stderrTail = '';
     const [cmd, args] = user.wrap(join(bin, 'postgres'), [
-      '-D', dataDir, '-k', sockDir, '-p', String(port), '-h', '127.0.0.1',
+      '-D',
+      dataDir,
+      '-k',
+      sockDir,
+      '-p',
+      String(port),
+      '-h',
+      '127.0.0.1',
       // Test cluster only: durability of the test database itself does not matter, speed does.
       ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']),
-      '-c', 'max_connections=100', '-c', 'shared_buffers=32MB',
+      '-c',
+      'max_connections=100',
+      '-c',
+      'shared_buffers=32MB',
     ]);
     const proc = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr?.on('data', (chunk: Buffer) => {

@@ -9,8 +9,21 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmdirSync, rmSync,
-  statSync, lstatSync, unlinkSync, writeFileSync, type Stats,
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  lstatSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
 } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,13 +93,23 @@ function parsableKeyPair(): { private: string; public: string } {
 }
 
 function attrsOf(st: Stats): Attributes {
-  return { mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
+  return {
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    atime: Math.floor(st.atimeMs / 1000),
+    mtime: Math.floor(st.mtimeMs / 1000),
+  };
 }
 
 /** An `ls -l` line: ssh2-sftp-client reads the entry type from its first character. */
 function longname(name: string, st: Stats): string {
   const type = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : '-';
-  const bits = 'rwxrwxrwx'.split('').map((c, i) => (st.mode & (0o400 >> i) ? c : '-')).join('');
+  const bits = 'rwxrwxrwx'
+    .split('')
+    .map((c, i) => (st.mode & (0o400 >> i) ? c : '-'))
+    .join('');
   return `${type}${bits}    1 ${st.uid} ${st.gid} ${String(st.size).padStart(12)} Jan  1 00:00 ${name}`;
 }
 
@@ -171,7 +194,8 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
     sftp.on('OPEN', (reqId, filename, flags) => {
       const path = toRemote(filename);
       stats.opens.set(path, (stats.opens.get(path) ?? 0) + 1);
-      if (flags & (OPEN.WRITE | OPEN.APPEND | OPEN.CREAT | OPEN.TRUNC)) return sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'read-only test server');
+      if (flags & (OPEN.WRITE | OPEN.APPEND | OPEN.CREAT | OPEN.TRUNC))
+        return sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'read-only test server');
       if (denied.has(path)) return sftp.status(reqId, STATUS.PERMISSION_DENIED, 'Permission denied');
       guard(reqId, () => sftp.handle(reqId, newHandle({ kind: 'file', path, fd: openSync(toLocal(path), 'r'), served: 0 })));
     });
@@ -204,14 +228,16 @@ export async function startSftpFaultServer(options: { username?: string } = {}):
         () =>
           new Promise<void>((resolve) =>
             // Once the client is gone, queued answers are dropped at once instead of each waiting.
-            gone ? resolve() : setTimeout(() => {
-              try {
-                answer();
-              } catch {
-                // the connection went away while this answer waited
-              }
-              resolve();
-            }, readDelayMs),
+            gone
+              ? resolve()
+              : setTimeout(() => {
+                  try {
+                    answer();
+                  } catch {
+                    // the connection went away while this answer waited
+                  }
+                  resolve();
+                }, readDelayMs),
           ),
       );
     });

@@ -82,7 +82,17 @@ async function ensureTestUser(): Promise<{ uid: number; gid: number }> {
     let ids = userIds(SFTP_TEST_USER);
     try {
       if (!ids) {
-        run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--password', '*', SFTP_TEST_USER]);
+        run('useradd', [
+          '--system',
+          '--no-create-home',
+          '--home-dir',
+          '/nonexistent',
+          '--shell',
+          '/usr/sbin/nologin',
+          '--password',
+          '*',
+          SFTP_TEST_USER,
+        ]);
         ids = userIds(SFTP_TEST_USER);
       }
       const shadow = run('getent', ['shadow', SFTP_TEST_USER]).split(':')[1] ?? '';
@@ -95,8 +105,6 @@ async function ensureTestUser(): Promise<{ uid: number; gid: number }> {
   }
   throw new Error(`could not create the SFTP test user ${SFTP_TEST_USER}`);
 }
-
-
 
 function sshdConfig(o: { port: number; hostKey: string; authorizedKeys: string; chroot: string }): string {
   return [

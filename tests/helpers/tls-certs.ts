@@ -36,19 +36,43 @@ export function generateTestPki(clientCN = 'partner-acme'): TestPki {
 
   const makeCa = (name: string, cn: string) =>
     openssl([
-      'req', '-x509', ...KEY_ARGS, '-keyout', path(`${name}.key`), '-out', path(`${name}.crt`),
-      '-subj', `/CN=${cn}`, '-days', '2',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...KEY_ARGS,
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.crt`),
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
 
   const makeLeaf = (name: string, cn: string, caName: string, extensions: string): CertAndKey => {
     writeFileSync(path(`${name}.ext`), extensions);
     openssl(['req', ...KEY_ARGS, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', `/CN=${cn}`]);
     openssl([
-      'x509', '-req', '-in', path(`${name}.csr`), '-CA', path(`${caName}.crt`), '-CAkey', path(`${caName}.key`),
-      '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2',
-      '-out', path(`${name}.crt`), '-extfile', path(`${name}.ext`),
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path(`${caName}.crt`),
+      '-CAkey',
+      path(`${caName}.key`),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-out',
+      path(`${name}.crt`),
+      '-extfile',
+      path(`${name}.ext`),
     ]);
     return { cert: readFileSync(path(`${name}.crt`), 'utf8'), key: readFileSync(path(`${name}.key`), 'utf8') };
   };

@@ -245,7 +245,12 @@ function runFhirJs(resource: Resource): FhirIssue[] {
   const issues: FhirIssue[] = [];
   for (const m of result.messages) {
     if (m.severity === 'info') continue;
-    if (m.severity === 'warning' && m.location && /not found in value set$/.test(m.message ?? '') && bindingStrengthAt(m.location) === 'example') {
+    if (
+      m.severity === 'warning' &&
+      m.location &&
+      /not found in value set$/.test(m.message ?? '') &&
+      bindingStrengthAt(m.location) === 'example'
+    ) {
       continue; // FP3
     }
     issues.push({

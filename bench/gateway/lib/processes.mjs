@@ -29,7 +29,7 @@ export function freePort() {
 export function spawnUntil(command, args, opts) {
   const stdio = /** @type {import('node:child_process').StdioOptions} */ ([
     'ignore',
-    opts.stream === 'stdout' ? 'pipe' : opts.stdoutFd ?? 'ignore',
+    opts.stream === 'stdout' ? 'pipe' : (opts.stdoutFd ?? 'ignore'),
     opts.stream === 'stderr' ? 'pipe' : 'inherit',
   ]);
   const child = spawn(command, args, { stdio, cwd: opts.cwd });
@@ -39,7 +39,10 @@ export function spawnUntil(command, args, opts) {
   let seen = '';
   /** @type {Promise<string>} */
   const matched = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')}: not ready after ${opts.timeoutMs} ms\n${seen.slice(-2000)}`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${command} ${args.join(' ')}: not ready after ${opts.timeoutMs} ms\n${seen.slice(-2000)}`)),
+      opts.timeoutMs,
+    );
     let buffered = '';
     stream?.on('data', (chunk) => {
       buffered += chunk.toString('utf8');

@@ -79,7 +79,12 @@ const submitResponse = {
 
 const signoffResponse = {
   type: 'object',
-  properties: { outcome: { type: 'string', enum: ['recorded', 'duplicate'] }, messageId: str, carePlan: carePlanSummary, provenance: anyObject },
+  properties: {
+    outcome: { type: 'string', enum: ['recorded', 'duplicate'] },
+    messageId: str,
+    carePlan: carePlanSummary,
+    provenance: anyObject,
+  },
 } as const;
 
 const dueItem = {
@@ -108,7 +113,15 @@ const pageQuery = {
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$' } } } as const;
 
-const errors = { 403: outcomeRef, 404: outcomeRef, 409: outcomeRef, 415: outcomeRef, 422: outcomeRef, 503: outcomeRef, ...authErrors } as const;
+const errors = {
+  403: outcomeRef,
+  404: outcomeRef,
+  409: outcomeRef,
+  415: outcomeRef,
+  422: outcomeRef,
+  503: outcomeRef,
+  ...authErrors,
+} as const;
 
 function summaryJson(r: CarePlanRecord) {
   return {
@@ -165,7 +178,12 @@ interface SignoffBody {
   version?: number;
 }
 
-const DECISIONS: Record<string, 'approved' | 'rejected'> = { approved: 'approved', approve: 'approved', rejected: 'rejected', reject: 'rejected' };
+const DECISIONS: Record<string, 'approved' | 'rejected'> = {
+  approved: 'approved',
+  approve: 'approved',
+  rejected: 'rejected',
+  reject: 'rejected',
+};
 
 export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { careplans: CarePlanService }): FastifyPluginAsync {
   const { careplans: service, store } = deps;
@@ -182,7 +200,11 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
     if (!decision) throw new CodedError('CB_REQUEST_INVALID', 'decision must be approved or rejected');
     const signer = body.signedBy;
     const signerRef = signer?.npi
-      ? { type: 'Practitioner', identifier: { system: NPI_SYSTEM, value: signer.npi }, ...(signer.display ? { display: signer.display } : {}) }
+      ? {
+          type: 'Practitioner',
+          identifier: { system: NPI_SYSTEM, value: signer.npi },
+          ...(signer.display ? { display: signer.display } : {}),
+        }
       : signer?.reference
         ? { reference: signer.reference, ...(signer.display ? { display: signer.display } : {}) }
         : partnerOrganization(onBehalf!, deps.config.partners[onBehalf!]?.name);
@@ -223,7 +245,12 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
           security: SECURITY,
           consumes: FHIR_CONTENT_TYPES,
           querystring: { type: 'object', additionalProperties: false, properties: partnerQuery },
-          body: { type: 'object', required: ['resourceType'], properties: { resourceType: { type: 'string' } }, additionalProperties: true },
+          body: {
+            type: 'object',
+            required: ['resourceType'],
+            properties: { resourceType: { type: 'string' } },
+            additionalProperties: true,
+          },
           response: { 200: submitResponse, 201: submitResponse, ...errors },
         },
       },
@@ -240,7 +267,9 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
           });
         }
         void reply.header('location', `/api/careplans/${result.record.id}`);
-        return reply.code(result.outcome === 'created' ? 201 : 200).send({ outcome: result.outcome, messageId: result.messageId, carePlan: summaryJson(result.record) });
+        return reply
+          .code(result.outcome === 'created' ? 201 : 200)
+          .send({ outcome: result.outcome, messageId: result.messageId, carePlan: summaryJson(result.record) });
       },
     );
 
@@ -269,7 +298,15 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       },
       async (request) => {
         const who = principalOf(request);
-        const q = request.query as { partner?: string; role?: 'cp' | 'aco'; status?: SignoffState; kind?: CarePlanRecord['kind']; member?: string; limit?: number; cursor?: string };
+        const q = request.query as {
+          partner?: string;
+          role?: 'cp' | 'aco';
+          status?: SignoffState;
+          kind?: CarePlanRecord['kind'];
+          member?: string;
+          limit?: number;
+          cursor?: string;
+        };
         if (q.partner !== undefined && !canSeePartner(who, q.partner)) return { items: [], next: null };
         const result = await service.list({
           partner: q.partner,
@@ -314,7 +351,8 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       {
         schema: {
           summary: 'The weekly status file of a CP, as of now (CSV)',
-          description: 'Columns: section, member_id, care_plan_id, created_date, signoff_status, signed_date, due_date, state, days_overdue.',
+          description:
+            'Columns: section, member_id, care_plan_id, created_date, signoff_status, signed_date, due_date, state, days_overdue.',
           tags: ['careplans'],
           security: SECURITY,
           produces: ['text/csv'],
@@ -325,7 +363,8 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
       async (request, reply) => {
         const who = principalOf(request);
         const partner = actingPartner(deps, who, (request.query as { partner?: string }).partner);
-        if (deps.config.partners[partner]?.kind !== 'cp') throw new CodedError('CB_REQUEST_INVALID', 'the status file is made for community partners (kind cp)');
+        if (deps.config.partners[partner]?.kind !== 'cp')
+          throw new CodedError('CB_REQUEST_INVALID', 'the status file is made for community partners (kind cp)');
         const csv = await service.weeklyStatus(partner, new Date());
         const day = new Date().toISOString().slice(0, 10);
         return reply
@@ -361,7 +400,11 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
             provenance: s.provenance,
           })),
           followUp: followUp
-            ? { completedAt: followUp.completedAt.toISOString(), recordedAt: followUp.recordedAt.toISOString(), recordedBy: followUp.recordedBy }
+            ? {
+                completedAt: followUp.completedAt.toISOString(),
+                recordedAt: followUp.recordedAt.toISOString(),
+                recordedBy: followUp.recordedBy,
+              }
             : null,
         };
       },
@@ -387,7 +430,11 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
               signedBy: {
                 type: 'object',
                 additionalProperties: false,
-                properties: { npi: { type: 'string', pattern: '^\\d{10}$' }, reference: { type: 'string', maxLength: 300 }, display: { type: 'string', maxLength: 200 } },
+                properties: {
+                  npi: { type: 'string', pattern: '^\\d{10}$' },
+                  reference: { type: 'string', maxLength: 300 },
+                  display: { type: 'string', maxLength: 200 },
+                },
               },
               signedAt: { type: 'string', maxLength: 40 },
               reason: { type: 'string', minLength: 1, maxLength: 4000 },
@@ -448,7 +495,12 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
           security: SECURITY,
           consumes: FHIR_CONTENT_TYPES,
           params: idParams,
-          body: { type: 'object', required: ['resourceType'], properties: { resourceType: { type: 'string', enum: ['CarePlan'] } }, additionalProperties: true },
+          body: {
+            type: 'object',
+            required: ['resourceType'],
+            properties: { resourceType: { type: 'string', enum: ['CarePlan'] } },
+            additionalProperties: true,
+          },
           response: { 200: anyObject, ...errors },
         },
       },
@@ -457,7 +509,8 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         const body = request.body as CarePlan;
         if (body.id !== undefined && body.id !== id) throw new CodedError('CB_REQUEST_INVALID', 'CarePlan.id does not match the URL');
         const state = signoffStatusOf(body);
-        if (state === 'pending') throw new CodedError('CB_CAREPLAN_NO_DECISION', 'the CarePlan carries no sign-off decision (meta.tag approved or rejected)');
+        if (state === 'pending')
+          throw new CodedError('CB_CAREPLAN_NO_DECISION', 'the CarePlan carries no sign-off decision (meta.tag approved or rejected)');
         // PUT is idempotent: the decision the plan already carries is not recorded again. But the
         // other signer (ACO or PCP's organization) putting it did not decide: told who did, as on POST.
         const who = principalOf(request);
@@ -470,7 +523,12 @@ export function carePlanRoutes(deps: Pick<ApiDeps, 'config' | 'store'> & { carep
         }
         const note = [...(body.note ?? [])].reverse().find((n) => n.text)?.text;
         const version = body.meta?.versionId !== undefined && /^\d+$/.test(body.meta.versionId) ? Number(body.meta.versionId) : undefined;
-        const r = await signoff(request, id, { decision: state, ...(note ? { reason: note } : {}), ...(version ? { version } : {}) }, 'fhir');
+        const r = await signoff(
+          request,
+          id,
+          { decision: state, ...(note ? { reason: note } : {}), ...(version ? { version } : {}) },
+          'fhir',
+        );
         return reply.type('application/fhir+json').send(r.record.resource);
       },
     );

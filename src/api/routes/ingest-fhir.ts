@@ -81,7 +81,10 @@ export function fhirIngestRoutes(deps: Pick<ApiDeps, 'config' | 'ingest'>): Fast
         const target = resolveIngestTarget(deps.config, who, partner);
         const result = await deps.ingest.receiveFhir(request.body, target);
         if (result.messageId) void reply.header('location', `/api/messages/${result.messageId}`);
-        return reply.code(result.httpStatus as 200).type('application/fhir+json').send(operationOutcome(outcomeIssues(result)));
+        return reply
+          .code(result.httpStatus as 200)
+          .type('application/fhir+json')
+          .send(operationOutcome(outcomeIssues(result)));
       },
     );
   };

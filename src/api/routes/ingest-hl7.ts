@@ -71,7 +71,10 @@ export function hl7IngestRoutes(deps: Pick<ApiDeps, 'config' | 'ingest' | 'metri
         }
         // HTTP has no "ACK not wanted" (MSH-15/16 NE): the status says it, the body is empty.
         deps.metrics.ackLatency.observe({ source: target.sourceName }, reply.elapsedTime / 1000);
-        return reply.code(result.httpStatus as 200).type(ACK_TYPE).send(result.ack);
+        return reply
+          .code(result.httpStatus as 200)
+          .type(ACK_TYPE)
+          .send(result.ack);
       },
     );
   };

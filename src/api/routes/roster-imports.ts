@@ -19,7 +19,13 @@ export interface MemberUploads {
   run(upload: MemberUpload, dryRun: boolean): Promise<MemberImportReport>;
 }
 
-const UPLOAD_TYPES = ['text/csv', 'text/plain', 'application/octet-stream', 'application/edi-x12', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'];
+const UPLOAD_TYPES = [
+  'text/csv',
+  'text/plain',
+  'application/octet-stream',
+  'application/edi-x12',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+];
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -45,7 +51,14 @@ const reportSchema = {
     changes: {
       type: 'array',
       description: 'Roster changes (first 1000)',
-      items: { type: 'object', properties: { memberId: str, kind: { type: 'string', enum: ['added', 'changed', 'terminated'] }, detail: { type: 'object', additionalProperties: true } } },
+      items: {
+        type: 'object',
+        properties: {
+          memberId: str,
+          kind: { type: 'string', enum: ['added', 'changed', 'terminated'] },
+          detail: { type: 'object', additionalProperties: true },
+        },
+      },
     },
   },
 } as const;
@@ -72,14 +85,30 @@ export function rosterImportRoutes(deps: Pick<ApiDeps, 'store'> & { uploads: Mem
             additionalProperties: false,
             required: ['partner', 'fileName'],
             properties: {
-              partner: { type: 'string', minLength: 1, maxLength: 100, description: "The partner whose file this is (its layout reads it)" },
-              fileName: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^/\\\\]+$', description: 'With partner and content, the idempotency key' },
+              partner: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 100,
+                description: 'The partner whose file this is (its layout reads it)',
+              },
+              fileName: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 255,
+                pattern: '^[^/\\\\]+$',
+                description: 'With partner and content, the idempotency key',
+              },
               format: { type: 'string', enum: [...UPLOAD_FORMATS], default: 'member-csv' },
               dryRun: { type: 'boolean', default: false },
             },
           },
           body: { description: 'The file as is' },
-          response: { ...authErrors, 200: reportSchema, 403: outcomeRef, 422: { ...reportSchema, description: 'The file could not be read; nothing applied' } },
+          response: {
+            ...authErrors,
+            200: reportSchema,
+            403: outcomeRef,
+            422: { ...reportSchema, description: 'The file could not be read; nothing applied' },
+          },
         },
       },
       async (request, reply) => {
@@ -95,7 +124,10 @@ export function rosterImportRoutes(deps: Pick<ApiDeps, 'store'> & { uploads: Mem
           await writeFile(localPath, body, { mode: 0o600 });
           let report: MemberImportReport;
           try {
-            report = await deps.uploads.run({ partner: q.partner, format: q.format, fileName: q.fileName, localPath, sourceId: 'api' }, q.dryRun);
+            report = await deps.uploads.run(
+              { partner: q.partner, format: q.format, fileName: q.fileName, localPath, sourceId: 'api' },
+              q.dryRun,
+            );
           } catch (e) {
             if (e instanceof UploadError || e instanceof ProfileError) throw new ApiError(400, 'invalid', e.message);
             throw e;

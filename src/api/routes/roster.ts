@@ -50,7 +50,7 @@ export const attributionSchema = {
     role: { type: 'string', enum: ['aco', 'cp', 'pcp'] },
     start: date,
     end: { ...nullableStr, description: 'Inclusive; null = open-ended' },
-    sourcePartnerId: { ...nullableStr, description: "Partner whose member file stated it" },
+    sourcePartnerId: { ...nullableStr, description: 'Partner whose member file stated it' },
     importId: nullableStr,
   },
 } as const;
@@ -258,7 +258,11 @@ export function rosterRoutes(deps: Pick<ApiDeps, 'store'> & { roster: RosterStor
           tags: ['roster'],
           security: SECURITY,
           params: memberParams,
-          response: { 200: { type: 'object', properties: { items: { type: 'array', items: attributionSchema } } }, 404: outcomeRef, ...authErrors },
+          response: {
+            200: { type: 'object', properties: { items: { type: 'array', items: attributionSchema } } },
+            404: outcomeRef,
+            ...authErrors,
+          },
         },
       },
       async (request) => {
@@ -391,7 +395,15 @@ export function rosterRoutes(deps: Pick<ApiDeps, 'store'> & { roster: RosterStor
       },
       async (request) => {
         const who = principalOf(request);
-        const q = request.query as { partner?: string; since?: string; kind?: DiffKind; importId?: string; notified?: boolean; limit?: number; cursor?: string };
+        const q = request.query as {
+          partner?: string;
+          since?: string;
+          kind?: DiffKind;
+          importId?: string;
+          notified?: boolean;
+          limit?: number;
+          cursor?: string;
+        };
         const page = await roster.listDiffEvents({ ...q, since: sinceDate(q.since), partners: partnerFilter(who) });
         return { items: page.items.map(diffEventJson), next: page.next };
       },

@@ -96,8 +96,21 @@ class SqlCarePlanStore implements CarePlanStore {
     checkWrite(write);
     const version = expectedVersion + 1;
     const values = [
-      write.kind, write.memberId, write.cpPartner, write.acoPartner, write.pcpPartner ?? null, write.encounterRef, write.status, write.signoff,
-      ms(write.dueAt), ms(write.createdAt), ms(write.completedAt), Date.now(), version, write.lastMessageId, write.contentHash,
+      write.kind,
+      write.memberId,
+      write.cpPartner,
+      write.acoPartner,
+      write.pcpPartner ?? null,
+      write.encounterRef,
+      write.status,
+      write.signoff,
+      ms(write.dueAt),
+      ms(write.createdAt),
+      ms(write.completedAt),
+      Date.now(),
+      version,
+      write.lastMessageId,
+      write.contentHash,
       JSON.stringify(write.resource),
     ];
     const steps: Step[] = [
@@ -122,7 +135,16 @@ class SqlCarePlanStore implements CarePlanStore {
       steps.push({
         sql: `INSERT INTO careplan_signoffs (id, careplan_id, plan_version, decision, method, decided_at, recorded_at, provenance)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-        params: [s.id, s.carePlanId, s.planVersion, s.decision, s.method, s.decidedAt.getTime(), s.recordedAt.getTime(), JSON.stringify(s.provenance)],
+        params: [
+          s.id,
+          s.carePlanId,
+          s.planVersion,
+          s.decision,
+          s.method,
+          s.decidedAt.getTime(),
+          s.recordedAt.getTime(),
+          JSON.stringify(s.provenance),
+        ],
       });
     }
     const f = extras.followUp;
@@ -167,10 +189,10 @@ class SqlCarePlanStore implements CarePlanStore {
     if (q.memberId !== undefined) add('member_id = ?', q.memberId);
     const after = seqCursor(q.cursor);
     if (after !== undefined) add('seq > ?', after);
-    const rows = await this.db.all(
-      `SELECT * FROM careplans ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`,
-      [...params, limit + 1],
-    );
+    const rows = await this.db.all(`SELECT * FROM careplans ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`, [
+      ...params,
+      limit + 1,
+    ]);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     return { items: page.map(toRecord), next: more ? String(page[page.length - 1]!.seq) : null };
@@ -194,7 +216,10 @@ class SqlCarePlanStore implements CarePlanStore {
       where.push('(due_at > ? OR (due_at = ? AND seq > ?))');
       params.push(after[0], after[0], after[1]);
     }
-    const rows = await this.db.all(`SELECT * FROM careplans WHERE ${where.join(' AND ')} ORDER BY due_at, seq LIMIT ?`, [...params, limit + 1]);
+    const rows = await this.db.all(`SELECT * FROM careplans WHERE ${where.join(' AND ')} ORDER BY due_at, seq LIMIT ?`, [
+      ...params,
+      limit + 1,
+    ]);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -222,7 +247,11 @@ class SqlCarePlanStore implements CarePlanStore {
   }
 
   async getFile(partnerId: string, fileName: string, sha256: string): Promise<FileRecord | null> {
-    const [r] = await this.db.all('SELECT * FROM careplan_files WHERE partner_id = ? AND file_name = ? AND sha256 = ?', [partnerId, fileName, sha256]);
+    const [r] = await this.db.all('SELECT * FROM careplan_files WHERE partner_id = ? AND file_name = ? AND sha256 = ?', [
+      partnerId,
+      fileName,
+      sha256,
+    ]);
     if (!r) return null;
     return {
       partnerId,

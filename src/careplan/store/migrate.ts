@@ -15,5 +15,11 @@ export function migrateCarePlanSqlite(db: Database.Database, migrations: readonl
 }
 
 export async function migrateCarePlanPostgres(pool: Pool, migrations: readonly Migration[]): Promise<number[]> {
-  return runPostgresMigrations(pool, { table: TABLE, lockKey: LOCK_KEY, schemaLabel: SCHEMA_LABEL, failureLabel: 'care-plan migration', migrations });
+  return runPostgresMigrations(pool, {
+    table: TABLE,
+    lockKey: LOCK_KEY,
+    schemaLabel: SCHEMA_LABEL,
+    failureLabel: 'care-plan migration',
+    migrations,
+  });
 }

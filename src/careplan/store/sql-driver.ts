@@ -97,10 +97,24 @@ function toPg(sql: string): string {
 
 // BIGINT (epoch ms, counts) comes back from pg as text; the store wants numbers.
 function numbers(rows: Row[]): Row[] {
-  for (const row of rows) for (const k of Object.keys(row)) if (typeof row[k] === 'string' && BIGINT_COLUMNS.has(k)) row[k] = Number(row[k]);
+  for (const row of rows)
+    for (const k of Object.keys(row)) if (typeof row[k] === 'string' && BIGINT_COLUMNS.has(k)) row[k] = Number(row[k]);
   return rows;
 }
-const BIGINT_COLUMNS = new Set(['seq', 'due_at', 'created_at', 'completed_at', 'updated_at', 'decided_at', 'recorded_at', 'version', 'plan_version', 'rows', 'applied', 'errors']);
+const BIGINT_COLUMNS = new Set([
+  'seq',
+  'due_at',
+  'created_at',
+  'completed_at',
+  'updated_at',
+  'decided_at',
+  'recorded_at',
+  'version',
+  'plan_version',
+  'rows',
+  'applied',
+  'errors',
+]);
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 

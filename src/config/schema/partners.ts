@@ -44,7 +44,11 @@ export const partnersSchema = z
     const owner = new Map<string, string>();
     for (const [partnerId, partner] of Object.entries(partners)) {
       if (partner.pcpNpis !== undefined && partner.kind === 'cp') {
-        ctx.addIssue({ code: 'custom', path: [partnerId, 'pcpNpis'], message: 'a community partner (kind cp) has no PCPs to sign care plans' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [partnerId, 'pcpNpis'],
+          message: 'a community partner (kind cp) has no PCPs to sign care plans',
+        });
       }
       (partner.pcpNpis ?? []).forEach((npi, i) => {
         const first = owner.get(npi);

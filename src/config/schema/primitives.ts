@@ -23,7 +23,11 @@ function booleanFromString(value: unknown): unknown {
 export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   return z.preprocess(
     numberFromString,
-    z.number({ error: 'must be an integer' }).int('must be an integer').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+    z
+      .number({ error: 'must be an integer' })
+      .int('must be an integer')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
   );
 }
 
@@ -39,7 +43,9 @@ export const filePath = () => nonEmpty('a file path');
 
 /** Ids appear in URLs, queue names, metrics labels and mapping folder names. */
 export const id = () =>
-  z.string({ error: 'must be an id' }).regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be an id: lowercase letters, digits, "-" or "_" (max 64), starting with a letter or digit');
+  z
+    .string({ error: 'must be an id' })
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be an id: lowercase letters, digits, "-" or "_" (max 64), starting with a letter or digit');
 
 /** Loopback by default everywhere: listening on other interfaces must be an explicit decision. */
 export const host = () => nonEmpty('a host name or IP address').regex(/^[A-Za-z0-9._:-]+$/, 'must be a host name or IP address');
@@ -63,10 +69,12 @@ export const httpUrl = () =>
   }, 'must be an http(s) URL');
 
 /** IANA time zone such as America/New_York. */
-export const timeZone = () => z.string({ error: 'must be an IANA time zone' }).refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
+export const timeZone = () =>
+  z.string({ error: 'must be an IANA time zone' }).refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
 
 /** `HH:MM`, 24-hour clock. */
-export const clockTime = () => z.string({ error: 'must be a time HH:MM' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM (24-hour)');
+export const clockTime = () =>
+  z.string({ error: 'must be a time HH:MM' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM (24-hour)');
 
 /**
  * Pinned SSH host key fingerprint as printed by `ssh-keygen -l -E sha256` (`SHA256:<base64>`), or
@@ -78,7 +86,10 @@ export const hostKeySha256 = () =>
     if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return `SHA256:${Buffer.from(trimmed, 'hex').toString('base64').replace(/=+$/, '')}`;
     const b64 = trimmed.replace(/^SHA256:/, '');
     if (/^[A-Za-z0-9+/]{43}=?$/.test(b64)) return `SHA256:${b64.replace(/=+$/, '')}`;
-    ctx.addIssue({ code: 'custom', message: 'must be a SHA256 host key fingerprint (SHA256:<base64> as printed by ssh-keygen -l, or 64 hex digits)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a SHA256 host key fingerprint (SHA256:<base64> as printed by ssh-keygen -l, or 64 hex digits)',
+    });
     return z.NEVER;
   });
 
@@ -90,7 +101,9 @@ export const cron = () =>
   }, 'must be a cron expression with 5 fields (minute hour day month weekday) or 6 (with seconds)');
 
 export const apiKeyHash = () =>
-  z.string({ error: 'must be an API key hash' }).refine(isApiKeyHash, 'must be "scrypt:<salt-base64>:<hash-base64>" or "sha256:<64 hex>" (make one with `carebridge hash-key`)');
+  z
+    .string({ error: 'must be an API key hash' })
+    .refine(isApiKeyHash, 'must be "scrypt:<salt-base64>:<hash-base64>" or "sha256:<64 hex>" (make one with `carebridge hash-key`)');
 
 /** TLS material for a server; files are checked for readability after loading. */
 export const serverTls = () =>
@@ -104,7 +117,10 @@ export const serverTls = () =>
 /** SSH private key: a file or the name of an environment variable holding it, exactly one. */
 export const sshKeyFields = {
   privateKey: filePath().optional(),
-  privateKeyEnv: z.string({ error: 'must be an environment variable name' }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  privateKeyEnv: z
+    .string({ error: 'must be an environment variable name' })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .optional(),
   /** Passphrase of an encrypted private key (use ${ENV}). */
   passphrase: z.string().optional(),
 };
@@ -112,6 +128,10 @@ export const sshKeyFields = {
 export function requireOneSshKey(value: { privateKey?: string; privateKeyEnv?: string }, ctx: z.RefinementCtx): void {
   const count = Number(value.privateKey !== undefined) + Number(value.privateKeyEnv !== undefined);
   if (count !== 1) {
-    ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'give exactly one of privateKey (file) or privateKeyEnv (environment variable name)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['privateKey'],
+      message: 'give exactly one of privateKey (file) or privateKeyEnv (environment variable name)',
+    });
   }
 }

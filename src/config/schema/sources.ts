@@ -1,5 +1,19 @@
 import { z } from 'zod';
-import { bool, clockTime, cron, filePath, host, hostKeySha256, id, int, nonEmpty, port, requireOneSshKey, sshKeyFields, timeZone } from './primitives.js';
+import {
+  bool,
+  clockTime,
+  cron,
+  filePath,
+  host,
+  hostKeySha256,
+  id,
+  int,
+  nonEmpty,
+  port,
+  requireOneSshKey,
+  sshKeyFields,
+  timeZone,
+} from './primitives.js';
 
 const mllpTls = z
   .strictObject({
@@ -34,9 +48,15 @@ const sourceBase = {
 const accept = z
   .strictObject({
     /** Message types (MSH-9.1), e.g. ADT; absent: any. */
-    types: z.array(z.string().regex(/^[A-Z][A-Z0-9]{2}$/, 'must be a message type like ADT or ORU')).min(1).optional(),
+    types: z
+      .array(z.string().regex(/^[A-Z][A-Z0-9]{2}$/, 'must be a message type like ADT or ORU'))
+      .min(1)
+      .optional(),
     /** Trigger events (MSH-9.2), e.g. A01; absent: any. */
-    events: z.array(z.string().regex(/^[A-Z][A-Z0-9]{2}$/, 'must be a trigger event code like A01')).min(1).optional(),
+    events: z
+      .array(z.string().regex(/^[A-Z][A-Z0-9]{2}$/, 'must be a trigger event code like A01'))
+      .min(1)
+      .optional(),
   })
   .refine((a) => a.types !== undefined || a.events !== undefined, { message: 'give types, events or both' });
 

@@ -17,9 +17,13 @@ export const storeSchema = z.strictObject({
 
 export const redisSchema = z.strictObject({
   /** Absent: the gateway starts a private redis-server under dataDir. */
-  url: nonEmpty('a redis:// URL').refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL').optional(),
+  url: nonEmpty('a redis:// URL')
+    .refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL')
+    .optional(),
   /** Key prefix, so several gateways (or environments) can share one Redis. */
-  prefix: nonEmpty().regex(/^[A-Za-z0-9_:.-]+$/, 'must be letters, digits, "_", ":", "." or "-"').default('carebridge'),
+  prefix: nonEmpty()
+    .regex(/^[A-Za-z0-9_:.-]+$/, 'must be letters, digits, "_", ":", "." or "-"')
+    .default('carebridge'),
 });
 
 export const mappingsSchema = z.strictObject({

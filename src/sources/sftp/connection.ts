@@ -82,7 +82,8 @@ export function describeConnectError(err: unknown, target: string): Error {
   if (e?.code === 'ECONNREFUSED' || /refused connection/i.test(raw)) why = 'connection refused';
   else if (e?.code === 'ENOTFOUND' || /address lookup failed/i.test(raw)) why = 'host name not found';
   else if (e?.code === 'ETIMEDOUT' || /timed out/i.test(raw)) why = 'timed out';
-  else if (e?.level === 'client-authentication' || /authentication methods failed/i.test(raw)) why = 'login refused (check username and private key)';
+  else if (e?.level === 'client-authentication' || /authentication methods failed/i.test(raw))
+    why = 'login refused (check username and private key)';
   else if (/privatekey|private key|parse/i.test(raw) && /key/i.test(raw)) why = `cannot use the private key: ${raw.replace(/^.*?: /, '')}`;
   else why = raw.replace(/^getConnection: /, '');
   const out = new Error(`SFTP ${target}: ${why}`);

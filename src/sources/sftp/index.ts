@@ -2,6 +2,12 @@
 export { createSftpPoller, keyFromEnv, type SftpPoller, type SftpPollerOptions } from './poller.js';
 export { HostKeyMismatchError, hostKeyFingerprint } from './host-key.js';
 export type {
-  SftpFileConsumer, SftpFileHandoff, SftpFileOutcome, SftpFileResult, SftpFileResultKind, SftpPollerHooks, SftpPollResult,
+  SftpFileConsumer,
+  SftpFileHandoff,
+  SftpFileOutcome,
+  SftpFileResult,
+  SftpFileResultKind,
+  SftpPollerHooks,
+  SftpPollResult,
   SftpSourceStatus,
 } from './types.js';

@@ -26,9 +26,7 @@ import { moveRemoteFile, resolveRemoteDir } from './remote-move.js';
 import { assertValidSchedule, nextPollAt } from './schedule.js';
 import { StabilityTracker } from './stability.js';
 import { downloadToStaging, prepareStagingDir, RemoteFileChangedError, type StagedFile } from './staging.js';
-import type {
-  SftpFileConsumer, SftpFileOutcome, SftpFileResult, SftpPollerHooks, SftpPollResult, SftpSourceStatus,
-} from './types.js';
+import type { SftpFileConsumer, SftpFileOutcome, SftpFileResult, SftpPollerHooks, SftpPollResult, SftpSourceStatus } from './types.js';
 
 export interface SftpPollerOptions {
   /** An SFTP inbox, or a local drop folder (`type: directory`) read through the same steps. */
@@ -113,8 +111,7 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
 
   let lastFileAt: Date | null = options.lastFileAt ?? null;
   let missingSince: Date | null = null;
-  const initDaily = (): ExpectedDailyTracker | null =>
-    src.expectedDaily ? new ExpectedDailyTracker(src.expectedDaily, now()) : null;
+  const initDaily = (): ExpectedDailyTracker | null => (src.expectedDaily ? new ExpectedDailyTracker(src.expectedDaily, now()) : null);
   let daily = initDaily();
 
   let lastPollAt: Date | null = null;
@@ -142,7 +139,9 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
       await prepared;
     } catch (err) {
       prepared = null;
-      throw new Error(`cannot prepare the staging folder ${stagingDir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { cause: err });
+      throw new Error(`cannot prepare the staging folder ${stagingDir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, {
+        cause: err,
+      });
     }
   };
 
@@ -213,9 +212,12 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
       try {
         return readFileSync(src.privateKey);
       } catch (err) {
-        throw new Error(`SFTP ${src.username}@${src.host}: cannot read privateKey ${src.privateKey}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, {
-          cause: err,
-        });
+        throw new Error(
+          `SFTP ${src.username}@${src.host}: cannot read privateKey ${src.privateKey}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
     const name = src.privateKeyEnv as string;
@@ -278,7 +280,10 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
       return { name: entry.name, result: 'gave-up', movedTo, error };
     } catch (moveErr) {
       givenUp.add(key);
-      log.error({ ...ids, file: entry.name, err: errorMessage(moveErr) }, 'sftp file could not be downloaded nor moved; skipped until it changes');
+      log.error(
+        { ...ids, file: entry.name, err: errorMessage(moveErr) },
+        'sftp file could not be downloaded nor moved; skipped until it changes',
+      );
       return { name: entry.name, result: 'gave-up', error };
     }
   }
@@ -286,7 +291,10 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
   async function take(session: SftpSession, entry: RemoteEntry, signal: AbortSignal): Promise<SftpFileResult> {
     let staged: StagedFile;
     try {
-      staged = await downloadToStaging(session, posix.join(remoteDir, entry.name), entry.name, entry.size, stagingDir, { stallTimeoutMs, signal });
+      staged = await downloadToStaging(session, posix.join(remoteDir, entry.name), entry.name, entry.size, stagingDir, {
+        stallTimeoutMs,
+        signal,
+      });
     } catch (err) {
       return onDownloadError(session, entry, err);
     }
@@ -338,20 +346,23 @@ export function createSftpPoller(options: SftpPollerOptions): SftpPoller {
     let connectionLost = false;
     try {
       await prepareStaging();
-      session = src.type === 'directory' ? openLocalFolder() : await openSftpSession(
-        {
-          host: src.host,
-          port: src.port,
-          username: src.username,
-          privateKey: loadPrivateKey(),
-          passphrase: src.passphrase,
-          hostKeySha256: src.hostKeySha256,
-          readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
-          keepaliveIntervalMs: options.keepaliveIntervalMs ?? 15_000,
-          signal: abort.signal,
-        },
-        log,
-      );
+      session =
+        src.type === 'directory'
+          ? openLocalFolder()
+          : await openSftpSession(
+              {
+                host: src.host,
+                port: src.port,
+                username: src.username,
+                privateKey: loadPrivateKey(),
+                passphrase: src.passphrase,
+                hostKeySha256: src.hostKeySha256,
+                readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
+                keepaliveIntervalMs: options.keepaliveIntervalMs ?? 15_000,
+                signal: abort.signal,
+              },
+              log,
+            );
       const { ready, waiting } = select(await session.list(remoteDir));
       result.ok = true;
       lastSuccessAt = now();

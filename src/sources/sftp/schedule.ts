@@ -11,7 +11,9 @@ export type PollSchedule = SftpSourceConfig['poll'];
 /** The first poll time strictly after `now`. */
 export function nextPollAt(poll: PollSchedule, now: Date): Date {
   if (poll.cron !== undefined) {
-    return CronExpressionParser.parse(poll.cron, { currentDate: now, tz: poll.timeZone ?? 'UTC' }).next().toDate();
+    return CronExpressionParser.parse(poll.cron, { currentDate: now, tz: poll.timeZone ?? 'UTC' })
+      .next()
+      .toDate();
   }
   return new Date(now.getTime() + (poll.intervalSeconds ?? 300) * 1000);
 }
@@ -41,6 +43,8 @@ export function dailyWindow(by: string, timeZone: string, now: Date): DailyWindo
   const probe = new Date(now.getTime() + 1000);
   const deadline = CronExpressionParser.parse(dailyCron(by), { currentDate: probe, tz: timeZone }).prev().toDate();
   const nextDeadline = CronExpressionParser.parse(dailyCron(by), { currentDate: now, tz: timeZone }).next().toDate();
-  const dayStart = CronExpressionParser.parse('0 0 * * *', { currentDate: new Date(deadline.getTime() + 1000), tz: timeZone }).prev().toDate();
+  const dayStart = CronExpressionParser.parse('0 0 * * *', { currentDate: new Date(deadline.getTime() + 1000), tz: timeZone })
+    .prev()
+    .toDate();
   return { dayStart, deadline, nextDeadline };
 }

@@ -13,7 +13,10 @@ import type { DownloadOptions, SftpSession } from './connection.js';
 
 /** The file changed on the server between listing and download (still being written). */
 export class RemoteFileChangedError extends Error {
-  constructor(readonly listedSize: number, readonly downloadedSize: number) {
+  constructor(
+    readonly listedSize: number,
+    readonly downloadedSize: number,
+  ) {
     super(`file changed during download (listed ${listedSize} bytes, got ${downloadedSize})`);
     this.name = 'RemoteFileChangedError';
   }

@@ -31,7 +31,11 @@ beforeAll(async () => {
 afterAll(() => gw?.stop());
 
 const post = (query: string, body: Buffer | string, key = TEST_ADMIN_KEY) =>
-  fetch(`${base}/api/roster/imports?${query}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body });
+  fetch(`${base}/api/roster/imports?${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+    body,
+  });
 
 describe('POST /api/roster/imports', () => {
   it('dryRun answers the diff with row errors and line numbers and applies nothing; then the upload applies', async () => {
@@ -49,7 +53,9 @@ describe('POST /api/roster/imports', () => {
     expect((await applied.json()) as object).toMatchObject({ status: 'applied', importId: expect.any(String), added: 2, errors: 1 });
     const member = await fetch(`${base}/api/roster/members/MA900000001`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
     expect(member.status).toBe(200);
-    expect(((await post('partner=example-aco&fileName=members.txt', members).then((r) => r.json())) as { status: string }).status).toBe('duplicate');
+    expect(((await post('partner=example-aco&fileName=members.txt', members).then((r) => r.json())) as { status: string }).status).toBe(
+      'duplicate',
+    );
   });
 
   it('refuses a key of another partner (403), an unknown partner (400), an empty body (400); documents itself in OpenAPI', async () => {

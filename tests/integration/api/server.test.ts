@@ -55,7 +55,11 @@ describe('over plain HTTP', () => {
   });
 
   it('answers an HL7 post with the ACK from the port', async () => {
-    const res = await send(new URL('/hl7/v2', base), { method: 'POST', headers: { ...auth(KEYS.aco), 'content-type': 'x-application/hl7-v2+er7' } }, Buffer.from(adt('W1')));
+    const res = await send(
+      new URL('/hl7/v2', base),
+      { method: 'POST', headers: { ...auth(KEYS.aco), 'content-type': 'x-application/hl7-v2+er7' } },
+      Buffer.from(adt('W1')),
+    );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/hl7-v2');
     expect(res.body).toBe(server.ingest.hl7Result.ack);
@@ -105,9 +109,15 @@ describe('over TLS', () => {
   it('serves HTTPS with the configured certificate', async () => {
     const server = await listen(tlsConfig(false));
     try {
-      const res = await send(new URL(`https://127.0.0.1:${server.port}/api/messages`), { method: 'GET', ca: pki.ca, headers: auth(KEYS.admin) });
+      const res = await send(new URL(`https://127.0.0.1:${server.port}/api/messages`), {
+        method: 'GET',
+        ca: pki.ca,
+        headers: auth(KEYS.admin),
+      });
       expect(res.status).toBe(200);
-      await expect(send(new URL(`https://127.0.0.1:${server.port}/health`), { method: 'GET' })).rejects.toThrow(/self.signed|unable to verify|certificate/i);
+      await expect(send(new URL(`https://127.0.0.1:${server.port}/health`), { method: 'GET' })).rejects.toThrow(
+        /self.signed|unable to verify|certificate/i,
+      );
     } finally {
       await server.app.close();
       await server.store.close();
@@ -121,7 +131,9 @@ describe('over TLS', () => {
       const ok = await send(url, { method: 'GET', ca: pki.ca, cert: pki.client.cert, key: pki.client.key });
       expect(ok.status).toBe(200);
       await expect(send(url, { method: 'GET', ca: pki.ca })).rejects.toThrow();
-      await expect(send(url, { method: 'GET', ca: pki.ca, cert: pki.untrustedClient.cert, key: pki.untrustedClient.key })).rejects.toThrow();
+      await expect(
+        send(url, { method: 'GET', ca: pki.ca, cert: pki.untrustedClient.cert, key: pki.untrustedClient.key }),
+      ).rejects.toThrow();
     } finally {
       await server.app.close();
       await server.store.close();

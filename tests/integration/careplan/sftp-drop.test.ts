@@ -43,14 +43,19 @@ describe.skipIf(skip !== null)('SFTP drop deliverer against OpenSSH sshd', () =>
     };
   }
 
-  const statusFile = JSON.stringify({ fileName: 'careplan-status-bay-cp-2024-06-03.csv', content: 'section,member_id\r\nassessment-outstanding,M2\r\n' });
+  const statusFile = JSON.stringify({
+    fileName: 'careplan-status-bay-cp-2024-06-03.csv',
+    content: 'section,member_id\r\nassessment-outstanding,M2\r\n',
+  });
 
   it('drops the file under its final name only (temp name, then rename), once per delivery', async () => {
     const { dest, dir } = destination();
     const first = await deliverSftp(statusFile, dest, { deliveryId: 'D1', attempt: 1 });
     expect(first).toMatchObject({ kind: 'delivered' });
     expect(readdirSync(dir)).toEqual(['careplan-status-bay-cp-2024-06-03.D1.csv']);
-    expect(readFileSync(join(dir, 'careplan-status-bay-cp-2024-06-03.D1.csv'), 'utf8')).toBe('section,member_id\r\nassessment-outstanding,M2\r\n');
+    expect(readFileSync(join(dir, 'careplan-status-bay-cp-2024-06-03.D1.csv'), 'utf8')).toBe(
+      'section,member_id\r\nassessment-outstanding,M2\r\n',
+    );
     // A retry after a lost acknowledgement: the file is there, nothing is written twice.
     expect(await deliverSftp(statusFile, dest, { deliveryId: 'D1', attempt: 2 })).toMatchObject({ kind: 'delivered' });
     expect(readdirSync(dir)).toHaveLength(1);
@@ -83,12 +88,19 @@ describe.skipIf(skip !== null)('SFTP drop deliverer against OpenSSH sshd', () =>
     } finally {
       delete process.env.CB_TEST_DROP_KEY;
     }
-    expect(await deliverSftp(statusFile, dest, { deliveryId: 'D5', attempt: 1 })).toMatchObject({ kind: 'fatal', error: expect.stringMatching(/CB_TEST_DROP_KEY .* not set/) });
+    expect(await deliverSftp(statusFile, dest, { deliveryId: 'D5', attempt: 1 })).toMatchObject({
+      kind: 'fatal',
+      error: expect.stringMatching(/CB_TEST_DROP_KEY .* not set/),
+    });
   });
 
   it('configuration problems are fatal: host key, missing folder, no permission', async () => {
     const { dest } = destination();
-    const wrongKey = await deliverSftp(statusFile, { ...dest, hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU' }, { deliveryId: 'D6', attempt: 1 });
+    const wrongKey = await deliverSftp(
+      statusFile,
+      { ...dest, hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU' },
+      { deliveryId: 'D6', attempt: 1 },
+    );
     expect(wrongKey).toMatchObject({ kind: 'fatal', error: expect.stringMatching(/host key mismatch/) });
     const missing = await deliverSftp(statusFile, { ...dest, remoteDir: '/inbox/not-there' }, { deliveryId: 'D7', attempt: 1 });
     expect(missing).toMatchObject({ kind: 'fatal', error: expect.stringMatching(/remote folder does not exist/) });

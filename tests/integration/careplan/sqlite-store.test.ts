@@ -41,7 +41,17 @@ describe('care-plan store on the message store’s SQLite file', () => {
       expect(db.prepare('SELECT version FROM careplan_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
       // The message store's own migrations table is untouched by the care-plan schema.
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-      expect(names).toEqual(expect.arrayContaining(['schema_migrations', 'careplan_schema_migrations', 'careplans', 'careplan_signoffs', 'careplan_followups', 'careplan_files', 'messages']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'schema_migrations',
+          'careplan_schema_migrations',
+          'careplans',
+          'careplan_signoffs',
+          'careplan_followups',
+          'careplan_files',
+          'messages',
+        ]),
+      );
     } finally {
       db.close();
     }
@@ -54,7 +64,9 @@ describe('care-plan store on the message store’s SQLite file', () => {
       {
         sql: `INSERT INTO careplans (id, kind, member_id, cp_partner, aco_partner, status, signoff, created_at, updated_at, version, content_hash, resource)
               VALUES ('old', 'cp-plan', 'M1', 'bay-cp', 'acme-aco', 'active', 'pending', 0, 0, 1, 'h', ?)`,
-        params: [JSON.stringify({ resourceType: 'CarePlan', id: 'old', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' } })],
+        params: [
+          JSON.stringify({ resourceType: 'CarePlan', id: 'old', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' } }),
+        ],
       },
     ]);
     await v1.close();

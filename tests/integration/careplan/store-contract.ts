@@ -100,10 +100,7 @@ export function describeCarePlanStoreContract(name: string, open: () => Promise<
       await store.save(write('a'), 0);
       const peer = await h.openPeer();
       peers.push(peer);
-      const results = await Promise.all([
-        store.save(write('a', { status: 'draft' }), 1),
-        peer.save(write('a', { status: 'revoked' }), 1),
-      ]);
+      const results = await Promise.all([store.save(write('a', { status: 'draft' }), 1), peer.save(write('a', { status: 'revoked' }), 1)]);
       expect(results.filter((r) => r !== null)).toHaveLength(1);
       expect((await peer.get('a'))!.version).toBe(2);
     });
@@ -153,8 +150,12 @@ export function describeCarePlanStoreContract(name: string, open: () => Promise<
     it('records one follow-up completion per plan', async () => {
       await store.save(write('t', { kind: 'transition-of-care', signoff: null, acoPartner: null }), 0);
       const f = { carePlanId: 't', completedAt: new Date(T0 + 5000), recordedAt: new Date(T0 + 6000), recordedBy: 'cp-key' };
-      await store.save(write('t', { kind: 'transition-of-care', signoff: null, acoPartner: null, completedAt: f.completedAt }), 1, { followUp: f });
-      await store.save(write('t', { kind: 'transition-of-care', signoff: null, acoPartner: null }), 2, { followUp: { ...f, recordedBy: 'other' } });
+      await store.save(write('t', { kind: 'transition-of-care', signoff: null, acoPartner: null, completedAt: f.completedAt }), 1, {
+        followUp: f,
+      });
+      await store.save(write('t', { kind: 'transition-of-care', signoff: null, acoPartner: null }), 2, {
+        followUp: { ...f, recordedBy: 'other' },
+      });
       expect(await store.getFollowUp('t')).toEqual(f);
       expect(await store.getFollowUp('a')).toBeNull();
     });
@@ -227,7 +228,16 @@ export function describeCarePlanStoreContract(name: string, open: () => Promise<
     });
 
     it('records a file once per partner, name and hash', async () => {
-      const f = { partnerId: 'bay-cp', fileName: 'plans.csv', sha256: 'ab'.repeat(32), kind: 'careplans' as const, rows: 3, applied: 2, errors: 1, recordedAt: new Date(T0) };
+      const f = {
+        partnerId: 'bay-cp',
+        fileName: 'plans.csv',
+        sha256: 'ab'.repeat(32),
+        kind: 'careplans' as const,
+        rows: 3,
+        applied: 2,
+        errors: 1,
+        recordedAt: new Date(T0),
+      };
       expect(await store.getFile('bay-cp', 'plans.csv', f.sha256)).toBeNull();
       expect(await store.recordFile(f)).toBe(true);
       expect(await store.recordFile({ ...f, applied: 3 })).toBe(false);

@@ -40,7 +40,13 @@ describe.skipIf(!bin)('two signers through two processes on postgres', () => {
 
   it('one decision per plan version; the loser gets a conflict; one notification', async () => {
     const url = await server.createDatabase();
-    const roster = new FakeRoster().add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'], pcp: [{ npi: RIVER_PCP }] });
+    const roster = new FakeRoster().add({
+      memberId: 'M1',
+      identifiers: [{ system: MEDICAID, value: 'M1' }],
+      cp: ['bay-cp'],
+      aco: ['acme-aco'],
+      pcp: [{ npi: RIVER_PCP }],
+    });
     const deliveries: DeliveryRecord[] = [];
     const opened: (CarePlanStore | MessageStore)[] = [];
     const process = async (): Promise<CarePlanService> => {
@@ -72,8 +78,21 @@ describe.skipIf(!bin)('two signers through two processes on postgres', () => {
         expect(record.pcpPartner).toBe('river-health');
         const when = '2024-05-01T09:30:00-04:00';
         const results = await Promise.allSettled([
-          one.recordSignoff(record.id, { decision: 'approved', who: { type: 'Practitioner', identifier: { system: NPI, value: ACO_PCP } }, when, method: 'api', actingPartner: 'acme-aco' }),
-          two.recordSignoff(record.id, { decision: 'rejected', who: { type: 'Practitioner', identifier: { system: NPI, value: RIVER_PCP } }, when, method: 'api', actingPartner: 'river-health', reason: 'x' }),
+          one.recordSignoff(record.id, {
+            decision: 'approved',
+            who: { type: 'Practitioner', identifier: { system: NPI, value: ACO_PCP } },
+            when,
+            method: 'api',
+            actingPartner: 'acme-aco',
+          }),
+          two.recordSignoff(record.id, {
+            decision: 'rejected',
+            who: { type: 'Practitioner', identifier: { system: NPI, value: RIVER_PCP } },
+            when,
+            method: 'api',
+            actingPartner: 'river-health',
+            reason: 'x',
+          }),
         ]);
         expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
         expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'conflict' });
@@ -82,9 +101,12 @@ describe.skipIf(!bin)('two signers through two processes on postgres', () => {
         const won = detail.signoffs[0]!.decision === 'approved' ? 'acme-aco' : 'river-health';
         expect(detail.record.signoff).toBe(detail.signoffs[0]!.decision);
         // Submission: aco-hook + pcp-hook; sign-off: cp-hook + the other signer's.
-        expect(deliveries.filter((d) => d.patientKey === `careplan:${record.id}`).map((d) => d.destination).sort()).toEqual(
-          won === 'acme-aco' ? ['aco-hook', 'cp-hook', 'pcp-hook', 'pcp-hook'] : ['aco-hook', 'aco-hook', 'cp-hook', 'pcp-hook'],
-        );
+        expect(
+          deliveries
+            .filter((d) => d.patientKey === `careplan:${record.id}`)
+            .map((d) => d.destination)
+            .sort(),
+        ).toEqual(won === 'acme-aco' ? ['aco-hook', 'cp-hook', 'pcp-hook', 'pcp-hook'] : ['aco-hook', 'aco-hook', 'cp-hook', 'pcp-hook']);
       }
     } finally {
       await Promise.all(opened.map((s) => s.close()));

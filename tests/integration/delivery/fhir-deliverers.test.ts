@@ -66,7 +66,13 @@ function adtBundle(type: Bundle['type'], family = 'Doe', event = 'notification-a
 }
 
 describe('fhir (REST transaction) deliverer', () => {
-  const dest = (s: FhirStub, extra: Partial<FhirDestination> = {}): FhirDestination => ({ id: 'cp', type: 'fhir', baseUrl: s.baseUrl, timeoutMs: 10_000, ...extra });
+  const dest = (s: FhirStub, extra: Partial<FhirDestination> = {}): FhirDestination => ({
+    id: 'cp',
+    type: 'fhir',
+    baseUrl: s.baseUrl,
+    timeoutMs: 10_000,
+    ...extra,
+  });
 
   it('creates Patient and Encounter by identifier, linked, and updates them on resend', async () => {
     const s = await stub({ validate: fhirJsValidate });
@@ -101,7 +107,9 @@ describe('fhir (REST transaction) deliverer', () => {
   it('sends the bearer token and treats 401 as fatal', async () => {
     const s = await stub({ requiredBearer: 'tok-1' });
     expect(await deliverFhirTransaction(adtBundle('collection'), dest(s), ctx)).toMatchObject({ kind: 'fatal', status: 401 });
-    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s, { bearerToken: 'tok-1' }), ctx)).toMatchObject({ kind: 'delivered' });
+    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s, { bearerToken: 'tok-1' }), ctx)).toMatchObject({
+      kind: 'delivered',
+    });
   });
 
   it('is fatal when an identifier matches several resources (412)', async () => {
@@ -120,7 +128,11 @@ describe('fhir (REST transaction) deliverer', () => {
   it('retries 429 with the server Retry-After', async () => {
     const s = await stub();
     s.failNext(1, { kind: 'throttle', retryAfterSec: 2 });
-    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s), ctx)).toMatchObject({ kind: 'retry', status: 429, retryAfterMs: 2000 });
+    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s), ctx)).toMatchObject({
+      kind: 'retry',
+      status: 429,
+      retryAfterMs: 2000,
+    });
   });
 
   it('retries a timeout and a reset', async () => {
@@ -128,7 +140,10 @@ describe('fhir (REST transaction) deliverer', () => {
     s.failNext(1, { kind: 'hang' });
     s.failNext(1, { kind: 'reset' });
     // Only the hanging request gets a short timeout: a loaded machine must not time out the others.
-    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s, { timeoutMs: 300 }), ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
+    expect(await deliverFhirTransaction(adtBundle('collection'), dest(s, { timeoutMs: 300 }), ctx)).toMatchObject({
+      kind: 'retry',
+      error: 'timeout after 300 ms',
+    });
     const reset = await deliverFhirTransaction(adtBundle('collection'), dest(s), ctx);
     expect(reset.kind).toBe('retry');
     expect(reset.error).toMatch(/connection reset|network error/);
@@ -163,7 +178,11 @@ describe('fhir-messaging deliverer ($process-message)', () => {
   it('slows down on 429, honouring Retry-After', async () => {
     const s = await stub();
     s.failNext(1, { kind: 'throttle', retryAfterSec: 30 });
-    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({ kind: 'retry', status: 429, retryAfterMs: 30_000 });
+    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({
+      kind: 'retry',
+      status: 429,
+      retryAfterMs: 30_000,
+    });
   });
 
   it.each([500, 502, 503])('retries HTTP %i', async (status) => {
@@ -176,16 +195,25 @@ describe('fhir-messaging deliverer ($process-message)', () => {
     const s = await stub();
     s.failNext(1, { kind: 'hang' });
     s.failNext(1, { kind: 'reset' });
-    expect(await deliverFhirMessage(adtBundle('message'), dest(s, { timeoutMs: 300 }), ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
+    expect(await deliverFhirMessage(adtBundle('message'), dest(s, { timeoutMs: 300 }), ctx)).toMatchObject({
+      kind: 'retry',
+      error: 'timeout after 300 ms',
+    });
     expect((await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).kind).toBe('retry');
   });
 
   it('honours the response MessageHeader code', async () => {
     const s = await stub();
     s.messageResponseCode = 'transient-error';
-    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({ kind: 'retry', error: 'receiver reported transient-error' });
+    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({
+      kind: 'retry',
+      error: 'receiver reported transient-error',
+    });
     s.messageResponseCode = 'fatal-error';
-    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({ kind: 'fatal', error: 'receiver reported fatal-error' });
+    expect(await deliverFhirMessage(adtBundle('message'), dest(s), ctx)).toMatchObject({
+      kind: 'fatal',
+      error: 'receiver reported fatal-error',
+    });
   });
 
   it('refuses to send something that is not a message Bundle', async () => {

@@ -110,7 +110,11 @@ describe('webhook over HTTPS', () => {
   });
 
   it('verifies the server certificate: an untrusted one is a retryable network error, nothing delivered', async () => {
-    const outcome = await deliverWebhook({ a: 1 }, { id: 'tls', type: 'webhook', url: tlsUrl, secret: 's', timeoutMs: 2000 }, { deliveryId: 'd', attempt: 1 });
+    const outcome = await deliverWebhook(
+      { a: 1 },
+      { id: 'tls', type: 'webhook', url: tlsUrl, secret: 's', timeoutMs: 2000 },
+      { deliveryId: 'd', attempt: 1 },
+    );
     expect(outcome.kind).toBe('retry');
     expect(outcome.error).toMatch(/^network error \(/);
   });

@@ -29,7 +29,13 @@ afterAll(async () => {
 });
 
 const delivered: DeliveryOutcome = { kind: 'delivered', status: 200, durationMs: 1 };
-const retry = (status = 503, retryAfterMs?: number): DeliveryOutcome => ({ kind: 'retry', status, error: `HTTP ${status}`, retryAfterMs, durationMs: 1 });
+const retry = (status = 503, retryAfterMs?: number): DeliveryOutcome => ({
+  kind: 'retry',
+  status,
+  error: `HTTP ${status}`,
+  retryAfterMs,
+  durationMs: 1,
+});
 const fatal: DeliveryOutcome = { kind: 'fatal', status: 400, error: 'HTTP 400', durationMs: 1 };
 
 function job(n: number, patientKey = '', seq = n, destinationId = 'dest-a'): DeliveryJob {
@@ -80,7 +86,9 @@ describe('DeliveryQueues', () => {
     expect(await queues.enqueue(job(1, 'patient-1', 7))).toBe(true);
     await until(() => rec.delivered.length === 1, 'delivery');
     expect(seen).toEqual([job(1, 'patient-1', 7)]);
-    expect(rec.attempts).toEqual([{ id: 'd1', report: { attempt: 1, outcome: delivered, next: 'done', sinceEnqueueMs: expect.any(Number) } }]);
+    expect(rec.attempts).toEqual([
+      { id: 'd1', report: { attempt: 1, outcome: delivered, next: 'done', sinceEnqueueMs: expect.any(Number) } },
+    ]);
     await until(async () => (await queues.depth('dest-a')).active === 0, 'job to finish');
     expect(await queues.depth('dest-a')).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
   });
@@ -134,10 +142,14 @@ describe('DeliveryQueues', () => {
     expect((await producer.depth('dest-a')).waiting).toBe(1);
 
     const processed: string[] = [];
-    const { queues: consumer, rec } = makeQueues(async (j) => {
-      processed.push(j.deliveryId);
-      return delivered;
-    }, {}, prefix);
+    const { queues: consumer, rec } = makeQueues(
+      async (j) => {
+        processed.push(j.deliveryId);
+        return delivered;
+      },
+      {},
+      prefix,
+    );
     await until(() => rec.delivered.length === 1, 'delivery');
     await until(async () => (await consumer.depth('dest-a')).active === 0, 'completion');
     // After completion the job is retained: a post-crash resubmit learns it was delivered.
@@ -180,16 +192,29 @@ describe('DeliveryQueues', () => {
     const { queues: producer, prefix } = makeQueues(undefined, { destinations });
     await producer.ready();
     // Out of seq order, a duplicate, unordered ones (no patient key) and a second destination.
-    const jobs = [job(3, 'A', 3), job(1, 'A', 1), job(2, 'A', 2), job(1, 'A', 1), job(7), job(8), job(21, 'A', 1, 'dest-b'), job(22, 'A', 2, 'dest-b')];
+    const jobs = [
+      job(3, 'A', 3),
+      job(1, 'A', 1),
+      job(2, 'A', 2),
+      job(1, 'A', 1),
+      job(7),
+      job(8),
+      job(21, 'A', 1, 'dest-b'),
+      job(22, 'A', 2, 'dest-b'),
+    ];
     expect(await Promise.all(jobs.map((j) => producer.enqueue(j)))).toEqual(jobs.map(() => true));
     expect((await producer.depth('dest-a')).waiting).toBe(5);
     expect((await producer.depth('dest-b')).waiting).toBe(2);
 
     const order: Record<string, number[]> = {};
-    const { rec } = makeQueues(async (j) => {
-      if (j.patientKey) (order[`${j.destinationId}/${j.patientKey}`] ??= []).push(j.seq);
-      return delivered;
-    }, { destinations }, prefix);
+    const { rec } = makeQueues(
+      async (j) => {
+        if (j.patientKey) (order[`${j.destinationId}/${j.patientKey}`] ??= []).push(j.seq);
+        return delivered;
+      },
+      { destinations },
+      prefix,
+    );
     await until(() => rec.delivered.length === 7, 'all deliveries');
     expect(order['dest-a/A']).toEqual([1, 2, 3]);
     expect(order['dest-b/A']).toEqual([1, 2]);
@@ -226,10 +251,14 @@ describe('DeliveryQueues', () => {
     await producer.ready();
     await producer.enqueue(job(1, 'A', 1));
     await producer.enqueue(job(2, 'A', 2));
-    const { rec } = makeQueues(async (j) => {
-      order.push(j.seq);
-      return j.seq === 1 ? fatal : delivered;
-    }, {}, prefix);
+    const { rec } = makeQueues(
+      async (j) => {
+        order.push(j.seq);
+        return j.seq === 1 ? fatal : delivered;
+      },
+      {},
+      prefix,
+    );
     await until(() => rec.delivered.length === 1, 'second delivery');
     expect(order).toEqual([1, 2]);
     expect(rec.dead.map((d) => d.id)).toEqual(['d1']);
@@ -272,7 +301,10 @@ describe('DeliveryQueues', () => {
     await queues.ready();
     await queues.enqueue(job(1));
     await until(() => rec.delivered.length === 1, 'delivery');
-    expect(rec.attempts[0].report).toMatchObject({ next: 'retry', outcome: { kind: 'retry', error: 'processor error: store unavailable' } });
+    expect(rec.attempts[0].report).toMatchObject({
+      next: 'retry',
+      outcome: { kind: 'retry', error: 'processor error: store unavailable' },
+    });
   });
 
   it('still reports a dead letter when bookkeeping fails on the last attempt', async () => {
@@ -310,10 +342,14 @@ describe('DeliveryQueues and Redis crashes', () => {
     await until(() => producer.isRedisUp(), 'producer reconnect');
 
     const counts = new Map<string, number>();
-    const { rec } = makeQueues(async (j) => {
-      counts.set(j.deliveryId, (counts.get(j.deliveryId) ?? 0) + 1);
-      return delivered;
-    }, {}, prefix);
+    const { rec } = makeQueues(
+      async (j) => {
+        counts.set(j.deliveryId, (counts.get(j.deliveryId) ?? 0) + 1);
+        return delivered;
+      },
+      {},
+      prefix,
+    );
     await until(() => rec.delivered.length === jobs.length, 'all deliveries after restart');
     expect([...counts.keys()].sort()).toEqual(jobs.map((j) => j.deliveryId).sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);

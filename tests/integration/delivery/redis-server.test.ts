@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ts from 'typescript';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  PIDFILE_NAME,
-  RedisBinaryMissingError,
-  startPrivateRedis,
-  type PrivateRedis,
-} from '../../../src/delivery/redis-server.js';
+import { PIDFILE_NAME, RedisBinaryMissingError, startPrivateRedis, type PrivateRedis } from '../../../src/delivery/redis-server.js';
 import { Redis } from 'ioredis';
 
 const dirs: string[] = [];

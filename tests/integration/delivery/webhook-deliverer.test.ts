@@ -80,7 +80,10 @@ describe('webhook deliverer', () => {
   it('retries a timeout', async () => {
     stub.failNext(1, { kind: 'hang' });
     // Only here a short timeout: a loaded machine must not time out the other tests' requests.
-    expect(await deliverWebhook(payload, { ...destination, timeoutMs: 300 }, ctx)).toMatchObject({ kind: 'retry', error: 'timeout after 300 ms' });
+    expect(await deliverWebhook(payload, { ...destination, timeoutMs: 300 }, ctx)).toMatchObject({
+      kind: 'retry',
+      error: 'timeout after 300 ms',
+    });
   });
 
   it('retries a connection reset', async () => {

@@ -19,12 +19,14 @@ const ACO_KEY = 'example-aco-partner-key-0123456789';
 /** A non-ADT message from the example ACO's sender (no built-in adapter converts it today). */
 function otherMessage(type: string, event: string, controlId: string, opts: { ackMode?: 'enhanced-al'; facility?: string } = {}): string {
   const mode = opts.ackMode === 'enhanced-al' ? '|||AL|NE' : '';
-  return [
-    `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240501083000-0400||${type}^${event}|${controlId}|P|2.5.1${mode}`,
-    `PID|1||MRN${controlId}^^^MGH^MR||DOE^JANE||19800101|F`,
-    `PV1|1|O|CLINIC^1^1^${opts.facility ?? 'MGH'}`,
-    type === 'ORU' ? 'OBR|1|||GLU^Glucose' : type === 'MDM' ? 'TXA|1|DS|TX|20240501' : type === 'SIU' ? 'SCH|1|1' : 'ZZZ|1',
-  ].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240501083000-0400||${type}^${event}|${controlId}|P|2.5.1${mode}`,
+      `PID|1||MRN${controlId}^^^MGH^MR||DOE^JANE||19800101|F`,
+      `PV1|1|O|CLINIC^1^1^${opts.facility ?? 'MGH'}`,
+      type === 'ORU' ? 'OBR|1|||GLU^Glucose' : type === 'MDM' ? 'TXA|1|DS|TX|20240501' : type === 'SIU' ? 'SCH|1|1' : 'ZZZ|1',
+    ].join('\r') + '\r'
+  );
 }
 
 describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
@@ -99,12 +101,15 @@ describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
   const stored = async (controlId: string, source?: string) => {
     let found: Awaited<ReturnType<typeof gw.gateway.store.searchMessages>>['items'][number] | undefined;
     await eventually(async () => {
-      found = (await gw.gateway.store.searchMessages({ controlId })).items.find((m) => (source ? m.sourceName === source : true) && m.status !== 'received');
+      found = (await gw.gateway.store.searchMessages({ controlId })).items.find(
+        (m) => (source ? m.sourceName === source : true) && m.status !== 'received',
+      );
       return found !== undefined;
     });
     return found!;
   };
-  const api = async (path: string, key = TEST_ADMIN_KEY) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<Record<string, unknown>>;
+  const api = async (path: string, key = TEST_ADMIN_KEY) =>
+    (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<Record<string, unknown>>;
 
   it('accepts a message no adapter converts and no route takes: AA, stored filtered with the reason, counted, listed by status', async () => {
     const ack = await send(client, otherMessage('ORM', 'O01', 'F-ORM-1'));
@@ -186,7 +191,11 @@ describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
   it('attributed route, member not on the roster: filtered (unmatched), and the unmatched event keeps its partner', async () => {
     // Sent on a shared source by the example ACO's API key: the message belongs to example-aco.
     const text = adtMessage('U-A03', { event: 'A03', mrn: 'NOBODY-1' });
-    const res = await fetch(`${base}/hl7/v2`, { method: 'POST', headers: { authorization: `Bearer ${ACO_KEY}`, 'content-type': 'application/hl7-v2' }, body: text });
+    const res = await fetch(`${base}/hl7/v2`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ACO_KEY}`, 'content-type': 'application/hl7-v2' },
+      body: text,
+    });
     expect(res.status).toBe(200);
     const m = await stored('U-A03');
     expect(m).toMatchObject({ status: 'filtered', statusReason: 'member not on the roster (unmatched)', partnerId: 'example-aco' });
@@ -200,7 +209,10 @@ describe('acceptance policy and passthrough routes (issue 10 §1–2)', () => {
 
   it('replay of a filtered message runs it again (and is filtered again, with the reason)', async () => {
     const original = await stored('F-ORM-1');
-    const res = await fetch(`${base}/api/messages/${original.id}/replay`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+    const res = await fetch(`${base}/api/messages/${original.id}/replay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
     expect(res.status).toBeLessThan(300);
     const { id } = (await res.json()) as { id: string };
     await eventually(async () => (await gw.gateway.store.getMessage(id))?.status === 'filtered');

@@ -15,10 +15,18 @@ describe('POST /fhir validates the resource (issue 11.4)', () => {
   afterAll(() => gw?.stop());
 
   const post = async (body: unknown) => {
-    const res = await fetch(`${base}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: JSON.stringify(body) });
-    return { status: res.status, outcome: (await res.json()) as { resourceType: string; issue: { severity: string; code: string; diagnostics: string }[] } };
+    const res = await fetch(`${base}/fhir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      outcome: (await res.json()) as { resourceType: string; issue: { severity: string; code: string; diagnostics: string }[] },
+    };
   };
-  const errors = (o: { issue: { severity: string; diagnostics: string }[] }) => o.issue.filter((i) => i.severity === 'error').map((i) => i.diagnostics);
+  const errors = (o: { issue: { severity: string; diagnostics: string }[] }) =>
+    o.issue.filter((i) => i.severity === 'error').map((i) => i.diagnostics);
 
   it('a Patient with a number as family name and an unknown gender: 400 naming both', async () => {
     const { status, outcome } = await post({ resourceType: 'Patient', name: [{ family: 1 }], gender: 'nonsense' });
@@ -32,7 +40,11 @@ describe('POST /fhir validates the resource (issue 11.4)', () => {
   });
 
   it('a message Bundle holding only an empty MessageHeader: 400 naming what the header lacks', async () => {
-    const { status, outcome } = await post({ resourceType: 'Bundle', type: 'message', entry: [{ resource: { resourceType: 'MessageHeader' } }] });
+    const { status, outcome } = await post({
+      resourceType: 'Bundle',
+      type: 'message',
+      entry: [{ resource: { resourceType: 'MessageHeader' } }],
+    });
     expect(status).toBe(400);
     const texts = errors(outcome);
     expect(texts.some((t) => t.startsWith('Bundle.entry[0].resource.source:'))).toBe(true);
@@ -40,7 +52,13 @@ describe('POST /fhir validates the resource (issue 11.4)', () => {
   });
 
   it('a valid Patient is accepted', async () => {
-    const { status } = await post({ resourceType: 'Patient', identifier: [{ system: 'urn:example:mrn', value: 'V-1' }], name: [{ family: 'Doe', given: ['Jane'] }], gender: 'female', birthDate: '1980-01-01' });
+    const { status } = await post({
+      resourceType: 'Patient',
+      identifier: [{ system: 'urn:example:mrn', value: 'V-1' }],
+      name: [{ family: 'Doe', given: ['Jane'] }],
+      gender: 'female',
+      birthDate: '1980-01-01',
+    });
     expect(status).toBe(201);
   });
 });

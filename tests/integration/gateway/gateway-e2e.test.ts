@@ -85,13 +85,21 @@ describe('gateway end to end: MLLP in → store → ACK → route → webhook ou
 
   it('HTTP ingest answers the ACK; the API shows lineage; metrics and readiness are up', async () => {
     const base = `http://127.0.0.1:${gw.gateway.ports.http}`;
-    const res = await fetch(`${base}/hl7/v2`, { method: 'POST', headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: adtMessage('E2E-HTTP') });
+    const res = await fetch(`${base}/hl7/v2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: adtMessage('E2E-HTTP'),
+    });
     expect(res.status).toBe(200);
     expect(Hl7Message.parse(await res.text()).get('MSA-1')).toBe('AA');
-    const search = (await (await fetch(`${base}/api/messages?controlId=E2E-HTTP`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })).json()) as { items: { id: string }[] };
+    const search = (await (
+      await fetch(`${base}/api/messages?controlId=E2E-HTTP`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })
+    ).json()) as { items: { id: string }[] };
     expect(search.items).toHaveLength(1);
     await eventually(async () => {
-      const detail = (await (await fetch(`${base}/api/messages/${search.items[0].id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })).json()) as { deliveries?: { status: string }[] };
+      const detail = (await (
+        await fetch(`${base}/api/messages/${search.items[0].id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })
+      ).json()) as { deliveries?: { status: string }[] };
       return detail.deliveries?.[0]?.status === 'delivered';
     });
     expect((await fetch(`${base}/ready`)).status).toBe(200);
@@ -112,4 +120,3 @@ describe('gateway end to end: MLLP in → store → ACK → route → webhook ou
     expect(new Set(keys).size).toBe(keys.length);
   });
 });
-

@@ -50,7 +50,13 @@ describe('gateway MLLP listeners with mutual TLS and allowed certificate names',
   });
 
   const client = (port: number, cert: { cert: string; key: string }) =>
-    new MllpClient({ host: '127.0.0.1', port, tls: { ca: pki.ca, cert: cert.cert, key: cert.key, servername: 'localhost' }, ackTimeoutMs: 5_000, connectTimeoutMs: 5_000 });
+    new MllpClient({
+      host: '127.0.0.1',
+      port,
+      tls: { ca: pki.ca, cert: cert.cert, key: cert.key, servername: 'localhost' },
+      ackTimeoutMs: 5_000,
+      connectTimeoutMs: 5_000,
+    });
 
   it('accepts the partner whose certificate name is listed', async () => {
     const c = client(gw.gateway.ports['acme-tls'], pki.client);

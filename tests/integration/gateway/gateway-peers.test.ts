@@ -52,7 +52,9 @@ describe('gateway with real MLLP peers', () => {
     const ids = ['PYSEND-1', 'PYSEND-2', 'PYSEND-3'];
     const file = join(tmp, 'adt.hl7');
     writeFileSync(file, ids.map((id) => adtMessage(id).replace(/\r/g, '\n')).join('\n'));
-    const { stdout } = await run(MLLP_SEND, ['--loose', '-p', String(gw.gateway.ports['mllp-in']), '-f', file, '127.0.0.1'], { timeout: 30_000 });
+    const { stdout } = await run(MLLP_SEND, ['--loose', '-p', String(gw.gateway.ports['mllp-in']), '-f', file, '127.0.0.1'], {
+      timeout: 30_000,
+    });
     for (const id of ids) expect(stdout).toContain(`MSA|AA|${id}`);
     await eventually(() => ids.every((id) => deliveredIds().some((v) => v.endsWith(`|${id}`))));
   });

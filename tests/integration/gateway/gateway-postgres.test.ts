@@ -24,7 +24,9 @@ describe.skipIf(!findPostgresBin())('two gateways sharing Postgres and Redis', (
     redis = await startTestRedis();
     hook = await startWebhookStub({ secret: SECRET });
     for (let i = 0; i < 2; i++) {
-      gws.push(await startTestGateway({ webhookUrl: hook.url, webhookSecret: SECRET, redisUrl: redis.url, extra: { store: { url: pg.url } } }));
+      gws.push(
+        await startTestGateway({ webhookUrl: hook.url, webhookSecret: SECRET, redisUrl: redis.url, extra: { store: { url: pg.url } } }),
+      );
     }
   }, 120_000);
   afterAll(async () => {

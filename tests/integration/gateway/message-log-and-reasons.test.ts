@@ -27,18 +27,47 @@ interface Patient {
 }
 
 const PATIENTS: Patient[] = [
-  { controlId: 'LOG-ADMIT-1', event: 'A01', family: 'QUIXWELLTON', given: 'ZEPHYRINA', mrn: 'MRN77310042', birthDate: '19510317', street: '41 LARKSPURWOOD LN', city: 'FENWICKSHIRE' },
-  { controlId: 'LOG-A28-1', event: 'A28', family: 'BRAMBLEFORTH', given: 'ODALYS', mrn: 'MRN88420913', birthDate: '19670922', street: '9 THISTLEGATE RD', city: 'MARROWDALE' },
-  { controlId: 'LOG-REG-1', event: 'A04', family: 'HOLLINGSWAITE', given: 'CASSIUS', mrn: 'MRN99531784', birthDate: '19830611', street: '77 EMBERLYN CT', city: 'QUILLBROOK' },
+  {
+    controlId: 'LOG-ADMIT-1',
+    event: 'A01',
+    family: 'QUIXWELLTON',
+    given: 'ZEPHYRINA',
+    mrn: 'MRN77310042',
+    birthDate: '19510317',
+    street: '41 LARKSPURWOOD LN',
+    city: 'FENWICKSHIRE',
+  },
+  {
+    controlId: 'LOG-A28-1',
+    event: 'A28',
+    family: 'BRAMBLEFORTH',
+    given: 'ODALYS',
+    mrn: 'MRN88420913',
+    birthDate: '19670922',
+    street: '9 THISTLEGATE RD',
+    city: 'MARROWDALE',
+  },
+  {
+    controlId: 'LOG-REG-1',
+    event: 'A04',
+    family: 'HOLLINGSWAITE',
+    given: 'CASSIUS',
+    mrn: 'MRN99531784',
+    birthDate: '19830611',
+    street: '77 EMBERLYN CT',
+    city: 'QUILLBROOK',
+  },
 ];
 
 function hl7(p: Patient): string {
-  return [
-    `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240501083000-0400||ADT^${p.event}^ADT_A01|${p.controlId}|P|2.5.1`,
-    `EVN|${p.event}|20240501083000`,
-    `PID|1||${p.mrn}^^^MGH^MR||${p.family}^${p.given}||${p.birthDate}|F|||${p.street}^^${p.city}^MA^02118`,
-    `PV1|1|I|4N^401^A^MGH|||||||||||||||VN${p.controlId}^^^MGH^VN|||||||||||||||||||||||||20240501080000`,
-  ].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|EPICADT|MGH|CAREBRIDGE|CP|20240501083000-0400||ADT^${p.event}^ADT_A01|${p.controlId}|P|2.5.1`,
+      `EVN|${p.event}|20240501083000`,
+      `PID|1||${p.mrn}^^^MGH^MR||${p.family}^${p.given}||${p.birthDate}|F|||${p.street}^^${p.city}^MA^02118`,
+      `PV1|1|I|4N^401^A^MGH|||||||||||||||VN${p.controlId}^^^MGH^VN|||||||||||||||||||||||||20240501080000`,
+    ].join('\r') + '\r'
+  );
 }
 
 describe('message log lines and routing reasons (real gateway, store and Redis)', () => {
@@ -92,7 +121,9 @@ describe('message log lines and routing reasons (real gateway, store and Redis)'
       const ack = Hl7Message.parse(await client.send(Buffer.from(hl7(p), 'latin1')));
       expect(ack.get('MSA-1')).toBe('AA');
     }
-    await eventually(async () => (await statusOf('LOG-A28-1'))?.status !== 'received' && (await statusOf('LOG-REG-1'))?.status !== 'received');
+    await eventually(
+      async () => (await statusOf('LOG-A28-1'))?.status !== 'received' && (await statusOf('LOG-REG-1'))?.status !== 'received',
+    );
     expect((await statusOf('LOG-A28-1'))!.statusReason).toBe('no route matched');
     expect((await statusOf('LOG-REG-1'))!.statusReason).toBe('member not on the roster (unmatched)');
     await eventually(async () => (await statusOf('LOG-ADMIT-1'))?.status === 'processed');
@@ -100,9 +131,14 @@ describe('message log lines and routing reasons (real gateway, store and Redis)'
 
     const base = `http://127.0.0.1:${gateway.ports.http}`;
     const detail = async (controlId: string) => {
-      const res = await fetch(`${base}/api/messages/${(await statusOf(controlId))!.id}`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+      const res = await fetch(`${base}/api/messages/${(await statusOf(controlId))!.id}`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      });
       expect(res.status).toBe(200);
-      return (await res.json()) as { routing: { reason: string; routes: string[]; destinations: string[]; withheld: unknown[] }; deliveries: { routeId: string | null }[] };
+      return (await res.json()) as {
+        routing: { reason: string; routes: string[]; destinations: string[]; withheld: unknown[] };
+        deliveries: { routeId: string | null }[];
+      };
     };
     const admit = await detail('LOG-ADMIT-1');
     expect(admit.routing).toMatchObject({ routes: ['admits'], destinations: ['hook'], withheld: [] });
@@ -122,7 +158,10 @@ describe('message log lines and routing reasons (real gateway, store and Redis)'
     }
     const admitId = (await statusOf('LOG-ADMIT-1'))!.id;
     const a28Id = (await statusOf('LOG-A28-1'))!.id;
-    expect(entries.find((e) => e.messageId === admitId && e.msg === 'routed')).toMatchObject({ routes: ['admits'], destinations: ['hook'] });
+    expect(entries.find((e) => e.messageId === admitId && e.msg === 'routed')).toMatchObject({
+      routes: ['admits'],
+      destinations: ['hook'],
+    });
     expect(entries.find((e) => e.messageId === a28Id && e.msg !== 'received')).toMatchObject({ reason: 'no route matched' });
     expect(entries.find((e) => e.msg === 'delivered')).toMatchObject({ destination: 'hook', attempt: 1, status: 200 });
   });

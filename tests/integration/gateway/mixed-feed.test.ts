@@ -17,7 +17,26 @@ const SECRET = 'test-webhook-secret-0123456789';
 const FIXTURES = join(import.meta.dirname, '../../../fixtures/hl7v2');
 
 // Events whose structure carries a prior identifier (MRG) or a second patient (A17).
-const WITH_MRG = new Set(['A06', 'A07', 'A18', 'A30', 'A34', 'A35', 'A36', 'A39', 'A40', 'A41', 'A42', 'A44', 'A46', 'A47', 'A48', 'A49', 'A50', 'A51']);
+const WITH_MRG = new Set([
+  'A06',
+  'A07',
+  'A18',
+  'A30',
+  'A34',
+  'A35',
+  'A36',
+  'A39',
+  'A40',
+  'A41',
+  'A42',
+  'A44',
+  'A46',
+  'A47',
+  'A48',
+  'A49',
+  'A50',
+  'A51',
+]);
 
 /** A synthetic ADT message of any trigger, shaped as its message structure needs. */
 function anyAdt(event: string): string {
@@ -62,8 +81,10 @@ describe('mixed hospital feed over MLLP (issue 10 evidence)', () => {
       if (event === 'A48') continue;
       feed.push({ name: `synthetic ADT^${event}`, text: anyAdt(event) });
     }
-    for (const f of readdirSync(join(FIXTURES, 'adt')).filter((f) => f.endsWith('.hl7'))) feed.push({ name: `adt/${f}`, text: readFileSync(join(FIXTURES, 'adt', f), 'latin1') });
-    for (const f of ['oru-r01-lab.hl7', 'siu-s12-schedule.hl7', 'mdm-t02-document.hl7']) feed.push({ name: `mixed-feed/${f}`, text: readFileSync(join(FIXTURES, 'mixed-feed', f), 'latin1') });
+    for (const f of readdirSync(join(FIXTURES, 'adt')).filter((f) => f.endsWith('.hl7')))
+      feed.push({ name: `adt/${f}`, text: readFileSync(join(FIXTURES, 'adt', f), 'latin1') });
+    for (const f of ['oru-r01-lab.hl7', 'siu-s12-schedule.hl7', 'mdm-t02-document.hl7'])
+      feed.push({ name: `mixed-feed/${f}`, text: readFileSync(join(FIXTURES, 'mixed-feed', f), 'latin1') });
 
     const answers: string[] = [];
     for (const m of feed) {
@@ -87,15 +108,23 @@ describe('mixed hospital feed over MLLP (issue 10 evidence)', () => {
     for (const m of messages) {
       if (m.status === 'rejected') continue;
       expect({ id: m.controlId, status: m.status }).toMatchObject({ status: expect.stringMatching(/^(processed|filtered)$/) });
-      if (m.status === 'filtered') expect({ id: m.controlId, reason: m.statusReason }).toMatchObject({ reason: expect.stringMatching(/^(no converter for |no route matched$)/) });
+      if (m.status === 'filtered')
+        expect({ id: m.controlId, reason: m.statusReason }).toMatchObject({
+          reason: expect.stringMatching(/^(no converter for |no route matched$)/),
+        });
     }
     // Each trigger the registry has no converter for says so; each converted one is routed or "no route matched".
     for (let n = 1; n <= 62; n++) {
       const event = `A${String(n).padStart(2, '0')}`;
       if (event === 'A48') continue;
       const m = byControlId.get(`MIX-${event}`)!;
-      if (!(SUPPORTED_EVENTS as readonly string[]).includes(event)) expect(m).toMatchObject({ status: 'filtered', statusReason: expect.stringMatching(new RegExp(`^no converter for ADT\\^${event}`)) });
-      else if (['A01', 'A02', 'A03', 'A04', 'A08'].includes(event)) expect({ event, status: m.status }).toEqual({ event, status: 'processed' });
+      if (!(SUPPORTED_EVENTS as readonly string[]).includes(event))
+        expect(m).toMatchObject({
+          status: 'filtered',
+          statusReason: expect.stringMatching(new RegExp(`^no converter for ADT\\^${event}`)),
+        });
+      else if (['A01', 'A02', 'A03', 'A04', 'A08'].includes(event))
+        expect({ event, status: m.status }).toEqual({ event, status: 'processed' });
     }
     // The lab result went raw to the webhook (a passthrough route), so it is processed either way.
     expect(byControlId.get('MSG00003')?.status).toBe('processed');

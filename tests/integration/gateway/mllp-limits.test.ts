@@ -40,7 +40,9 @@ describe('MLLP source limits in the gateway (issue 11.2)', () => {
   });
 
   const metric = async (name: string, reason: string) => {
-    const line = (await gateway.metrics.metrics()).split('\n').find((l) => l.startsWith(name) && l.includes('source="mllp-in"') && l.includes(`reason="${reason}"`));
+    const line = (await gateway.metrics.metrics())
+      .split('\n')
+      .find((l) => l.startsWith(name) && l.includes('source="mllp-in"') && l.includes(`reason="${reason}"`));
     return line ? Number(line.split(' ').pop()) : 0;
   };
 
@@ -52,8 +54,14 @@ describe('MLLP source limits in the gateway (issue 11.2)', () => {
     expect(await metric('carebridge_mllp_connections_rejected_total', 'max-connections-per-address')).toBe(1);
     await slow.closed;
     await waitFor(() => lines.some((l) => l.reason === 'frame-timeout'));
-    expect(lines.find((l) => l.reason === 'frame-timeout')).toMatchObject({ msg: 'MLLP connection closed by the gateway', source: 'mllp-in' });
-    expect(lines.find((l) => l.reason === 'max-connections-per-address')).toMatchObject({ msg: 'MLLP connection refused', source: 'mllp-in' });
+    expect(lines.find((l) => l.reason === 'frame-timeout')).toMatchObject({
+      msg: 'MLLP connection closed by the gateway',
+      source: 'mllp-in',
+    });
+    expect(lines.find((l) => l.reason === 'max-connections-per-address')).toMatchObject({
+      msg: 'MLLP connection refused',
+      source: 'mllp-in',
+    });
     expect(await metric('carebridge_mllp_connections_closed_total', 'frame-timeout')).toBe(1);
   });
 });

@@ -16,7 +16,8 @@ describe('a port already in use (issue 11.10)', () => {
   });
   afterAll(() => new Promise<void>((r) => taken.close(() => r())));
 
-  const config = (extra: Record<string, unknown>) => loadConfig(writeTestConfig({ webhookUrl: 'http://127.0.0.1:9/hook', webhookSecret: 'hook-secret-0123456789', extra }).file);
+  const config = (extra: Record<string, unknown>) =>
+    loadConfig(writeTestConfig({ webhookUrl: 'http://127.0.0.1:9/hook', webhookSecret: 'hook-secret-0123456789', extra }).file);
 
   it('names server.http.port', async () => {
     const c = config({ server: { http: { host: '127.0.0.1', port }, logLevel: 'silent', shutdownTimeoutMs: 1000 } });
@@ -24,7 +25,12 @@ describe('a port already in use (issue 11.10)', () => {
   });
 
   it("names the MLLP source's port key", async () => {
-    const c = config({ sources: [{ id: 'http-in', type: 'http' }, { id: 'adt-in', type: 'mllp', host: '127.0.0.1', port }] });
+    const c = config({
+      sources: [
+        { id: 'http-in', type: 'http' },
+        { id: 'adt-in', type: 'mllp', host: '127.0.0.1', port },
+      ],
+    });
     await expect(startGateway(c, silentLog)).rejects.toThrow(`sources[1].port (adt-in): port ${port} on 127.0.0.1 is already in use`);
   });
 });

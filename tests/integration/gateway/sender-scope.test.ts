@@ -17,7 +17,8 @@ const ACO_KEY = 'example-aco-partner-key-0123456789';
 const sha256 = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
 /** A message from partner B's sender (OTHERADT^OTHERHOSP). */
-const asOther = (controlId: string, ackMode?: 'enhanced-al') => adtMessage(controlId, { ackMode }).replace('|EPICADT|MGH|', '|OTHERADT|OTHERHOSP|');
+const asOther = (controlId: string, ackMode?: 'enhanced-al') =>
+  adtMessage(controlId, { ackMode }).replace('|EPICADT|MGH|', '|OTHERADT|OTHERHOSP|');
 
 describe('partner sender scope (issue 11.1)', () => {
   let hook: WebhookStub;
@@ -58,7 +59,11 @@ describe('partner sender scope (issue 11.1)', () => {
   const stored = async (controlId: string) => (await gw.gateway.store.searchMessages({ controlId })).items[0];
   const rejectedBySender = async (source: string) => {
     const text = await gw.gateway.metrics.metrics();
-    const line = text.split('\n').find((l) => l.startsWith('carebridge_messages_rejected_total') && l.includes(`source="${source}"`) && l.includes('reason_kind="sender"'));
+    const line = text
+      .split('\n')
+      .find(
+        (l) => l.startsWith('carebridge_messages_rejected_total') && l.includes(`source="${source}"`) && l.includes('reason_kind="sender"'),
+      );
     return line ? Number(line.split(' ').pop()) : 0;
   };
 
@@ -92,7 +97,11 @@ describe('partner sender scope (issue 11.1)', () => {
 
   it("a partner's API key on POST /hl7/v2 may post only its partner's senders", async () => {
     const post = (body: string) =>
-      fetch(`${base}/hl7/v2`, { method: 'POST', headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${ACO_KEY}` }, body });
+      fetch(`${base}/hl7/v2`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${ACO_KEY}` },
+        body,
+      });
     const bad = await post(asOther('SCOPE-5'));
     expect(bad.status).toBe(400);
     const ack = Hl7Message.parse(await bad.text());

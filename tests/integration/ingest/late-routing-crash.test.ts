@@ -23,7 +23,10 @@ const MEMBER_ID_SYSTEM = 'https://www.mass.gov/masshealth/member-id';
 const A01 = readFileSync(join(import.meta.dirname, '../../../fixtures/hl7v2/adt/A01.hl7'), 'latin1');
 /** The fixture admission for another patient (Medicaid id in PID-3, own control id). */
 const admission = (memberId: string) =>
-  A01.replace('MRN1001^^^MGH^MR~MA123456789^^^MAMH^MA', `MRN${memberId.slice(-4)}^^^MGH^MR~${memberId}^^^MAMH^MA`).replace('MSG-A01-0001', `MSG-${memberId}`);
+  A01.replace('MRN1001^^^MGH^MR~MA123456789^^^MAMH^MA', `MRN${memberId.slice(-4)}^^^MGH^MR~${memberId}^^^MAMH^MA`).replace(
+    'MSG-A01-0001',
+    `MSG-${memberId}`,
+  );
 
 /** Member → the ADT destination of its attributed CP. MA199999999 never gets onto the roster. */
 const LATE: Record<string, string> = { MA100000001: 'cp-adt', MA100000002: 'other-adt', MA100000003: 'cp-adt' };
@@ -36,7 +39,13 @@ function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir:
   const dir = mkdtempSync(join(tmpdir(), 'cb-late-'));
   dirs.push(dir);
   const unused = 'http://127.0.0.1:9/never-called';
-  const hook = (id: string, partner?: string) => ({ id, type: 'webhook', url: unused, secret: 'late-secret-0123456789', ...(partner ? { partner } : {}) });
+  const hook = (id: string, partner?: string) => ({
+    id,
+    type: 'webhook',
+    url: unused,
+    secret: 'late-secret-0123456789',
+    ...(partner ? { partner } : {}),
+  });
   const { file } = writeTestConfig({
     webhookUrl: unused,
     webhookSecret: 'late-secret-0123456789',
@@ -64,7 +73,14 @@ function testConfig(storeUrl: string | undefined): { config: GatewayConfig; dir:
 /** The events as the inbox and pipeline handle them: stored, then routed (the hie only: nobody matches yet). */
 async function receiveAdmissions(p: Process): Promise<void> {
   for (const id of PATIENTS) {
-    const input: InboundInput = { sourceKind: 'mllp', sourceName: 'mllp-in', partnerId: 'example-aco', controlId: `MSG-${id}`, dedupeKey: `adt|${id}`, raw: Buffer.from(admission(id), 'latin1') };
+    const input: InboundInput = {
+      sourceKind: 'mllp',
+      sourceName: 'mllp-in',
+      partnerId: 'example-aco',
+      controlId: `MSG-${id}`,
+      dedupeKey: `adt|${id}`,
+      raw: Buffer.from(admission(id), 'latin1'),
+    };
     const [stored] = await p.store.acceptInbound([input]);
     await p.pipeline.reprocess(stored.id);
   }
@@ -107,7 +123,12 @@ async function expectNothingLeft(p: Process, queued: readonly string[]) {
   expect(new Set(queued)).toEqual(new Set(all.items.map((d) => d.id)));
   expect(await p.roster.unroutedResolved()).toEqual([]);
   const unmatched = (await p.roster.listUnmatched({})).items;
-  expect(unmatched.filter((u) => u.routedAt).map((u) => u.memberId).sort()).toEqual(Object.keys(LATE));
+  expect(
+    unmatched
+      .filter((u) => u.routedAt)
+      .map((u) => u.memberId)
+      .sort(),
+  ).toEqual(Object.keys(LATE));
   return unmatched;
 }
 
@@ -207,7 +228,9 @@ for (const backend of backends) {
       expect(await first.intake(file)).toBe('applied');
       const late = (await routingOf(first, 'MA100000002'))[1];
       expect(late.source).toBe('replay|roster');
-      const [lateSummary] = (await first.store.searchMessages({ controlId: 'MSG-MA100000002' })).items.filter((m) => m.sourceName === 'roster');
+      const [lateSummary] = (await first.store.searchMessages({ controlId: 'MSG-MA100000002' })).items.filter(
+        (m) => m.sourceName === 'roster',
+      );
       const replay = await first.store.createReplay(lateSummary.id);
       await first.pipeline.reprocess(replay.id);
       const detail = (await first.store.getMessage(replay.id))!;

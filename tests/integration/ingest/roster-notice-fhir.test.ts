@@ -52,14 +52,19 @@ describe('roster notices to a FHIR destination (issue 11.6)', () => {
     const destination = { id: 'cp-fhir', type: 'fhir' as const, baseUrl: stub.baseUrl };
     const deliver = createDeliverer();
     for (const d of deliveries) {
-      const bundle = JSON.parse(d.payload!) as { resourceType: string; type: string; entry: { resource: { resourceType: string }; request: { method: string; url: string } }[] };
+      const bundle = JSON.parse(d.payload!) as {
+        resourceType: string;
+        type: string;
+        entry: { resource: { resourceType: string }; request: { method: string; url: string } }[];
+      };
       expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'transaction' });
       expect(bundle.entry).toHaveLength(1);
       expect(bundle.entry[0].resource.resourceType).toBe('Patient');
       expect(bundle.entry[0].request.method).toBe('PUT');
       expect(bundle.entry[0].request.url).toMatch(/^Patient\?identifier=/);
       // What the queue worker does with the stored payload; twice, as after a crash.
-      for (let i = 0; i < 2; i++) expect(await deliver(d.payload, destination, { deliveryId: d.id, attempt: 1 })).toMatchObject({ kind: 'delivered' });
+      for (let i = 0; i < 2; i++)
+        expect(await deliver(d.payload, destination, { deliveryId: d.id, attempt: 1 })).toMatchObject({ kind: 'delivered' });
     }
     const patients = [...stub.resources.values()].filter((r) => r.resourceType === 'Patient');
     expect(patients).toHaveLength(2);

@@ -182,7 +182,7 @@ describe('MllpClient against misbehaving peers', () => {
     expect(await failureCode(c.send(msg('G')))).toBe('CONNECTION_CLOSED');
   });
 
-  it('returns whatever payload a framed answer holds (checking the ACK is the caller\'s job)', async () => {
+  it("returns whatever payload a framed answer holds (checking the ACK is the caller's job)", async () => {
     const peer = await fakePeer(() => (_frame, socket) => socket.write(encodeFrame(Buffer.from('not hl7 at all'))));
     const c = client(peer.port);
     expect((await c.send(msg('W'))).toString()).toBe('not hl7 at all');

@@ -26,7 +26,20 @@ export function buildTestAck(message: Buffer | string, code: 'AA' | 'AE' | 'AR' 
   const text = typeof message === 'string' ? message : message.toString('latin1');
   const fields = (text.split(/\r\n|\r|\n/)[0] ?? '').split('|');
   const controlId = fields[9] ?? '';
-  const msh = ['MSH', '^~\\&', fields[4] ?? '', fields[5] ?? '', fields[2] ?? '', fields[3] ?? '', '20240105123001', '', 'ACK', `ACK${controlId}`, 'P', fields[11] ?? '2.5.1'];
+  const msh = [
+    'MSH',
+    '^~\\&',
+    fields[4] ?? '',
+    fields[5] ?? '',
+    fields[2] ?? '',
+    fields[3] ?? '',
+    '20240105123001',
+    '',
+    'ACK',
+    `ACK${controlId}`,
+    'P',
+    fields[11] ?? '2.5.1',
+  ];
   return Buffer.from(`${msh.join('|')}\rMSA|${code}|${controlId}`, 'latin1');
 }
 

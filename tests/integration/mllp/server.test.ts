@@ -6,16 +6,7 @@ import type { ConnectionInfo } from '../../../src/mllp/connection-info.js';
 import { isMllpError } from '../../../src/mllp/errors.js';
 import { createMllpServer, type MllpServer, type MllpServerOptions } from '../../../src/mllp/server.js';
 import type { ConnectionCloseReason } from '../../../src/mllp/session.js';
-import {
-  RawMllpPeer,
-  ackInfo,
-  buildTestAck,
-  controlIdOf,
-  deferred,
-  sampleMessage,
-  sleep,
-  waitFor,
-} from './helpers.js';
+import { RawMllpPeer, ackInfo, buildTestAck, controlIdOf, deferred, sampleMessage, sleep, waitFor } from './helpers.js';
 
 const servers: MllpServer[] = [];
 const clients: MllpClient[] = [];
@@ -91,9 +82,7 @@ describe('MllpServer', () => {
     });
     const peer = await rawPeer(server);
     // Pipelined: all three frames in one write, without waiting for any ACK.
-    await peer.write(
-      Buffer.concat(['P1', 'P2', 'P3'].map((id) => encodeFrame(Buffer.from(sampleMessage(id))))),
-    );
+    await peer.write(Buffer.concat(['P1', 'P2', 'P3'].map((id) => encodeFrame(Buffer.from(sampleMessage(id))))));
     await waitFor(() => framesReceived === 3, 10_000, 'all frames decoded');
     expect(log).toEqual(['handle P1']); // P2 and P3 are decoded, yet held back
     release.resolve();

@@ -48,7 +48,8 @@ async function inPieces(peer: RawMllpPeer, bytes: Buffer, n: number, everyMs: nu
   }
 }
 
-const framed = (text: string) => Buffer.concat([Buffer.from([START_BLOCK]), Buffer.from(text, 'latin1'), Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
+const framed = (text: string) =>
+  Buffer.concat([Buffer.from([START_BLOCK]), Buffer.from(text, 'latin1'), Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
 
 describe('MLLP slow senders (issue 11.2)', () => {
   it('closes a connection whose frame does not complete within frameTimeoutMs, even while bytes trickle in', async () => {

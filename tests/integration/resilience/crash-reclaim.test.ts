@@ -39,10 +39,19 @@ describe('a crashed gateway’s in-flight deliveries (issue 11.8)', () => {
       webhookUrl: hook.url,
       webhookSecret: SECRET,
       redisUrl: redis.url,
-      extra: { destinations: [{ id: 'hook', type: 'webhook', url: hook.url, secret: SECRET, timeoutMs: 120_000, backoff: { baseMs: 50, maxMs: 200 } }] },
+      extra: {
+        destinations: [
+          { id: 'hook', type: 'webhook', url: hook.url, secret: SECRET, timeoutMs: 120_000, backoff: { baseMs: 50, maxMs: 200 } },
+        ],
+      },
     });
     dataDir = cfg.dataDir;
-    gw = await startGatewayProcess({ configFile: cfg.file, dataDir: cfg.dataDir, env: { CAREBRIDGE_LOG_LEVEL: 'info' }, startTimeoutMs: 240_000 });
+    gw = await startGatewayProcess({
+      configFile: cfg.file,
+      dataDir: cfg.dataDir,
+      env: { CAREBRIDGE_LOG_LEVEL: 'info' },
+      startTimeoutMs: 240_000,
+    });
 
     hook.failNext(1, { kind: 'hang' });
     const client = new MllpClient({ host: '127.0.0.1', port: cfg.mllpPort });

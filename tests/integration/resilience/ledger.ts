@@ -33,7 +33,11 @@ export interface Ledger {
 export async function noUnfinishedWork(httpPort: number): Promise<boolean> {
   const base = `http://127.0.0.1:${httpPort}`;
   const headers = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
-  for (const path of ['/api/messages?status=received&limit=1', '/api/deliveries?status=pending&limit=1', '/api/deliveries?status=failed-retrying&limit=1']) {
+  for (const path of [
+    '/api/messages?status=received&limit=1',
+    '/api/deliveries?status=pending&limit=1',
+    '/api/deliveries?status=failed-retrying&limit=1',
+  ]) {
     const res = await fetch(base + path, { headers });
     if (!res.ok) return false;
     const page = (await res.json()) as { items: unknown[] };
@@ -98,7 +102,9 @@ export async function balanceLedger(store: MessageStore, ackedIds: readonly stri
     ackedNotStored: [...acked].filter((c) => !storedControlIds.has(c)),
     storedNotAcked: [...storedControlIds].filter((c) => !acked.has(c)),
     notProcessed: [...byMessageId.values()].filter((m) => m.status !== 'processed').map((m) => `${m.controlId}:${m.status}`),
-    notOneDelivery: [...byMessageId.entries()].filter(([id]) => deliveriesPerMessage.get(id) !== 1).map(([id, m]) => `${m.controlId}:${deliveriesPerMessage.get(id) ?? 0}`),
+    notOneDelivery: [...byMessageId.entries()]
+      .filter(([id]) => deliveriesPerMessage.get(id) !== 1)
+      .map(([id, m]) => `${m.controlId}:${deliveriesPerMessage.get(id) ?? 0}`),
     notDeliveredInStore,
     ackedNotReceived: [...acked].filter((c) => !keysByControlId.has(c)),
     underSeveralKeys: [...keysByControlId.entries()].filter(([, s]) => s.size > 1).map(([c]) => c),

@@ -73,7 +73,10 @@ export class MllpLoad {
     const patients = this.options.patientsPerSender ?? 10;
     for (let n = 0; this.running; n++) {
       const controlId = `${this.options.tag}${k}N${n}`;
-      const bytes = Buffer.from(adtMessage(controlId, { mrn: `M${this.options.tag}${k}P${n % patients}`, event: n % patients === n ? 'A01' : 'A08' }), 'latin1');
+      const bytes = Buffer.from(
+        adtMessage(controlId, { mrn: `M${this.options.tag}${k}P${n % patients}`, event: n % patients === n ? 'A01' : 'A08' }),
+        'latin1',
+      );
       await this.sendUntilAcked(client, controlId, bytes);
     }
   }

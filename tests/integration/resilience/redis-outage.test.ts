@@ -72,7 +72,13 @@ describe('Redis crash and restart under MLLP load (gateway as its own process, e
     const store = await openStore(`sqlite:${join(cfg.dataDir, 'carebridge.db')}`);
     try {
       const ledger = await balanceLedger(store, load.acked, hook, tag);
-      const report = JSON.stringify({ ackedDuringOutage, deliveredDuringOutage, sendFailures: load.sendFailures, ...ledger, storedNotAcked: ledger.storedNotAcked.slice(0, 20) });
+      const report = JSON.stringify({
+        ackedDuringOutage,
+        deliveredDuringOutage,
+        sendFailures: load.sendFailures,
+        ...ledger,
+        storedNotAcked: ledger.storedNotAcked.slice(0, 20),
+      });
       expect(ledger.ackedNotStored, report).toEqual([]);
       expect(ledger.storedNotAcked, report).toEqual([]);
       expect(ledger.notProcessed, report).toEqual([]);

@@ -17,9 +17,12 @@ describe('roster matching on the Medicaid id an ADT carries only in its insuranc
   it('matches by identifier precedence when PID-3 holds only the hospital MRN', async () => {
     const roster = await openRosterStore(`sqlite:${join(dir, 'carebridge.db')}`, { matching: { identifierPrecedence: [MEDICAID] } });
     try {
-      await importFile(roster, 'acme-aco', '2024-03-01', [member('MA123456789', { identifiers: [{ system: MEDICAID, value: 'MA123456789', type: 'MA' }] })]);
+      await importFile(roster, 'acme-aco', '2024-03-01', [
+        member('MA123456789', { identifiers: [{ system: MEDICAID, value: 'MA123456789', type: 'MA' }] }),
+      ]);
       const text = readFileSync(join(import.meta.dirname, '../../../fixtures/hl7v2/adt/A01-insurance.hl7'), 'latin1');
-      const identifiers = (t: string) => convertAdt(Hl7Message.parse(t), profile).patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
+      const identifiers = (t: string) =>
+        convertAdt(Hl7Message.parse(t), profile).patientIdentifiers.map((i) => ({ system: i.system!, value: i.value! }));
       const matched = await roster.resolve({ identifiers: identifiers(text) });
       expect(matched.kind === 'matched' && [matched.member.memberId, matched.by]).toEqual(['MA123456789', 'identifier']);
       // The same message without its insurance segments carries no Medicaid id: no match.

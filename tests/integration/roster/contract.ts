@@ -76,12 +76,26 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
 
     it('applies a first file: every member added, with identifiers, demographics and attributions', async () => {
       const result = await importFile(roster, 'acme-aco', D1, [
-        member('M1', { identifiers: [{ system: MEDICAID, value: 'M1', type: 'MA' }, { system: MRN, value: 'MRN-1', type: 'MR' }] }),
+        member('M1', {
+          identifiers: [
+            { system: MEDICAID, value: 'M1', type: 'MA' },
+            { system: MRN, value: 'MRN-1', type: 'MR' },
+          ],
+        }),
         member('M2', { attribution: { aco: 'acme-aco', cp: 'harbor-cp', pcpNpi: '1234567893', start: '2024-01-01' } }),
         member('M3', { address: { line: ['1 Main St'], city: 'Boston', state: 'MA', postalCode: '02110' }, phone: '617-555-0100' }),
         member('M4'),
       ]);
-      expect(result).toMatchObject({ status: 'applied', resumed: false, rows: 4, applied: 4, errors: 0, added: 4, changed: 0, terminated: 0 });
+      expect(result).toMatchObject({
+        status: 'applied',
+        resumed: false,
+        rows: 4,
+        applied: 4,
+        errors: 0,
+        added: 4,
+        changed: 0,
+        terminated: 0,
+      });
 
       const m1 = await roster.getMember('M1');
       expect(m1).toMatchObject({
@@ -146,7 +160,13 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
           yield i;
         }
       }
-      const again = await roster.importMemberFile({ partnerId: 'acme-aco', fileName: 'roster.csv', sha256: sha('v1'), importDate: D2, items: counting() });
+      const again = await roster.importMemberFile({
+        partnerId: 'acme-aco',
+        fileName: 'roster.csv',
+        sha256: sha('v1'),
+        importDate: D2,
+        items: counting(),
+      });
       expect(again).toMatchObject({ status: 'duplicate', duplicateOf: first.importId, rows: 0, applied: 0, added: 0 });
       expect(pulled).toBe(0);
       expect((await roster.getImport(again.importId))!).toMatchObject({ status: 'duplicate', duplicateOf: first.importId });
@@ -165,7 +185,12 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       const r = await importFile(roster, 'acme-aco', D2, [
         member('M1', { attribution: { aco: 'acme-aco', cp: 'harbor-cp' } }),
         member('M2', { address: { line: ['9 Elm St'], city: 'Salem', state: 'MA', postalCode: '01970' } }),
-        member('M3', { identifiers: [{ system: MEDICAID, value: 'M3' }, { system: MRN, value: 'MRN-3' }] }),
+        member('M3', {
+          identifiers: [
+            { system: MEDICAID, value: 'M3' },
+            { system: MRN, value: 'MRN-3' },
+          ],
+        }),
       ]);
       expect(r).toMatchObject({ added: 0, changed: 3, terminated: 0 });
       const events = await allEvents(roster, r.importId);
@@ -241,7 +266,9 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
 
     it('applies 834-style explicit terminations with their end date, once', async () => {
       await importFile(roster, 'acme-aco', D1, [member('M1'), member('M2'), member('M3')]);
-      const r = await importFile(roster, 'acme-aco', D2, [terminate('M1', '2024-03-15'), terminate('M2'), terminate('NOBODY')], { fileKind: 'changes' });
+      const r = await importFile(roster, 'acme-aco', D2, [terminate('M1', '2024-03-15'), terminate('M2'), terminate('NOBODY')], {
+        fileKind: 'changes',
+      });
       expect(r).toMatchObject({ rows: 3, applied: 3, errors: 0, terminated: 2 });
       const events = await allEvents(roster, r.importId);
       expect(events.find((e) => e.memberId === 'M1')!.detail).toEqual({
@@ -262,13 +289,24 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
     });
 
     it('records bad rows with line numbers while good rows apply; a readable member id keeps the member', async () => {
-      await importFile(roster, 'acme-aco', D1, [member('M1'), member('M2'), member('M3'), member('OTHER', { identifiers: [{ system: MRN, value: 'TAKEN' }] })]);
+      await importFile(roster, 'acme-aco', D1, [
+        member('M1'),
+        member('M2'),
+        member('M3'),
+        member('OTHER', { identifiers: [{ system: MRN, value: 'TAKEN' }] }),
+      ]);
       const r = await importFile(roster, 'acme-aco', D2, [
         member('M1', { line: 2 }),
         rowError(3, 'column DOB: not a date in MM/DD/YYYY', 'M2'),
         member('M4', { line: 4, birthDate: '2024-02-30' }),
         member('M5', { line: 5, attribution: { aco: 'acme-aco', start: '2024-05-01', end: '2024-04-01' } }),
-        member('M6', { line: 6, identifiers: [{ system: MEDICAID, value: 'M6' }, { system: MRN, value: 'TAKEN' }] }),
+        member('M6', {
+          line: 6,
+          identifiers: [
+            { system: MEDICAID, value: 'M6' },
+            { system: MRN, value: 'TAKEN' },
+          ],
+        }),
         warning(7, 'SE segment count 12 does not match 11 segments'),
         member('M7', { line: 8 }),
         { kind: 'record', record: { line: 9, action: 'upsert', memberId: '  ', identifiers: [], attribution: {} } } satisfies MemberItem,
@@ -294,7 +332,13 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
 
     it('caps stored issues but counts them all', async () => {
       const capped = await another({ maxStoredIssues: 2 });
-      const r = await importFile(capped, 'acme-aco', D1, [rowError(2, 'bad'), rowError(3, 'bad'), rowError(4, 'bad'), rowError(5, 'bad'), member('M1')]);
+      const r = await importFile(capped, 'acme-aco', D1, [
+        rowError(2, 'bad'),
+        rowError(3, 'bad'),
+        rowError(4, 'bad'),
+        rowError(5, 'bad'),
+        member('M1'),
+      ]);
       expect(r.errors).toBe(4);
       const imp = await capped.getImport(r.importId);
       expect(imp!.errors).toBe(4);
@@ -318,7 +362,9 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
     });
 
     it('keeps effective-date boundaries inclusive and honours stated start/end dates', async () => {
-      await importFile(roster, 'acme-aco', '2024-02-15', [member('M1', { attribution: { aco: 'acme-aco', cp: 'bay-cp', start: '2024-03-01', end: '2024-03-31' } })]);
+      await importFile(roster, 'acme-aco', '2024-02-15', [
+        member('M1', { attribution: { aco: 'acme-aco', cp: 'bay-cp', start: '2024-03-01', end: '2024-03-31' } }),
+      ]);
       expect(await roster.attributedOn('M1', '2024-02-29', 'cp')).toEqual([]);
       expect(await roster.attributedOn('M1', '2024-03-01', 'cp')).toEqual(['bay-cp']);
       expect(await roster.attributedOn('M1', '2024-03-31', 'cp')).toEqual(['bay-cp']);
@@ -326,10 +372,15 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       await expect(roster.attributedOn('M1', '2024-13-01', 'cp')).rejects.toThrow(/YYYY-MM-DD/);
 
       // The file moves the end: a period change, same row.
-      const r = await importFile(roster, 'acme-aco', '2024-02-20', [member('M1', { attribution: { aco: 'acme-aco', cp: 'bay-cp', start: '2024-03-01', end: '2024-04-30' } })]);
+      const r = await importFile(roster, 'acme-aco', '2024-02-20', [
+        member('M1', { attribution: { aco: 'acme-aco', cp: 'bay-cp', start: '2024-03-01', end: '2024-04-30' } }),
+      ]);
       const [e] = await allEvents(roster, r.importId);
       expect(e.kind).toBe('changed');
-      expect(e.detail.cpPeriod).toEqual({ from: { start: '2024-03-01', end: '2024-03-31' }, to: { start: '2024-03-01', end: '2024-04-30' } });
+      expect(e.detail.cpPeriod).toEqual({
+        from: { start: '2024-03-01', end: '2024-03-31' },
+        to: { start: '2024-03-01', end: '2024-04-30' },
+      });
       expect(await roster.attributedOn('M1', '2024-04-30', 'cp')).toEqual(['bay-cp']);
       expect((await roster.attributionHistory('M1')).length).toBe(2);
     });
@@ -341,7 +392,13 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       expect(await roster.hasConsent('M1', 'bay-cp', 'substance-use')).toBe(false);
       expect(await roster.hasConsent('M1', 'harbor-cp', 'behavioral-health')).toBe(false);
 
-      await roster.recordConsent('M1', { partnerId: 'bay-cp', category: 'behavioral-health', granted: false, source: 'api', actor: 'admin' });
+      await roster.recordConsent('M1', {
+        partnerId: 'bay-cp',
+        category: 'behavioral-health',
+        granted: false,
+        source: 'api',
+        actor: 'admin',
+      });
       expect(await roster.hasConsent('M1', 'bay-cp', 'behavioral-health')).toBe(false);
       await importFile(roster, 'acme-aco', D2, [grant(true)]);
       expect(await roster.hasConsent('M1', 'bay-cp', 'behavioral-health')).toBe(false);
@@ -352,9 +409,13 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       expect(await roster.hasConsent('M1', 'bay-cp', 'behavioral-health')).toBe(true);
       const latest = await roster.latestConsent('M1', 'bay-cp', 'behavioral-health');
       expect(latest).toMatchObject({ granted: true, source: 'member-file' });
-      expect((await roster.getMember('M1'))!.consents).toEqual([expect.objectContaining({ partnerId: 'bay-cp', category: 'behavioral-health', granted: true })]);
+      expect((await roster.getMember('M1'))!.consents).toEqual([
+        expect.objectContaining({ partnerId: 'bay-cp', category: 'behavioral-health', granted: true }),
+      ]);
 
-      await expect(roster.recordConsent('NOPE', { partnerId: 'bay-cp', category: 'substance-use', granted: true, source: 'api' })).rejects.toBeInstanceOf(RosterNotFoundError);
+      await expect(
+        roster.recordConsent('NOPE', { partnerId: 'bay-cp', category: 'substance-use', granted: true, source: 'api' }),
+      ).rejects.toBeInstanceOf(RosterNotFoundError);
       await expect(
         roster.recordConsent('M1', { partnerId: 'bay-cp', category: 'mental' as never, granted: true, source: 'api' }),
       ).rejects.toThrow(/category/);
@@ -362,13 +423,26 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
 
     it('resolves ADT patients by identifier precedence, optionally by exact demographics', async () => {
       await importFile(roster, 'acme-aco', D1, [
-        member('M1', { identifiers: [{ system: MEDICAID, value: 'M1' }, { system: MRN, value: 'X-1' }] }),
-        member('M2', { identifiers: [{ system: MEDICAID, value: 'M2' }, { system: 'urn:other', value: 'Y-2' }] }),
+        member('M1', {
+          identifiers: [
+            { system: MEDICAID, value: 'M1' },
+            { system: MRN, value: 'X-1' },
+          ],
+        }),
+        member('M2', {
+          identifiers: [
+            { system: MEDICAID, value: 'M2' },
+            { system: 'urn:other', value: 'Y-2' },
+          ],
+        }),
         member('M3', { name: { family: "O'Brien", given: ['Mary', 'Ann'] }, birthDate: '1970-05-05', sex: 'female' }),
         member('M4', { name: { family: 'Twin', given: ['Sam'] }, birthDate: '2000-01-01', sex: 'male' }),
         member('M5', { name: { family: 'Twin', given: ['Sam'] }, birthDate: '2000-01-01', sex: 'male' }),
       ]);
-      const both = [{ system: MRN, value: 'X-1' }, { system: 'urn:other', value: 'Y-2' }];
+      const both = [
+        { system: MRN, value: 'X-1' },
+        { system: 'urn:other', value: 'Y-2' },
+      ];
       const precise = await another({ matching: { identifierPrecedence: ['urn:other', MRN] } });
       const r1 = await precise.resolve({ identifiers: both });
       expect(r1.kind === 'matched' && [r1.member.memberId, r1.by]).toEqual(['M2', 'identifier']);
@@ -379,7 +453,13 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       const member1 = any.kind === 'matched' ? any.member : undefined;
       expect(member1?.attributions.map((a) => a.role).sort()).toEqual(['aco', 'cp']);
 
-      const patient = { identifiers: [{ system: MRN, value: 'unknown' }], family: ' o’brien ', given: 'mary', birthDate: '1970-05-05', sex: 'female' };
+      const patient = {
+        identifiers: [{ system: MRN, value: 'unknown' }],
+        family: ' o’brien ',
+        given: 'mary',
+        birthDate: '1970-05-05',
+        sex: 'female',
+      };
       expect((await roster.resolve(patient)).kind).toBe('unmatched'); // demographics off by default
       const demo = await another({ matching: { demographicMatch: true } });
       expect((await demo.resolve(patient)).kind).toBe('unmatched'); // ’ is not ' : exact means exact
@@ -392,17 +472,38 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
     it('records unmatched events once, lists them, and resolves them after the import that brings the member', async () => {
       const resolver = await another({ matching: { identifierPrecedence: [MEDICAID, MRN] } });
       const at = new Date('2024-03-01T12:00:00Z');
-      await resolver.recordUnmatched({ messageId: 'msg-1', receivedAt: at, identifiers: [{ system: MRN, value: 'NEW-MRN' }], partnerId: 'mgh' });
-      await resolver.recordUnmatched({ messageId: 'msg-1', receivedAt: at, identifiers: [{ system: MRN, value: 'NEW-MRN' }], partnerId: 'mgh' });
+      await resolver.recordUnmatched({
+        messageId: 'msg-1',
+        receivedAt: at,
+        identifiers: [{ system: MRN, value: 'NEW-MRN' }],
+        partnerId: 'mgh',
+      });
+      await resolver.recordUnmatched({
+        messageId: 'msg-1',
+        receivedAt: at,
+        identifiers: [{ system: MRN, value: 'NEW-MRN' }],
+        partnerId: 'mgh',
+      });
       await resolver.recordUnmatched({ messageId: 'msg-2', receivedAt: at, identifiers: [{ system: 'urn:untrusted', value: 'M9' }] });
       await resolver.recordUnmatched({ messageId: 'msg-3', receivedAt: at, identifiers: [{ system: MRN, value: 'STILL-UNKNOWN' }] });
       const open = await resolver.listUnmatched({ resolved: false });
       expect(open.items.map((u) => u.messageId)).toEqual(['msg-3', 'msg-2', 'msg-1']);
-      expect(open.items[2]).toMatchObject({ partnerId: 'mgh', identifiers: [{ system: MRN, value: 'NEW-MRN' }], resolvedAt: null, memberId: null });
+      expect(open.items[2]).toMatchObject({
+        partnerId: 'mgh',
+        identifiers: [{ system: MRN, value: 'NEW-MRN' }],
+        resolvedAt: null,
+        memberId: null,
+      });
       expect((await resolver.listUnmatched({ partners: ['mgh'] })).items.map((u) => u.messageId)).toEqual(['msg-1']);
 
       const r = await importFile(resolver, 'acme-aco', D1, [
-        member('M9', { identifiers: [{ system: MEDICAID, value: 'M9' }, { system: MRN, value: 'NEW-MRN' }, { system: 'urn:untrusted', value: 'M9' }] }),
+        member('M9', {
+          identifiers: [
+            { system: MEDICAID, value: 'M9' },
+            { system: MRN, value: 'NEW-MRN' },
+            { system: 'urn:untrusted', value: 'M9' },
+          ],
+        }),
       ]);
       expect(r.resolvedUnmatched).toEqual([{ id: open.items[2].id, messageId: 'msg-1', memberId: 'M9' }]);
       const resolved = await resolver.listUnmatched({ resolved: true });
@@ -473,7 +574,12 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
       const restarted = await another();
       const rerun = await importFile(restarted, 'acme-aco', D2, day2);
       expect(rerun).toMatchObject({ status: 'applied', resumed: true, importId: left.id });
-      expect({ ...rerun, importId: '', resolvedUnmatched: [] }).toEqual({ ...expected, importId: '', resumed: true, resolvedUnmatched: [] });
+      expect({ ...rerun, importId: '', resolvedUnmatched: [] }).toEqual({
+        ...expected,
+        importId: '',
+        resumed: true,
+        resolvedUnmatched: [],
+      });
       for (const id of ['M1', 'M3', 'M4', 'M6', 'M9']) {
         const strip = (list: Awaited<ReturnType<Roster['attributionHistory']>>) => list.map(({ importId: _i, ...a }) => a);
         expect(strip(await restarted.attributionHistory(id))).toEqual(strip(await clean.attributionHistory(id)));
@@ -492,18 +598,39 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
         err.name = 'MemberFileError';
         throw err;
       }
-      const failed = await roster.importMemberFile({ partnerId: 'acme-aco', fileName: 'f.834', sha256: sha('f'), importDate: D1, items: broken() });
+      const failed = await roster.importMemberFile({
+        partnerId: 'acme-aco',
+        fileName: 'f.834',
+        sha256: sha('f'),
+        importDate: D1,
+        items: broken(),
+      });
       expect(failed).toMatchObject({ status: 'failed', error: 'line 6: not an 834 interchange (no ISA)', rows: 3, applied: 3 });
-      expect((await roster.getImport(failed.importId))!).toMatchObject({ status: 'failed', error: 'line 6: not an 834 interchange (no ISA)' });
+      expect((await roster.getImport(failed.importId))!).toMatchObject({
+        status: 'failed',
+        error: 'line 6: not an 834 interchange (no ISA)',
+      });
       // A non-adapter error is named, never quoted.
       async function* oops() {
         yield member('M1');
         throw new TypeError('Cannot read MRN 12345 of undefined');
       }
-      const other = await roster.importMemberFile({ partnerId: 'acme-aco', fileName: 'g.csv', sha256: sha('g'), importDate: D1, items: oops() });
+      const other = await roster.importMemberFile({
+        partnerId: 'acme-aco',
+        fileName: 'g.csv',
+        sha256: sha('g'),
+        importDate: D1,
+        items: oops(),
+      });
       expect(other.error).toBe('the file could not be read (TypeError)');
 
-      const again = await roster.importMemberFile({ partnerId: 'acme-aco', fileName: 'f.834', sha256: sha('f'), importDate: D1, items: stream([member('M1'), member('M2')]) });
+      const again = await roster.importMemberFile({
+        partnerId: 'acme-aco',
+        fileName: 'f.834',
+        sha256: sha('f'),
+        importDate: D1,
+        items: stream([member('M1'), member('M2')]),
+      });
       expect(again).toMatchObject({ status: 'applied', resumed: true, importId: failed.importId });
     });
 
@@ -523,7 +650,9 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
     });
 
     it('selfRole attributes every member of a partner’s own roster to it', async () => {
-      await importFile(roster, 'bay-cp', D1, [member('M1', { attribution: {} }), member('M2', { attribution: { aco: 'acme-aco' } })], { selfRole: 'cp' });
+      await importFile(roster, 'bay-cp', D1, [member('M1', { attribution: {} }), member('M2', { attribution: { aco: 'acme-aco' } })], {
+        selfRole: 'cp',
+      });
       expect(await roster.attributedOn('M1', D1, 'cp')).toEqual(['bay-cp']);
       expect(await roster.attributedOn('M2', D1, 'aco')).toEqual(['acme-aco']);
       expect(await roster.attributedOn('M2', D1, 'cp')).toEqual(['bay-cp']);
@@ -538,7 +667,13 @@ export function describeRosterContract(name: string, open: () => Promise<RosterH
         throw Object.assign(new Error('line 9: truncated'), { name: 'MemberFileError' });
       }
       // A failed import wrote events (one chunk) but is redone under the same id when its file comes back.
-      const failed = await roster.importMemberFile({ partnerId: 'third-aco', fileName: 'x.csv', sha256: sha('x'), importDate: D1, items: broken() });
+      const failed = await roster.importMemberFile({
+        partnerId: 'third-aco',
+        fileName: 'x.csv',
+        sha256: sha('x'),
+        importDate: D1,
+        items: broken(),
+      });
       expect(failed).toMatchObject({ status: 'failed', applied: 3 });
       expect(await allEvents(roster, failed.importId)).toHaveLength(3);
 

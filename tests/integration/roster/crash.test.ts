@@ -31,15 +31,25 @@ function tempDb(): string {
 
 async function day1(file: string): Promise<void> {
   const r = await openRosterStore(`sqlite:${file}`, { chunkSize: CHUNK });
-  await r.importMemberFile({ partnerId: 'acme-aco', fileName: 'day1.csv', sha256: sha('day1'), importDate: '2024-03-01', items: stream([...crashFileItems(ROWS, 1)]) });
+  await r.importMemberFile({
+    partnerId: 'acme-aco',
+    fileName: 'day1.csv',
+    sha256: sha('day1'),
+    importDate: '2024-03-01',
+    items: stream([...crashFileItems(ROWS, 1)]),
+  });
   await r.close();
 }
 
 /** Runs the child until it has pulled `killAfter` items (and hangs there), then SIGKILLs it. */
 function runAndKill(file: string, killAfter: number): Promise<{ killed: boolean; pulled: number }> {
-  const child = spawn(process.execPath, ['--import', registerTs, join(childDir, 'import-and-die.ts'), file, String(ROWS), String(CHUNK), String(killAfter)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', registerTs, join(childDir, 'import-and-die.ts'), file, String(ROWS), String(CHUNK), String(killAfter)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let buffered = '';

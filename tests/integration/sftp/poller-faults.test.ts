@@ -57,7 +57,11 @@ describe('SFTP poller against a faulty server', () => {
     }) as SftpSourceConfig;
   }
 
-  function poller(src: SftpSourceConfig, consumer: FakeConsumer, over: Partial<SftpPollerOptions> = {}): { p: SftpPoller; dataDir: string } {
+  function poller(
+    src: SftpSourceConfig,
+    consumer: FakeConsumer,
+    over: Partial<SftpPollerOptions> = {},
+  ): { p: SftpPoller; dataDir: string } {
     const dataDir = mkdtempSync(join(tmpdir(), 'carebridge-sftp-data-'));
     const p = createSftpPoller({ source: src, dataDir, onFile: consumer.onFile, backoff: { initialMs: 50, maxMs: 200 }, ...over });
     cleanups.push(async () => {
@@ -125,7 +129,10 @@ describe('SFTP poller against a faulty server', () => {
     expect(r1.ok).toBe(true);
     expect(Object.fromEntries(r1.files.map((f) => [f.name, f.result]))).toEqual({ 'locked.csv': 'download-error', 'open.csv': 'applied' });
     expect(r1.files.find((f) => f.name === 'locked.csv')?.error).toMatch(/permission denied/i);
-    expect(p.status()).toMatchObject({ consecutiveFailures: 0, lastError: { file: 'locked.csv', message: expect.stringMatching(/permission denied/i) } });
+    expect(p.status()).toMatchObject({
+      consecutiveFailures: 0,
+      lastError: { file: 'locked.csv', message: expect.stringMatching(/permission denied/i) },
+    });
 
     const r2 = await p.pollNow();
     expect(r2.files).toEqual([

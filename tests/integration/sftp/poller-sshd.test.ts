@@ -100,7 +100,13 @@ describe.skipIf(skip !== null)('SFTP poller against OpenSSH sshd', () => {
     expect(readdirSync(join(dataDir, 'sftp-staging', 'aco-a-members'))).toEqual([]);
     const status = p.status();
     expect(status.lastFileAt).not.toBeNull();
-    expect(status).toMatchObject({ sourceId: 'aco-a-members', consecutiveFailures: 0, lastError: null, missingSince: null, waitingFiles: 0 });
+    expect(status).toMatchObject({
+      sourceId: 'aco-a-members',
+      consecutiveFailures: 0,
+      lastError: null,
+      missingSince: null,
+      waitingFiles: 0,
+    });
   });
 
   test('a file still growing is only taken after its size held for stableChecks looks', async () => {
@@ -138,7 +144,7 @@ describe.skipIf(skip !== null)('SFTP poller against OpenSSH sshd', () => {
     expect(onDisk(`${dir.rel}/processed`)).toEqual(['big.csv', 'big.csv.done']);
   });
 
-  test("a file the consumer rejects goes to error/, and others are still processed", async () => {
+  test('a file the consumer rejects goes to error/, and others are still processed', async () => {
     const dir = freshFolder();
     sshd.drop(`${dir.rel}/bad.csv`, 'garbage');
     sshd.drop(`${dir.rel}/good.csv`, 'id\n1\n');
@@ -147,7 +153,10 @@ describe.skipIf(skip !== null)('SFTP poller against OpenSSH sshd', () => {
     const p = poller(source(dir.remote, { stableChecks: 1, errorDir: 'rejected' }), consumer);
 
     const r = await p.pollNow();
-    expect(r.files.map((f) => [f.name, f.result]).sort()).toEqual([['bad.csv', 'failed'], ['good.csv', 'applied']]);
+    expect(r.files.map((f) => [f.name, f.result]).sort()).toEqual([
+      ['bad.csv', 'failed'],
+      ['good.csv', 'applied'],
+    ]);
     expect(onDisk(`${dir.rel}/rejected`)).toEqual(['bad.csv']);
     expect(onDisk(`${dir.rel}/processed`)).toEqual(['good.csv']);
   });

@@ -15,7 +15,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function setup(name: string, extra: Record<string, unknown> = {}) {
   const dir = join(tmp, name);
   mkdirSync(dir);
-  const source = sourceSchema.parse({ id: name, type: 'directory', partner: 'demo-aco', path: dir, format: 'member-csv', ...extra }) as DirectorySourceConfig;
+  const source = sourceSchema.parse({
+    id: name,
+    type: 'directory',
+    partner: 'demo-aco',
+    path: dir,
+    format: 'member-csv',
+    ...extra,
+  }) as DirectorySourceConfig;
   const seen: Array<{ name: string; sha256: string; content: string }> = [];
   const applied = new Set<string>();
   const onFile = async (f: SftpFileHandoff): Promise<SftpFileOutcome> => {

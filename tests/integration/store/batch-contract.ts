@@ -41,8 +41,16 @@ function completion(messageId: string, deliveries: DeliveryInput[] = [], status:
 /** Deliveries (pending, one per destination) of freshly processed messages, in creation order. */
 async function pendingDeliveries(store: MessageStore, destinations: string[]): Promise<DeliveryRecord[]> {
   const [id] = await received(store, 1);
-  return found((await store.completeProcessingBatch([completion(id, destinations.map((destination) => ({ destination, patientKey: 'p' })))]))[0])
-    .deliveries;
+  return found(
+    (
+      await store.completeProcessingBatch([
+        completion(
+          id,
+          destinations.map((destination) => ({ destination, patientKey: 'p' })),
+        ),
+      ])
+    )[0],
+  ).deliveries;
 }
 
 const attempt = (minute: number, outcome: 'success' | 'retryable-error' | 'fatal-error', error?: string) => ({
@@ -130,10 +138,19 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
       it('orders deliveries of one patient by input order across the batch', async () => {
         const ids = await received(store, 4);
         const results = await store.completeProcessingBatch([
-          completion(ids[0], [{ destination: 'A', patientKey: 'p1' }, { destination: 'B', patientKey: 'p1' }]),
+          completion(ids[0], [
+            { destination: 'A', patientKey: 'p1' },
+            { destination: 'B', patientKey: 'p1' },
+          ]),
           completion(ids[1], [{ destination: 'A', patientKey: 'p2' }]),
-          completion(ids[2], [{ destination: 'A', patientKey: 'p1' }, { destination: 'A', patientKey: 'p2' }]),
-          completion(ids[3], [{ destination: 'A', patientKey: 'p1', status: 'withheld', withheldReason: 'no consent' }, { destination: 'A', patientKey: 'p1' }]),
+          completion(ids[2], [
+            { destination: 'A', patientKey: 'p1' },
+            { destination: 'A', patientKey: 'p2' },
+          ]),
+          completion(ids[3], [
+            { destination: 'A', patientKey: 'p1', status: 'withheld', withheldReason: 'no consent' },
+            { destination: 'A', patientKey: 'p1' },
+          ]),
         ]);
         const d = results.map((r) => found(r).deliveries);
         const p1AtA = [d[0][0], d[2][0], d[3][0], d[3][1]];
@@ -189,7 +206,12 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
         const db = await store.getDelivery(b.id);
         expect(db).toMatchObject({ status: 'failed-retrying', attempts: 1, lastError: 'HTTP 503', deliveredAt: null });
         expect(db!.nextAttemptAt!.getTime()).toBe(at(5).getTime());
-        expect(await store.getDelivery(c.id)).toMatchObject({ status: 'dead', attempts: 1, lastError: 'rejected: HTTP 400', nextAttemptAt: null });
+        expect(await store.getDelivery(c.id)).toMatchObject({
+          status: 'dead',
+          attempts: 1,
+          lastError: 'rejected: HTTP 400',
+          nextAttemptAt: null,
+        });
 
         const m = await store.getMessage(a.messageId);
         const logs = Object.fromEntries(m!.deliveries.map((d) => [d.id, d.attemptLog]));
@@ -250,7 +272,11 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
       it('does not move withheld or cancelled deliveries', async () => {
         const [id] = await received(store, 1);
         const [held, other] = found(
-          (await store.completeProcessingBatch([completion(id, [{ destination: 'A', status: 'withheld', withheldReason: 'no consent' }, { destination: 'B' }])]))[0],
+          (
+            await store.completeProcessingBatch([
+              completion(id, [{ destination: 'A', status: 'withheld', withheldReason: 'no consent' }, { destination: 'B' }]),
+            ])
+          )[0],
         ).deliveries;
         await store.markCancelled(other.id, 'destination removed');
         expect(
@@ -292,7 +318,12 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
         expect((await store.getMessageRaw(r.id))!.status).toBe('failed');
         // A replay names the message it replays (the pipeline finishes it as that message's source would).
         const replay = await store.createReplay(r.id);
-        expect(await store.getMessageRaw(replay.id)).toMatchObject({ sourceKind: 'replay', sourceName: 'replay', replayOf: r.id, status: 'received' });
+        expect(await store.getMessageRaw(replay.id)).toMatchObject({
+          sourceKind: 'replay',
+          sourceName: 'replay',
+          replayOf: r.id,
+          status: 'received',
+        });
         expect(await store.getMessageRaw('missing')).toBeNull();
       });
     });
@@ -305,9 +336,22 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
         const patients = Array.from({ length: 6 }, (_, i) => `pat-${i}`);
         // Every message sends to every patient at two destinations, in opposite orders on the two
         // sides: the worst case for lock ordering.
-        const forward = (id: string) => completion(id, patients.flatMap((p) => [{ destination: 'A', patientKey: p }, { destination: 'B', patientKey: p }]));
+        const forward = (id: string) =>
+          completion(
+            id,
+            patients.flatMap((p) => [
+              { destination: 'A', patientKey: p },
+              { destination: 'B', patientKey: p },
+            ]),
+          );
         const backward = (id: string) =>
-          completion(id, [...patients].reverse().flatMap((p) => [{ destination: 'B', patientKey: p }, { destination: 'A', patientKey: p }]));
+          completion(
+            id,
+            [...patients].reverse().flatMap((p) => [
+              { destination: 'B', patientKey: p },
+              { destination: 'A', patientKey: p },
+            ]),
+          );
         let expectedMessages = 0;
         for (let round = 0; round < 10; round++) {
           const ids = await received(store, 30);
@@ -344,7 +388,14 @@ export function describeBatchContract(name: string, open: () => Promise<StoreHar
         peers.push(other);
         const [id] = await received(store, 1);
         const deliveries = found(
-          (await store.completeProcessingBatch([completion(id, Array.from({ length: 20 }, (_, i) => ({ destination: `D${i}`, patientKey: 'p' })))]))[0],
+          (
+            await store.completeProcessingBatch([
+              completion(
+                id,
+                Array.from({ length: 20 }, (_, i) => ({ destination: `D${i}`, patientKey: 'p' })),
+              ),
+            ])
+          )[0],
         ).deliveries;
         const batch = deliveries.map((d): DeliveryResultInput => ({ deliveryId: d.id, attempt: attempt(1, 'success'), next: 'delivered' }));
         const [one, two] = await Promise.all([store.recordDeliveryResults(batch), other.recordDeliveryResults([...batch].reverse())]);

@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, StoreInputError } from '../../../src/store/errors.js';
-import type {
-  DeliveryRecord,
-  InboundInput,
-  MessageStore,
-  UnfinishedItem,
-} from '../../../src/store/types.js';
+import type { DeliveryRecord, InboundInput, MessageStore, UnfinishedItem } from '../../../src/store/types.js';
 import { at, msg } from './fixtures.js';
 
 // One behavioural contract for every MessageStore implementation. Each test gets a fresh, empty
@@ -152,9 +147,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         const bad = msg({ controlId: 'BAD1', sourceName: null as unknown as string });
         await expect(store.acceptInbound([good, bad])).rejects.toThrow();
         expect((await store.searchMessages({})).items).toHaveLength(0);
-        await expect(store.acceptInbound([msg({ sourceKind: 'pigeon' as never })])).rejects.toBeInstanceOf(
-          StoreInputError,
-        );
+        await expect(store.acceptInbound([msg({ sourceKind: 'pigeon' as never })])).rejects.toBeInstanceOf(StoreInputError);
         await expect(store.acceptInbound([msg({ dedupeKey: '' })])).rejects.toBeInstanceOf(StoreInputError);
       });
 
@@ -223,7 +216,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
           { system: 'urn:mrn', value: 'M1' },
         ]);
         expect(m!.deliveries).toHaveLength(3);
-        expect(await store.getDelivery(done.deliveries[0].id)).toMatchObject({ id: done.deliveries[0].id, status: 'pending', routeId: 'adt-to-cp', partnerId: 'cp-a' });
+        expect(await store.getDelivery(done.deliveries[0].id)).toMatchObject({
+          id: done.deliveries[0].id,
+          status: 'pending',
+          routeId: 'adt-to-cp',
+          partnerId: 'cp-a',
+        });
       });
 
       it('applies once: a second completion (another worker) writes nothing', async () => {
@@ -296,13 +294,21 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
 
       it('records MLLP ack codes', async () => {
         const { deliveries } = await processedWith(store, [{ destination: 'mllp-out' }]);
-        await store.recordAttempt(deliveries[0].id, { startedAt: at(1), durationMs: 5, outcome: 'fatal-error', ackCode: 'AR', error: 'AR' });
+        await store.recordAttempt(deliveries[0].id, {
+          startedAt: at(1),
+          durationMs: 5,
+          outcome: 'fatal-error',
+          ackCode: 'AR',
+          error: 'AR',
+        });
         const m = await store.getMessage(deliveries[0].messageId);
         expect(m!.deliveries[0].attemptLog[0]).toMatchObject({ ackCode: 'AR', httpStatus: null, outcome: 'fatal-error' });
       });
 
       it('throws NotFoundError for unknown deliveries', async () => {
-        await expect(store.recordAttempt('nope', { startedAt: at(0), durationMs: 1, outcome: 'success' })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store.recordAttempt('nope', { startedAt: at(0), durationMs: 1, outcome: 'success' })).rejects.toBeInstanceOf(
+          NotFoundError,
+        );
         await expect(store.markDelivered('nope')).rejects.toBeInstanceOf(NotFoundError);
         await expect(store.markRetrying('nope', at(1), 'x')).rejects.toBeInstanceOf(NotFoundError);
         await expect(store.markDead('nope', 'x')).rejects.toBeInstanceOf(NotFoundError);
@@ -348,7 +354,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
     describe('per-patient ordering', () => {
       it('reports an earlier pending or retrying delivery for the same destination and patient', async () => {
         const first = (await processedWith(store, [{ destination: 'A', patientKey: 'p1' }])).deliveries[0];
-        const second = (await processedWith(store, [{ destination: 'A', patientKey: 'p1' }, { destination: 'B', patientKey: 'p1' }])).deliveries;
+        const second = (
+          await processedWith(store, [
+            { destination: 'A', patientKey: 'p1' },
+            { destination: 'B', patientKey: 'p1' },
+          ])
+        ).deliveries;
         const third = (await processedWith(store, [{ destination: 'A', patientKey: 'p2' }])).deliveries[0];
         expect(second[0].seq).toBeGreaterThan(first.seq);
 
@@ -410,11 +421,56 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       let ids: Record<string, string>;
       beforeEach(async () => {
         const inputs: Array<[string, Partial<InboundInput>]> = [
-          ['a', { controlId: 'S1', partnerId: 'aco-1', sender: 'EPIC^GENHOSP', triggerEvent: 'A01', receivedAt: at(1), identifiers: [{ system: 'urn:mrn:gen', value: '111' }] }],
-          ['b', { controlId: 'S2', partnerId: 'aco-1', sender: 'EPIC^GENHOSP', triggerEvent: 'A03', receivedAt: at(2), identifiers: [{ system: 'urn:mrn:gen', value: '222' }] }],
-          ['c', { controlId: 'S3', partnerId: 'aco-2', sender: 'CERNER^MERCY', triggerEvent: 'A01', receivedAt: at(3), identifiers: [{ system: 'urn:mrn:mercy', value: '111' }] }],
-          ['d', { controlId: 'S1', partnerId: 'aco-2', sender: 'CERNER^MERCY', triggerEvent: 'A08', receivedAt: at(4), messageType: 'ADT' }],
-          ['e', { controlId: 'S5', partnerId: null, sender: 'X^Y', triggerEvent: 'A01', messageType: 'ORU', receivedAt: at(5), status: 'rejected', statusReason: 'bad' }],
+          [
+            'a',
+            {
+              controlId: 'S1',
+              partnerId: 'aco-1',
+              sender: 'EPIC^GENHOSP',
+              triggerEvent: 'A01',
+              receivedAt: at(1),
+              identifiers: [{ system: 'urn:mrn:gen', value: '111' }],
+            },
+          ],
+          [
+            'b',
+            {
+              controlId: 'S2',
+              partnerId: 'aco-1',
+              sender: 'EPIC^GENHOSP',
+              triggerEvent: 'A03',
+              receivedAt: at(2),
+              identifiers: [{ system: 'urn:mrn:gen', value: '222' }],
+            },
+          ],
+          [
+            'c',
+            {
+              controlId: 'S3',
+              partnerId: 'aco-2',
+              sender: 'CERNER^MERCY',
+              triggerEvent: 'A01',
+              receivedAt: at(3),
+              identifiers: [{ system: 'urn:mrn:mercy', value: '111' }],
+            },
+          ],
+          [
+            'd',
+            { controlId: 'S1', partnerId: 'aco-2', sender: 'CERNER^MERCY', triggerEvent: 'A08', receivedAt: at(4), messageType: 'ADT' },
+          ],
+          [
+            'e',
+            {
+              controlId: 'S5',
+              partnerId: null,
+              sender: 'X^Y',
+              triggerEvent: 'A01',
+              messageType: 'ORU',
+              receivedAt: at(5),
+              status: 'rejected',
+              statusReason: 'bad',
+            },
+          ],
         ];
         ids = {};
         for (const [k, over] of inputs) {
@@ -549,8 +605,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         const x = await processedWith(store, [{ destination: 'A' }, { destination: 'B' }]);
         const y = await processedWith(store, [{ destination: 'A' }, { destination: 'B', status: 'withheld' }]);
         await store.markDead(x.deliveries[0].id, 'dead');
-        const ids = (q: Parameters<MessageStore['listDeliveries']>[0]) =>
-          store.listDeliveries(q).then((p) => p.items.map((d) => d.id));
+        const ids = (q: Parameters<MessageStore['listDeliveries']>[0]) => store.listDeliveries(q).then((p) => p.items.map((d) => d.id));
         expect(await ids({ destination: 'A' })).toEqual([x.deliveries[0].id, y.deliveries[0].id]);
         expect(await ids({ status: 'dead' })).toEqual([x.deliveries[0].id]);
         expect(await ids({ destination: 'B', status: 'withheld' })).toEqual([y.deliveries[1].id]);
@@ -655,7 +710,14 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
     describe('audit', () => {
       it('records events and lists them newest first, paged and filtered', async () => {
         for (let i = 0; i < 5; i++) {
-          await store.recordAudit({ at: at(i), actor: 'key-a', action: 'message.view', subjectType: 'message', subjectId: `m${i % 2}`, detail: { i } });
+          await store.recordAudit({
+            at: at(i),
+            actor: 'key-a',
+            action: 'message.view',
+            subjectType: 'message',
+            subjectId: `m${i % 2}`,
+            detail: { i },
+          });
         }
         await store.recordAudit({ actor: 'system', action: 'prune', subjectType: 'store' });
         const all = await store.listAudit({ subjectType: 'message' });

@@ -27,7 +27,11 @@ export function convertClinicalFixture(folder: string, name: string) {
 
 for (const [folder, id] of Object.entries(FOLDERS)) {
   describe(`${id}: golden files (fixtures/hl7v2/${folder} → fixtures/fhir/${folder})`, () => {
-    const files = existsSync(join(ROOT, 'hl7v2', folder)) ? readdirSync(join(ROOT, 'hl7v2', folder)).filter((f) => f.endsWith('.hl7')).sort() : [];
+    const files = existsSync(join(ROOT, 'hl7v2', folder))
+      ? readdirSync(join(ROOT, 'hl7v2', folder))
+          .filter((f) => f.endsWith('.hl7'))
+          .sort()
+      : [];
     it('has fixtures', () => expect(files.length).toBeGreaterThan(0));
     for (const file of files) {
       it(`${file} matches its golden Bundle and validates`, () => {

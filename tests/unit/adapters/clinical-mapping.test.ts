@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Appointment, Bundle, DiagnosticReport, DocumentReference, Encounter, Observation, Patient, Provenance, Resource } from 'fhir/r4';
+import type {
+  Appointment,
+  Bundle,
+  DiagnosticReport,
+  DocumentReference,
+  Encounter,
+  Observation,
+  Patient,
+  Provenance,
+  Resource,
+} from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { CLINICAL_ADAPTERS } from '../../../adapters/clinical.js';
 import { MappingError, UnsupportedMessageError } from '../../../adapters/hl7v2-adt/index.js';
@@ -12,7 +22,8 @@ import { Hl7Message } from '../../../src/hl7v2/index.js';
 import { loadProfile } from '../../../src/mapping/profile-loader.js';
 
 const profile = loadProfile();
-const fixture = (folder: string, name: string) => readFileSync(join(import.meta.dirname, '../../../fixtures/hl7v2', folder, name), 'latin1');
+const fixture = (folder: string, name: string) =>
+  readFileSync(join(import.meta.dirname, '../../../fixtures/hl7v2', folder, name), 'latin1');
 const parse = (text: string) => Hl7Message.parse(text);
 const plain = (b: Bundle) => JSON.parse(JSON.stringify(b)) as Bundle;
 function all<T extends Resource>(b: Bundle, type: T['resourceType']): T[] {
@@ -34,7 +45,14 @@ describe('registry: the clinical adapters by type and event', () => {
     expect(find('ORU', 'R01')).toBe('hl7v2-oru');
     for (const e of ['S12', 'S13', 'S14', 'S15', 'S17', 'S22', 'S26']) expect(find('SIU', e)).toBe('hl7v2-siu');
     for (const e of ['T01', 'T02', 'T06', 'T11']) expect(find('MDM', e)).toBe('hl7v2-mdm');
-    for (const [t, e] of [['SIU', 'S23'], ['SIU', 'S24'], ['SIU', 'S25'], ['ORU', 'R30'], ['ADT', 'A01']]) expect(find(t, e)).toBeUndefined();
+    for (const [t, e] of [
+      ['SIU', 'S23'],
+      ['SIU', 'S24'],
+      ['SIU', 'S25'],
+      ['ORU', 'R30'],
+      ['ADT', 'A01'],
+    ])
+      expect(find(t, e)).toBeUndefined();
   });
 });
 
@@ -46,7 +64,14 @@ describe('ORU^R01', () => {
     const [report] = all<DiagnosticReport>(c.bundle, 'DiagnosticReport');
     const observations = all<Observation>(c.bundle, 'Observation');
     expect(report.result?.map((r) => r.reference)).toEqual(observations.map((o) => `urn:uuid:${o.id}`));
-    expect(c).toMatchObject({ adapterId: 'hl7v2-oru', messageType: 'ORU', event: 'R01', patientClass: 'I', hospitalService: 'MED', eventDate: '2024-05-02' });
+    expect(c).toMatchObject({
+      adapterId: 'hl7v2-oru',
+      messageType: 'ORU',
+      event: 'R01',
+      patientClass: 'I',
+      hospitalService: 'MED',
+      eventDate: '2024-05-02',
+    });
     expect(c.facilityCodes).toEqual(['MGH', 'MGHLAB']);
     expect(c.patientIdentifiers.map((i) => i.value)).toEqual(['MRN1001', 'MA123456789']);
     // The fixture carries one corrected result (OBX-4 C): the message updates; one without is new.
@@ -61,7 +86,10 @@ describe('ORU^R01', () => {
 
   it('a corrected resend updates the same report and observations (ids from the order number and OBX-1)', () => {
     const first = convertOru(parse(text), profile).bundle;
-    const corrected = convertOru(parse(text.replace(/\|F\|\|\|20240502061500/g, '|C|||20240502061500').replace('MSG-R01-0001', 'MSG-R01-0009')), profile);
+    const corrected = convertOru(
+      parse(text.replace(/\|F\|\|\|20240502061500/g, '|C|||20240502061500').replace('MSG-R01-0001', 'MSG-R01-0009')),
+      profile,
+    );
     const ids = (b: Bundle) => [...all(b, 'DiagnosticReport'), ...all(b, 'Observation')].map((r) => r.id);
     expect(ids(corrected.bundle)).toEqual(ids(first));
     expect(all<Observation>(corrected.bundle, 'Observation')[0].status).toBe('corrected');
@@ -77,7 +105,8 @@ describe('ORU^R01', () => {
   });
 
   it('OBX without OBR are observations of the patient; no OBR and no OBX is filtered, not NACKed', () => {
-    const loose = 'MSH|^~\\&|LAB|MGHLAB|||20240502||ORU^R01|X1|P|2.5.1\rPID|1||MRN1001^^^MGH^MR||RIVERA^ANA\rOBX|1|NM|2345-7^Glucose^LN||99|mg/dL^^UCUM|||||F\r';
+    const loose =
+      'MSH|^~\\&|LAB|MGHLAB|||20240502||ORU^R01|X1|P|2.5.1\rPID|1||MRN1001^^^MGH^MR||RIVERA^ANA\rOBX|1|NM|2345-7^Glucose^LN||99|mg/dL^^UCUM|||||F\r';
     const c = convertOru(parse(loose), profile);
     expect(all(c.bundle, 'DiagnosticReport')).toHaveLength(0);
     expect(all<Observation>(c.bundle, 'Observation')[0].valueQuantity?.value).toBe(99);
@@ -97,13 +126,21 @@ describe('SIU^S12–S26', () => {
     expect(pcp).toBeDefined();
     expect(appointment.participant.map((p) => p.actor?.reference)).toContain(pcp);
     expect(appointment.participant[0]).toEqual({ actor: { reference: `urn:uuid:${patient.id}` }, status: 'accepted' });
-    expect(appointment).toMatchObject({ status: 'booked', start: '2024-05-10T09:30:00-04:00', end: '2024-05-10T10:00:00-04:00', minutesDuration: 30 });
+    expect(appointment).toMatchObject({
+      status: 'booked',
+      start: '2024-05-10T09:30:00-04:00',
+      end: '2024-05-10T10:00:00-04:00',
+      minutesDuration: 30,
+    });
     expect(c).toMatchObject({ adapterId: 'hl7v2-siu', messageType: 'SIU', event: 'S12', eventDate: '2024-05-04', encounter: undefined });
   });
 
   it('status follows the trigger (booked, rescheduled → booked, cancelled, discontinued, deleted, no-show); modifications take SCH-25', () => {
     const status = (event: string, filler = 'Booked') =>
-      all<Appointment>(convertSiu(parse(s12.replace('SIU^S12^SIU_S12', `SIU^${event}^SIU_S12`).replace('|Booked\r', `|${filler}\r`)), profile).bundle, 'Appointment')[0].status;
+      all<Appointment>(
+        convertSiu(parse(s12.replace('SIU^S12^SIU_S12', `SIU^${event}^SIU_S12`).replace('|Booked\r', `|${filler}\r`)), profile).bundle,
+        'Appointment',
+      )[0].status;
     expect(status('S13')).toBe('booked');
     expect(status('S15')).toBe('cancelled');
     expect(status('S16')).toBe('cancelled');
@@ -115,7 +152,10 @@ describe('SIU^S12–S26', () => {
   });
 
   it('times come from the resources when SCH-11 and TQ1 have none; the end adds the duration on the wall clock', () => {
-    const text = withSegment(s12, 'SCH', 'SCH|PL-1^EPIC|APT-2^EPICCADENCE||||||||||||||||||||||||Booked').replace(/20240510093000/g, '20240310013000');
+    const text = withSegment(s12, 'SCH', 'SCH|PL-1^EPIC|APT-2^EPICCADENCE||||||||||||||||||||||||Booked').replace(
+      /20240510093000/g,
+      '20240310013000',
+    );
     const [a] = all<Appointment>(convertSiu(parse(text), profile).bundle, 'Appointment');
     // 01:30 EST + 30 min is 02:00, which does not exist on 2024-03-10: it is 03:00 EDT.
     expect(a.start).toBe('2024-03-10T01:30:00-05:00');
@@ -123,7 +163,12 @@ describe('SIU^S12–S26', () => {
   });
 
   it('no time anywhere is filtered for a booked appointment, allowed for a cancelled one', () => {
-    const noTimes = ['MSH|^~\\&|S|F|||20240504||SIU^S12|X2|P|2.5.1', 'SCH|PL-1|APT-2', 'PID|1||MRN1001^^^MGH^MR||RIVERA^ANA', 'AIP|1|A|1003000126^NGUYEN^THANH'].join('\r');
+    const noTimes = [
+      'MSH|^~\\&|S|F|||20240504||SIU^S12|X2|P|2.5.1',
+      'SCH|PL-1|APT-2',
+      'PID|1||MRN1001^^^MGH^MR||RIVERA^ANA',
+      'AIP|1|A|1003000126^NGUYEN^THANH',
+    ].join('\r');
     expect(() => convertSiu(parse(noTimes), profile)).toThrow(UnsupportedMessageError);
     const [a] = all<Appointment>(convertSiu(parse(noTimes.replace('SIU^S12', 'SIU^S15')), profile).bundle, 'Appointment');
     expect(a.status).toBe('cancelled');
@@ -155,8 +200,20 @@ describe('MDM^T01–T11', () => {
   });
 
   it('a replacement (T10) replaces TXA-13; an edit (T08) of a final document is amended; T11 withdraws it', () => {
-    const t10 = doc(t02.replace('MDM^T02', 'MDM^T10').replace('|DOC-90001^EPICNOTES^2.16.840.1.113883.3.1.8^ISO|', '|DOC-90003^EPICNOTES^2.16.840.1.113883.3.1.8^ISO|DOC-90001^EPICNOTES^2.16.840.1.113883.3.1.8^ISO|'));
-    expect(t10.relatesTo).toEqual([{ code: 'replaces', target: { type: 'DocumentReference', identifier: { system: 'urn:oid:2.16.840.1.113883.3.1.8', value: 'DOC-90001' } } }]);
+    const t10 = doc(
+      t02
+        .replace('MDM^T02', 'MDM^T10')
+        .replace(
+          '|DOC-90001^EPICNOTES^2.16.840.1.113883.3.1.8^ISO|',
+          '|DOC-90003^EPICNOTES^2.16.840.1.113883.3.1.8^ISO|DOC-90001^EPICNOTES^2.16.840.1.113883.3.1.8^ISO|',
+        ),
+    );
+    expect(t10.relatesTo).toEqual([
+      {
+        code: 'replaces',
+        target: { type: 'DocumentReference', identifier: { system: 'urn:oid:2.16.840.1.113883.3.1.8', value: 'DOC-90001' } },
+      },
+    ]);
     expect(doc(t02.replace('MDM^T02', 'MDM^T08')).docStatus).toBe('amended');
     expect(doc(t02.replace('MDM^T02', 'MDM^T11'))).toMatchObject({ status: 'entered-in-error', docStatus: 'entered-in-error' });
   });

@@ -31,9 +31,20 @@ describe('deliveries', () => {
       expect((await list(KEYS.admin, `?messageId=${acoMsg.id}`)).ids).toEqual(acoMsg.deliveryIds);
       await killDelivery(h.store, acoMsg.deliveryIds[1]);
       expect((await list(KEYS.admin, `?messageId=${acoMsg.id}&status=dead`)).ids).toEqual([acoMsg.deliveryIds[1]]);
-      const res = await h.app.inject({ method: 'GET', url: `/api/deliveries?messageId=${acoMsg.id}&destination=cp-hook`, headers: auth(KEYS.admin) });
+      const res = await h.app.inject({
+        method: 'GET',
+        url: `/api/deliveries?messageId=${acoMsg.id}&destination=cp-hook`,
+        headers: auth(KEYS.admin),
+      });
       expect(res.json().items).toEqual([
-        expect.objectContaining({ id: acoMsg.deliveryIds[1], messageId: acoMsg.id, destination: 'cp-hook', status: 'dead', attempts: 1, lastError: 'gone' }),
+        expect.objectContaining({
+          id: acoMsg.deliveryIds[1],
+          messageId: acoMsg.id,
+          destination: 'cp-hook',
+          status: 'dead',
+          attempts: 1,
+          lastError: 'gone',
+        }),
       ]);
       expect(res.json().items[0]).not.toHaveProperty('payload');
     });
@@ -77,7 +88,11 @@ describe('deliveries', () => {
       expect((await h.store.getDelivery(id))?.status).toBe('pending');
       const audit = await h.store.listAudit({ subjectType: 'delivery', subjectId: id });
       expect(audit.items).toEqual([
-        expect.objectContaining({ actor: 'aco-key', action: 'api.delivery.requeue', detail: expect.objectContaining({ destination: 'aco-hook' }) }),
+        expect.objectContaining({
+          actor: 'aco-key',
+          action: 'api.delivery.requeue',
+          detail: expect.objectContaining({ destination: 'aco-hook' }),
+        }),
       ]);
     });
 
@@ -123,7 +138,11 @@ describe('deliveries', () => {
       expect((await h.store.listDeliveries({ destination: 'cp-hook', status: 'dead' })).items).toEqual([]);
       expect(h.ingest.calls).toEqual([{ method: 'requeueDead', args: [{ destination: 'cp-hook' }, 'cp-key'] }]);
       const audit = await h.store.listAudit({ subjectType: 'destination', subjectId: 'cp-hook' });
-      expect(audit.items[0]).toMatchObject({ actor: 'cp-key', action: 'api.destination.requeue-dead', detail: expect.objectContaining({ count: dead.length }) });
+      expect(audit.items[0]).toMatchObject({
+        actor: 'cp-key',
+        action: 'api.destination.requeue-dead',
+        detail: expect.objectContaining({ count: dead.length }),
+      });
     });
 
     it("refuses another partner's destination (403) and an unknown one (404)", async () => {

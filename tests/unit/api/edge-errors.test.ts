@@ -36,7 +36,10 @@ describe('edge errors are OperationOutcomes (issue 11.10)', () => {
   it('an unknown route names the method and the path, not the query string', async () => {
     const res = await h.app.inject({ method: 'DELETE', url: '/api/nowhere/else?identifier=urn:mrn|MRN123456' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such route: DELETE /api/nowhere/else' }] });
+    expect(res.json()).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such route: DELETE /api/nowhere/else' }],
+    });
     expect(res.body).not.toContain('MRN123456');
   });
 });

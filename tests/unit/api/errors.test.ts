@@ -38,7 +38,12 @@ describe('error handler', () => {
   it('answers an unexpected error with 500 OperationOutcome: no stack, no message, the request id', async () => {
     h.ingest.fail = new Error(`boom while handling ${PHI}`);
     try {
-      const res = await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' }, payload: adt('C1') });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/hl7/v2',
+        headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' },
+        payload: adt('C1'),
+      });
       expect(res.statusCode).toBe(500);
       const body = res.json();
       expect(body).toEqual({
@@ -63,7 +68,12 @@ describe('error handler', () => {
     lines.length = 0;
     h.ingest.fail = new Error(`boom while handling ${PHI}`);
     try {
-      await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' }, payload: adt('C1') });
+      await h.app.inject({
+        method: 'POST',
+        url: '/hl7/v2',
+        headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' },
+        payload: adt('C1'),
+      });
     } finally {
       h.ingest.fail = undefined;
     }
@@ -73,7 +83,14 @@ describe('error handler', () => {
     expect(text).not.toContain('DOE');
     expect(text).not.toContain(KEYS.aco);
     const failure = lines.find((l) => l.msg === 'request failed');
-    expect(failure).toMatchObject({ level: 50, route: '/hl7/v2', method: 'POST', statusCode: 500, errorName: 'Error', reqId: expect.any(String) });
+    expect(failure).toMatchObject({
+      level: 50,
+      route: '/hl7/v2',
+      method: 'POST',
+      statusCode: 500,
+      errorName: 'Error',
+      reqId: expect.any(String),
+    });
     expect(lines.filter((l) => l.msg === 'request').map((l) => [l.route, l.statusCode])).toEqual([
       ['/hl7/v2', 500],
       ['/api/messages', 200],
@@ -107,11 +124,29 @@ describe('mapError', () => {
     [new CodedError('CB_DELIVERY_NOT_DEAD', 'already'), 'CB_DELIVERY_NOT_DEAD', 409, 'conflict', 'already'],
     [new ApiError(409, 'conflict', 'already'), 'CB_CONFLICT', 409, 'conflict', 'already'],
     [new CarePlanError('unprocessable', 'no ACO', ['a', 'b']), 'CB_CAREPLAN_UNPROCESSABLE', 422, 'processing', 'no ACO: a; b'],
-    [ConfigError.single('gateway.yaml', 'store.url', 'is required'), 'CB_CONFIG_INVALID', 400, 'invalid', 'gateway.yaml: store.url: is required'],
+    [
+      ConfigError.single('gateway.yaml', 'store.url', 'is required'),
+      'CB_CONFIG_INVALID',
+      400,
+      'invalid',
+      'gateway.yaml: store.url: is required',
+    ],
     [new NotFoundError('message 123 not found'), 'CB_NOT_FOUND', 404, 'not-found', 'not found'],
     [new StoreInputError('invalid cursor'), 'CB_INPUT_INVALID', 400, 'invalid', 'invalid cursor'],
-    [Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 'CB_BODY_TOO_LARGE', 413, 'too-long', 'request body is larger than the limit of 99 bytes'],
-    [Object.assign(new Error('Unexpected token in JSON at "SECRET"'), { statusCode: 400 }), 'CB_REQUEST_INVALID', 400, 'invalid', 'bad request'],
+    [
+      Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }),
+      'CB_BODY_TOO_LARGE',
+      413,
+      'too-long',
+      'request body is larger than the limit of 99 bytes',
+    ],
+    [
+      Object.assign(new Error('Unexpected token in JSON at "SECRET"'), { statusCode: 400 }),
+      'CB_REQUEST_INVALID',
+      400,
+      'invalid',
+      'bad request',
+    ],
     [new SyntaxError('Unexpected token S in "SECRET"'), 'CB_BODY_NOT_JSON', 400, 'invalid', 'request body is not valid JSON'],
     [Object.assign(new Error('secret'), { statusCode: 418 }), 'CB_REQUEST_REFUSED', 418, 'invalid', 'request refused'],
     [new TypeError('cannot read SECRET'), 'CB_INTERNAL', 500, 'exception', 'internal error'],

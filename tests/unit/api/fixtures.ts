@@ -138,10 +138,7 @@ export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 let seq = 0;
 
 export function adt(controlId: string, event = 'A01'): string {
-  return [
-    `MSH|^~\\&|EPIC|ACME|CB|CB|20240101120000||ADT^${event}|${controlId}|P|2.5.1`,
-    'PID|1||MRN123^^^ACME^MR||DOE^JANE',
-  ].join('\r');
+  return [`MSH|^~\\&|EPIC|ACME|CB|CB|20240101120000||ADT^${event}|${controlId}|P|2.5.1`, 'PID|1||MRN123^^^ACME^MR||DOE^JANE'].join('\r');
 }
 
 /** Stores a message the way the inbox would, then optionally completes it with deliveries. */

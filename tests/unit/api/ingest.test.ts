@@ -3,7 +3,8 @@ import { ERROR_CODE_SYSTEM } from '../../../src/errors/catalogue.js';
 import { adt, auth, harness, type Harness, KEYS, makeConfig } from './fixtures.js';
 
 const ACK_AA = 'MSH|^~\\&|CB|CB|EPIC|ACME|20240101120001||ACK^A01^ACK|ACKC1|P|2.5.1\rMSA|AA|C1\r';
-const ACK_AE = 'MSH|^~\\&|CB|CB|EPIC|ACME|20240101120001||ACK^A01^ACK|ACKC1|P|2.5.1\rMSA|AE|C1|Required field missing\rERR||PID^1^3|101^Required field missing^HL70357|E\r';
+const ACK_AE =
+  'MSH|^~\\&|CB|CB|EPIC|ACME|20240101120001||ACK^A01^ACK|ACKC1|P|2.5.1\rMSA|AE|C1|Required field missing\rERR||PID^1^3|101^Required field missing^HL70357|E\r';
 
 describe('POST /hl7/v2', () => {
   let h: Harness;
@@ -110,7 +111,12 @@ describe('POST /fhir', () => {
 
   const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] };
   const post = (type: string, payload: unknown, key: string = KEYS.aco) =>
-    h.app.inject({ method: 'POST', url: '/fhir', headers: { ...auth(key), 'content-type': type }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    h.app.inject({
+      method: 'POST',
+      url: '/fhir',
+      headers: { ...auth(key), 'content-type': type },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
 
   it.each(['application/fhir+json', 'application/fhir+json; fhirVersion=4.0', 'application/json'])(
     'takes %s and answers 201 OperationOutcome with Location',
@@ -136,7 +142,12 @@ describe('POST /fhir', () => {
   });
 
   it('answers a rejection with 400 and one error issue per reason', async () => {
-    h.ingest.fhirResult = { outcome: 'rejected', messageId: 'fm-2', httpStatus: 400, issues: ['Patient.birthDate: invalid date', 'no identifier system'] };
+    h.ingest.fhirResult = {
+      outcome: 'rejected',
+      messageId: 'fm-2',
+      httpStatus: 400,
+      issues: ['Patient.birthDate: invalid date', 'no identifier system'],
+    };
     const res = await post('application/fhir+json', bundle);
     expect(res.statusCode).toBe(400);
     expect(res.json().issue).toEqual([
@@ -182,7 +193,12 @@ describe('limits', () => {
     const h = await harness({ config: makeConfig({ server: { http: { bodyLimitBytes: 2048 } } }), storeBackedIngest: false });
     try {
       const big = `${adt('C1')}\rNTE|1||${'x'.repeat(4096)}`;
-      const hl7 = await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' }, payload: big });
+      const hl7 = await h.app.inject({
+        method: 'POST',
+        url: '/hl7/v2',
+        headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' },
+        payload: big,
+      });
       expect(hl7.statusCode).toBe(413);
       expect(hl7.json()).toEqual({
         resourceType: 'OperationOutcome',
@@ -202,7 +218,12 @@ describe('limits', () => {
         payload: JSON.stringify({ resourceType: 'Patient', text: 'x'.repeat(4096) }),
       });
       expect(fhir.statusCode).toBe(413);
-      const small = await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' }, payload: adt('C1') });
+      const small = await h.app.inject({
+        method: 'POST',
+        url: '/hl7/v2',
+        headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' },
+        payload: adt('C1'),
+      });
       expect(small.statusCode).toBe(200);
       expect(h.ingest.calls.filter((c) => c.method === 'receiveHl7')).toHaveLength(1);
     } finally {
@@ -212,10 +233,18 @@ describe('limits', () => {
 
   it('answers 429 with Retry-After past server.http.rateLimit, per client, leaving /health alone', async () => {
     // A long window: the test never depends on timing.
-    const h = await harness({ config: makeConfig({ server: { http: { rateLimit: { max: 3, timeWindowMs: 600_000 } } } }), storeBackedIngest: false });
+    const h = await harness({
+      config: makeConfig({ server: { http: { rateLimit: { max: 3, timeWindowMs: 600_000 } } } }),
+      storeBackedIngest: false,
+    });
     try {
       const send = () =>
-        h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' }, payload: adt('C1') });
+        h.app.inject({
+          method: 'POST',
+          url: '/hl7/v2',
+          headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' },
+          payload: adt('C1'),
+        });
       for (let i = 0; i < 3; i++) expect((await send()).statusCode).toBe(200);
       const limited = await send();
       expect(limited.statusCode).toBe(429);
@@ -243,7 +272,12 @@ describe('limits', () => {
   it('answers 404 OperationOutcome when no HTTP source is configured', async () => {
     const h = await harness({ config: makeConfig({ sources: [] }), storeBackedIngest: false });
     try {
-      const res = await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.admin), 'content-type': 'application/hl7-v2' }, payload: adt('C1') });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/hl7/v2',
+        headers: { ...auth(KEYS.admin), 'content-type': 'application/hl7-v2' },
+        payload: adt('C1'),
+      });
       expect(res.statusCode).toBe(404);
       expect(res.json().issue[0]).toMatchObject({ code: 'not-supported' });
     } finally {
@@ -252,10 +286,18 @@ describe('limits', () => {
   });
 
   it("stamps the source's own partner, and refuses other partners' keys on it", async () => {
-    const h = await harness({ config: makeConfig({ sources: [{ id: 'aco-http', type: 'http', partner: 'acme-aco' }] }), storeBackedIngest: false });
+    const h = await harness({
+      config: makeConfig({ sources: [{ id: 'aco-http', type: 'http', partner: 'acme-aco' }] }),
+      storeBackedIngest: false,
+    });
     try {
       const send = (key: string) =>
-        h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(key), 'content-type': 'application/hl7-v2' }, payload: adt('C1') });
+        h.app.inject({
+          method: 'POST',
+          url: '/hl7/v2',
+          headers: { ...auth(key), 'content-type': 'application/hl7-v2' },
+          payload: adt('C1'),
+        });
       expect((await send(KEYS.admin)).statusCode).toBe(200);
       expect((await send(KEYS.both)).statusCode).toBe(200);
       expect((await send(KEYS.cp)).statusCode).toBe(403);

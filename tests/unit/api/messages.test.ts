@@ -86,17 +86,14 @@ describe('GET /api/messages', () => {
     expect(seen).toEqual(['D', 'C', 'B', 'A']);
   });
 
-  it.each([
-    ['?limit=0'],
-    ['?limit=1001'],
-    ['?status=lost'],
-    ['?from=yesterday'],
-    ['?cursor=not-a-cursor'],
-  ])('refuses %s with 400 OperationOutcome', async (query) => {
-    const res = await h.app.inject({ method: 'GET', url: `/api/messages${query}`, headers: auth(KEYS.admin) });
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid' }] });
-  });
+  it.each([['?limit=0'], ['?limit=1001'], ['?status=lost'], ['?from=yesterday'], ['?cursor=not-a-cursor']])(
+    'refuses %s with 400 OperationOutcome',
+    async (query) => {
+      const res = await h.app.inject({ method: 'GET', url: `/api/messages${query}`, headers: auth(KEYS.admin) });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid' }] });
+    },
+  );
 });
 
 describe('parseIdentifier', () => {
@@ -121,7 +118,13 @@ describe('GET /api/messages/:id (lineage)', () => {
       { controlId: 'L1', partnerId: 'acme-aco', identifiers: [{ system: 'urn:acme:mrn', value: 'MRN-9' }] },
       [{ destination: 'aco-hook' }, { destination: 'cp-hook' }],
     );
-    await h.store.recordAttempt(deliveryIds[0], { startedAt: at(1), durationMs: 30, outcome: 'retryable-error', httpStatus: 503, error: 'HTTP 503' });
+    await h.store.recordAttempt(deliveryIds[0], {
+      startedAt: at(1),
+      durationMs: 30,
+      outcome: 'retryable-error',
+      httpStatus: 503,
+      error: 'HTTP 503',
+    });
     await h.store.recordAttempt(deliveryIds[0], { startedAt: at(2), durationMs: 20, outcome: 'success', httpStatus: 200 });
     await h.store.markDelivered(deliveryIds[0], at(2));
     await killDelivery(h.store, deliveryIds[1]);
@@ -143,7 +146,13 @@ describe('GET /api/messages/:id (lineage)', () => {
     expect(m.raw).toMatch(/^MSH\|\^~\\&\|EPIC\|ACME\|.*\rPID\|/);
     expect(m.deliveries).toHaveLength(2);
     const [delivered, dead] = m.deliveries;
-    expect(delivered).toMatchObject({ id: deliveryIds[0], destination: 'aco-hook', status: 'delivered', attempts: 2, payload: '{"hello":"world"}' });
+    expect(delivered).toMatchObject({
+      id: deliveryIds[0],
+      destination: 'aco-hook',
+      status: 'delivered',
+      attempts: 2,
+      payload: '{"hello":"world"}',
+    });
     expect(delivered.attemptLog.map((a: { outcome: string; httpStatus: number }) => [a.outcome, a.httpStatus])).toEqual([
       ['retryable-error', 503],
       ['success', 200],
@@ -166,7 +175,14 @@ describe('GET /api/messages/:id (lineage)', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'not-found', details: { coding: [{ system: ERROR_CODE_SYSTEM, code: 'CB_NOT_FOUND' }] }, diagnostics: 'message not found' }],
+      issue: [
+        {
+          severity: 'error',
+          code: 'not-found',
+          details: { coding: [{ system: ERROR_CODE_SYSTEM, code: 'CB_NOT_FOUND' }] },
+          diagnostics: 'message not found',
+        },
+      ],
     });
   });
 });

@@ -98,7 +98,12 @@ describe('GET /metrics', () => {
 
   it('observes the ACK latency of HTTP ingest per source', async () => {
     h = await harness({ storeBackedIngest: false });
-    await h.app.inject({ method: 'POST', url: '/hl7/v2', headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' }, payload: 'MSH|^~\\&|A' });
+    await h.app.inject({
+      method: 'POST',
+      url: '/hl7/v2',
+      headers: { ...auth(KEYS.aco), 'content-type': 'application/hl7-v2' },
+      payload: 'MSH|^~\\&|A',
+    });
     const text = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).toContain('carebridge_ack_latency_seconds_count{source="http-in"} 1');
   });
@@ -151,7 +156,13 @@ describe('GET /openapi.json', () => {
   it('documents every route with its schemas, and the key on every secured one', async () => {
     h = await harness();
     // Routes are registered by plugins during ready(): build a fresh app and watch them arrive.
-    const app = buildApi({ config: h.config, store: h.store, ingest: h.ingest, log: silentLog, metrics: createMetrics({ defaultMetrics: false }) });
+    const app = buildApi({
+      config: h.config,
+      store: h.store,
+      ingest: h.ingest,
+      log: silentLog,
+      metrics: createMetrics({ defaultMetrics: false }),
+    });
     const routes: Array<{ method: string; url: string }> = [];
     app.addHook('onRoute', (r) => {
       // The console's static files are not API (hidden from the document).
@@ -170,7 +181,15 @@ describe('GET /openapi.json', () => {
     expect(registered.length).toBeGreaterThanOrEqual(12);
     expect(documented.sort()).toEqual(registered.sort());
 
-    const open = new Set(['get /health', 'get /ready', 'get /metrics', 'get /openapi.json', 'post /console/session', 'get /console/session', 'post /console/session/sign-out']);
+    const open = new Set([
+      'get /health',
+      'get /ready',
+      'get /metrics',
+      'get /openapi.json',
+      'post /console/session',
+      'get /console/session',
+      'post /console/session/sign-out',
+    ]);
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown; responses: object }>>)) {
       for (const [method, op] of Object.entries(ops)) {
         const name = `${method} ${path}`;

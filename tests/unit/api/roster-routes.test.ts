@@ -26,11 +26,23 @@ describe('/api/roster', () => {
   beforeAll(async () => {
     store = await openStore('sqlite::memory:');
     roster = await openRosterStore('sqlite::memory:');
-    app = buildApi({ config: makeConfig(), store, ingest: new FakeIngest(store), log: silentLog, metrics: createMetrics({ defaultMetrics: false }), roster });
+    app = buildApi({
+      config: makeConfig(),
+      store,
+      ingest: new FakeIngest(store),
+      log: silentLog,
+      metrics: createMetrics({ defaultMetrics: false }),
+      roster,
+    });
     await app.ready();
 
     first = await importFile(roster, 'acme-aco', '2024-03-01', [
-      member('M1', { identifiers: [{ system: MEDICAID, value: 'M1', type: 'MA' }, { system: MRN, value: 'X-1' }] }),
+      member('M1', {
+        identifiers: [
+          { system: MEDICAID, value: 'M1', type: 'MA' },
+          { system: MRN, value: 'X-1' },
+        ],
+      }),
       member('M2', { attribution: { aco: 'acme-aco', cp: 'harbor-cp' } }),
     ]);
     second = await importFile(roster, 'acme-aco', '2024-03-02', [
@@ -38,8 +50,17 @@ describe('/api/roster', () => {
       rowError(3, 'column DOB: not a date', 'M2'),
     ]);
     other = await importFile(roster, 'other-aco', '2024-03-01', [member('Z1', { attribution: { aco: 'other-aco' } })]);
-    await roster.recordUnmatched({ messageId: 'msg-acme', receivedAt: new Date('2024-03-01T10:00:00Z'), identifiers: [{ system: MRN, value: 'NOPE' }], partnerId: 'acme-aco' });
-    await roster.recordUnmatched({ messageId: 'msg-none', receivedAt: new Date('2024-03-01T11:00:00Z'), identifiers: [{ system: MRN, value: 'NOPE-2' }] });
+    await roster.recordUnmatched({
+      messageId: 'msg-acme',
+      receivedAt: new Date('2024-03-01T10:00:00Z'),
+      identifiers: [{ system: MRN, value: 'NOPE' }],
+      partnerId: 'acme-aco',
+    });
+    await roster.recordUnmatched({
+      messageId: 'msg-none',
+      receivedAt: new Date('2024-03-01T11:00:00Z'),
+      identifiers: [{ system: MRN, value: 'NOPE-2' }],
+    });
   });
 
   afterAll(async () => {
@@ -57,9 +78,22 @@ describe('/api/roster', () => {
     const res = await get('/api/roster/members/M1');
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ memberId: 'M1', status: 'active', name: { family: 'FamilyM1', given: ['Given'] }, birthDate: '1980-01-01' });
-    expect(body.identifiers).toEqual(expect.arrayContaining([{ system: MRN, value: 'X-1' }, { system: MEDICAID, value: 'M1', type: 'MA' }]));
-    expect(body.attributions.map((a: { role: string; partnerId: string }) => `${a.role}:${a.partnerId}`).sort()).toEqual(['aco:acme-aco', 'cp:harbor-cp']);
+    expect(body).toMatchObject({
+      memberId: 'M1',
+      status: 'active',
+      name: { family: 'FamilyM1', given: ['Given'] },
+      birthDate: '1980-01-01',
+    });
+    expect(body.identifiers).toEqual(
+      expect.arrayContaining([
+        { system: MRN, value: 'X-1' },
+        { system: MEDICAID, value: 'M1', type: 'MA' },
+      ]),
+    );
+    expect(body.attributions.map((a: { role: string; partnerId: string }) => `${a.role}:${a.partnerId}`).sort()).toEqual([
+      'aco:acme-aco',
+      'cp:harbor-cp',
+    ]);
     expect(body.consents).toEqual([]);
   });
 
@@ -119,7 +153,12 @@ describe('/api/roster', () => {
 
   it('lists diff events in order, by partner concerned and since, scoped', async () => {
     const all = (await get('/api/roster/diff-events')).json().items;
-    expect(all.map((e: { memberId: string; kind: string }) => `${e.memberId}:${e.kind}`)).toEqual(['M1:added', 'M2:added', 'M1:changed', 'Z1:added']);
+    expect(all.map((e: { memberId: string; kind: string }) => `${e.memberId}:${e.kind}`)).toEqual([
+      'M1:added',
+      'M2:added',
+      'M1:changed',
+      'Z1:added',
+    ]);
     const harbor = (await get('/api/roster/diff-events?partner=harbor-cp')).json().items;
     expect(harbor.map((e: { memberId: string; kind: string }) => `${e.memberId}:${e.kind}`)).toEqual(['M2:added', 'M1:changed']);
     expect(harbor[1].detail).toEqual({ cp: { from: 'bay-cp', to: 'harbor-cp' } });
@@ -137,8 +176,13 @@ describe('/api/roster', () => {
   });
 
   it('lists unmatched events: admins all, a partner key those its partner sent', async () => {
-    expect((await get('/api/roster/unmatched')).json().items.map((u: { messageId: string }) => u.messageId)).toEqual(['msg-none', 'msg-acme']);
-    expect((await get('/api/roster/unmatched?resolved=false', KEYS.aco)).json().items.map((u: { messageId: string }) => u.messageId)).toEqual(['msg-acme']);
+    expect((await get('/api/roster/unmatched')).json().items.map((u: { messageId: string }) => u.messageId)).toEqual([
+      'msg-none',
+      'msg-acme',
+    ]);
+    expect(
+      (await get('/api/roster/unmatched?resolved=false', KEYS.aco)).json().items.map((u: { messageId: string }) => u.messageId),
+    ).toEqual(['msg-acme']);
     expect((await get('/api/roster/unmatched', KEYS.cp)).json().items).toEqual([]);
     expect((await get('/api/roster/unmatched?resolved=true')).json().items).toEqual([]);
   });
@@ -164,21 +208,43 @@ describe('/api/roster', () => {
     expect((await post(KEYS.admin, 'M1', { partnerId: 'bay-cp', category: 'substance-use' })).statusCode).toBe(400);
 
     // Latest decision wins.
-    await post(KEYS.admin, 'M2', { partnerId: 'harbor-cp', category: 'behavioral-health', granted: false, recordedAt: new Date(Date.now() + 60_000).toISOString() });
+    await post(KEYS.admin, 'M2', {
+      partnerId: 'harbor-cp',
+      category: 'behavioral-health',
+      granted: false,
+      recordedAt: new Date(Date.now() + 60_000).toISOString(),
+    });
     expect(await roster.hasConsent('M2', 'harbor-cp', 'behavioral-health')).toBe(false);
     const m2 = (await get('/api/roster/members/M2')).json();
-    expect(m2.consents).toEqual([expect.objectContaining({ partnerId: 'harbor-cp', category: 'behavioral-health', granted: false, source: 'api' })]);
+    expect(m2.consents).toEqual([
+      expect.objectContaining({ partnerId: 'harbor-cp', category: 'behavioral-health', granted: false, source: 'api' }),
+    ]);
   });
 
   it('publishes the roster routes in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    for (const path of ['/api/roster/members', '/api/roster/members/{memberId}', '/api/roster/members/{memberId}/attributions', '/api/roster/members/{memberId}/consents', '/api/roster/imports', '/api/roster/imports/{id}', '/api/roster/diff-events', '/api/roster/unmatched']) {
+    for (const path of [
+      '/api/roster/members',
+      '/api/roster/members/{memberId}',
+      '/api/roster/members/{memberId}/attributions',
+      '/api/roster/members/{memberId}/consents',
+      '/api/roster/imports',
+      '/api/roster/imports/{id}',
+      '/api/roster/diff-events',
+      '/api/roster/unmatched',
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
   });
 
   it('is absent when the gateway has no roster', async () => {
-    const bare = buildApi({ config: makeConfig(), store, ingest: new FakeIngest(store), log: silentLog, metrics: createMetrics({ defaultMetrics: false }) });
+    const bare = buildApi({
+      config: makeConfig(),
+      store,
+      ingest: new FakeIngest(store),
+      log: silentLog,
+      metrics: createMetrics({ defaultMetrics: false }),
+    });
     await bare.ready();
     try {
       expect((await bare.inject({ method: 'GET', url: '/api/roster/imports', headers: auth(KEYS.admin) })).statusCode).toBe(404);

@@ -174,9 +174,7 @@ describe('addBusinessDays: input checks', () => {
   it('rejects an unknown zone and a malformed holiday', () => {
     expect(() => addBusinessDays('2024-05-10', 1, { timeZone: 'Mars/Olympus' })).toThrow(/unknown time zone/);
     expect(() => addBusinessDays('2024-05-10', 1, { timeZone: 'UTC', holidays: ['2024-02-30'] })).toThrow(/2024-02-30/);
-    expect(() => addBusinessDays('2024-05-10', 1, { timeZone: 'UTC', weekendDays: [0, 1, 2, 3, 4, 5, 6] })).toThrow(
-      /no business days/,
-    );
+    expect(() => addBusinessDays('2024-05-10', 1, { timeZone: 'UTC', weekendDays: [0, 1, 2, 3, 4, 5, 6] })).toThrow(/no business days/);
   });
 
   it('rejects instants without an offset or seconds, and impossible dates, without echoing them', () => {

@@ -25,7 +25,13 @@ describe('local dates', () => {
     expect(instantMillis('2024-05-10T23:30:00-04:00')).toBe(Date.UTC(2024, 4, 11, 3, 30));
     expect(instantMillis('2024-05-10T23:30:00.25+05:30')).toBe(Date.UTC(2024, 4, 10, 18, 0, 0, 250));
     expect(instantMillis('2024-05-10T23:30:00Z')).toBe(Date.UTC(2024, 4, 10, 23, 30));
-    for (const bad of ['2024-02-30T00:00:00Z', '2024-05-10T24:00:00Z', '2024-05-10T10:00:00', '2024-05-10T10:00Z', '2024-05-10T10:00:00+15:00']) {
+    for (const bad of [
+      '2024-02-30T00:00:00Z',
+      '2024-05-10T24:00:00Z',
+      '2024-05-10T10:00:00',
+      '2024-05-10T10:00Z',
+      '2024-05-10T10:00:00+15:00',
+    ]) {
       expect(instantMillis(bad), bad).toBeUndefined();
     }
     expect(instantMillis(new Date(Number.NaN))).toBeUndefined();

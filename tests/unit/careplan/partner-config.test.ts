@@ -29,9 +29,11 @@ describe('partner config for care plans', () => {
   });
 
   it('refuses a PCP listed by two partners, and PCPs on a community partner', () => {
-    expect(issues({ a: { ...aco, pcpNpis: ['1245319599'] }, b: { name: 'B', kind: 'hospital', pcpNpis: ['1234567893', '1245319599'] } })).toEqual([
-      "b.pcpNpis.1: this NPI is already listed by partner 'a'",
+    expect(
+      issues({ a: { ...aco, pcpNpis: ['1245319599'] }, b: { name: 'B', kind: 'hospital', pcpNpis: ['1234567893', '1245319599'] } }),
+    ).toEqual(["b.pcpNpis.1: this NPI is already listed by partner 'a'"]);
+    expect(issues({ c: { name: 'C', kind: 'cp', pcpNpis: ['1245319599'] } })).toEqual([
+      'c.pcpNpis: a community partner (kind cp) has no PCPs to sign care plans',
     ]);
-    expect(issues({ c: { name: 'C', kind: 'cp', pcpNpis: ['1245319599'] } })).toEqual(['c.pcpNpis: a community partner (kind cp) has no PCPs to sign care plans']);
   });
 });

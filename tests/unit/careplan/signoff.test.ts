@@ -135,7 +135,11 @@ describe('applySignoff: status rules', () => {
       { system: SIGNOFF_STATUS_SYSTEM, code: 'approved' },
     ]);
     expect(result.plan.note).toEqual([
-      { authorReference: { reference: 'Practitioner/pcp-7', display: 'Dr. Primary' }, time: '2024-05-20T10:15:00-04:00', text: 'Sign-off approved' },
+      {
+        authorReference: { reference: 'Practitioner/pcp-7', display: 'Dr. Primary' },
+        time: '2024-05-20T10:15:00-04:00',
+        text: 'Sign-off approved',
+      },
     ]);
     expect(cpPlan.status).toBe('draft'); // input untouched
     expectValid(result.plan);

@@ -4,7 +4,12 @@ import { resolveCarePlanSettings } from '../../../src/careplan/settings.js';
 import { SIGNOFF_STATUS_SYSTEM } from '../../../src/careplan/signoff.js';
 import { checkSubmission, contentHash, cpPlanId, cpPlanIdSystem, normalizeSubmission } from '../../../src/careplan/submission.js';
 
-const base: CarePlan = { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { identifier: { system: 'urn:x', value: 'M1' } } };
+const base: CarePlan = {
+  resourceType: 'CarePlan',
+  status: 'draft',
+  intent: 'plan',
+  subject: { identifier: { system: 'urn:x', value: 'M1' } },
+};
 
 describe('submitted care plans', () => {
   it('normalizes: carebridge id, the CP’s id kept, author and created filled, server meta dropped, pending tag', () => {
@@ -23,7 +28,9 @@ describe('submitted care plans', () => {
     expect(contentHash({ ...base, meta: { versionId: '1' } })).toBe(contentHash({ ...base, meta: { versionId: '2' } }));
     expect(contentHash({ ...base, title: 'x' })).not.toBe(contentHash(base));
     // Key order does not matter.
-    expect(contentHash({ intent: 'plan', resourceType: 'CarePlan', subject: base.subject, status: 'draft' } as CarePlan)).toBe(contentHash(base));
+    expect(contentHash({ intent: 'plan', resourceType: 'CarePlan', subject: base.subject, status: 'draft' } as CarePlan)).toBe(
+      contentHash(base),
+    );
   });
 
   it('checks shape and tells every problem at once', () => {

@@ -28,9 +28,26 @@ describe('weekly status rows', () => {
       timeZone: zone,
     });
     expect(rows).toEqual([
-      { section: 'participation-signed', memberId: 'M1', carePlanId: 'a-new', createdDate: '2024-05-19', signoffStatus: 'approved', signedDate: '2024-05-20', state: 'signed' },
+      {
+        section: 'participation-signed',
+        memberId: 'M1',
+        carePlanId: 'a-new',
+        createdDate: '2024-05-19',
+        signoffStatus: 'approved',
+        signedDate: '2024-05-20',
+        state: 'signed',
+      },
       { section: 'assessment-outstanding', memberId: 'M2', state: 'outstanding' },
-      { section: 'careplan-unsigned', memberId: 'M3', carePlanId: 'r', createdDate: '2024-04-30', signoffStatus: 'rejected', dueDate: '2024-05-31', state: 'overdue', daysOverdue: 3 },
+      {
+        section: 'careplan-unsigned',
+        memberId: 'M3',
+        carePlanId: 'r',
+        createdDate: '2024-04-30',
+        signoffStatus: 'rejected',
+        dueDate: '2024-05-31',
+        state: 'overdue',
+        daysOverdue: 3,
+      },
     ]);
   });
 
@@ -52,6 +69,8 @@ describe('weekly status CSV', () => {
         `assessment-outstanding,"'=HYPERLINK(""x"")",,,,,,outstanding,\r\n` +
         'assessment-outstanding,"A,B",,,,,,outstanding,\r\n',
     );
-    expect(weeklyStatusCsv([])).toBe('section,member_id,care_plan_id,created_date,signoff_status,signed_date,due_date,state,days_overdue\r\n');
+    expect(weeklyStatusCsv([])).toBe(
+      'section,member_id,care_plan_id,created_date,signoff_status,signed_date,due_date,state,days_overdue\r\n',
+    );
   });
 });

@@ -19,7 +19,11 @@ const root = packageRoot();
 function configWith(host: string, hash: string): GatewayConfig {
   const { file } = writeTestConfig({ webhookUrl: 'http://127.0.0.1:9/hook', webhookSecret: 'hook-secret-0123456789' });
   const config = loadConfig(file);
-  return { ...config, server: { ...config.server, http: { ...config.server.http, host } }, apiKeys: [{ id: 'ops', hash, partners: ['*'] }] };
+  return {
+    ...config,
+    server: { ...config.server, http: { ...config.server.http, host } },
+    apiKeys: [{ id: 'ops', hash, partners: ['*'] }],
+  };
 }
 
 describe('the public demo key (issue 11.9)', () => {

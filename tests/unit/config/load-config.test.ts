@@ -27,7 +27,12 @@ describe('config/demo.yaml', () => {
     expect(config.partners['example-cp']).toMatchObject({ kind: 'cp', destinations: { adt: 'example-cp-receiver' } });
     expect(config.partners['riverside-cp']).toMatchObject({ kind: 'cp', destinations: { adt: 'riverside-cp-receiver' } });
     expect(config.destinations).toEqual([
-      expect.objectContaining({ id: 'example-cp-receiver', type: 'webhook', url: 'http://127.0.0.1:8080/demo/receivers/example-cp', secret: 'carebridge-demo-webhook-secret' }),
+      expect.objectContaining({
+        id: 'example-cp-receiver',
+        type: 'webhook',
+        url: 'http://127.0.0.1:8080/demo/receivers/example-cp',
+        secret: 'carebridge-demo-webhook-secret',
+      }),
       expect.objectContaining({ id: 'riverside-cp-receiver', type: 'webhook', url: 'http://127.0.0.1:8080/demo/receivers/riverside-cp' }),
     ]);
     expect(config.routes).toEqual([expect.objectContaining({ id: 'adt-to-attributed-cp', toAttributed: 'cp' })]);
@@ -74,13 +79,23 @@ describe('config/example.yaml', () => {
     return file;
   }
 
-  const exampleEnv = { OPS_ADMIN_KEY_HASH: SHA256_OF_DEMO, CP_WEBHOOK_SECRET: 'whsec-from-env', ACO_FHIR_TOKEN: 'token-from-env', ACO_SFTP_KEY: 'key', CP_SFTP_KEY: 'key' };
+  const exampleEnv = {
+    OPS_ADMIN_KEY_HASH: SHA256_OF_DEMO,
+    CP_WEBHOOK_SECRET: 'whsec-from-env',
+    ACO_FHIR_TOKEN: 'token-from-env',
+    ACO_SFTP_KEY: 'key',
+    CP_SFTP_KEY: 'key',
+  };
 
   it('loads, with every section filled', () => {
     const file = placeExample();
     const config = loadConfig(file, exampleEnv);
     const etc = join(tmp.dir, 'etc');
-    expect(config.server.http.tls).toEqual({ key: join(etc, 'tls/server.key'), cert: join(etc, 'tls/server.crt'), ca: join(etc, 'tls/clients-ca.crt') });
+    expect(config.server.http.tls).toEqual({
+      key: join(etc, 'tls/server.key'),
+      cert: join(etc, 'tls/server.crt'),
+      ca: join(etc, 'tls/clients-ca.crt'),
+    });
     expect(config.dataDir).toBe(join(etc, 'data'));
     expect(config.store.url).toBe(`sqlite:${join(etc, 'data/carebridge.db')}`);
     expect(config.redis.url).toBe('redis://127.0.0.1:6379/0');
@@ -181,16 +196,28 @@ describe('relative paths', () => {
     doc.store = { url: 'sqlite:../db/cb.db' };
     doc.mappings = { dir: resolve(root, 'mappings') };
     doc.sources[0].tls = { key: 'tls/k.pem', cert: './tls/c.pem' };
-    doc.destinations.push({ id: 'drop', type: 'sftp', host: '127.0.0.1', username: 'u', privateKey: 'keys/sftp', hostKeySha256: 'ab'.repeat(32), remoteDir: 'in' });
+    doc.destinations.push({
+      id: 'drop',
+      type: 'sftp',
+      host: '127.0.0.1',
+      username: 'u',
+      privateKey: 'keys/sftp',
+      hostKeySha256: 'ab'.repeat(32),
+      remoteDir: 'in',
+    });
     const conf = join(tmp.dir, 'conf');
     const config = loadConfig(tmp.config(doc, 'conf/gateway.yaml'), {});
     expect(config.dataDir).toBe(join(conf, 'state'));
     expect(config.store.url).toBe(`sqlite:${join(tmp.dir, 'db', 'cb.db')}`);
-    expect(config.sources[0]).toMatchObject({ tls: { key: join(conf, 'tls/k.pem'), cert: join(conf, 'tls/c.pem'), requestClientCert: false } });
+    expect(config.sources[0]).toMatchObject({
+      tls: { key: join(conf, 'tls/k.pem'), cert: join(conf, 'tls/c.pem'), requestClientCert: false },
+    });
     const drop = config.destinations[1];
     expect(drop).toMatchObject({ privateKey: join(conf, 'keys/sftp'), remoteDir: 'in', port: 22 });
     // Host key fingerprints are normalized to the ssh-keygen form.
-    expect(drop.type === 'sftp' && drop.hostKeySha256).toBe(`SHA256:${Buffer.from('ab'.repeat(32), 'hex').toString('base64').replace(/=+$/, '')}`);
+    expect(drop.type === 'sftp' && drop.hostKeySha256).toBe(
+      `SHA256:${Buffer.from('ab'.repeat(32), 'hex').toString('base64').replace(/=+$/, '')}`,
+    );
   });
 
   it('default store follows dataDir; absolute and in-memory sqlite urls stay', () => {
@@ -204,7 +231,10 @@ describe('relative paths', () => {
   });
 
   it('from environment overrides resolve against the working directory', () => {
-    const config = loadConfig(tmp.config(baseConfig(), 'conf/gateway.yaml'), { CAREBRIDGE_DATA_DIR: 'run/data', CAREBRIDGE_STORE_URL: 'sqlite:run/x.db' });
+    const config = loadConfig(tmp.config(baseConfig(), 'conf/gateway.yaml'), {
+      CAREBRIDGE_DATA_DIR: 'run/data',
+      CAREBRIDGE_STORE_URL: 'sqlite:run/x.db',
+    });
     expect(config.dataDir).toBe(resolve(process.cwd(), 'run/data'));
     expect(config.store.url).toBe(`sqlite:${resolve(process.cwd(), 'run/x.db')}`);
   });
@@ -229,8 +259,24 @@ describe('defaults', () => {
       });
       expect(config.store).toMatchObject({ retentionDays: 90, pruneIntervalMinutes: 60 });
       expect(config.redis).toEqual({ prefix: 'carebridge' });
-      expect(config.sources[0]).toEqual({ id: 'in', type: 'mllp', host: '127.0.0.1', port: 0, maxMessageBytes: 10485760, idleTimeoutMs: 0, frameTimeoutMs: 60000, maxConnections: 200, maxConnectionsPerAddress: 20 });
-      expect(config).toMatchObject({ partners: {}, destinations: [], routes: [], apiKeys: [], consent: { sensitiveFacilities: [], sensitiveServices: [] } });
+      expect(config.sources[0]).toEqual({
+        id: 'in',
+        type: 'mllp',
+        host: '127.0.0.1',
+        port: 0,
+        maxMessageBytes: 10485760,
+        idleTimeoutMs: 0,
+        frameTimeoutMs: 60000,
+        maxConnections: 200,
+        maxConnectionsPerAddress: 20,
+      });
+      expect(config).toMatchObject({
+        partners: {},
+        destinations: [],
+        routes: [],
+        apiKeys: [],
+        consent: { sensitiveFacilities: [], sensitiveServices: [] },
+      });
     } finally {
       tmp.cleanup();
     }

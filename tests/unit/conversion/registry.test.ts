@@ -61,9 +61,21 @@ describe('the built-in adapter registry', () => {
       },
     };
     const registry = new AdapterRegistry([oru, mapping]);
-    expect(convertParsed(msg('ORU', 'R01'), profile, registry)).toMatchObject({ ok: false, kind: 'unsupported', reason: 'no converter for ORU^R01: ORU without OBR' });
-    expect(convertParsed(msg('MDM', 'T02'), profile, registry)).toMatchObject({ ok: false, kind: 'mapping', reason: 'TXA-12 is empty (TXA-12)' });
-    expect(convertParsed(msg('MDM', 'T01'), profile, registry)).toMatchObject({ ok: false, kind: 'unsupported', reason: 'no converter for MDM^T01' });
+    expect(convertParsed(msg('ORU', 'R01'), profile, registry)).toMatchObject({
+      ok: false,
+      kind: 'unsupported',
+      reason: 'no converter for ORU^R01: ORU without OBR',
+    });
+    expect(convertParsed(msg('MDM', 'T02'), profile, registry)).toMatchObject({
+      ok: false,
+      kind: 'mapping',
+      reason: 'TXA-12 is empty (TXA-12)',
+    });
+    expect(convertParsed(msg('MDM', 'T01'), profile, registry)).toMatchObject({
+      ok: false,
+      kind: 'unsupported',
+      reason: 'no converter for MDM^T01',
+    });
     expect(calls).toEqual(['C1']);
   });
 
@@ -89,7 +101,9 @@ describe('the built-in adapter registry', () => {
 describe('routing facts of a message no adapter converts', () => {
   it('are read from the message as sent (for passthrough routes and the sensitivity policy), without identifiers', async () => {
     const { routingFactsOf } = await import('../../../src/conversion/message-facts.js');
-    const m = Hl7Message.parse('MSH|^~\\&|LAB|BHH|RCV|RFAC|20240101120000||ORU^R01|C9|P|2.5.1\rPID|1||MRN1^^^HOSP^MR\rPV1|1|O|CLINIC^1^1^BHCENTER|||||||PSY\rOBR|1');
+    const m = Hl7Message.parse(
+      'MSH|^~\\&|LAB|BHH|RCV|RFAC|20240101120000||ORU^R01|C9|P|2.5.1\rPID|1||MRN1^^^HOSP^MR\rPV1|1|O|CLINIC^1^1^BHCENTER|||||||PSY\rOBR|1',
+    );
     expect(routingFactsOf(m)).toEqual({
       sender: 'LAB^BHH',
       messageType: 'ORU',

@@ -8,7 +8,10 @@ const ctx = { deliveryId: 'd1', attempt: 1 };
 const ADT = 'MSH|^~\\&|CAREBRIDGE|CB|HIE|HIE|20260102030405||ADT^A01^ADT_A01|CTRL-1|P|2.5.1\rPID|1||MRN1^^^H^MR||DOE^JANE\r';
 
 function ack(code: string, controlId = 'CTRL-1', extra = ''): Buffer {
-  return Buffer.from(`MSH|^~\\&|HIE|HIE|CAREBRIDGE|CB|20260102030406||ACK^A01^ACK|A-1|P|2.5.1\rMSA|${code}|${controlId}|text\r${extra}`, 'latin1');
+  return Buffer.from(
+    `MSH|^~\\&|HIE|HIE|CAREBRIDGE|CB|20260102030406||ACK^A01^ACK|A-1|P|2.5.1\rMSA|${code}|${controlId}|text\r${extra}`,
+    'latin1',
+  );
 }
 
 function replying(reply: Buffer): { send: MllpSend; sent: Buffer[] } {
@@ -66,7 +69,10 @@ describe('MLLP deliverer', () => {
 
   it('retries a reply without MSA or with an unknown code', async () => {
     expect((await createMllpDeliverer(replying(Buffer.from('garbage')).send)(ADT, destination, ctx)).kind).toBe('retry');
-    expect(await createMllpDeliverer(replying(ack('ZZ')).send)(ADT, destination, ctx)).toMatchObject({ kind: 'retry', error: 'unrecognized acknowledgment code' });
+    expect(await createMllpDeliverer(replying(ack('ZZ')).send)(ADT, destination, ctx)).toMatchObject({
+      kind: 'retry',
+      error: 'unrecognized acknowledgment code',
+    });
   });
 
   it('retries on timeout and aborts the send', async () => {

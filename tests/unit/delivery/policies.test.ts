@@ -47,7 +47,10 @@ describe('HTTP outcome', () => {
     expect(outcomeForStatus(204, 1, retryTransientStatuses).kind).toBe('delivered');
     expect(outcomeForStatus(503, 1, retryTransientStatuses, '5')).toMatchObject({ kind: 'retry', retryAfterMs: 5000 });
     expect(outcomeForStatus(404, 1, retryTransientStatuses).kind).toBe('fatal');
-    expect(outcomeForStatus(301, 1, retryTransientStatuses)).toMatchObject({ kind: 'fatal', error: 'HTTP 301 (redirects are not followed)' });
+    expect(outcomeForStatus(301, 1, retryTransientStatuses)).toMatchObject({
+      kind: 'fatal',
+      error: 'HTTP 301 (redirects are not followed)',
+    });
   });
 });
 
@@ -71,7 +74,10 @@ describe('webhook signature (Standard Webhooks)', () => {
     expect(verifyWebhookSignature('s', { ...h, id: 'd2' }, body, { nowSec: 1000 })).toEqual({ ok: false, reason: 'mismatch' });
     // Key rotation: any of several signatures may match.
     expect(verifyWebhookSignature('s', { ...h, signature: `v1,AAAA ${signature}` }, body, { nowSec: 1000 })).toEqual({ ok: true });
-    expect(verifyWebhookSignature('s', { ...h, signature: 'sha256=x' }, body, { nowSec: 1000 })).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyWebhookSignature('s', { ...h, signature: 'sha256=x' }, body, { nowSec: 1000 })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
     expect(verifyWebhookSignature('s', { signature, timestamp: '1000' }, body)).toEqual({ ok: false, reason: 'missing' });
   });
 
@@ -81,13 +87,16 @@ describe('webhook signature (Standard Webhooks)', () => {
       ['carebridge-demo-webhook-secret', new Webhook('carebridge-demo-webhook-secret', { format: 'raw' })],
       ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')],
     ] as const) {
-      const headers = { 'webhook-id': 'delivery-42', 'webhook-timestamp': String(now), 'webhook-signature': signWebhookBody(secret, 'delivery-42', now, body) };
+      const headers = {
+        'webhook-id': 'delivery-42',
+        'webhook-timestamp': String(now),
+        'webhook-signature': signWebhookBody(secret, 'delivery-42', now, body),
+      };
       expect(receiver.verify(body, headers)).toEqual({ resourceType: 'Bundle' });
       expect(() => receiver.verify(`${body} `, headers)).toThrow(WebhookVerificationError);
     }
   });
 });
-
 
 describe('job ids', () => {
   it('are never integer-like and never contain a colon', () => {

@@ -87,7 +87,13 @@ describe('buildMessageBundle', () => {
     const p = { ...patient, id: 'p-1' };
     const e = { ...encounter, id: 'e-1', subject: reference(p, { style: 'resource' }) };
     const h = { ...header, id: 'h-1', focus: [reference(e, { style: 'resource' })] };
-    const b = buildMessageBundle({ style: 'resource', baseUrl: 'https://fhir.example.org/r4', timestamp: '2024-05-01T18:32:07Z', header: h, resources: [p, e] });
+    const b = buildMessageBundle({
+      style: 'resource',
+      baseUrl: 'https://fhir.example.org/r4',
+      timestamp: '2024-05-01T18:32:07Z',
+      header: h,
+      resources: [p, e],
+    });
     expect(b.entry!.map((x) => x.fullUrl)).toEqual([
       'https://fhir.example.org/r4/MessageHeader/h-1',
       'https://fhir.example.org/r4/Patient/p-1',
@@ -116,21 +122,38 @@ describe('buildProvenance', () => {
       ],
       sourceMessage: { identifier: { system: 'urn:carebridge:msh-10', value: 'MSG0001' }, display: 'HL7 v2 ADT^A01' },
     });
-    expect(Object.keys(provenance)).toEqual(['resourceType', 'id', 'target', 'occurredDateTime', 'recorded', 'activity', 'agent', 'entity']);
+    expect(Object.keys(provenance)).toEqual([
+      'resourceType',
+      'id',
+      'target',
+      'occurredDateTime',
+      'recorded',
+      'activity',
+      'agent',
+      'entity',
+    ]);
     expect(provenance.agent[0]!.type!.coding![0]).toEqual({
       system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type',
       code: 'author',
     });
     expect(provenance.entity).toEqual([{ role: 'source', what: expect.objectContaining({ display: 'HL7 v2 ADT^A01' }) }]);
 
-    const bundle = buildMessageBundle({ timestamp: '2024-05-01T14:32:07-04:00', header, resources: [patient, encounter, facility, provenance] });
+    const bundle = buildMessageBundle({
+      timestamp: '2024-05-01T14:32:07-04:00',
+      header,
+      resources: [patient, encounter, facility, provenance],
+    });
     // Provenance.activity is an extensible binding: FHIR.js may warn about the IG's code, never error.
     expect(validateWithBoth(bundle).filter((i) => i.severity === 'error')).toEqual([]);
   });
 
   it('requires targets and agents', () => {
-    expect(() => buildProvenance({ id: 'p', targets: [], recorded: '2024-05-01T14:32:07Z', agents: [{ who: reference(facility) }] })).toThrow(/target/);
-    expect(() => buildProvenance({ id: 'p', targets: [reference(patient)], recorded: '2024-05-01T14:32:07Z', agents: [] })).toThrow(/agent/);
+    expect(() =>
+      buildProvenance({ id: 'p', targets: [], recorded: '2024-05-01T14:32:07Z', agents: [{ who: reference(facility) }] }),
+    ).toThrow(/target/);
+    expect(() => buildProvenance({ id: 'p', targets: [reference(patient)], recorded: '2024-05-01T14:32:07Z', agents: [] })).toThrow(
+      /agent/,
+    );
   });
 
   it('accepts a CodeableConcept activity as is', () => {

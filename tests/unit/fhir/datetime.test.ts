@@ -95,7 +95,9 @@ describe('DST boundaries in America/New_York', () => {
   it('around the gap: 01:59:59 EST and 03:00 EDT are unambiguous', () => {
     expect(toFhirDateTime('20240310015959')).toEqual({ ok: true, value: '2024-03-10T01:59:59-05:00', precision: 'second' });
     expect(toFhirDateTime('20240310030000')).toEqual({ ok: true, value: '2024-03-10T03:00:00-04:00', precision: 'second' });
-    expect(toFhirDateTime('202403100200')).toEqual(expect.objectContaining({ value: '2024-03-10T03:00:00-04:00', adjustment: 'dst-gap-shifted' }));
+    expect(toFhirDateTime('202403100200')).toEqual(
+      expect.objectContaining({ value: '2024-03-10T03:00:00-04:00', adjustment: 'dst-gap-shifted' }),
+    );
   });
 
   it('fall back 2024-11-03: 01:30 happens twice -> the earlier (EDT) instant, flagged', () => {

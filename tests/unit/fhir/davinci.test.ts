@@ -24,7 +24,11 @@ const patient: Patient = {
   birthDate: '1961-06-15',
 };
 const hospital: Organization = { resourceType: 'Organization', id: id('Organization', 'GH'), name: 'General Hospital' };
-const attending: Practitioner = { resourceType: 'Practitioner', id: id('Practitioner', '004777'), name: [{ family: 'Attend', given: ['Aaron'] }] };
+const attending: Practitioner = {
+  resourceType: 'Practitioner',
+  id: id('Practitioner', '004777'),
+  name: [{ family: 'Attend', given: ['Aaron'] }],
+};
 const ward: Location = { resourceType: 'Location', id: id('Location', '4E'), name: '4 East' };
 
 function encounter(status: Encounter['status']): Encounter {

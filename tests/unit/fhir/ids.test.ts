@@ -20,7 +20,10 @@ describe('uuidV5', () => {
   it('agrees with a plain createHash reference for short, long, non-ASCII names and namespace switches', () => {
     // Reference: the textbook construction, so the scratch-buffer fast path can never drift from it.
     const reference = (name: string, ns: string) => {
-      const h = createHash('sha1').update(Buffer.from(ns.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+      const h = createHash('sha1')
+        .update(Buffer.from(ns.replace(/-/g, ''), 'hex'))
+        .update(name, 'utf8')
+        .digest();
       h[6] = (h[6] & 0x0f) | 0x50;
       h[8] = (h[8] & 0x3f) | 0x80;
       const x = h.toString('hex', 0, 16);
@@ -115,7 +118,11 @@ describe('isFhirId', () => {
 
 describe('jsonStringArray', () => {
   it('is exactly JSON.stringify for any array of strings (quotes, backslashes, controls, lone surrogates)', () => {
-    for (const a of [[], [''], ['a"b'], ['a\\b'], ['\u0001'], ['\ud800'], ['😀', 'x'], ['a', 'b', 'c']]) expect(jsonStringArray(a)).toBe(JSON.stringify(a));
-    fc.assert(fc.property(fc.array(fc.string({ unit: 'binary' })), (a) => jsonStringArray(a) === JSON.stringify(a)), { numRuns: 2000 });
+    for (const a of [[], [''], ['a"b'], ['a\\b'], ['\u0001'], ['\ud800'], ['😀', 'x'], ['a', 'b', 'c']])
+      expect(jsonStringArray(a)).toBe(JSON.stringify(a));
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' })), (a) => jsonStringArray(a) === JSON.stringify(a)),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -85,9 +85,7 @@ describe('validateWithBoth on valid R4', () => {
 describe('validateWithBoth catches bad resources', () => {
   it('bad code in a required binding (FHIR.js)', () => {
     const issues = validateWithBoth({ ...goodPatient(), gender: 'M' });
-    expect(errorsOf(issues)).toContainEqual(
-      expect.objectContaining({ source: 'fhir.js', path: 'Patient.gender', severity: 'error' }),
-    );
+    expect(errorsOf(issues)).toContainEqual(expect.objectContaining({ source: 'fhir.js', path: 'Patient.gender', severity: 'error' }));
   });
 
   it('unknown property (both)', () => {
@@ -120,13 +118,18 @@ describe('validateWithBoth catches bad resources', () => {
   });
 
   it('a v3-MaritalStatus code that does not exist is still reported (FP1 is precise)', () => {
-    const p = { ...goodPatient(), maritalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code: 'ZZ' }] } };
+    const p = {
+      ...goodPatient(),
+      maritalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code: 'ZZ' }] },
+    };
     expect(validateWithBoth(p)).toContainEqual(expect.objectContaining({ source: 'fhir.js', path: 'Patient.maritalStatus' }));
   });
 
   it('empty strings, empty arrays and bad ids (carebridge)', () => {
     const p = { ...goodPatient(), id: 'bad_id', name: [{ family: '', given: [] }] };
-    const paths = errorsOf(validateWithBoth(p)).filter((i) => i.source === 'carebridge').map((i) => i.path);
+    const paths = errorsOf(validateWithBoth(p))
+      .filter((i) => i.source === 'carebridge')
+      .map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['Patient.id', 'Patient.name[0].family', 'Patient.name[0].given']));
   });
 

@@ -11,8 +11,7 @@ import {
   splitMessages,
 } from '../../../src/hl7v2/index.js';
 
-const msg = (id: string, term = '\r') =>
-  [`MSH|^~\\&|A|B|C|D|20240101||ADT^A04|${id}|P|2.5.1`, 'EVN|A04', `PID|1||${id}`].join(term) + term;
+const msg = (id: string, term = '\r') => [`MSH|^~\\&|A|B|C|D|20240101||ADT^A04|${id}|P|2.5.1`, 'EVN|A04', `PID|1||${id}`].join(term) + term;
 
 describe('splitting files and batches', () => {
   it('splits concatenated messages keeping exact bytes', () => {
@@ -90,7 +89,9 @@ describe('ACK builder', () => {
 
   it('uses ERR-1 (ELD) for v2.3/2.4', () => {
     const old = Hl7Message.parse('MSH|^~\\&|A|B|C|D|20240101||ADT^A01|9|P|2.3\rPID|1');
-    const ack = Hl7Message.parse(buildAck(ackSourceOf(old), { code: 'AR', error: { code: '200', location: { segment: 'MSH', field: 9 } } }));
+    const ack = Hl7Message.parse(
+      buildAck(ackSourceOf(old), { code: 'AR', error: { code: '200', location: { segment: 'MSH', field: 9 } } }),
+    );
     expect(ack.get('ERR-1.1')).toBe('MSH');
     expect(ack.get('ERR-1.4.1')).toBe('200');
   });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { Hl7Message, Hl7ParseError, readCX, readCWE, readEI, readHD, readTS, readXAD, readXCN, readXPN, readXTN } from '../../../src/hl7v2/index.js';
+import {
+  Hl7Message,
+  Hl7ParseError,
+  readCX,
+  readCWE,
+  readEI,
+  readHD,
+  readTS,
+  readXAD,
+  readXCN,
+  readXPN,
+  readXTN,
+} from '../../../src/hl7v2/index.js';
 
 const A01 = [
   'MSH|^~\\&|EPIC|MGH|CB|CP1|20240501083000-0400||ADT^A01^ADT_A01|MSG00001|P|2.5.1|||AL|NE||UNICODE UTF-8',
@@ -108,8 +120,22 @@ describe('typed readers', () => {
   });
   it('XPN, XAD, XTN', () => {
     expect(readXPN(pid, 5)).toMatchObject({ family: 'DOE', given: 'JANE', middle: 'Q', suffix: 'JR', prefix: 'DR', nameTypeCode: 'L' });
-    expect(readXAD(pid, 11)).toMatchObject({ street: '1 MAIN ST', otherDesignation: 'APT 2', city: 'BOSTON', state: 'MA', zip: '02114', country: 'USA', addressType: 'H' });
-    expect(readXTN(pid, 13, 1)).toMatchObject({ useCode: 'PRN', equipmentType: 'PH', countryCode: '1', areaCode: '617', localNumber: '5551212' });
+    expect(readXAD(pid, 11)).toMatchObject({
+      street: '1 MAIN ST',
+      otherDesignation: 'APT 2',
+      city: 'BOSTON',
+      state: 'MA',
+      zip: '02114',
+      country: 'USA',
+      addressType: 'H',
+    });
+    expect(readXTN(pid, 13, 1)).toMatchObject({
+      useCode: 'PRN',
+      equipmentType: 'PH',
+      countryCode: '1',
+      areaCode: '617',
+      localNumber: '5551212',
+    });
     expect(readXTN(pid, 13, 2).email).toBe('jane@example.org');
   });
   it('XCN, HD, CWE, TS', () => {
@@ -118,7 +144,15 @@ describe('typed readers', () => {
     expect(readXCN(pv1, 7).assigningAuthority.universalId).toBe('2.16.840.1.113883.4.6');
     expect(readHD(m.msh, 3)).toEqual({ namespaceId: 'EPIC', universalId: '', universalIdType: '' });
     const cwe = Hl7Message.parse('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5\rDG1|1||F32.9^Major depression^I10^296.20^MDD^I9C^2019^^orig');
-    expect(readCWE(cwe.segment('DG1')!, 3)).toMatchObject({ code: 'F32.9', text: 'Major depression', system: 'I10', altCode: '296.20', altSystem: 'I9C', systemVersion: '2019', originalText: 'orig' });
+    expect(readCWE(cwe.segment('DG1')!, 3)).toMatchObject({
+      code: 'F32.9',
+      text: 'Major depression',
+      system: 'I10',
+      altCode: '296.20',
+      altSystem: 'I9C',
+      systemVersion: '2019',
+      originalText: 'orig',
+    });
     expect(readTS(m.msh, 7).value).toBe('20240501083000-0400');
   });
   it('EI (entity id, namespace, universal id, its type)', () => {
@@ -164,8 +198,16 @@ describe('malformed input gives a typed error, never anything else', () => {
     ['bad segment id', 'MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5\rpid|1', 'BAD_SEGMENT'],
     ['duplicate delimiters', 'MSH|^^\\&|A||||20240101||ADT^A01|1|P|2.5', 'BAD_DELIMITERS'],
     ['random bytes', new Uint8Array([0xff, 0x00, 0x13, 0x37, 0x80, 0x81]), 'NO_MSH'],
-    ['bad UTF-8 when declared', Buffer.concat([Buffer.from('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1||'), Buffer.from([0xc3, 0x28])]), 'CHARSET'],
-    ['non-ASCII when ASCII declared', Buffer.concat([Buffer.from('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5||||||ASCII\rPID|1||'), Buffer.from([0xe9])]), 'CHARSET'],
+    [
+      'bad UTF-8 when declared',
+      Buffer.concat([Buffer.from('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5||||||UNICODE UTF-8\rPID|1||'), Buffer.from([0xc3, 0x28])]),
+      'CHARSET',
+    ],
+    [
+      'non-ASCII when ASCII declared',
+      Buffer.concat([Buffer.from('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5||||||ASCII\rPID|1||'), Buffer.from([0xe9])]),
+      'CHARSET',
+    ],
   ];
   for (const [name, input, code] of cases) {
     it(name, () => {
@@ -189,7 +231,9 @@ describe('malformed input gives a typed error, never anything else', () => {
     }
   });
   it('rejects oversized messages', () => {
-    expect(() => Hl7Message.parse('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5\r' + 'NTE|' + 'x'.repeat(2000), { maxLength: 1000 })).toThrow(/exceeds the limit/);
+    expect(() => Hl7Message.parse('MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.5\r' + 'NTE|' + 'x'.repeat(2000), { maxLength: 1000 })).toThrow(
+      /exceeds the limit/,
+    );
   });
 });
 

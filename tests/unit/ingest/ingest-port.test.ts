@@ -42,7 +42,9 @@ describe('GatewayIngestPort failures', () => {
 
   it('a bug under FHIR ingest (a TypeError) is still a 503 to the client, but logged at error', async () => {
     const { log, lines } = capture();
-    const result = await port(new TypeError(`cannot read ${SECRET}`), log).receiveFhir({ resourceType: 'Patient' }, { sourceName: 'http-in' } as never);
+    const result = await port(new TypeError(`cannot read ${SECRET}`), log).receiveFhir({ resourceType: 'Patient' }, {
+      sourceName: 'http-in',
+    } as never);
     expect(result).toMatchObject({ outcome: 'unavailable', httpStatus: 503 });
     expect(lines).toEqual([expect.objectContaining({ level: 50, step: 'fhir', errorName: 'TypeError' })]);
     expect(JSON.stringify(lines)).not.toContain('MRN123456');

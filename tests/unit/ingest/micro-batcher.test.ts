@@ -44,10 +44,14 @@ describe('MicroBatcher (group commit)', () => {
 
   it('lingers to gather a bigger batch when asked to', async () => {
     const batches: number[][] = [];
-    const b = new MicroBatcher<number, number>(async (items) => {
-      batches.push(items);
-      return items;
-    }, 500, 20);
+    const b = new MicroBatcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      500,
+      20,
+    );
     const p1 = b.submit(1);
     await new Promise((r) => setTimeout(r, 2));
     const p2 = b.submit(2);

@@ -79,7 +79,9 @@ describe('convertConceptMapCsv', () => {
   });
 
   it('keeps conditions verbatim as `when`', () => {
-    const csv = HEADER + 'U,Update,HL70206,,,local assessment,PUT,,PUT,http://hl7.org/fhir/http-verb,,\nY,No order,HL70206,IF NOT MAPPED ERROR,,,,,,,,\n';
+    const csv =
+      HEADER +
+      'U,Update,HL70206,,,local assessment,PUT,,PUT,http://hl7.org/fhir/http-verb,,\nY,No order,HL70206,IF NOT MAPPED ERROR,,,,,,,,\n';
     const map = gen.convertConceptMapCsv(csv, 'HL7 Concept Map_ Sample - Sheet1.csv');
     expect(map.rows[0]).toMatchObject({ code: 'U', when: 'local assessment', target: { code: 'PUT' } });
     expect(map.rows[1]).toEqual({ code: 'Y', text: 'No order', when: 'IF NOT MAPPED ERROR' });
@@ -128,7 +130,11 @@ describe.skipIf(!existsSync(igDir))('against the IG in ../shared (skipped when a
     gen.buildAll(igDir, out);
     const committedDir = join(repoRoot, 'mappings', 'base', 'concept-maps');
     const generated = readdirSync(out).sort();
-    expect(generated).toEqual(readdirSync(committedDir).filter((f) => f.endsWith('.yaml')).sort());
+    expect(generated).toEqual(
+      readdirSync(committedDir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    );
     for (const file of generated) {
       expect(readFileSync(join(out, file), 'utf8'), file).toBe(readFileSync(join(committedDir, file), 'utf8'));
     }

@@ -60,7 +60,11 @@ describe('committed base maps', () => {
   it('translates per the IG', () => {
     expect(translate(loadConceptMap('AdministrativeSex'), 'F')).toEqual({ code: 'female', system: GENDER, display: 'Female' });
     expect(translate(loadConceptMap('AdministrativeSex'), 'A')).toEqual({ code: 'other', system: GENDER, display: 'Other' });
-    expect(translate(loadConceptMap('PatientClass[EncounterClass]'), 'E')).toEqual({ code: 'EMER', system: ACT_CODE, display: 'emergency' });
+    expect(translate(loadConceptMap('PatientClass[EncounterClass]'), 'E')).toEqual({
+      code: 'EMER',
+      system: ACT_CODE,
+      display: 'emergency',
+    });
     expect(translate(loadConceptMap('PatientClass[EncounterStatus]'), 'P')?.code).toBe('planned');
     expect(translate(loadConceptMap('Event[EncounterStatus]'), 'A03')?.code).toBe('finished');
     expect(translate(loadConceptMap('Event[EncounterStatus]'), 'A08')?.code).toBe('unknown');
@@ -209,7 +213,10 @@ describe('loading from a directory, errors name file and key', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads a custom directory', () => {
-    writeFileSync(join(dir, 'Tiny.yaml'), 'name: Tiny\nsourceSystem: HL79999\nrows:\n  - code: "01"\n    target: { code: one, system: urn:x }\n');
+    writeFileSync(
+      join(dir, 'Tiny.yaml'),
+      'name: Tiny\nsourceSystem: HL79999\nrows:\n  - code: "01"\n    target: { code: one, system: urn:x }\n',
+    );
     const maps = loadConceptMaps(dir);
     expect(maps.translate('Tiny', '01')).toEqual({ code: 'one', system: 'urn:x' });
     expect(maps.names()).toEqual(['Tiny']);

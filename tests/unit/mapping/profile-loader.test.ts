@@ -54,8 +54,16 @@ describe('mapping profile loading', () => {
     ['unknown field name', 'id: acme\nfields: { shoeSize: PID-3 }\n', /fields\.shoeSize/],
     ['unknown top-level key', 'id: acme\ncolour: blue\n', /colour|Unrecognized key/],
     ['relative system URI', 'id: acme\nidentifierSystems: { X: not-a-uri }\n', /identifierSystems\.X: must be an absolute URI/],
-    ['z-segment extension without url', 'id: acme\nzSegments: [{ segment: ZPI, field: 2, resource: Patient, as: extension }]\n', /zSegments\.0\.url: required when as: extension/],
-    ['not a Z segment', 'id: acme\nzSegments: [{ segment: PID, field: 2, resource: Patient, as: identifier, system: "urn:x:y" }]\n', /zSegments\.0\.segment: must be a Z-segment id/],
+    [
+      'z-segment extension without url',
+      'id: acme\nzSegments: [{ segment: ZPI, field: 2, resource: Patient, as: extension }]\n',
+      /zSegments\.0\.url: required when as: extension/,
+    ],
+    [
+      'not a Z segment',
+      'id: acme\nzSegments: [{ segment: PID, field: 2, resource: Patient, as: identifier, system: "urn:x:y" }]\n',
+      /zSegments\.0\.segment: must be a Z-segment id/,
+    ],
     ['id differs from folder', 'id: other\n', /id: must be 'acme'/],
     ['unknown segment switch', 'id: acme\nsegments: { XYZ: false }\n', /segments\.XYZ: not a mappable segment/],
     ['segment switch not a boolean', 'id: acme\nsegments: { DG1: "no" }\n', /segments\.DG1/],
@@ -72,7 +80,9 @@ describe('mapping profile loading', () => {
   }
 
   it('names the base file when the base is at fault, and a missing partner', () => {
-    expect(errorOf(dirWith(undefined, BASE.replace('nextOfKinAs: RelatedPerson', 'nextOfKinAs: Cousin'))).message).toMatch(/base\/hl7v2-adt\.yaml: nextOfKinAs:/);
+    expect(errorOf(dirWith(undefined, BASE.replace('nextOfKinAs: RelatedPerson', 'nextOfKinAs: Cousin'))).message).toMatch(
+      /base\/hl7v2-adt\.yaml: nextOfKinAs:/,
+    );
     expect(errorOf(dirWith(undefined), 'nobody').message).toMatch(/no hl7v2-adt profile for partner 'nobody'/);
   });
 });

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  MllpDecoder,
-  OVERSIZE_HEAD_BYTES,
-  encodeFrame,
-  type OversizeFrame,
-  type ProtocolIssue,
-} from '../../../src/mllp/codec.js';
+import { MllpDecoder, OVERSIZE_HEAD_BYTES, encodeFrame, type OversizeFrame, type ProtocolIssue } from '../../../src/mllp/codec.js';
 import { isMllpError } from '../../../src/mllp/errors.js';
 
 const VT = 0x0b;

@@ -50,7 +50,9 @@ describe('roster matching', () => {
   });
 
   it('builds an exact demographic key only from all four parts', () => {
-    expect(matchKey({ family: " o'Brien ", given: 'mary  ann', birthDate: '1970-05-05', sex: 'female' })).toBe("O'BRIEN|MARY ANN|1970-05-05|FEMALE");
+    expect(matchKey({ family: " o'Brien ", given: 'mary  ann', birthDate: '1970-05-05', sex: 'female' })).toBe(
+      "O'BRIEN|MARY ANN|1970-05-05|FEMALE",
+    );
     expect(matchKey({ family: 'X', given: 'Y', birthDate: '1970-05-05' })).toBeUndefined();
   });
 });

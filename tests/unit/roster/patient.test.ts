@@ -29,7 +29,12 @@ describe('memberPatient', () => {
       value: '100000000001',
       type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MA' }] },
     });
-    expect(p).toMatchObject({ gender: 'female', birthDate: '1980-02-29', active: true, telecom: [{ system: 'phone', value: '617-555-0100', use: 'home' }] });
+    expect(p).toMatchObject({
+      gender: 'female',
+      birthDate: '1980-02-29',
+      active: true,
+      telecom: [{ system: 'phone', value: '617-555-0100', use: 'home' }],
+    });
     expect(memberPatient({ ...member, phone: undefined }).id).toBe(p.id);
     expect(memberPatient({ ...member, memberId: 'other', identifiers: [{ system: 's', value: 'other' }] }).id).not.toBe(p.id);
   });

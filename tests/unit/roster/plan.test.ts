@@ -33,7 +33,14 @@ const row = (memberId: string, over: Partial<MemberRow> = {}): MemberRow => ({
   ...over,
 });
 
-const attr = (id: number, memberId: string, role: AttributionRow['role'], partnerId: string, start = '2024-01-01', end: string | null = null): AttributionRow => ({
+const attr = (
+  id: number,
+  memberId: string,
+  role: AttributionRow['role'],
+  partnerId: string,
+  start = '2024-01-01',
+  end: string | null = null,
+): AttributionRow => ({
   id,
   memberId,
   role,
@@ -67,7 +74,12 @@ describe('planChunk', () => {
       { memberId: 'M1', partnerId: 'bay-cp', role: 'cp', start: '2024-03-10', end: null },
     ]);
     expect(plan.events).toEqual([
-      { memberId: 'M1', kind: 'added', detail: { newMember: true, aco: { from: null, to: 'acme-aco' }, cp: { from: null, to: 'bay-cp' } }, partners: ['acme-aco', 'bay-cp'] },
+      {
+        memberId: 'M1',
+        kind: 'added',
+        detail: { newMember: true, aco: { from: null, to: 'acme-aco' }, cp: { from: null, to: 'bay-cp' } },
+        partners: ['acme-aco', 'bay-cp'],
+      },
     ]);
     expect(plan).toMatchObject({ rows: 1, applied: 1, errors: 0, touchedMembers: ['M1'] });
   });
@@ -147,7 +159,19 @@ describe('planChunk', () => {
   it('rejects a row whose identifier belongs to another member, keeping the member present', () => {
     const s = knownM1();
     s.identifierOwners.push({ system: 'urn:mrn', value: 'X', memberId: 'OTHER' });
-    const plan = planChunk(ctx, [rec('M1', { line: 7, identifiers: [{ system: 'urn:medicaid', value: 'M1' }, { system: 'urn:mrn', value: 'X' }] })], s);
+    const plan = planChunk(
+      ctx,
+      [
+        rec('M1', {
+          line: 7,
+          identifiers: [
+            { system: 'urn:medicaid', value: 'M1' },
+            { system: 'urn:mrn', value: 'X' },
+          ],
+        }),
+      ],
+      s,
+    );
     expect(plan.issues).toEqual([{ line: 7, kind: 'error', reason: 'identifier of system urn:mrn belongs to another member' }]);
     expect(plan).toMatchObject({ applied: 0, errors: 1, rows: 1 });
     expect(plan.seenAttributions.sort()).toEqual([1, 2]);
@@ -178,7 +202,9 @@ describe('planChunk', () => {
     const s = knownM1();
     s.fileConsents = [{ memberId: 'M1', partnerId: 'bay-cp', category: 'behavioral-health', granted: true }];
     expect(planChunk(ctx, [item(true)], s).consents).toEqual([]);
-    expect(planChunk(ctx, [item(false)], s).consents).toEqual([{ memberId: 'M1', partnerId: 'bay-cp', category: 'behavioral-health', granted: false }]);
+    expect(planChunk(ctx, [item(false)], s).consents).toEqual([
+      { memberId: 'M1', partnerId: 'bay-cp', category: 'behavioral-health', granted: false },
+    ]);
     // Twice in one chunk: the second statement compares with the first.
     expect(planChunk(ctx, [item(false), item(false)], s).consents).toHaveLength(1);
   });
@@ -194,7 +220,11 @@ describe('planChunk', () => {
   });
 
   it('changes the period of the same assignment in place', () => {
-    const plan = planChunk(ctx, [rec('M1', { attribution: { aco: 'acme-aco', cp: 'bay-cp', start: '2024-01-01', end: '2024-06-30' } })], knownM1());
+    const plan = planChunk(
+      ctx,
+      [rec('M1', { attribution: { aco: 'acme-aco', cp: 'bay-cp', start: '2024-01-01', end: '2024-06-30' } })],
+      knownM1(),
+    );
     expect(plan.changedAttributions).toEqual([
       { id: 1, start: '2024-01-01', end: '2024-06-30' },
       { id: 2, start: '2024-01-01', end: '2024-06-30' },
@@ -206,7 +236,12 @@ describe('planChunk', () => {
   });
 
   it('asks the database only for the chunk’s members and identifiers', () => {
-    const items: ChunkItem[] = [rec('M1'), rec('M1'), { kind: 'error', line: 5, reason: 'x', memberId: 'M2' }, { kind: 'warning', line: 6, reason: 'w' }];
+    const items: ChunkItem[] = [
+      rec('M1'),
+      rec('M1'),
+      { kind: 'error', line: 5, reason: 'x', memberId: 'M2' },
+      { kind: 'warning', line: 6, reason: 'w' },
+    ];
     expect(planInputs(items)).toEqual({ memberIds: ['M1', 'M2'], identifiers: [{ system: 'urn:medicaid', value: 'M1' }] });
   });
 });
@@ -246,7 +281,9 @@ describe('normalizeRecord', () => {
       { role: 'aco', partnerId: 'a' },
       { role: 'cp', partnerId: 'me' },
     ]);
-    expect(ok({ ...base, attribution: { cp: 'other' } }, { role: 'cp', partnerId: 'me' }).roles).toEqual([{ role: 'cp', partnerId: 'other' }]);
+    expect(ok({ ...base, attribution: { cp: 'other' } }, { role: 'cp', partnerId: 'me' }).roles).toEqual([
+      { role: 'cp', partnerId: 'other' },
+    ]);
   });
 
   it.each([

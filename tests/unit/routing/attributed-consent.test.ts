@@ -22,7 +22,11 @@ function fakeRoster(consents: Set<string>, unmatched: unknown[]): RosterLookup {
     async resolve(p) {
       const hit = p.identifiers.some((i) => i.value === 'MA123456789');
       return hit
-        ? { kind: 'matched', by: 'identifier', member: { memberId: 'M1', identifiers: [], attributions: [], consents: [], status: 'active' } }
+        ? {
+            kind: 'matched',
+            by: 'identifier',
+            member: { memberId: 'M1', identifiers: [], attributions: [], consents: [], status: 'active' },
+          }
         : { kind: 'unmatched' };
     },
     async attributedOn(memberId, date, role) {
@@ -55,7 +59,10 @@ describe('routing to the attributed CP with consent policy', () => {
       destinationTypes: new Map([['cp-a-hook', 'webhook']]),
       partnerAdtDestination: (p) => (p === 'cp-a' ? 'cp-a-hook' : undefined),
       roster: fakeRoster(consents, unmatched),
-      sensitivity: sensitivityPolicy({ sensitiveFacilities: [{ code: 'BHH', category: 'behavioral-health' }], sensitiveServices: [{ code: 'SUD', category: 'substance-use' }] }),
+      sensitivity: sensitivityPolicy({
+        sensitiveFacilities: [{ code: 'BHH', category: 'behavioral-health' }],
+        sensitiveServices: [{ code: 'SUD', category: 'substance-use' }],
+      }),
       profileFor: () => profile,
       enqueue: async (job) => {
         enqueued.push(job);
@@ -69,7 +76,9 @@ describe('routing to the attributed CP with consent policy', () => {
   async function run(text: string) {
     const raw = Buffer.from(text, 'latin1');
     const msg = Hl7Message.parse(raw);
-    const [stored] = await store.acceptInbound([{ sourceKind: 'mllp', sourceName: 'in', dedupeKey: `${msg.controlId}|${Math.random()}`, raw }]);
+    const [stored] = await store.acceptInbound([
+      { sourceKind: 'mllp', sourceName: 'in', dedupeKey: `${msg.controlId}|${Math.random()}`, raw },
+    ]);
     await pipeline.reprocess(stored.id);
     return (await store.getMessage(stored.id))!;
   }
@@ -96,7 +105,9 @@ describe('routing to the attributed CP with consent policy', () => {
     expect(m.deliveries[0].status).toBe('withheld');
     expect(m.deliveries[0].withheldReason).toBe('behavioral-health event: no behavioral-health consent on file for cp-a (route to-cp)');
     // The message's own reason says it too: withheld, from whom, and why.
-    expect(m.statusReason).toBe('withheld from cp-a-hook (cp-a): behavioral-health event: no behavioral-health consent on file for cp-a (route to-cp)');
+    expect(m.statusReason).toBe(
+      'withheld from cp-a-hook (cp-a): behavioral-health event: no behavioral-health consent on file for cp-a (route to-cp)',
+    );
     expect(enqueued).toEqual([]);
   });
 
@@ -119,7 +130,12 @@ describe('routing to the attributed CP with consent policy', () => {
     consents.add('M1|cp-a|substance-use');
     const again = await run(sud.replace('MSG-A03-0001', 'MSG-A03-0002'));
     expect(again.deliveries[0].status).toBe('pending');
-    expect(JSON.parse(again.deliveries[0].payload!).meta.security.map((c: { code: string }) => c.code)).toEqual(['R', 'ETH', '42CFRPart2', 'NORDSCLCD']);
+    expect(JSON.parse(again.deliveries[0].payload!).meta.security.map((c: { code: string }) => c.code)).toEqual([
+      'R',
+      'ETH',
+      '42CFRPart2',
+      'NORDSCLCD',
+    ]);
   });
 });
 
@@ -129,7 +145,10 @@ describe('route matching', () => {
     { id: 'ed', match: { patientClasses: ['E'] }, to: ['b', 'a'] },
   ]);
   it('matches senders with wildcards, events and patient classes; dedupes destinations', () => {
-    expect(router.route({ sourceName: 's', sender: 'EPICADT^MGH', event: 'A01', patientClass: 'E' }).map((d) => d.destination)).toEqual(['a', 'b']);
+    expect(router.route({ sourceName: 's', sender: 'EPICADT^MGH', event: 'A01', patientClass: 'E' }).map((d) => d.destination)).toEqual([
+      'a',
+      'b',
+    ]);
     expect(router.route({ sourceName: 's', sender: 'MEDITECH^X', event: 'A01', patientClass: 'I' })).toEqual([]);
   });
 });
@@ -158,4 +177,3 @@ describe('routing facts', () => {
     await store.close();
   });
 });
-

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Router } from '../../../src/routing/router.js';
 
-const facts = (messageType: string | undefined, event: string) => ({ sourceName: 'in', sender: 'APP^FAC', messageType, event, patientClass: 'I' });
+const facts = (messageType: string | undefined, event: string) => ({
+  sourceName: 'in',
+  sender: 'APP^FAC',
+  messageType,
+  event,
+  patientClass: 'I',
+});
 
 describe('route rules: message types and payload', () => {
   const router = new Router([
@@ -9,7 +15,8 @@ describe('route rules: message types and payload', () => {
     { id: 'labs', match: { messageTypes: ['ORU'], events: ['R01'] }, to: ['ehr'], payload: 'raw' },
     { id: 'everything', match: { messageTypes: ['*'] }, to: ['archive'], payload: 'raw' },
   ]);
-  const ids = (type: string | undefined, event: string) => router.route(facts(type, event)).map((d) => `${d.routeId}:${d.destination}:${d.payload}`);
+  const ids = (type: string | undefined, event: string) =>
+    router.route(facts(type, event)).map((d) => `${d.routeId}:${d.destination}:${d.payload}`);
 
   it('a rule without messageTypes takes ADT only (adding an adapter never widens an existing route)', () => {
     expect(ids('ADT', 'A01')).toEqual(['adt-only:fhir-hook:fhir', 'everything:archive:raw']);

@@ -15,7 +15,10 @@ describe('normalizeCompletion', () => {
       outcome: {
         status: 'processed',
         fhir: { resourceType: 'Bundle' },
-        identifiers: [{ system: 's', value: '1' }, { system: 's', value: '1' }],
+        identifiers: [
+          { system: 's', value: '1' },
+          { system: 's', value: '1' },
+        ],
         deliveries: [{ destination: 'A', patientKey: 'p' }],
       },
     });
@@ -25,7 +28,18 @@ describe('normalizeCompletion', () => {
       statusReason: null,
       fhir: '{"resourceType":"Bundle"}',
       identifiers: [{ system: 's', value: '1' }],
-      deliveries: [{ destination: 'A', patientKey: 'p', payload: null, status: 'pending', withheldReason: null, nextAttemptAt: null, routeId: null, partnerId: null }],
+      deliveries: [
+        {
+          destination: 'A',
+          patientKey: 'p',
+          payload: null,
+          status: 'pending',
+          withheldReason: null,
+          nextAttemptAt: null,
+          routeId: null,
+          partnerId: null,
+        },
+      ],
     });
   });
 
@@ -70,7 +84,10 @@ describe('normalizeDeliveryResult', () => {
 
 describe('normalizeAll', () => {
   it('names the position of the bad item', () => {
-    const items = [{ messageId: 'a', outcome: { status: 'processed' as const } }, { messageId: 'b', outcome: { status: 'nope' as never } }];
+    const items = [
+      { messageId: 'a', outcome: { status: 'processed' as const } },
+      { messageId: 'b', outcome: { status: 'nope' as never } },
+    ];
     expect(() => normalizeAll(items, normalizeCompletion)).toThrow(/^item 1: processing ends processed, filtered or failed/);
   });
 

@@ -15,7 +15,11 @@ if (!configFile) {
 
 const config = loadConfig(configFile);
 const log = pino(
-  { level: process.env.CAREBRIDGE_LOG_LEVEL ?? config.server.logLevel, base: { service: 'carebridge-test-child' }, redact: { paths: PHI_PATHS, censor: '[redacted]' } },
+  {
+    level: process.env.CAREBRIDGE_LOG_LEVEL ?? config.server.logLevel,
+    base: { service: 'carebridge-test-child' },
+    redact: { paths: PHI_PATHS, censor: '[redacted]' },
+  },
   pino.destination(2),
 );
 const gateway = await startGateway(config, log);

@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream';
 import type { CareTeam, Goal, Practitioner } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
-import { CarePlanFileError, parseInstant, parseNpi, readCarePlanCsv, type CarePlanCsvItem } from '../../../../adapters/careplan-csv/index.js';
+import {
+  CarePlanFileError,
+  parseInstant,
+  parseNpi,
+  readCarePlanCsv,
+  type CarePlanCsvItem,
+} from '../../../../adapters/careplan-csv/index.js';
 import { cpPlanIdSystem, MEMBER_ID_SYSTEM } from '../../../../src/careplan/submission.js';
 import { assertValidFhir } from '../../../helpers/validate-fhir.js';
 
@@ -72,7 +78,9 @@ describe('care-plan CSV (from a CP)', () => {
         'M9,P-9,2024-05-01,,,,,extra',
       ].join('\n'),
     );
-    const summary = items.map((i) => (i.kind === 'careplan' ? [i.line, 'ok', i.carePlan.status] : i.kind === 'error' ? [i.line, i.reason] : ['file']));
+    const summary = items.map((i) =>
+      i.kind === 'careplan' ? [i.line, 'ok', i.carePlan.status] : i.kind === 'error' ? [i.line, i.reason] : ['file'],
+    );
     expect(summary).toEqual([
       ['file'],
       [2, 'ok', 'active'],
@@ -113,9 +121,27 @@ describe('sign-off CSV (from an ACO)', () => {
     );
     expect(items[0]).toEqual({ kind: 'file', fileKind: 'signoffs' });
     expect(items.slice(1, 4)).toEqual([
-      { kind: 'signoff', line: 2, signoff: { carePlanId: 'a1b2', decision: 'approved', signedByNpi: '1234567893', signedAt: '2024-05-02T10:00:00-04:00', version: 2 } },
-      { kind: 'signoff', line: 3, signoff: { carePlanId: 'c3d4', decision: 'rejected', signedByNpi: '1234567893', signedAt: '2024-03-10T12:30:00-04:00', reason: 'Missing goals' } },
-      { kind: 'signoff', line: 4, signoff: { carePlanId: 'e5f6', decision: 'approved', signedByNpi: '1234567893', signedAt: '2024-11-03T00:00:00-04:00' } },
+      {
+        kind: 'signoff',
+        line: 2,
+        signoff: { carePlanId: 'a1b2', decision: 'approved', signedByNpi: '1234567893', signedAt: '2024-05-02T10:00:00-04:00', version: 2 },
+      },
+      {
+        kind: 'signoff',
+        line: 3,
+        signoff: {
+          carePlanId: 'c3d4',
+          decision: 'rejected',
+          signedByNpi: '1234567893',
+          signedAt: '2024-03-10T12:30:00-04:00',
+          reason: 'Missing goals',
+        },
+      },
+      {
+        kind: 'signoff',
+        line: 4,
+        signoff: { carePlanId: 'e5f6', decision: 'approved', signedByNpi: '1234567893', signedAt: '2024-11-03T00:00:00-04:00' },
+      },
     ]);
     expect(items.slice(4).map((i) => (i.kind === 'error' ? i.reason : i.kind))).toEqual([
       'decision: must be approved or rejected',
@@ -127,7 +153,9 @@ describe('sign-off CSV (from an ACO)', () => {
   });
 
   it('the kind can be forced', async () => {
-    await expect(read('plan_id,decision\nx,approved\n', { ...OPTIONS, kind: 'careplans' } as typeof OPTIONS)).rejects.toThrow(/member_id, created/);
+    await expect(read('plan_id,decision\nx,approved\n', { ...OPTIONS, kind: 'careplans' } as typeof OPTIONS)).rejects.toThrow(
+      /member_id, created/,
+    );
   });
 });
 

@@ -10,7 +10,8 @@ const FIXTURES = join(import.meta.dirname, '../../../../fixtures/hl7v2/adt');
 const profile = loadProfile();
 const text = (name: string) => readFileSync(join(FIXTURES, name), 'latin1');
 const convert = (t: string) => convertAdt(Hl7Message.parse(t), profile);
-const all = <T extends Resource>(b: Bundle, type: T['resourceType']) => (b.entry ?? []).map((e) => e.resource!).filter((r): r is T => r.resourceType === type);
+const all = <T extends Resource>(b: Bundle, type: T['resourceType']) =>
+  (b.entry ?? []).map((e) => e.resource!).filter((r): r is T => r.resourceType === type);
 const enc = (name: string) => all<Encounter>(convert(text(name)).bundle, 'Encounter')[0]!;
 
 describe('ADT events: Encounter status and locations follow each event', () => {
@@ -56,7 +57,7 @@ describe('ADT events: Encounter status and locations follow each event', () => {
 });
 
 describe('ADT events with two patients', () => {
-  it('A17 swaps beds: two Patients, two Encounters, each in the other\'s former bed; routing facts are the first patient\'s', () => {
+  it("A17 swaps beds: two Patients, two Encounters, each in the other's former bed; routing facts are the first patient's", () => {
     const c = convert(text('A17.hl7'));
     const patients = all<Patient>(c.bundle, 'Patient');
     const encounters = all<Encounter>(c.bundle, 'Encounter');
@@ -80,9 +81,18 @@ describe('ADT events with two patients', () => {
   });
 
   it('a merge message with several patient groups merges each (A39/A40 structure)', () => {
-    const t = [...text('A40.hl7').split('\r').filter(Boolean), 'PID|1||MRN3003^^^MGH^MR||DOE^JOHN||19500101|M', 'MRG|MRN0777^^^MGH^MR'].join('\r');
+    const t = [
+      ...text('A40.hl7').split('\r').filter(Boolean),
+      'PID|1||MRN3003^^^MGH^MR||DOE^JOHN||19500101|M',
+      'MRG|MRN0777^^^MGH^MR',
+    ].join('\r');
     const patients = all<Patient>(convert(t).bundle, 'Patient');
-    expect(patients.filter((p) => p.active === false).map((p) => p.identifier![0].value).sort()).toEqual(['MRN0777', 'MRN0999']);
+    expect(
+      patients
+        .filter((p) => p.active === false)
+        .map((p) => p.identifier![0].value)
+        .sort(),
+    ).toEqual(['MRN0777', 'MRN0999']);
   });
 });
 
@@ -113,15 +123,18 @@ describe('ADT merges, moves and identifier changes', () => {
     expect(all<Account>(b, 'Account').map((a) => a.status)).toEqual(['active', 'inactive']);
   });
 
-  it.each(['A42.hl7', 'A45.hl7', 'A50.hl7'])('%s moves the visit: the prior number is an entered-in-error Encounter and an old identifier', (file) => {
-    const [current, prior] = all<Encounter>(convert(text(file)).bundle, 'Encounter');
-    expect(current!.identifier?.map((i) => [i.value, i.use])).toEqual([
-      ['VN20240501-0001', undefined],
-      ['VN20240430-0099', 'old'],
-    ]);
-    expect(prior).toMatchObject({ status: 'entered-in-error', identifier: [{ value: 'VN20240430-0099', use: 'old' }] });
-    expect(prior!.subject?.reference).toBe(current!.subject?.reference);
-  });
+  it.each(['A42.hl7', 'A45.hl7', 'A50.hl7'])(
+    '%s moves the visit: the prior number is an entered-in-error Encounter and an old identifier',
+    (file) => {
+      const [current, prior] = all<Encounter>(convert(text(file)).bundle, 'Encounter');
+      expect(current!.identifier?.map((i) => [i.value, i.use])).toEqual([
+        ['VN20240501-0001', undefined],
+        ['VN20240430-0099', 'old'],
+      ]);
+      expect(prior).toMatchObject({ status: 'entered-in-error', identifier: [{ value: 'VN20240430-0099', use: 'old' }] });
+      expect(prior!.subject?.reference).toBe(current!.subject?.reference);
+    },
+  );
 
   it('A51 changes the alternate visit id (MRG-6)', () => {
     const [, prior] = all<Encounter>(convert(text('A51.hl7')).bundle, 'Encounter');

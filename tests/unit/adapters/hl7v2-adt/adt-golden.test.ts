@@ -17,7 +17,9 @@ function convertFixture(name: string) {
 }
 
 describe('ADT → FHIR golden files (one per supported event, one per mapped segment)', () => {
-  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.hl7')).sort();
+  const files = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.hl7'))
+    .sort();
   it('covers every supported event (A01–A62 where defined)', () => {
     const events = files.map((f) => f.slice(0, 3));
     expect(SUPPORTED_EVENTS.length).toBe(56); // A01–A62 less A19 (a query), A20 (no patient), A56–A59 (undefined)
@@ -25,7 +27,8 @@ describe('ADT → FHIR golden files (one per supported event, one per mapped seg
   });
   it('covers every mappable segment', () => {
     const text = files.map((f) => readFileSync(join(FIXTURES, f), 'latin1')).join('\r');
-    for (const s of ['PD1', 'NK1', 'DG1', 'AL1', 'IAM', 'PR1', 'IN1', 'IN2', 'IN3', 'GT1', 'ROL', 'PRT', 'DB1', 'ACC', 'MRG']) expect(text).toContain(`\r${s}|`);
+    for (const s of ['PD1', 'NK1', 'DG1', 'AL1', 'IAM', 'PR1', 'IN1', 'IN2', 'IN3', 'GT1', 'ROL', 'PRT', 'DB1', 'ACC', 'MRG'])
+      expect(text).toContain(`\r${s}|`);
   });
   for (const file of files) {
     it(`${file} matches its golden Bundle and validates`, () => {
@@ -63,7 +66,7 @@ describe('ADT mapping details', () => {
 
   it('every identifier has a system; MRN system comes from the HD OID of MSH/PID authority', () => {
     const { bundle } = convertFixture('A01.hl7');
-    for (const e of bundle.entry!) for (const id of ((e.resource as Patient).identifier ?? [])) expect(id.system).toMatch(/^(https?:|urn:)/);
+    for (const e of bundle.entry!) for (const id of (e.resource as Patient).identifier ?? []) expect(id.system).toMatch(/^(https?:|urn:)/);
     const p = byType(bundle, 'Patient')[0] as Patient;
     expect(p.identifier?.map((i) => [i.system, i.value])).toEqual([
       ['urn:carebridge:carebridge:id:MGH', 'MRN1001'],
@@ -82,7 +85,9 @@ describe('ADT mapping details', () => {
   });
 
   it('birthDate keeps its precision; times without offset take the profile zone (DST-aware)', () => {
-    const text = readFileSync(join(FIXTURES, 'A01.hl7'), 'latin1').replace('|19790312|', '|1979|').replace('20240501080500', '20240115080500');
+    const text = readFileSync(join(FIXTURES, 'A01.hl7'), 'latin1')
+      .replace('|19790312|', '|1979|')
+      .replace('20240501080500', '20240115080500');
     const { bundle } = convertAdt(Hl7Message.parse(text), profile);
     expect((byType(bundle, 'Patient')[0] as Patient).birthDate).toBe('1979');
     expect((byType(bundle, 'Encounter')[0] as import('fhir/r4').Encounter).period?.start).toBe('2024-01-15T08:05:00-05:00');
@@ -135,7 +140,9 @@ describe('ADT mapping details', () => {
   it('PD1-4 becomes generalPractitioner with an NPI; NK1 a RelatedPerson', () => {
     const { bundle } = convertFixture('A01.hl7');
     const p = byType(bundle, 'Patient')[0] as Patient;
-    const gp = byType(bundle, 'Practitioner').find((r) => `urn:uuid:${r.id}` === p.generalPractitioner?.[0].reference) as import('fhir/r4').Practitioner;
+    const gp = byType(bundle, 'Practitioner').find(
+      (r) => `urn:uuid:${r.id}` === p.generalPractitioner?.[0].reference,
+    ) as import('fhir/r4').Practitioner;
     expect(gp.identifier?.[0]).toEqual({ system: 'http://hl7.org/fhir/sid/us-npi', value: '1003000126' });
     expect(byType(bundle, 'RelatedPerson')).toHaveLength(1);
   });

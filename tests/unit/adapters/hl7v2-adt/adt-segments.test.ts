@@ -1,7 +1,18 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AllergyIntolerance, Bundle, Condition, Coverage, Encounter, Organization, Patient, PractitionerRole, Procedure, Resource } from 'fhir/r4';
+import type {
+  AllergyIntolerance,
+  Bundle,
+  Condition,
+  Coverage,
+  Encounter,
+  Organization,
+  Patient,
+  PractitionerRole,
+  Procedure,
+  Resource,
+} from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { convertAdt } from '../../../../adapters/hl7v2-adt/index.js';
 import { Hl7Message } from '../../../../src/hl7v2/index.js';
@@ -12,7 +23,8 @@ const FIXTURES = join(ROOT, 'fixtures/hl7v2/adt');
 const profile = loadProfile();
 const text = (name: string) => readFileSync(join(FIXTURES, name), 'latin1');
 const convert = (t: string, p = profile) => convertAdt(Hl7Message.parse(t), p);
-const all = <T extends Resource>(b: Bundle, type: T['resourceType']) => (b.entry ?? []).map((e) => e.resource!).filter((r): r is T => r.resourceType === type);
+const all = <T extends Resource>(b: Bundle, type: T['resourceType']) =>
+  (b.entry ?? []).map((e) => e.resource!).filter((r): r is T => r.resourceType === type);
 
 /** The base profile with a partner overlay, loaded the way the gateway loads it. */
 function withOverlay(overlay: string) {
@@ -52,7 +64,11 @@ describe('clinical segments', () => {
     const conditions = all<Condition>(b, 'Condition');
     const e = all<Encounter>(b, 'Encounter')[0]!;
     expect(conditions.map((c) => c.code?.coding?.[0].code)).toEqual(['F32.9', 'E11.9']);
-    expect(conditions[0]).toMatchObject({ identifier: [{ value: 'DX-1' }], recordedDate: '2024-05-01T09:00:00-04:00', encounter: { reference: `urn:uuid:${e.id}` } });
+    expect(conditions[0]).toMatchObject({
+      identifier: [{ value: 'DX-1' }],
+      recordedDate: '2024-05-01T09:00:00-04:00',
+      encounter: { reference: `urn:uuid:${e.id}` },
+    });
     expect(e.diagnosis?.map((d) => [d.condition.reference, d.use?.coding?.[0].code, d.rank])).toEqual([
       [`urn:uuid:${conditions[0]!.id}`, 'AD', 1],
       [`urn:uuid:${conditions[1]!.id}`, 'W', 2],
@@ -75,9 +91,15 @@ describe('clinical segments', () => {
   it('ACC → an accident Condition on the Encounter; DB1 and PD1-6 → patient-disability', () => {
     const b = convert(text('A01-db1-acc.hl7')).bundle;
     const accident = all<Condition>(b, 'Condition').find((c) => c.code?.coding?.[0].code === 'AUTO');
-    expect(accident).toMatchObject({ onsetDateTime: '2024-05-01T07:15:00-04:00', note: [{ text: 'Accident location: I-93 NORTHBOUND' }, { text: 'Rear-ended at low speed' }] });
+    expect(accident).toMatchObject({
+      onsetDateTime: '2024-05-01T07:15:00-04:00',
+      note: [{ text: 'Accident location: I-93 NORTHBOUND' }, { text: 'Rear-ended at low speed' }],
+    });
     const p = all<Patient>(b, 'Patient')[0]!;
-    expect(p.extension?.filter((x) => x.url.endsWith('patient-disability')).map((x) => x.valueCodeableConcept?.coding?.[0].code)).toEqual(['B', '21134002']);
+    expect(p.extension?.filter((x) => x.url.endsWith('patient-disability')).map((x) => x.valueCodeableConcept?.coding?.[0].code)).toEqual([
+      'B',
+      '21134002',
+    ]);
   });
 
   it('ROL/PRT → PractitionerRoles: the primary care role on the Patient, the others as Encounter participants; deleted roles skipped', () => {
@@ -85,7 +107,9 @@ describe('clinical segments', () => {
     const roles = all<PractitionerRole>(b, 'PractitionerRole');
     expect(roles.map((r) => r.code?.[0].coding?.[0].code)).toEqual(['PP', 'AT', 'CP']);
     expect(all<Patient>(b, 'Patient')[0]!.generalPractitioner?.map((g) => g.reference)).toContain(`urn:uuid:${roles[0]!.id}`);
-    const participants = all<Encounter>(b, 'Encounter')[0]!.participant!.filter((p) => roles.some((r) => p.individual?.reference === `urn:uuid:${r.id}`));
+    const participants = all<Encounter>(b, 'Encounter')[0]!.participant!.filter((p) =>
+      roles.some((r) => p.individual?.reference === `urn:uuid:${r.id}`),
+    );
     expect(participants.map((p) => p.type?.[0].coding?.[0].code)).toEqual(['ATND', 'CON']);
   });
 });
@@ -96,19 +120,33 @@ describe('insurance and guarantors', () => {
     const [medicaid, commercial] = all<Coverage>(b, 'Coverage');
     const payers = all<Organization>(b, 'Organization').filter((o) => o.type?.[0].coding?.[0].code === 'pay');
     expect(payers.map((o) => o.name)).toEqual(['MassHealth', 'Blue Cross Blue Shield of Massachusetts']);
-    expect(medicaid).toMatchObject({ status: 'active', subscriberId: '100200300400', relationship: { coding: [{ code: 'self' }] }, order: 1, period: { start: '2024-01-01', end: '2024-12-31' } });
+    expect(medicaid).toMatchObject({
+      status: 'active',
+      subscriberId: '100200300400',
+      relationship: { coding: [{ code: 'self' }] },
+      order: 1,
+      period: { start: '2024-01-01', end: '2024-12-31' },
+    });
     expect(medicaid!.payor[0].reference).toBe(`urn:uuid:${payers[0]!.id}`);
     expect(commercial!.relationship?.coding?.[0].code).toBe('spouse');
     expect(commercial!.subscriber?.reference).toMatch(/^urn:uuid:/);
     expect(commercial!.subscriber?.reference).not.toBe(medicaid!.subscriber?.reference);
-    expect(commercial!.class?.map((c) => [c.type.coding?.[0].code, c.value])).toEqual([['plan', 'BCBS-PPO'], ['group', 'G-5521']]);
+    expect(commercial!.class?.map((c) => [c.type.coding?.[0].code, c.value])).toEqual([
+      ['plan', 'BCBS-PPO'],
+      ['group', 'G-5521'],
+    ]);
   });
 
   it('IN3 with a case manager (IN3-21) → a CareTeam with the certification number and dates; without one, nothing', () => {
     const b = convert(text('A01-insurance.hl7')).bundle;
     const teams = all<import('fhir/r4').CareTeam>(b, 'CareTeam');
     expect(teams).toHaveLength(1);
-    expect(teams[0]).toMatchObject({ status: 'active', identifier: [{ value: 'CERT-77' }], period: { start: '2024-05-01', end: '2024-05-07' }, participant: [{ role: [{ text: 'KELLY MORAN RN' }] }] });
+    expect(teams[0]).toMatchObject({
+      status: 'active',
+      identifier: [{ value: 'CERT-77' }],
+      period: { start: '2024-05-01', end: '2024-05-07' },
+      participant: [{ role: [{ text: 'KELLY MORAN RN' }] }],
+    });
     expect(teams[0]!.subject?.reference).toBe(`urn:uuid:${all<Patient>(b, 'Patient')[0]!.id}`);
     const noCaseManager = text('A01-insurance.hl7').replace('|KELLY MORAN RN', '|');
     expect(all(convert(noCaseManager).bundle, 'CareTeam')).toEqual([]);
@@ -116,14 +154,23 @@ describe('insurance and guarantors', () => {
 
   it('the Medicaid number in IN2-8 becomes a Patient identifier (type MA) in the profile system', () => {
     const c = convert(text('A01-insurance.hl7'));
-    expect(c.patientIdentifiers).toContainEqual({ system: 'https://www.mass.gov/masshealth/member-id', value: 'MA123456789', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MA' }] } });
+    expect(c.patientIdentifiers).toContainEqual({
+      system: 'https://www.mass.gov/masshealth/member-id',
+      value: 'MA123456789',
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MA' }] },
+    });
   });
 
   it('without IN2, IN1-36 of a Medicaid plan (IN1-15 or payer id) is the member id; a commercial policy number is not', () => {
     const noIn2 = text('A01-insurance.hl7').replace(/\rIN2\|[^\r]*/, '');
-    const ids = convert(noIn2).patientIdentifiers.filter((i) => i.type?.coding?.[0].code === 'MA').map((i) => i.value);
+    const ids = convert(noIn2)
+      .patientIdentifiers.filter((i) => i.type?.coding?.[0].code === 'MA')
+      .map((i) => i.value);
     expect(ids).toEqual(['100200300400']);
-    const notMedicaid = noIn2.replace('MCD^Medicaid^HL70086', 'HMO^HMO^HL70086').replace('MASSHEALTH^^^MAMMIS', 'OTHER^^^NAIC').replace('MH-STD', 'X');
+    const notMedicaid = noIn2
+      .replace('MCD^Medicaid^HL70086', 'HMO^HMO^HL70086')
+      .replace('MASSHEALTH^^^MAMMIS', 'OTHER^^^NAIC')
+      .replace('MH-STD', 'X');
     expect(convert(notMedicaid).patientIdentifiers.filter((i) => i.type?.coding?.[0].code === 'MA')).toEqual([]);
     const noMedicaidConfig = withOverlay('medicaid: { system: "https://medicaid.example.org/id", planTypes: [], payerIds: [] }\n');
     expect(convert(noIn2, noMedicaidConfig).patientIdentifiers.filter((i) => i.type?.coding?.[0].code === 'MA')).toEqual([]);

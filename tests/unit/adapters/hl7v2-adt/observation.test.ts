@@ -73,13 +73,20 @@ describe('OBX → Observation in ADT (height, weight, …)', () => {
     const byCode = (code: string) => observations.find((o) => o.code.coding?.[0].code === code)!;
     expect(byCode('11450-4').valueString).toBe('first line\nsecond line');
     expect(byCode('11450-4').note).toEqual([{ text: 'Patient reported.' }]);
-    expect(byCode('72166-2').valueCodeableConcept?.coding?.[0]).toEqual({ system: 'http://snomed.info/sct', code: '449868002', display: 'Current every day smoker' });
+    expect(byCode('72166-2').valueCodeableConcept?.coding?.[0]).toEqual({
+      system: 'http://snomed.info/sct',
+      code: '449868002',
+      display: 'Current every day smoker',
+    });
     expect(byCode('2345-7').valueRange?.low?.value).toBe(70);
     expect(byCode('2345-7').valueRange?.high).toMatchObject({ value: 110, code: 'mg/dL' });
     expect(byCode('5196-1').valueRatio).toEqual({ numerator: { value: 1 }, denominator: { value: 64 } });
     expect(byCode('2160-0').valueQuantity).toMatchObject({ value: 0.5, comparator: '<' });
     expect(byCode('2160-0').referenceRange?.[0]).toMatchObject({ low: { value: 0.6 }, high: { value: 1.2 }, text: '0.6-1.2' });
-    expect(byCode('2160-0').interpretation?.[0].coding?.[0]).toMatchObject({ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'L' });
+    expect(byCode('2160-0').interpretation?.[0].coding?.[0]).toMatchObject({
+      system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+      code: 'L',
+    });
     expect(byCode('11778-8').valueDateTime).toBe('2024-10-15');
     expect(byCode('X1').valueTime).toBe('08:30:00');
     expect(byCode('X1').status).toBe('preliminary');
@@ -89,7 +96,11 @@ describe('OBX → Observation in ADT (height, weight, …)', () => {
   });
 
   it('unmapped value types and missing status are warned about, never guessed', () => {
-    const { bundle, observations, warnings } = adtWith('OBX|1|XYZ|1234-5^Thing^LN||abc', 'OBX|2|NM|8302-2^Body height^LN||tall|cm^^UCUM', 'OBX|3|NM|||5');
+    const { bundle, observations, warnings } = adtWith(
+      'OBX|1|XYZ|1234-5^Thing^LN||abc',
+      'OBX|2|NM|8302-2^Body height^LN||tall|cm^^UCUM',
+      'OBX|3|NM|||5',
+    );
     expect(observations).toHaveLength(2);
     expect(observations[0].status).toBe('unknown');
     expect(observations[0].dataAbsentReason?.coding?.[0].code).toBe('unsupported');
@@ -109,7 +120,9 @@ describe('OBX → Observation in ADT (height, weight, …)', () => {
     const { observations, warnings } = adtWith('OBX|1||X2^Oxygen flow^L||5|L/min^^UCUM|||||F', 'OBX|2||X3^Device^L||Venturi mask||||||F');
     expect(observations[0].valueQuantity).toEqual({ value: 5, unit: 'L/min', system: 'http://unitsofmeasure.org', code: 'L/min' });
     expect(observations[1].valueString).toBe('Venturi mask');
-    expect(warnings).toEqual(expect.arrayContaining(['OBX-1: no value type (OBX-2); value read as NM', 'OBX-2: no value type (OBX-2); value read as ST']));
+    expect(warnings).toEqual(
+      expect.arrayContaining(['OBX-1: no value type (OBX-2); value read as NM', 'OBX-2: no value type (OBX-2); value read as ST']),
+    );
   });
 
   it('OBX-11 N (not asked) has a data-absent-reason and no value; ED base64 becomes an attachment', () => {
@@ -126,7 +139,9 @@ describe('OBX → Observation in ADT (height, weight, …)', () => {
   it('an ADT without a visit keys its observations on the patient', () => {
     const a28 = readFileSync(join(import.meta.dirname, '../../../../fixtures/hl7v2/adt/A28.hl7'), 'latin1').replace(/[\r\n]+$/, '');
     const { bundle } = convertAdt(Hl7Message.parse(`${a28}\rOBX|1|NM|29463-7^Body weight^LN||70|kg^^UCUM|||||F`), profile);
-    const obs = JSON.parse(JSON.stringify(bundle)).entry.map((e: { resource: Observation | Encounter }) => e.resource).find((r: { resourceType: string }) => r.resourceType === 'Observation') as Observation;
+    const obs = JSON.parse(JSON.stringify(bundle))
+      .entry.map((e: { resource: Observation | Encounter }) => e.resource)
+      .find((r: { resourceType: string }) => r.resourceType === 'Observation') as Observation;
     expect(obs.encounter).toBeUndefined();
     expect(obs.subject?.reference).toMatch(/^urn:uuid:/);
   });

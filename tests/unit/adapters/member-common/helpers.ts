@@ -34,6 +34,8 @@ export function warnings(items: MemberItem[]): RowError[] {
 export const MEDICAID = 'https://www.mass.gov/masshealth/member-id';
 
 /** A layout from an inline document, validated like a YAML file would be. */
-export function layout<T extends LayoutProfile['format']>(doc: Record<string, unknown> & { format: T }): Extract<LayoutProfile, { format: T }> {
+export function layout<T extends LayoutProfile['format']>(
+  doc: Record<string, unknown> & { format: T },
+): Extract<LayoutProfile, { format: T }> {
   return parseMemberLayout({ id: 'acme', memberIdSystem: MEDICAID, ...doc }, 'test.yaml') as Extract<LayoutProfile, { format: T }>;
 }

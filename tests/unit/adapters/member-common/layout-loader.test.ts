@@ -44,7 +44,15 @@ describe('member layout loading', () => {
   it('fills defaults and accepts delimiter words', () => {
     const dir = mappingsWith('member-delimited.yaml', `${CSV_OK}delimiter: tab\n`);
     const layout = loadMemberLayout({ partner: 'acme', format: 'delimited', mappingsDir: dir });
-    expect(layout).toMatchObject({ delimiter: '\t', quote: '"', header: true, encoding: 'utf-8', dateFormats: ['YYYY-MM-DD'], keepRaw: true, raggedRows: 'error' });
+    expect(layout).toMatchObject({
+      delimiter: '\t',
+      quote: '"',
+      header: true,
+      encoding: 'utf-8',
+      dateFormats: ['YYYY-MM-DD'],
+      keepRaw: true,
+      raggedRows: 'error',
+    });
   });
 
   it('loads a layout by file path', () => {
@@ -53,21 +61,81 @@ describe('member layout loading', () => {
   });
 
   const cases: [string, string, string, RegExp][] = [
-    ['missing member id field', 'member-delimited.yaml', 'id: acme\nformat: delimited\nmemberIdSystem: urn:oid:1.2.3\nfields: { family: LAST }\n', /member-delimited\.yaml: fields\.memberId: is required/],
+    [
+      'missing member id field',
+      'member-delimited.yaml',
+      'id: acme\nformat: delimited\nmemberIdSystem: urn:oid:1.2.3\nfields: { family: LAST }\n',
+      /member-delimited\.yaml: fields\.memberId: is required/,
+    ],
     ['bad delimiter', 'member-delimited.yaml', `${CSV_OK}delimiter: '#'\n`, /delimiter: must be one of , \\t \| ;/],
     ['quote equal to delimiter', 'member-delimited.yaml', `${CSV_OK}delimiter: '|'\nquote: '|'\n`, /quote: must differ from the delimiter/],
-    ['bad date format', 'member-delimited.yaml', `${CSV_OK}dateFormats: [MM/YYYY]\n`, /dateFormats\[0\]: must contain YYYY, MM \(or M\) and DD/],
-    ['relative system', 'member-delimited.yaml', 'id: acme\nformat: delimited\nmemberIdSystem: member-ids\nfields: { memberId: ID }\n', /memberIdSystem: must be an absolute URI/],
-    ['unknown field', 'member-delimited.yaml', `${CSV_OK.replace('{ memberId: ID }', '{ memberId: ID, shoeSize: S }')}`, /fields\.shoeSize: unknown key/],
-    ['bad source shape', 'member-delimited.yaml', `${CSV_OK.replace('{ memberId: ID }', '{ memberId: { col: ID } }')}`, /fields\.memberId: must be a column name, \{column/],
+    [
+      'bad date format',
+      'member-delimited.yaml',
+      `${CSV_OK}dateFormats: [MM/YYYY]\n`,
+      /dateFormats\[0\]: must contain YYYY, MM \(or M\) and DD/,
+    ],
+    [
+      'relative system',
+      'member-delimited.yaml',
+      'id: acme\nformat: delimited\nmemberIdSystem: member-ids\nfields: { memberId: ID }\n',
+      /memberIdSystem: must be an absolute URI/,
+    ],
+    [
+      'unknown field',
+      'member-delimited.yaml',
+      `${CSV_OK.replace('{ memberId: ID }', '{ memberId: ID, shoeSize: S }')}`,
+      /fields\.shoeSize: unknown key/,
+    ],
+    [
+      'bad source shape',
+      'member-delimited.yaml',
+      `${CSV_OK.replace('{ memberId: ID }', '{ memberId: { col: ID } }')}`,
+      /fields\.memberId: must be a column name, \{column/,
+    ],
     ['no header and no columns', 'member-delimited.yaml', `${CSV_OK}header: false\n`, /columns: required when header: false/],
-    ['bad consent category', 'member-delimited.yaml', `${CSV_OK}consent: [{ column: C, partner: cp1, category: mental, granted: [Y] }]\n`, /consent\[0\]\.category/],
-    ['unknown format', 'member-delimited.yaml', 'id: acme\nformat: csv\n', /member-delimited\.yaml: format: must be one of delimited, fixed-width, xlsx, x12-834/],
-    ['fixed-width end before start', 'member-fixed-width.yaml', 'id: acme\nformat: fixed-width\nmemberIdSystem: urn:oid:1.2.3\ncolumns: [{ name: ID, start: 5, end: 2 }]\nfields: { memberId: ID }\n', /columns\[0\]\.end: must not be before start/],
-    ['fixed-width duplicate column', 'member-fixed-width.yaml', 'id: acme\nformat: fixed-width\nmemberIdSystem: urn:oid:1.2.3\ncolumns: [{ name: ID, start: 1, length: 2 }, { name: id, start: 3, length: 2 }]\nfields: { memberId: ID }\n', /columns\[1\]\.name: is a duplicate/],
-    ['834 bad REF qualifier', 'member-x12-834.yaml', 'id: acme\nformat: x12-834\nmemberIdSystem: urn:oid:1.2.3\nidentifiers: { ref: { "0f x": { system: "urn:oid:1" } } }\n', /identifiers\.ref/],
-    ['834 bad attribution source', 'member-x12-834.yaml', 'id: acme\nformat: x12-834\nmemberIdSystem: urn:oid:1.2.3\nattribution: { aco: { segment: N1 } }\n', /attribution\.aco: must be \{value\}, \{ref\}/],
-    ['id differs from the folder', 'member-delimited.yaml', CSV_OK.replace('id: acme', 'id: other'), /member-delimited\.yaml: id: must be 'acme'/],
+    [
+      'bad consent category',
+      'member-delimited.yaml',
+      `${CSV_OK}consent: [{ column: C, partner: cp1, category: mental, granted: [Y] }]\n`,
+      /consent\[0\]\.category/,
+    ],
+    [
+      'unknown format',
+      'member-delimited.yaml',
+      'id: acme\nformat: csv\n',
+      /member-delimited\.yaml: format: must be one of delimited, fixed-width, xlsx, x12-834/,
+    ],
+    [
+      'fixed-width end before start',
+      'member-fixed-width.yaml',
+      'id: acme\nformat: fixed-width\nmemberIdSystem: urn:oid:1.2.3\ncolumns: [{ name: ID, start: 5, end: 2 }]\nfields: { memberId: ID }\n',
+      /columns\[0\]\.end: must not be before start/,
+    ],
+    [
+      'fixed-width duplicate column',
+      'member-fixed-width.yaml',
+      'id: acme\nformat: fixed-width\nmemberIdSystem: urn:oid:1.2.3\ncolumns: [{ name: ID, start: 1, length: 2 }, { name: id, start: 3, length: 2 }]\nfields: { memberId: ID }\n',
+      /columns\[1\]\.name: is a duplicate/,
+    ],
+    [
+      '834 bad REF qualifier',
+      'member-x12-834.yaml',
+      'id: acme\nformat: x12-834\nmemberIdSystem: urn:oid:1.2.3\nidentifiers: { ref: { "0f x": { system: "urn:oid:1" } } }\n',
+      /identifiers\.ref/,
+    ],
+    [
+      '834 bad attribution source',
+      'member-x12-834.yaml',
+      'id: acme\nformat: x12-834\nmemberIdSystem: urn:oid:1.2.3\nattribution: { aco: { segment: N1 } }\n',
+      /attribution\.aco: must be \{value\}, \{ref\}/,
+    ],
+    [
+      'id differs from the folder',
+      'member-delimited.yaml',
+      CSV_OK.replace('id: acme', 'id: other'),
+      /member-delimited\.yaml: id: must be 'acme'/,
+    ],
     ['format differs from the file name', 'member-xlsx.yaml', CSV_OK, /member-xlsx\.yaml: format: must be 'xlsx'/],
     ['invalid YAML', 'member-delimited.yaml', 'id: acme\nfields: [unclosed\n', /is not valid YAML at line \d+/],
     ['not a mapping', 'member-delimited.yaml', '- a\n- b\n', /must be a YAML mapping/],

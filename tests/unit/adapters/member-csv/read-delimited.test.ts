@@ -5,17 +5,37 @@ import { MemberFileError } from '../../../../adapters/member-common/types.js';
 import { readDelimitedMembers } from '../../../../adapters/member-csv/read-delimited.js';
 import { chunked, collect, errors, layout, MEDICAID, records } from '../member-common/helpers.js';
 
-const HEADER = 'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
+const HEADER =
+  'MEMBER_ID|LAST_NAME|FIRST_NAME|MIDDLE_NAME|DOB|GENDER|ADDRESS_1|ADDRESS_2|CITY|STATE|ZIP|PHONE|CP_ID|PCP_NPI|ASSIGNMENT_START|ASSIGNMENT_END|STATUS|ACO_MEMBER_ID|MRN|SSN|BH_CONSENT|SUD_CONSENT';
 
 function row(values: Partial<Record<string, string>>): string {
-  return HEADER.split('|').map((c) => values[c] ?? '').join('|');
+  return HEADER.split('|')
+    .map((c) => values[c] ?? '')
+    .join('|');
 }
 
 const GOOD = {
-  MEMBER_ID: '100012345678', LAST_NAME: "O'Neil", FIRST_NAME: 'Ana', MIDDLE_NAME: 'B', DOB: '03/14/1985', GENDER: 'F',
-  ADDRESS_1: '1 Main St', ADDRESS_2: 'Apt 2', CITY: 'Boston', STATE: 'MA', ZIP: '2134', PHONE: '617-555-0100', CP_ID: 'CP-NORTH',
-  PCP_NPI: '1234567893', ASSIGNMENT_START: '20260101', ASSIGNMENT_END: '12/31/9999', STATUS: 'A', ACO_MEMBER_ID: 'A-77', MRN: 'MRN001',
-  BH_CONSENT: 'Y', SUD_CONSENT: 'no',
+  MEMBER_ID: '100012345678',
+  LAST_NAME: "O'Neil",
+  FIRST_NAME: 'Ana',
+  MIDDLE_NAME: 'B',
+  DOB: '03/14/1985',
+  GENDER: 'F',
+  ADDRESS_1: '1 Main St',
+  ADDRESS_2: 'Apt 2',
+  CITY: 'Boston',
+  STATE: 'MA',
+  ZIP: '2134',
+  PHONE: '617-555-0100',
+  CP_ID: 'CP-NORTH',
+  PCP_NPI: '1234567893',
+  ASSIGNMENT_START: '20260101',
+  ASSIGNMENT_END: '12/31/9999',
+  STATUS: 'A',
+  ACO_MEMBER_ID: 'A-77',
+  MRN: 'MRN001',
+  BH_CONSENT: 'Y',
+  SUD_CONSENT: 'no',
 };
 
 describe('delimited member files (example-aco layout)', () => {
@@ -67,9 +87,24 @@ describe('delimited member files (example-aco layout)', () => {
     expect(records(items)[1].attribution.end).toBe('2026-03-31');
     expect(errors(items)).toEqual([
       { line: 3, reason: 'MEMBER_ID: missing member id' },
-      { line: 4, memberId: 'M3', reason: 'DOB: not a date (MM/DD/YYYY or YYYYMMDD or YYYY-MM-DD); ASSIGNMENT_START: not a date (MM/DD/YYYY or YYYYMMDD or YYYY-MM-DD)' },
-      { line: 5, memberId: 'M4', reason: 'GENDER: unknown sex code (add it to valueMaps.sex); ZIP: not a US ZIP code; PCP_NPI: not a valid NPI (10 digits with check digit)' },
-      { line: 6, memberId: 'M5', reason: 'STATUS: unknown status code (add it to valueMaps.status); BH_CONSENT: unknown consent value (add it to consent granted/denied)' },
+      {
+        line: 4,
+        memberId: 'M3',
+        reason:
+          'DOB: not a date (MM/DD/YYYY or YYYYMMDD or YYYY-MM-DD); ASSIGNMENT_START: not a date (MM/DD/YYYY or YYYYMMDD or YYYY-MM-DD)',
+      },
+      {
+        line: 5,
+        memberId: 'M4',
+        reason:
+          'GENDER: unknown sex code (add it to valueMaps.sex); ZIP: not a US ZIP code; PCP_NPI: not a valid NPI (10 digits with check digit)',
+      },
+      {
+        line: 6,
+        memberId: 'M5',
+        reason:
+          'STATUS: unknown status code (add it to valueMaps.status); BH_CONSENT: unknown consent value (add it to consent granted/denied)',
+      },
       { line: 7, memberId: 'M6', reason: 'ASSIGNMENT_END: before the start date' },
       { line: 8, memberId: 'M7', reason: 'row has 3 fields, the header has 22' },
     ]);
@@ -78,7 +113,11 @@ describe('delimited member files (example-aco layout)', () => {
   });
 
   it('counts physical lines through quoted line breaks', async () => {
-    const csv = layout({ format: 'delimited', dateFormats: ['MM/DD/YYYY'], fields: { memberId: 'ID', family: 'LAST', address: 'ADDR', birthDate: 'DOB' } });
+    const csv = layout({
+      format: 'delimited',
+      dateFormats: ['MM/DD/YYYY'],
+      fields: { memberId: 'ID', family: 'LAST', address: 'ADDR', birthDate: 'DOB' },
+    });
     const text = 'ID,LAST,ADDR,DOB\n1,"Smith, Jr.","12 Elm St\nApt 3\nRear",01/01/1990\n2,Doe,"x",13/13/1990\n\n3,"Lee ""Al""",,\n';
     const items = await collect(readDelimitedMembers(chunked(text, [5]), csv));
     expect(records(items).map((r) => [r.line, r.name?.family, r.address?.line])).toEqual([
@@ -92,20 +131,40 @@ describe('delimited member files (example-aco layout)', () => {
     const tsv = layout({ format: 'delimited', delimiter: 'tab', raggedRows: 'pad', fields: { memberId: 'member id', family: 'Last' } });
     const text = '\uFEFFMember ID\tLAST\tNOTE\r\nM1\tAlpha\tx\r\nM2\tBeta\r\n\t\t\r\n';
     const items = await collect(readDelimitedMembers(chunked(text, [2]), tsv));
-    expect(records(items).map((r) => [r.line, r.memberId, r.name?.family])).toEqual([[2, 'M1', 'Alpha'], [3, 'M2', 'Beta']]);
+    expect(records(items).map((r) => [r.line, r.memberId, r.name?.family])).toEqual([
+      [2, 'M1', 'Alpha'],
+      [3, 'M2', 'Beta'],
+    ]);
     expect(errors(items)).toEqual([]);
   });
 
   it('reads files without a header using the layout columns, and skips banner lines', async () => {
-    const l = layout({ format: 'delimited', header: false, columns: ['ID', 'NAME'], skipLines: 1, fields: { memberId: 'ID', family: 'NAME' } });
+    const l = layout({
+      format: 'delimited',
+      header: false,
+      columns: ['ID', 'NAME'],
+      skipLines: 1,
+      fields: { memberId: 'ID', family: 'NAME' },
+    });
     const items = await collect(readDelimitedMembers(chunked('ROSTER 2026-04-01\nM1,A\nM2,B\n'), l));
-    expect(records(items).map((r) => [r.line, r.memberId])).toEqual([[2, 'M1'], [3, 'M2']]);
+    expect(records(items).map((r) => [r.line, r.memberId])).toEqual([
+      [2, 'M1'],
+      [3, 'M2'],
+    ]);
   });
 
   it('skips header/trailer records with a record filter, and takes constants', async () => {
-    const l = layout({ format: 'delimited', delimiter: '|', recordFilter: { column: 'TYPE', values: ['D'] }, fields: { memberId: 'ID', aco: { value: 'aco-1' } } });
+    const l = layout({
+      format: 'delimited',
+      delimiter: '|',
+      recordFilter: { column: 'TYPE', values: ['D'] },
+      fields: { memberId: 'ID', aco: { value: 'aco-1' } },
+    });
     const items = await collect(readDelimitedMembers(chunked('TYPE|ID\nH|20260401\nD|M1\nd|M2\nT|2\n'), l));
-    expect(records(items).map((r) => [r.line, r.memberId, r.attribution.aco])).toEqual([[3, 'M1', 'aco-1'], [4, 'M2', 'aco-1']]);
+    expect(records(items).map((r) => [r.line, r.memberId, r.attribution.aco])).toEqual([
+      [3, 'M1', 'aco-1'],
+      [4, 'M2', 'aco-1'],
+    ]);
     expect(errors(items)).toEqual([]);
   });
 
@@ -123,9 +182,11 @@ describe('delimited member files (example-aco layout)', () => {
       throw new Error('connection reset');
     }
     const seen: string[] = [];
-    await expect((async () => {
-      for await (const item of readDelimitedMembers(broken(), l)) if (item.kind === 'record') seen.push(item.record.memberId);
-    })()).rejects.toThrow('connection reset');
+    await expect(
+      (async () => {
+        for await (const item of readDelimitedMembers(broken(), l)) if (item.kind === 'record') seen.push(item.record.memberId);
+      })(),
+    ).rejects.toThrow('connection reset');
     expect(seen).toEqual(['M1']); // M2 may be cut: never emitted before the file ends
   });
 
@@ -137,8 +198,12 @@ describe('delimited member files (example-aco layout)', () => {
 
   it('fails the whole file when a mapped column is missing, ambiguous, or there is no header', async () => {
     const l = layout({ format: 'delimited', fields: { memberId: 'ID', birthDate: 'DOB' } });
-    await expect(collect(readDelimitedMembers(chunked('ID,NAME\nM1,A\n'), l))).rejects.toThrow(new MemberFileError(1, "no column 'DOB' (fields.birthDate) in the header"));
-    await expect(collect(readDelimitedMembers(chunked('\n\nID,DOB,id\n'), l))).rejects.toThrow(/line 3: column 'ID' \(fields.memberId\) appears more than once/);
+    await expect(collect(readDelimitedMembers(chunked('ID,NAME\nM1,A\n'), l))).rejects.toThrow(
+      new MemberFileError(1, "no column 'DOB' (fields.birthDate) in the header"),
+    );
+    await expect(collect(readDelimitedMembers(chunked('\n\nID,DOB,id\n'), l))).rejects.toThrow(
+      /line 3: column 'ID' \(fields.memberId\) appears more than once/,
+    );
     await expect(collect(readDelimitedMembers(chunked(''), l))).rejects.toThrow(/no header row/);
   });
 });

@@ -5,7 +5,10 @@ import { readFixedWidthMembers } from '../../../../adapters/member-fixed-width/r
 import { chunked, collect, errors, layout, records } from '../member-common/helpers.js';
 
 /** One record of the example-aco fixed-width layout, padded to its positions. */
-function detail(f: { id: string; last?: string; first?: string; dob?: string; sex?: string; zip?: string; cp?: string; eff?: string; term?: string }, type = 'D'): string {
+function detail(
+  f: { id: string; last?: string; first?: string; dob?: string; sex?: string; zip?: string; cp?: string; eff?: string; term?: string },
+  type = 'D',
+): string {
   return (
     type +
     f.id.padEnd(12) +
@@ -26,20 +29,60 @@ describe('fixed-width member files', () => {
   it('cuts fields at 1-based positions, trims, skips header/trailer records and reads latin1', async () => {
     const text = [
       'H20260401EXAMPLE ACO ROSTER',
-      detail({ id: '100000000001', last: 'Müller', first: 'José', dob: '19800102', sex: 'M', zip: '021341234', cp: 'CP-NORTH', eff: '20260101', term: '99991231' }),
-      detail({ id: '100000000002', last: 'Lee', first: 'Ann', dob: '19991231', sex: 'F', zip: '01001', cp: 'CP-WEST', eff: '20260201', term: '20260630' }),
+      detail({
+        id: '100000000001',
+        last: 'Müller',
+        first: 'José',
+        dob: '19800102',
+        sex: 'M',
+        zip: '021341234',
+        cp: 'CP-NORTH',
+        eff: '20260101',
+        term: '99991231',
+      }),
+      detail({
+        id: '100000000002',
+        last: 'Lee',
+        first: 'Ann',
+        dob: '19991231',
+        sex: 'F',
+        zip: '01001',
+        cp: 'CP-WEST',
+        eff: '20260201',
+        term: '20260630',
+      }),
       'T000002',
     ].join('\r\n');
     const items = await collect(readMemberFile(chunked(Buffer.from(text, 'latin1'), [13]), example));
     expect(errors(items)).toEqual([]);
-    expect(records(items).map((r) => ({ line: r.line, id: r.memberId, name: r.name, birthDate: r.birthDate, sex: r.sex, address: r.address, attribution: r.attribution }))).toEqual([
+    expect(
+      records(items).map((r) => ({
+        line: r.line,
+        id: r.memberId,
+        name: r.name,
+        birthDate: r.birthDate,
+        sex: r.sex,
+        address: r.address,
+        attribution: r.attribution,
+      })),
+    ).toEqual([
       {
-        line: 2, id: '100000000001', name: { family: 'Müller', given: ['José'] }, birthDate: '1980-01-02', sex: 'male',
-        address: { postalCode: '02134-1234' }, attribution: { aco: 'example-aco', cp: 'CP-NORTH', start: '2026-01-01' },
+        line: 2,
+        id: '100000000001',
+        name: { family: 'Müller', given: ['José'] },
+        birthDate: '1980-01-02',
+        sex: 'male',
+        address: { postalCode: '02134-1234' },
+        attribution: { aco: 'example-aco', cp: 'CP-NORTH', start: '2026-01-01' },
       },
       {
-        line: 3, id: '100000000002', name: { family: 'Lee', given: ['Ann'] }, birthDate: '1999-12-31', sex: 'female',
-        address: { postalCode: '01001' }, attribution: { aco: 'example-aco', cp: 'CP-WEST', start: '2026-02-01', end: '2026-06-30' },
+        line: 3,
+        id: '100000000002',
+        name: { family: 'Lee', given: ['Ann'] },
+        birthDate: '1999-12-31',
+        sex: 'female',
+        address: { postalCode: '01001' },
+        attribution: { aco: 'example-aco', cp: 'CP-WEST', start: '2026-02-01', end: '2026-06-30' },
       },
     ]);
     expect(records(items)[0].raw).toMatchObject({ REC_TYPE: 'D', MEMBER_ID: '100000000001', DOB: '19800102' });
@@ -64,8 +107,13 @@ describe('fixed-width member files', () => {
 
   it('can require full-length lines', async () => {
     const strict = layout({
-      format: 'fixed-width', shortLines: 'error', skipLines: 1,
-      columns: [{ name: 'ID', start: 1, length: 4 }, { name: 'NAME', start: 5, end: 10 }],
+      format: 'fixed-width',
+      shortLines: 'error',
+      skipLines: 1,
+      columns: [
+        { name: 'ID', start: 1, length: 4 },
+        { name: 'NAME', start: 5, end: 10 },
+      ],
       fields: { memberId: 'ID', family: 'NAME' },
     });
     const items = await collect(readFixedWidthMembers(chunked('HEADER LINE\nM001Smith \nM002Li\n'), strict));

@@ -12,7 +12,19 @@ let dir: string;
 let workbookFile: string;
 let streamedFile: string;
 
-const HEADER = ['Member ID', 'Last Name', 'First Name', 'Date of Birth', 'Sex', 'ZIP', 'Assigned CP', 'Assignment Start', 'Assignment End', 'BH Consent', 'Notes'];
+const HEADER = [
+  'Member ID',
+  'Last Name',
+  'First Name',
+  'Date of Birth',
+  'Sex',
+  'ZIP',
+  'Assigned CP',
+  'Assignment Start',
+  'Assignment End',
+  'BH Consent',
+  'Notes',
+];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cb-members-xlsx-'));
@@ -22,11 +34,34 @@ beforeAll(async () => {
   const ws = wb.addWorksheet('Assignments');
   ws.addRow(['CP assignments, April 2026']);
   ws.addRow(HEADER);
-  ws.addRow([12345678, { richText: [{ text: 'Mc' }, { text: 'Kay' }] }, 'Ann', new Date(Date.UTC(1980, 0, 2)), 'F', 2134, 'CP-NORTH', new Date(Date.UTC(2026, 0, 1)), null, true, 'x']);
+  ws.addRow([
+    12345678,
+    { richText: [{ text: 'Mc' }, { text: 'Kay' }] },
+    'Ann',
+    new Date(Date.UTC(1980, 0, 2)),
+    'F',
+    2134,
+    'CP-NORTH',
+    new Date(Date.UTC(2026, 0, 1)),
+    null,
+    true,
+    'x',
+  ]);
   ws.getCell('D3').numFmt = 'mm/dd/yyyy';
   ws.getCell('H3').numFmt = 'mm/dd/yyyy';
   ws.addRow([]); // blank row 4: skipped, numbering goes on
-  ws.addRow(['100000000005', 'Lee', 'Bo', '07/04/1976', 'M', '01001', { formula: 'CONCAT("CP-","WEST")', result: 'CP-WEST' }, '04/01/2026', '06/30/2026', 'N']);
+  ws.addRow([
+    '100000000005',
+    'Lee',
+    'Bo',
+    '07/04/1976',
+    'M',
+    '01001',
+    { formula: 'CONCAT("CP-","WEST")', result: 'CP-WEST' },
+    '04/01/2026',
+    '06/30/2026',
+    'N',
+  ]);
   ws.addRow(['100000000006', 'Bad', 'Date', '31/12/1990', 'M', '01001', 'CP-WEST', '04/01/2026', '', '']);
   ws.addRow(['', 'No', 'Id', '01/01/1990', 'F', '01001', 'CP-WEST', '04/01/2026', '', '']);
   ws.addRow(['100000000008', 'Err', 'Cell', { error: '#N/A' }, 'F', '01001', 'CP-WEST', '04/01/2026', '', '']);
@@ -53,17 +88,45 @@ describe('XLSX member files', () => {
   it('reads the named sheet below its banner: typed cells, rich text, formulas, padded ids and ZIPs', async () => {
     const example = loadMemberLayout({ partner: 'example-aco', format: 'xlsx' });
     const items = await collect(readMemberFile(createReadStream(workbookFile), example));
-    expect(records(items).map((r) => ({ line: r.line, id: r.memberId, name: r.name, dob: r.birthDate, zip: r.address?.postalCode, a: r.attribution, consent: r.consent }))).toEqual([
+    expect(
+      records(items).map((r) => ({
+        line: r.line,
+        id: r.memberId,
+        name: r.name,
+        dob: r.birthDate,
+        zip: r.address?.postalCode,
+        a: r.attribution,
+        consent: r.consent,
+      })),
+    ).toEqual([
       {
-        line: 3, id: '000012345678', name: { family: 'McKay', given: ['Ann'] }, dob: '1980-01-02', zip: '02134',
-        a: { aco: 'example-aco', cp: 'CP-NORTH', start: '2026-01-01' }, consent: [{ partner: 'example-cp', category: 'behavioral-health', granted: true }],
+        line: 3,
+        id: '000012345678',
+        name: { family: 'McKay', given: ['Ann'] },
+        dob: '1980-01-02',
+        zip: '02134',
+        a: { aco: 'example-aco', cp: 'CP-NORTH', start: '2026-01-01' },
+        consent: [{ partner: 'example-cp', category: 'behavioral-health', granted: true }],
       },
       {
-        line: 5, id: '100000000005', name: { family: 'Lee', given: ['Bo'] }, dob: '1976-07-04', zip: '01001',
-        a: { aco: 'example-aco', cp: 'CP-WEST', start: '2026-04-01', end: '2026-06-30' }, consent: [{ partner: 'example-cp', category: 'behavioral-health', granted: false }],
+        line: 5,
+        id: '100000000005',
+        name: { family: 'Lee', given: ['Bo'] },
+        dob: '1976-07-04',
+        zip: '01001',
+        a: { aco: 'example-aco', cp: 'CP-WEST', start: '2026-04-01', end: '2026-06-30' },
+        consent: [{ partner: 'example-cp', category: 'behavioral-health', granted: false }],
       },
       // An Excel error value (#N/A) reads as an empty cell.
-      { line: 8, id: '100000000008', name: { family: 'Err', given: ['Cell'] }, dob: undefined, zip: '01001', a: { aco: 'example-aco', cp: 'CP-WEST', start: '2026-04-01' }, consent: undefined },
+      {
+        line: 8,
+        id: '100000000008',
+        name: { family: 'Err', given: ['Cell'] },
+        dob: undefined,
+        zip: '01001',
+        a: { aco: 'example-aco', cp: 'CP-WEST', start: '2026-04-01' },
+        consent: undefined,
+      },
     ]);
     expect(errors(items)).toEqual([
       { line: 6, memberId: '100000000006', reason: 'Date of Birth: not a date (MM/DD/YYYY or YYYY-MM-DD)' },
@@ -88,7 +151,9 @@ describe('XLSX member files', () => {
   it('survives a workbook part stored after the worksheets (exceljs#3064); positions still select sheets', async () => {
     const fixture = join(import.meta.dirname, '../../../../fixtures/members/xlsx-workbook-part-last.xlsx');
     const l = layout({ format: 'xlsx', fields: { memberId: 'ID', family: 'NAME' } });
-    expect(records(await collect(readXlsxMembers(createReadStream(fixture), l))).map((r) => [r.line, r.memberId, r.name?.family])).toEqual([[2, 'M1', 'A']]);
+    expect(records(await collect(readXlsxMembers(createReadStream(fixture), l))).map((r) => [r.line, r.memberId, r.name?.family])).toEqual([
+      [2, 'M1', 'A'],
+    ]);
     const second = layout({ format: 'xlsx', sheet: 2, fields: { memberId: 'ID' } });
     expect(await collect(readXlsxMembers(createReadStream(fixture), second))).toEqual([]);
   });
@@ -105,9 +170,15 @@ describe('XLSX member files', () => {
 
   it('fails the file for a missing sheet, a missing column or bytes that are not XLSX', async () => {
     const missingSheet = layout({ format: 'xlsx', sheet: 'Members', fields: { memberId: 'ID' } });
-    await expect(collect(readXlsxMembers(createReadStream(workbookFile), missingSheet))).rejects.toThrow("the workbook has no worksheet named 'Members'");
+    await expect(collect(readXlsxMembers(createReadStream(workbookFile), missingSheet))).rejects.toThrow(
+      "the workbook has no worksheet named 'Members'",
+    );
     const missingColumn = layout({ format: 'xlsx', sheet: 'assignments', headerRow: 2, fields: { memberId: 'MEMBER_NO' } });
-    await expect(collect(readXlsxMembers(createReadStream(workbookFile), missingColumn))).rejects.toThrow("line 2: no column 'MEMBER_NO' (fields.memberId) in the header");
-    await expect(collect(readXlsxMembers(chunked('ID,NAME\nM1,A\n'), layout({ format: 'xlsx', fields: { memberId: 'ID' } })))).rejects.toThrow('not a readable XLSX workbook');
+    await expect(collect(readXlsxMembers(createReadStream(workbookFile), missingColumn))).rejects.toThrow(
+      "line 2: no column 'MEMBER_NO' (fields.memberId) in the header",
+    );
+    await expect(
+      collect(readXlsxMembers(chunked('ID,NAME\nM1,A\n'), layout({ format: 'xlsx', fields: { memberId: 'ID' } }))),
+    ).rejects.toThrow('not a readable XLSX workbook');
   });
 });

@@ -39,10 +39,19 @@ export async function apiHarness(options: { pcp?: boolean } = {}): Promise<ApiHa
     partners: {
       'acme-aco': { name: 'Acme ACO', kind: 'aco', senders: ['EPIC^ACME'], destinations: { careplan: 'aco-hook' } },
       'bay-cp': { name: 'Bay CP', kind: 'cp', destinations: { careplan: 'cp-hook' } },
-      ...(options.pcp ? { 'river-health': { name: 'Riverside Health', kind: 'hospital', destinations: { careplan: 'shared-hook' }, pcpNpis: [RIVER_PCP] } } : {}),
+      ...(options.pcp
+        ? {
+            'river-health': { name: 'Riverside Health', kind: 'hospital', destinations: { careplan: 'shared-hook' }, pcpNpis: [RIVER_PCP] },
+          }
+        : {}),
     },
     ...(options.pcp
-      ? { apiKeys: [...base.apiKeys, { id: 'river-key', hash: `sha256:${createHash('sha256').update(PCP_KEY).digest('hex')}`, partners: ['river-health'] }] }
+      ? {
+          apiKeys: [
+            ...base.apiKeys,
+            { id: 'river-key', hash: `sha256:${createHash('sha256').update(PCP_KEY).digest('hex')}`, partners: ['river-health'] },
+          ],
+        }
       : {}),
   });
   const messages = await openStore('sqlite::memory:');
@@ -70,7 +79,14 @@ export async function apiHarness(options: { pcp?: boolean } = {}): Promise<ApiHa
     settings: resolveCarePlanSettings(config.careplans),
     log: silentLog,
   });
-  const app = buildApi({ config, store: messages, ingest: new FakeIngest(messages), log: silentLog, metrics: createMetrics({ defaultMetrics: false }), careplans: service });
+  const app = buildApi({
+    config,
+    store: messages,
+    ingest: new FakeIngest(messages),
+    log: silentLog,
+    metrics: createMetrics({ defaultMetrics: false }),
+    careplans: service,
+  });
   await app.ready();
   return {
     app,

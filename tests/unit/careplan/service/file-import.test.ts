@@ -17,7 +17,13 @@ describe('care-plan CSV files through the service', () => {
   let dir: string;
   beforeEach(async () => {
     h = await harness();
-    deps = { service: h.service, store: h.store, settings: resolveCarePlanSettings(), partnerName: (id) => PARTNERS[id]?.name, log: silentLog };
+    deps = {
+      service: h.service,
+      store: h.store,
+      settings: resolveCarePlanSettings(),
+      partnerName: (id) => PARTNERS[id]?.name,
+      log: silentLog,
+    };
     dir = mkdtempSync(join(tmpdir(), 'cb-cpfile-'));
   });
   afterEach(async () => {
@@ -26,7 +32,8 @@ describe('care-plan CSV files through the service', () => {
   });
 
   it('a CP’s plans are submitted row by row; bad rows are reported with their line; a re-drop is a duplicate', async () => {
-    const csv = 'member_id,plan_id,created,goals\nM1,P-1,2024-04-30,Stable housing\nM2,P-2,2024-04-30,\nNOPE,P-3,2024-04-30,\nM1,,2024-04-30,\n';
+    const csv =
+      'member_id,plan_id,created,goals\nM1,P-1,2024-04-30,Stable housing\nM2,P-2,2024-04-30,\nNOPE,P-3,2024-04-30,\nM1,,2024-04-30,\n';
     const meta = { partnerId: 'bay-cp', fileName: 'plans-0501.csv', sha256: 'a'.repeat(64) };
     const r = await importCarePlanFile(deps, text(csv), meta);
     expect(r).toEqual({
@@ -49,17 +56,31 @@ describe('care-plan CSV files through the service', () => {
   });
 
   it('an ACO’s returned sign-offs are recorded (only for its own plans), with the PCP by NPI', async () => {
-    const planId = (await h.service.submitCarePlan('bay-cp', { resourceType: 'CarePlan', status: 'draft', intent: 'plan', subject: { identifier: { system: 'urn:oid:2.16.840.1.113883.4.3.25', value: 'M1' } } })).record.id;
+    const planId = (
+      await h.service.submitCarePlan('bay-cp', {
+        resourceType: 'CarePlan',
+        status: 'draft',
+        intent: 'plan',
+        subject: { identifier: { system: 'urn:oid:2.16.840.1.113883.4.3.25', value: 'M1' } },
+      })
+    ).record.id;
     const csv = `plan_id,decision,signed_by_npi,signed_at,reason\n${planId},approved,1234567893,2024-05-01 09:15,\nnot-a-plan,approved,1234567893,2024-05-01 09:15,\n`;
     const r = await importCarePlanFile(deps, text(csv), { partnerId: 'acme-aco', fileName: 'signed.csv', sha256: 'b'.repeat(64) });
     expect(r).toMatchObject({ fileKind: 'signoffs', rows: 2, applied: 1, errors: 1, issues: [{ line: 3, reason: 'care plan not found' }] });
     const detail = (await h.service.get(planId))!;
     expect(detail.record).toMatchObject({ signoff: 'approved', status: 'active' });
     expect(detail.signoffs[0]).toMatchObject({ method: 'file', decision: 'approved' });
-    expect(detail.signoffs[0]!.provenance.agent[0]!.who).toEqual({ type: 'Practitioner', identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: '1234567893' } });
+    expect(detail.signoffs[0]!.provenance.agent[0]!.who).toEqual({
+      type: 'Practitioner',
+      identifier: { system: 'http://hl7.org/fhir/sid/us-npi', value: '1234567893' },
+    });
     expect(detail.signoffs[0]!.provenance.occurredDateTime).toBe('2024-05-01T09:15:00-04:00');
     // The same decisions from another partner's drop are not its to make.
-    const other = await importCarePlanFile(deps, text(csv.replace('approved', 'rejected')), { partnerId: 'quiet-aco', fileName: 'x.csv', sha256: 'c'.repeat(64) });
+    const other = await importCarePlanFile(deps, text(csv.replace('approved', 'rejected')), {
+      partnerId: 'quiet-aco',
+      fileName: 'x.csv',
+      sha256: 'c'.repeat(64),
+    });
     expect(other.issues[0]).toEqual({ line: 2, reason: 'care plan not found' });
   });
 
@@ -68,7 +89,16 @@ describe('care-plan CSV files through the service', () => {
     const handoff = (name: string, content: string, sha: string): SftpFileHandoff => {
       const localPath = join(dir, name);
       writeFileSync(localPath, content);
-      return { localPath, remoteName: name, size: content.length, sha256: sha, partner: 'bay-cp', sourceId: 'bay-plans', format: 'careplan-csv', remoteModifiedAt: new Date() };
+      return {
+        localPath,
+        remoteName: name,
+        size: content.length,
+        sha256: sha,
+        partner: 'bay-cp',
+        sourceId: 'bay-plans',
+        format: 'careplan-csv',
+        remoteModifiedAt: new Date(),
+      };
     };
     const good = handoff('p.csv', 'member_id,plan_id,created\nM1,P-9,2024-04-30\n', 'd'.repeat(64));
     expect(await consume(good)).toBe('applied');

@@ -3,7 +3,12 @@
 // care-plan message (deliveries from service.deliveriesFor, completeProcessing) minus the queue.
 import type { Bundle, CarePlan } from 'fhir/r4.js';
 import { CarePlanService, type CarePlanPartner, type MemberDirectory } from '../../../../src/careplan/service.js';
-import { resolveCarePlanSettings, DEFAULT_CAREPLANS_CONFIG, type CarePlansConfig, type PartnerCalendarConfig } from '../../../../src/careplan/settings.js';
+import {
+  resolveCarePlanSettings,
+  DEFAULT_CAREPLANS_CONFIG,
+  type CarePlansConfig,
+  type PartnerCalendarConfig,
+} from '../../../../src/careplan/settings.js';
 import { openCarePlanStore } from '../../../../src/careplan/store/careplan-store.js';
 import type { CarePlanStore } from '../../../../src/careplan/store/types.js';
 import { silentLog } from '../../../../src/observability/log.js';
@@ -121,7 +126,10 @@ export async function harness(
     },
     roster: options.roster === false ? undefined : roster,
     members: options.pcpHistory
-      ? { membersOf: (p, d, r) => options.members?.membersOf(p, d, r) ?? Promise.resolve([]), attributionHistory: (m) => roster.attributionHistory(m) }
+      ? {
+          membersOf: (p, d, r) => options.members?.membersOf(p, d, r) ?? Promise.resolve([]),
+          attributionHistory: (m) => roster.attributionHistory(m),
+        }
       : options.members,
     partners,
     destinationTypes: DESTINATIONS,

@@ -6,8 +6,17 @@ import { resolveCarePlanSettings, DEFAULT_CAREPLANS_CONFIG } from '../../../../s
 import { followUpActivity } from '../../../../src/careplan/transition-of-care.js';
 import { harness, type Harness, type TestPartner } from './harness.js';
 
-const PATIENT: Patient = { resourceType: 'Patient', id: '0b7f3c1e-4d2a-5f6e-8a71-2c4d8e6b5f11', identifier: [{ system: 'urn:oid:2.16.840.1.113883.19.5', value: 'MRN9' }] };
-const encounter = (id: string): Encounter => ({ resourceType: 'Encounter', id, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' } });
+const PATIENT: Patient = {
+  resourceType: 'Patient',
+  id: '0b7f3c1e-4d2a-5f6e-8a71-2c4d8e6b5f11',
+  identifier: [{ system: 'urn:oid:2.16.840.1.113883.19.5', value: 'MRN9' }],
+};
+const encounter = (id: string): Encounter => ({
+  resourceType: 'Encounter',
+  id,
+  status: 'finished',
+  class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+});
 const CHICAGO: Record<string, TestPartner> = {
   'chi-cp': { name: 'Chicago CP', kind: 'cp', destinations: { careplan: 'cp-hook' }, timeZone: 'America/Chicago' },
 };
@@ -20,7 +29,14 @@ describe('follow-up due dates in the CP’s own time zone', () => {
   afterEach(() => h.close());
 
   const discharge = (cp: string, dischargeAt: string, encounterId: string) =>
-    h.service.onDischarge({ messageId: 'MSG1', memberId: 'M1', cpPartnerId: cp, patient: PATIENT, encounter: encounter(encounterId), dischargeAt });
+    h.service.onDischarge({
+      messageId: 'MSG1',
+      memberId: 'M1',
+      cpPartnerId: cp,
+      patient: PATIENT,
+      encounter: encounter(encounterId),
+      dischargeAt,
+    });
 
   it('the same instant is Friday in New York and Thursday in Chicago; both counts cross the spring-forward switch', async () => {
     // 00:30 EST Friday 8 March 2024 = 23:30 CST Thursday 7 March; clocks go forward on Sunday 10 March.
@@ -34,9 +50,17 @@ describe('follow-up due dates in the CP’s own time zone', () => {
     // The due list states each date in the zone it was counted in (Chicago's end of day is already
     // Wednesday in New York) and turns overdue at the CP's local midnight.
     const dueOf = async (cp: string, now: string) => (await h.service.dueAndOverdue(cp, new Date(now)))[0]!;
-    expect(await dueOf('chi-cp', '2024-03-12T23:30:00-05:00')).toMatchObject({ dueDate: '2024-03-12', dueAt: '2024-03-12T23:59:59-05:00', state: 'due' });
+    expect(await dueOf('chi-cp', '2024-03-12T23:30:00-05:00')).toMatchObject({
+      dueDate: '2024-03-12',
+      dueAt: '2024-03-12T23:59:59-05:00',
+      state: 'due',
+    });
     expect(await dueOf('chi-cp', '2024-03-13T00:00:00-05:00')).toMatchObject({ dueDate: '2024-03-12', state: 'overdue' });
-    expect(await dueOf('bay-cp', '2024-03-13T23:30:00-04:00')).toMatchObject({ dueDate: '2024-03-13', dueAt: '2024-03-13T23:59:59-04:00', state: 'due' });
+    expect(await dueOf('bay-cp', '2024-03-13T23:30:00-04:00')).toMatchObject({
+      dueDate: '2024-03-13',
+      dueAt: '2024-03-13T23:59:59-04:00',
+      state: 'due',
+    });
   });
 
   it('across the fall-back switch each zone keeps whole local days', async () => {
@@ -50,7 +74,10 @@ describe('follow-up due dates in the CP’s own time zone', () => {
 
   it('a partner’s own holidays add to the configured ones, for that partner only', async () => {
     await h.close();
-    h = await harness({ partners: { 'chi-cp': { ...CHICAGO['chi-cp']!, holidays: ['2024-03-11'] } }, config: { holidays: ['2024-03-12'] } });
+    h = await harness({
+      partners: { 'chi-cp': { ...CHICAGO['chi-cp']!, holidays: ['2024-03-11'] } },
+      config: { holidays: ['2024-03-12'] },
+    });
     const at = '2024-03-08T00:30:00-05:00';
     const ny = await discharge('bay-cp', at, '1c8f4d2e-5e3b-5a7f-9b82-3d5e9f7c6a22');
     const chi = await discharge('chi-cp', at, '2d9f5e3f-6f4c-5b8a-8c93-4e6fa08d7b33');

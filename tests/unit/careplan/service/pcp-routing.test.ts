@@ -51,7 +51,13 @@ describe('CP care plans to the PCP’s organization', () => {
   });
 
   it('goes to the ACO only when the PCP is unknown, unlisted, not current, or one of the ACO’s own', async () => {
-    for (const pcp of [[], [{ npi: '1003000126' }], [{ npi: RIVER_PCP, end: '2024-04-30' }], [{ npi: RIVER_PCP, start: '2024-05-02' }], [{ npi: OTHER_PCP }]]) {
+    for (const pcp of [
+      [],
+      [{ npi: '1003000126' }],
+      [{ npi: RIVER_PCP, end: '2024-04-30' }],
+      [{ npi: RIVER_PCP, start: '2024-05-02' }],
+      [{ npi: OTHER_PCP }],
+    ]) {
       const one = await withPcp(pcp);
       const r = await one.service.submitCarePlan('bay-cp', cpPlan());
       expect(r.record.pcpPartner).toBeNull();
@@ -61,7 +67,13 @@ describe('CP care plans to the PCP’s organization', () => {
 
   it('goes to the ACO only without the roster’s attribution history (no members directory)', async () => {
     const h = await track(harness({ partners: RIVER }));
-    h.roster.add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'], pcp: [{ npi: RIVER_PCP }] });
+    h.roster.add({
+      memberId: 'M1',
+      identifiers: [{ system: MEDICAID, value: 'M1' }],
+      cp: ['bay-cp'],
+      aco: ['acme-aco'],
+      pcp: [{ npi: RIVER_PCP }],
+    });
     const r = await h.service.submitCarePlan('bay-cp', cpPlan());
     expect(r.record.pcpPartner).toBeNull();
     expect(h.deliveries.map((d) => d.destination)).toEqual(['aco-hook']);
@@ -88,7 +100,10 @@ describe('CP care plans to the PCP’s organization', () => {
       actingPartner: 'river-health',
     });
     expect(r.record).toMatchObject({ signoff: 'approved', status: 'active' });
-    expect(r.provenance.agent[0]).toMatchObject({ who: practitioner(RIVER_PCP), onBehalfOf: { identifier: { value: 'river-health' }, display: 'Riverside Health' } });
+    expect(r.provenance.agent[0]).toMatchObject({
+      who: practitioner(RIVER_PCP),
+      onBehalfOf: { identifier: { value: 'river-health' }, display: 'Riverside Health' },
+    });
     expect(await h.messages.getMessage(r.messageId)).toMatchObject({ sourceName: 'careplan-signoff', partnerId: 'river-health' });
     expect(h.deliveries.filter((d) => d.destination === 'cp-hook')).toHaveLength(1);
     expect(await h.service.dueAndOverdue('river-health')).toEqual([]);
@@ -99,9 +114,20 @@ describe('CP care plans to the PCP’s organization', () => {
     // Two plans: a plan version is decided once (two-signers.test.ts).
     const first = (await h.service.submitCarePlan('bay-cp', cpPlan())).record;
     const second = (await h.service.submitCarePlan('bay-cp', cpPlan('M1', { id: 'cp-local-8' }))).record;
-    const byNpi = await h.service.recordSignoff(first.id, { decision: 'rejected', who: practitioner(RIVER_PCP), when: '2024-05-01T09:00:00-04:00', method: 'api', reason: 'incomplete' });
+    const byNpi = await h.service.recordSignoff(first.id, {
+      decision: 'rejected',
+      who: practitioner(RIVER_PCP),
+      when: '2024-05-01T09:00:00-04:00',
+      method: 'api',
+      reason: 'incomplete',
+    });
     expect(byNpi.provenance.agent[0]?.onBehalfOf?.identifier?.value).toBe('river-health');
-    const byOther = await h.service.recordSignoff(second.id, { decision: 'approved', who: practitioner('1003000126'), when: '2024-05-01T09:10:00-04:00', method: 'api' });
+    const byOther = await h.service.recordSignoff(second.id, {
+      decision: 'approved',
+      who: practitioner('1003000126'),
+      when: '2024-05-01T09:10:00-04:00',
+      method: 'api',
+    });
     expect(byOther.provenance.agent[0]?.onBehalfOf?.identifier?.value).toBe('acme-aco');
   });
 
@@ -109,10 +135,24 @@ describe('CP care plans to the PCP’s organization', () => {
     const h = await withPcp();
     const { record } = await h.service.submitCarePlan('bay-cp', cpPlan());
     const when = '2024-05-01T09:30:00-04:00';
-    await expect(h.service.recordSignoff(record.id, { decision: 'approved', who: practitioner(RIVER_PCP), when, method: 'api', actingPartner: 'quiet-aco' })).rejects.toMatchObject({
+    await expect(
+      h.service.recordSignoff(record.id, {
+        decision: 'approved',
+        who: practitioner(RIVER_PCP),
+        when,
+        method: 'api',
+        actingPartner: 'quiet-aco',
+      }),
+    ).rejects.toMatchObject({
       code: 'not-found',
     });
-    const r = await h.service.recordSignoff(record.id, { decision: 'approved', who: practitioner(OTHER_PCP), when, method: 'file', actingPartner: 'acme-aco' });
+    const r = await h.service.recordSignoff(record.id, {
+      decision: 'approved',
+      who: practitioner(OTHER_PCP),
+      when,
+      method: 'file',
+      actingPartner: 'acme-aco',
+    });
     expect(r.provenance.agent[0]?.onBehalfOf?.identifier?.value).toBe('acme-aco');
   });
 
@@ -120,7 +160,13 @@ describe('CP care plans to the PCP’s organization', () => {
     const h = await withPcp([]);
     const first = await h.service.submitCarePlan('bay-cp', cpPlan());
     expect(first.record.pcpPartner).toBeNull();
-    h.roster.add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'], pcp: [{ npi: RIVER_PCP }] });
+    h.roster.add({
+      memberId: 'M1',
+      identifiers: [{ system: MEDICAID, value: 'M1' }],
+      cp: ['bay-cp'],
+      aco: ['acme-aco'],
+      pcp: [{ npi: RIVER_PCP }],
+    });
     const second = await h.service.submitCarePlan('bay-cp', cpPlan());
     expect(second).toMatchObject({ outcome: 'revised', record: { pcpPartner: 'river-health', version: 2 } });
     expect(h.deliveries.map((d) => d.destination)).toEqual(['aco-hook', 'aco-hook', 'pcp-hook']);
@@ -128,8 +174,19 @@ describe('CP care plans to the PCP’s organization', () => {
   });
 
   it('one delivery when the ACO and the PCP’s organization share a destination', async () => {
-    const h = await track(harness({ partners: { ...RIVER, 'river-health': { ...RIVER['river-health']!, destinations: { careplan: 'aco-hook' } } }, pcpHistory: true }));
-    h.roster.add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'], pcp: [{ npi: RIVER_PCP }] });
+    const h = await track(
+      harness({
+        partners: { ...RIVER, 'river-health': { ...RIVER['river-health']!, destinations: { careplan: 'aco-hook' } } },
+        pcpHistory: true,
+      }),
+    );
+    h.roster.add({
+      memberId: 'M1',
+      identifiers: [{ system: MEDICAID, value: 'M1' }],
+      cp: ['bay-cp'],
+      aco: ['acme-aco'],
+      pcp: [{ npi: RIVER_PCP }],
+    });
     await h.service.submitCarePlan('bay-cp', cpPlan());
     expect(h.deliveries.map((d) => d.destination)).toEqual(['aco-hook']);
   });

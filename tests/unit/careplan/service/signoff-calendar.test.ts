@@ -26,7 +26,12 @@ describe('sign-off due dates in the signer’s calendar', () => {
     // Every due list (the ACO's, the CP's) states it in the zone it was counted in, and it turns
     // overdue at the ACO's local midnight.
     for (const partner of ['acme-aco', 'bay-cp']) {
-      expect(await dueOf(partner, '2024-05-31T06:59:59Z')).toMatchObject({ obligation: 'signoff', dueDate: '2024-05-30', dueAt: '2024-05-30T23:59:59-07:00', state: 'due' });
+      expect(await dueOf(partner, '2024-05-31T06:59:59Z')).toMatchObject({
+        obligation: 'signoff',
+        dueDate: '2024-05-30',
+        dueAt: '2024-05-30T23:59:59-07:00',
+        state: 'due',
+      });
       expect(await dueOf(partner, '2024-05-31T07:00:00Z')).toMatchObject({ dueDate: '2024-05-30', state: 'overdue' });
     }
     expect((await h.service.dueList('acme-aco', new Date('2024-05-31T06:59:59Z'), { overdueOnly: true })).items).toEqual([]);
@@ -53,22 +58,42 @@ describe('sign-off due dates in the signer’s calendar', () => {
     // the ACO's own holiday: due Wednesday 13 November, end of day in PST.
     const record = await submit('2024-10-11T06:30:00Z');
     expect(record.dueAt!.toISOString()).toBe('2024-11-14T07:59:59.000Z');
-    expect(await dueOf('acme-aco', '2024-11-13T12:00:00Z')).toMatchObject({ dueDate: '2024-11-13', dueAt: '2024-11-13T23:59:59-08:00', state: 'due' });
+    expect(await dueOf('acme-aco', '2024-11-13T12:00:00Z')).toMatchObject({
+      dueDate: '2024-11-13',
+      dueAt: '2024-11-13T23:59:59-08:00',
+      state: 'due',
+    });
   });
 
   it('with two possible signers the ACO’s calendar governs, not the PCP organization’s', async () => {
     h = await harness({
       partners: {
         ...LA_ACO,
-        'river-health': { name: 'Riverside Health', kind: 'hospital', destinations: { careplan: 'pcp-hook' }, pcpNpis: [RIVER_PCP], timeZone: 'America/Chicago', holidays: ['2024-05-30'] },
+        'river-health': {
+          name: 'Riverside Health',
+          kind: 'hospital',
+          destinations: { careplan: 'pcp-hook' },
+          pcpNpis: [RIVER_PCP],
+          timeZone: 'America/Chicago',
+          holidays: ['2024-05-30'],
+        },
       },
       pcpHistory: true,
     });
-    h.roster.add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'], pcp: [{ npi: RIVER_PCP }] });
+    h.roster.add({
+      memberId: 'M1',
+      identifiers: [{ system: MEDICAID, value: 'M1' }],
+      cp: ['bay-cp'],
+      aco: ['acme-aco'],
+      pcp: [{ npi: RIVER_PCP }],
+    });
     const record = await submit('2024-05-01T05:30:00Z');
     expect(record.pcpPartner).toBe('river-health');
     expect(record.dueAt!.toISOString()).toBe('2024-05-31T06:59:59.000Z');
-    expect(await dueOf('river-health', '2024-05-20T12:00:00Z')).toMatchObject({ dueDate: '2024-05-30', dueAt: '2024-05-30T23:59:59-07:00' });
+    expect(await dueOf('river-health', '2024-05-20T12:00:00Z')).toMatchObject({
+      dueDate: '2024-05-30',
+      dueAt: '2024-05-30T23:59:59-07:00',
+    });
   });
 
   it('a revision restarts the clock in the same calendar', async () => {

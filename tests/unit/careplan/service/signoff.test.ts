@@ -17,7 +17,13 @@ describe('CarePlanService.recordSignoff', () => {
   afterEach(() => h.close());
 
   it('approval: the plan is in force and signed, the Provenance stored, the CP notified with both', async () => {
-    const r = await h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when: '2024-05-01T09:30:00-04:00', method: 'api', actingPartner: 'acme-aco' });
+    const r = await h.service.recordSignoff(planId, {
+      decision: 'approved',
+      who: pcp,
+      when: '2024-05-01T09:30:00-04:00',
+      method: 'api',
+      actingPartner: 'acme-aco',
+    });
     expect(r.outcome).toBe('recorded');
     expect(r.record).toMatchObject({ status: 'active', signoff: 'approved', version: 2 });
     expect(r.record.completedAt!.toISOString()).toBe('2024-05-01T13:30:00.000Z');
@@ -34,7 +40,12 @@ describe('CarePlanService.recordSignoff', () => {
     expect(stored!.signoffs[0]!.provenance).toEqual(r.provenance);
 
     const message = (await h.messages.getMessage(r.messageId))!;
-    expect(message).toMatchObject({ sourceName: 'careplan-signoff', partnerId: 'acme-aco', triggerEvent: 'Provenance', status: 'processed' });
+    expect(message).toMatchObject({
+      sourceName: 'careplan-signoff',
+      partnerId: 'acme-aco',
+      triggerEvent: 'Provenance',
+      status: 'processed',
+    });
     const toCp = h.deliveries.filter((d) => d.destination === 'cp-hook');
     expect(toCp).toHaveLength(1);
     const bundle = payloadOf(toCp[0]!);
@@ -59,7 +70,13 @@ describe('CarePlanService.recordSignoff', () => {
   });
 
   it('rejection: the plan stays unsigned and due, with the reason in a note; a revision goes back to pending', async () => {
-    const r = await h.service.recordSignoff(planId, { decision: 'rejected', who: pcp, when: '2024-05-01T09:30:00-04:00', method: 'api', reason: 'Add the diabetes goals' });
+    const r = await h.service.recordSignoff(planId, {
+      decision: 'rejected',
+      who: pcp,
+      when: '2024-05-01T09:30:00-04:00',
+      method: 'api',
+      reason: 'Add the diabetes goals',
+    });
     expect(r.record).toMatchObject({ status: 'draft', signoff: 'rejected', completedAt: null });
     expect(r.record.resource.note?.at(-1)?.text).toBe('Sign-off rejected: Add the diabetes goals');
     expect(r.provenance.signature).toBeUndefined();
@@ -67,7 +84,10 @@ describe('CarePlanService.recordSignoff', () => {
     const due = await h.service.dueAndOverdue('bay-cp');
     expect(due.map((d) => [d.carePlanId, d.obligation, d.signoff, d.state])).toEqual([[planId, 'signoff', 'rejected', 'due']]);
     const notified = payloadOf(h.deliveries.at(-1)!) as Bundle;
-    expect((notified.entry![1]!.resource as Provenance).extension).toContainEqual({ url: expect.stringMatching(/signoff-reason$/), valueString: 'Add the diabetes goals' });
+    expect((notified.entry![1]!.resource as Provenance).extension).toContainEqual({
+      url: expect.stringMatching(/signoff-reason$/),
+      valueString: 'Add the diabetes goals',
+    });
     const revised = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { status: 'draft', title: 'With diabetes goals' }));
     expect(revised.record.signoff).toBe('pending');
     expect(signoffStatusOf(revised.record.resource)).toBe('pending');
@@ -82,12 +102,24 @@ describe('CarePlanService.recordSignoff', () => {
 
   it('refuses other partners, revised versions, transition-of-care plans and bad times', async () => {
     const when = '2024-05-01T09:30:00-04:00';
-    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code: string }) => e.code);
-    expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when, method: 'api', actingPartner: 'quiet-aco' }))).toBe('not-found');
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      );
+    expect(
+      await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when, method: 'api', actingPartner: 'quiet-aco' })),
+    ).toBe('not-found');
     expect(await code(h.service.recordSignoff('missing', { decision: 'approved', who: pcp, when, method: 'api' }))).toBe('not-found');
-    expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when, method: 'api', version: 7 }))).toBe('conflict');
-    expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when: '2024-05-01', method: 'api' }))).toBe('invalid');
-    expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when: '2024-05-09T09:30:00-04:00', method: 'api' }))).toBe('invalid');
+    expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when, method: 'api', version: 7 }))).toBe(
+      'conflict',
+    );
+    expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when: '2024-05-01', method: 'api' }))).toBe(
+      'invalid',
+    );
+    expect(
+      await code(h.service.recordSignoff(planId, { decision: 'approved', who: pcp, when: '2024-05-09T09:30:00-04:00', method: 'api' })),
+    ).toBe('invalid');
     expect(await code(h.service.recordSignoff(planId, { decision: 'approved', who: 'Patient/x', when, method: 'api' }))).toBe('invalid');
     const toc = await h.service.onDischarge({
       messageId: 'm',

@@ -17,7 +17,14 @@ describe('CarePlanService.submitCarePlan', () => {
     expect(r.outcome).toBe('created');
     const plan = r.record.resource;
     assertValidFhir(plan);
-    expect(r.record).toMatchObject({ kind: 'cp-plan', memberId: 'M1', cpPartner: 'bay-cp', acoPartner: 'acme-aco', signoff: 'pending', version: 1 });
+    expect(r.record).toMatchObject({
+      kind: 'cp-plan',
+      memberId: 'M1',
+      cpPartner: 'bay-cp',
+      acoPartner: 'acme-aco',
+      signoff: 'pending',
+      version: 1,
+    });
     expect(signoffStatusOf(plan)).toBe('pending');
     expect(plan.id).not.toBe('cp-local-7');
     expect(plan.identifier).toEqual([{ system: cpPlanIdSystem('bay-cp'), value: 'cp-local-7' }]);
@@ -26,7 +33,14 @@ describe('CarePlanService.submitCarePlan', () => {
     expect(r.record.dueAt!.toISOString()).toBe('2024-06-01T03:59:59.000Z');
 
     const message = (await h.messages.getMessage(r.messageId))!;
-    expect(message).toMatchObject({ sourceKind: 'api', sourceName: 'careplan-submission', partnerId: 'bay-cp', messageType: 'FHIR', triggerEvent: 'CarePlan', status: 'processed' });
+    expect(message).toMatchObject({
+      sourceKind: 'api',
+      sourceName: 'careplan-submission',
+      partnerId: 'bay-cp',
+      messageType: 'FHIR',
+      triggerEvent: 'CarePlan',
+      status: 'processed',
+    });
     expect(message.identifiers).toEqual([{ system: MEDICAID, value: 'M1' }]);
     expect(h.deliveries).toHaveLength(1);
     const d = h.deliveries[0]!;
@@ -47,7 +61,12 @@ describe('CarePlanService.submitCarePlan', () => {
     expect(same.messageId).toBe(first.messageId);
     expect(h.deliveries).toHaveLength(1);
 
-    await h.service.recordSignoff(first.record.id, { decision: 'approved', who: 'Practitioner/pcp1', when: '2024-05-01T09:00:00-04:00', method: 'api' });
+    await h.service.recordSignoff(first.record.id, {
+      decision: 'approved',
+      who: 'Practitioner/pcp1',
+      when: '2024-05-01T09:00:00-04:00',
+      method: 'api',
+    });
     // A resent identical plan must not undo the signature.
     expect((await h.service.submitCarePlan('bay-cp', cpPlan())).record.signoff).toBe('approved');
 
@@ -64,8 +83,14 @@ describe('CarePlanService.submitCarePlan', () => {
   });
 
   it('keys a plan on the CP’s identifier, else its id, else its content; two CPs never collide', async () => {
-    const byIdentifier = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { id: undefined, identifier: [{ system: 'urn:bay:plans', value: 'P-1' }] }));
-    const sameIdentifierNewId = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { id: 'other', identifier: [{ system: 'urn:bay:plans', value: 'P-1' }] }));
+    const byIdentifier = await h.service.submitCarePlan(
+      'bay-cp',
+      cpPlan('M1', { id: undefined, identifier: [{ system: 'urn:bay:plans', value: 'P-1' }] }),
+    );
+    const sameIdentifierNewId = await h.service.submitCarePlan(
+      'bay-cp',
+      cpPlan('M1', { id: 'other', identifier: [{ system: 'urn:bay:plans', value: 'P-1' }] }),
+    );
     expect(sameIdentifierNewId.record.id).toBe(byIdentifier.record.id);
     const anonymous = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { id: undefined, title: 'no id' }));
     expect(anonymous.record.id).not.toBe(byIdentifier.record.id);
@@ -82,14 +107,25 @@ describe('CarePlanService.submitCarePlan', () => {
     const r = await h.service.submitCarePlan('bay-cp', contained);
     expect(r.record.memberId).toBe('M1');
     assertValidFhir(r.record.resource);
-    const direct = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { id: 'x2', subject: { identifier: { system: MEMBER_ID_SYSTEM, value: 'M1' } } }));
+    const direct = await h.service.submitCarePlan(
+      'bay-cp',
+      cpPlan('M1', { id: 'x2', subject: { identifier: { system: MEMBER_ID_SYSTEM, value: 'M1' } } }),
+    );
     expect(direct.record.memberId).toBe('M1');
   });
 
   it('refuses what it cannot route, saying why without member data', async () => {
-    const bad = async (partner: string, plan: unknown) => h.service.submitCarePlan(partner, plan).then(() => 'accepted', (e: { code: string; message: string; issues: string[] }) => [e.code, e.message, ...e.issues].join(' | '));
-    expect(await bad('bay-cp', { resourceType: 'Patient' })).toBe('invalid | the care plan is not acceptable | resourceType must be CarePlan');
-    expect(await bad('bay-cp', { ...cpPlan(), status: 'completed', intent: 'wish' })).toMatch(/status must be draft or active.*intent is missing/);
+    const bad = async (partner: string, plan: unknown) =>
+      h.service.submitCarePlan(partner, plan).then(
+        () => 'accepted',
+        (e: { code: string; message: string; issues: string[] }) => [e.code, e.message, ...e.issues].join(' | '),
+      );
+    expect(await bad('bay-cp', { resourceType: 'Patient' })).toBe(
+      'invalid | the care plan is not acceptable | resourceType must be CarePlan',
+    );
+    expect(await bad('bay-cp', { ...cpPlan(), status: 'completed', intent: 'wish' })).toMatch(
+      /status must be draft or active.*intent is missing/,
+    );
     expect(await bad('bay-cp', { ...cpPlan(), subject: { reference: 'Patient/123' } })).toMatch(/subject must identify the member/);
     expect(await bad('bay-cp', cpPlan('NOBODY'))).toBe('unprocessable | the care plan subject is not a member on the roster');
     expect(await bad('bay-cp', cpPlan('M3'))).toBe('unprocessable | the member is not attributed to bay-cp today');

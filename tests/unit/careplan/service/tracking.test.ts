@@ -9,10 +9,22 @@ describe('due and overdue lists, weekly status file', () => {
   async function seed(): Promise<{ signed: string; pending: string; toc: string }> {
     h.roster.add({ memberId: 'M4', identifiers: [{ system: MEDICAID, value: 'M4' }], cp: ['bay-cp'], aco: ['acme-aco'] });
     const signed = (await h.service.submitCarePlan('bay-cp', cpPlan('M1'))).record.id;
-    await h.service.recordSignoff(signed, { decision: 'approved', who: 'Practitioner/pcp', when: '2024-05-01T09:00:00-04:00', method: 'api' });
+    await h.service.recordSignoff(signed, {
+      decision: 'approved',
+      who: 'Practitioner/pcp',
+      when: '2024-05-01T09:00:00-04:00',
+      method: 'api',
+    });
     const pending = (await h.service.submitCarePlan('bay-cp', cpPlan('M4', { id: 'p4' }))).record.id;
     const toc = (
-      await h.service.onDischarge({ messageId: 'm', memberId: 'M2', cpPartnerId: 'bay-cp', patient: 'Patient/p2', encounter: 'Encounter/e2', dischargeAt: '2024-05-03T10:00:00-04:00' })
+      await h.service.onDischarge({
+        messageId: 'm',
+        memberId: 'M2',
+        cpPartnerId: 'bay-cp',
+        patient: 'Patient/p2',
+        encounter: 'Encounter/e2',
+        dischargeAt: '2024-05-03T10:00:00-04:00',
+      })
     ).id!;
     return { signed, pending, toc };
   }
@@ -21,7 +33,8 @@ describe('due and overdue lists, weekly status file', () => {
     h = await harness();
     const { pending, toc } = await seed();
     const at = (iso: string) => new Date(iso);
-    const cp = (now: string) => h.service.dueAndOverdue('bay-cp', at(now)).then((l) => l.map((d) => [d.carePlanId, d.obligation, d.dueDate, d.state]));
+    const cp = (now: string) =>
+      h.service.dueAndOverdue('bay-cp', at(now)).then((l) => l.map((d) => [d.carePlanId, d.obligation, d.dueDate, d.state]));
     expect(await cp('2024-05-08T12:00:00Z')).toEqual([
       [toc, 'follow-up', '2024-05-08', 'due'],
       [pending, 'signoff', '2024-05-31', 'due'],
@@ -44,11 +57,23 @@ describe('due and overdue lists, weekly status file', () => {
     const overdueOnly = await h.service.dueList('bay-cp', at('2024-05-09T04:00:00Z'), { overdueOnly: true });
     expect(overdueOnly.items.map((d) => d.carePlanId)).toEqual([toc]);
     const item = (await h.service.dueAndOverdue('bay-cp', at('2024-05-08T12:00:00Z')))[0]!;
-    expect(item).toMatchObject({ dueAt: '2024-05-08T23:59:59-04:00', cpPartner: 'bay-cp', acoPartner: null, memberId: 'M2', kind: 'transition-of-care', signoff: null });
+    expect(item).toMatchObject({
+      dueAt: '2024-05-08T23:59:59-04:00',
+      cpPartner: 'bay-cp',
+      acoPartner: null,
+      memberId: 'M2',
+      kind: 'transition-of-care',
+      signoff: null,
+    });
   });
 
   it('the weekly status CSV: signed, assessments outstanding, unsigned due/overdue', async () => {
-    h = await harness({ members: { membersOf: async (partner, date, role) => (partner === 'bay-cp' && role === 'cp' && date === '2024-06-03' ? ['M1', 'M2', 'M4', 'M5'] : []) } });
+    h = await harness({
+      members: {
+        membersOf: async (partner, date, role) =>
+          partner === 'bay-cp' && role === 'cp' && date === '2024-06-03' ? ['M1', 'M2', 'M4', 'M5'] : [],
+      },
+    });
     const { signed, pending } = await seed();
     const csv = await h.service.weeklyStatus('bay-cp', new Date('2024-06-03T10:00:00Z'));
     expect(csv.split('\r\n')).toEqual([
@@ -70,7 +95,9 @@ describe('due and overdue lists, weekly status file', () => {
   });
 
   it('sends the weekly file once per partner and week, as a file to an sftp destination', async () => {
-    h = await harness({ config: { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'bay-cp', destination: 'cp-sftp' }] } } });
+    h = await harness({
+      config: { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'bay-cp', destination: 'cp-sftp' }] } },
+    });
     await seed();
     const slot = h.service.currentWeeklySlot(new Date('2024-06-05T12:00:00Z'));
     expect(slot.toISOString()).toBe('2024-06-03T10:00:00.000Z'); // Monday 06:00 New York
@@ -86,8 +113,12 @@ describe('due and overdue lists, weekly status file', () => {
   });
 
   it('refuses a weekly file for an unknown partner or destination at start', async () => {
-    await expect(harness({ config: { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'nope', destination: 'cp-sftp' }] } } })).rejects.toThrow(/unknown partner 'nope'/);
-    await expect(harness({ config: { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'bay-cp', destination: 'nope' }] } } })).rejects.toThrow(/unknown destination 'nope'/);
+    await expect(
+      harness({ config: { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'nope', destination: 'cp-sftp' }] } } }),
+    ).rejects.toThrow(/unknown partner 'nope'/);
+    await expect(
+      harness({ config: { weeklyStatus: { weekday: 'monday', time: '06:00', files: [{ partner: 'bay-cp', destination: 'nope' }] } } }),
+    ).rejects.toThrow(/unknown destination 'nope'/);
     h = await harness();
   });
 });

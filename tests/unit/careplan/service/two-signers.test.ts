@@ -34,7 +34,11 @@ const byAco = (decision: 'approved' | 'rejected', when = '2024-05-01T10:00:00-04
   actingPartner: 'acme-aco',
   ...(decision === 'rejected' ? { reason: 'Missing goals' } : {}),
 });
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 
 describe('a care plan with two possible signers (the ACO and the PCP’s organization)', () => {
   const open: Harness[] = [];
@@ -45,7 +49,13 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
   async function twoSigners(partners: Record<string, TestPartner> = RIVER): Promise<{ h: Harness; planId: string }> {
     const h = await harness({ partners, pcpHistory: true });
     open.push(h);
-    h.roster.add({ memberId: 'M1', identifiers: [{ system: MEDICAID, value: 'M1' }], cp: ['bay-cp'], aco: ['acme-aco'], pcp: [{ npi: RIVER_PCP }] });
+    h.roster.add({
+      memberId: 'M1',
+      identifiers: [{ system: MEDICAID, value: 'M1' }],
+      cp: ['bay-cp'],
+      aco: ['acme-aco'],
+      pcp: [{ npi: RIVER_PCP }],
+    });
     const { record } = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { status: 'draft' }));
     expect(record).toMatchObject({ acoPartner: 'acme-aco', pcpPartner: 'river-health' });
     h.deliveries.splice(0); // the submission's deliveries; these tests look at the sign-off's
@@ -89,7 +99,10 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
   });
 
   it('an sftp destination of the other signer gets the Bundle as a file', async () => {
-    const { h, planId } = await twoSigners({ ...RIVER, 'river-health': { ...RIVER['river-health']!, destinations: { careplan: 'pcp-sftp' } } });
+    const { h, planId } = await twoSigners({
+      ...RIVER,
+      'river-health': { ...RIVER['river-health']!, destinations: { careplan: 'pcp-sftp' } },
+    });
     const r = await h.service.recordSignoff(planId, byAco('approved'));
     const file = JSON.parse(h.deliveries.find((d) => d.destination === 'pcp-sftp')!.payload!) as { fileName: string; content: string };
     expect(file.fileName).toMatch(/^careplan-signoff-[0-9a-f-]+\.json$/);
@@ -99,7 +112,10 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
   });
 
   it('one delivery per destination: an ACO sharing the signer’s destination still gets it once', async () => {
-    const { h, planId } = await twoSigners({ ...RIVER, 'river-health': { ...RIVER['river-health']!, destinations: { careplan: 'aco-hook' } } });
+    const { h, planId } = await twoSigners({
+      ...RIVER,
+      'river-health': { ...RIVER['river-health']!, destinations: { careplan: 'aco-hook' } },
+    });
     await h.service.recordSignoff(planId, byRiver('approved'));
     expect(h.deliveries.map((d) => d.destination).sort()).toEqual(['aco-hook', 'cp-hook']);
   });
@@ -120,13 +136,20 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
     const { h, planId } = await twoSigners();
     await h.service.recordSignoff(planId, byRiver('approved'));
     const delivered = h.deliveries.length;
-    for (const second of [byAco('approved'), byAco('rejected'), byRiver('rejected', '2024-05-01T09:45:00-04:00'), { ...byAco('approved'), actingPartner: undefined }]) {
+    for (const second of [
+      byAco('approved'),
+      byAco('rejected'),
+      byRiver('rejected', '2024-05-01T09:45:00-04:00'),
+      { ...byAco('approved'), actingPartner: undefined },
+    ]) {
       const err = await h.service.recordSignoff(planId, second).then(
         () => undefined,
         (e: { code: string; message: string }) => e,
       );
       expect(err).toMatchObject({ code: 'conflict' });
-      expect(err!.message).toBe('the care plan is already approved (by river-health at 2024-05-01T09:30:00-04:00); a new version must be submitted before it is signed off again');
+      expect(err!.message).toBe(
+        'the care plan is already approved (by river-health at 2024-05-01T09:30:00-04:00); a new version must be submitted before it is signed off again',
+      );
     }
     // The same decision resent (a retried call) is still the one decision, not a conflict.
     expect((await h.service.recordSignoff(planId, byRiver('approved'))).outcome).toBe('duplicate');
@@ -141,7 +164,8 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
     await h.service.recordSignoff(planId, byRiver('rejected'));
     await expect(h.service.recordSignoff(planId, byAco('approved'))).rejects.toMatchObject({
       code: 'conflict',
-      message: 'the care plan is already rejected (by river-health at 2024-05-01T09:30:00-04:00); a new version must be submitted before it is signed off again',
+      message:
+        'the care plan is already rejected (by river-health at 2024-05-01T09:30:00-04:00); a new version must be submitted before it is signed off again',
     });
     h.clock.now = new Date('2024-05-02T14:00:00Z');
     const revised = await h.service.submitCarePlan('bay-cp', cpPlan('M1', { status: 'draft', title: 'With the housing goal' }));
@@ -164,7 +188,10 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
 
   it('both sign at the same moment: one decision is recorded, the other is a conflict', async () => {
     const { h, planId } = await twoSigners();
-    const results = await Promise.allSettled([h.service.recordSignoff(planId, byRiver('approved')), h.service.recordSignoff(planId, byAco('rejected'))]);
+    const results = await Promise.allSettled([
+      h.service.recordSignoff(planId, byRiver('approved')),
+      h.service.recordSignoff(planId, byAco('rejected')),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
     expect(failed.reason).toMatchObject({ code: 'conflict' });
@@ -172,6 +199,8 @@ describe('a care plan with two possible signers (the ACO and the PCP’s organiz
     expect(detail.signoffs).toHaveLength(1);
     // Exactly one notification went out: to the CP and to whichever signer did not win.
     const winner = detail.signoffs[0]!.decision === 'approved' ? 'river-health' : 'acme-aco';
-    expect(h.deliveries.map((d) => d.destination).sort()).toEqual(winner === 'river-health' ? ['aco-hook', 'cp-hook'] : ['cp-hook', 'pcp-hook']);
+    expect(h.deliveries.map((d) => d.destination).sort()).toEqual(
+      winner === 'river-health' ? ['aco-hook', 'cp-hook'] : ['cp-hook', 'pcp-hook'],
+    );
   });
 });

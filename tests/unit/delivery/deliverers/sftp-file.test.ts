@@ -16,7 +16,10 @@ describe('SFTP drop file names and content', () => {
   });
 
   it('other payloads: JSON, HL7 v2, text', () => {
-    expect(sftpFileFor('{"resourceType":"Bundle"}', id)).toEqual({ name: `carebridge-${id}.json`, content: Buffer.from('{"resourceType":"Bundle"}') });
+    expect(sftpFileFor('{"resourceType":"Bundle"}', id)).toEqual({
+      name: `carebridge-${id}.json`,
+      content: Buffer.from('{"resourceType":"Bundle"}'),
+    });
     expect(sftpFileFor({ resourceType: 'Bundle' }, id)).toMatchObject({ name: `carebridge-${id}.json` });
     expect(sftpFileFor(Buffer.from('MSH|^~\\&|A\r'), id)).toMatchObject({ name: `carebridge-${id}.hl7` });
     expect(sftpFileFor('hello', id)).toMatchObject({ name: `carebridge-${id}.txt` });

@@ -46,7 +46,9 @@ describe('expected daily file', () => {
     expect(ev.missingSince?.toISOString()).toBe('2025-05-31T11:00:00.000Z');
     // A late file (after its day's deadline) also serves only its own day.
     const t2 = new ExpectedDailyTracker(expected, at('2025-06-05T00:00:00Z'));
-    expect(t2.evaluate(at('2025-06-05T12:00:00Z'), at('2025-05-30T20:00:00Z')).missingSince?.toISOString()).toBe('2025-05-31T11:00:00.000Z');
+    expect(t2.evaluate(at('2025-06-05T12:00:00Z'), at('2025-05-30T20:00:00Z')).missingSince?.toISOString()).toBe(
+      '2025-05-31T11:00:00.000Z',
+    );
   });
 
   test('without history, deadlines before watching started are not judged (no alarm after a restart)', () => {
