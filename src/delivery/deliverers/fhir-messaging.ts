@@ -24,7 +24,7 @@ import { openFhirClient } from '../fhir-client.js';
 import { outcomeForStatus, outcomeForTransportError, retryTransientStatuses } from '../http-outcome.js';
 import type { Rendered } from '../payloads.js';
 import type { Deliverer, DeliveryOutcome } from '../types.js';
-import { asBundle, DEFAULT_FHIR_TIMEOUT_MS } from './fhir.js';
+import { asBundle, DEFAULT_FHIR_TIMEOUT_MS, fhirServerRuntime, type FhirServer } from './fhir.js';
 import { defineDestination, unusable } from './module.js';
 
 /** Da Vinci Unsolicited Notifications: POST [baseUrl]/$process-message. */
@@ -36,15 +36,7 @@ const schema = z.strictObject({
   headers,
 });
 
-export interface FhirMessagingDestination {
-  type: 'fhir-messaging';
-  id: string;
-  /** Per-request timeout; a timeout is retried. */
-  timeoutMs?: number;
-  baseUrl: string;
-  bearerToken?: string;
-  headers?: Record<string, string>;
-}
+export type FhirMessagingDestination = FhirServer<'fhir-messaging'>;
 
 export const deliverFhirMessage: Deliverer<Bundle, FhirMessagingDestination> = async (bundle, destination): Promise<DeliveryOutcome> => {
   const timeoutMs = destination.timeoutMs ?? DEFAULT_FHIR_TIMEOUT_MS;
@@ -130,14 +122,7 @@ export const fhirMessagingDestination = defineDestination({
     payload.kind === 'fhir-bundle' && payload.conversion
       ? notificationFor(payload.conversion)
       : { skip: 'no Da Vinci notification: not an HL7 v2 event' },
-  toRuntime: (d): FhirMessagingDestination => ({
-    type: d.type,
-    id: d.id,
-    baseUrl: d.baseUrl,
-    bearerToken: d.auth?.bearerToken,
-    headers: d.headers,
-    timeoutMs: d.timeoutMs,
-  }),
+  toRuntime: (d): FhirMessagingDestination => fhirServerRuntime(d),
   deliver(payload, destination, ctx) {
     const bundle = asBundle(payload);
     return bundle ? deliverFhirMessage(bundle, destination, ctx) : Promise.resolve(unusable('FHIR payload is not a Bundle'));

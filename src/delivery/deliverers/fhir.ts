@@ -41,14 +41,29 @@ const schema = z.strictObject({
   headers,
 });
 
-export interface FhirDestination {
-  type: 'fhir';
+/** A FHIR server as both FHIR destination types (transactions, Da Vinci messaging) reach it. */
+export interface FhirServer<T extends string> {
+  type: T;
   id: string;
   /** Per-request timeout; a timeout is retried. */
   timeoutMs?: number;
   baseUrl: string;
   bearerToken?: string;
   headers?: Record<string, string>;
+}
+
+export type FhirDestination = FhirServer<'fhir'>;
+
+/** The run-time form of a FHIR server's config (the bearer token taken out of `auth`). */
+export function fhirServerRuntime<T extends string>(d: {
+  type: T;
+  id: string;
+  baseUrl: string;
+  auth?: { bearerToken?: string };
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}): FhirServer<T> {
+  return { type: d.type, id: d.id, baseUrl: d.baseUrl, bearerToken: d.auth?.bearerToken, headers: d.headers, timeoutMs: d.timeoutMs };
 }
 
 export const DEFAULT_FHIR_TIMEOUT_MS = 15_000;
@@ -141,14 +156,7 @@ export const fhirDestination = defineDestination({
       }),
     );
   },
-  toRuntime: (d): FhirDestination => ({
-    type: d.type,
-    id: d.id,
-    baseUrl: d.baseUrl,
-    bearerToken: d.auth?.bearerToken,
-    headers: d.headers,
-    timeoutMs: d.timeoutMs,
-  }),
+  toRuntime: (d): FhirDestination => fhirServerRuntime(d),
   deliver(payload, destination, ctx) {
     const bundle = asBundle(payload);
     return bundle ? deliverFhirTransaction(bundle, destination, ctx) : Promise.resolve(unusable('FHIR payload is not a Bundle'));
