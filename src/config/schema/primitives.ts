@@ -125,6 +125,16 @@ export const sshKeyFields = {
   passphrase: z.string().optional(),
 };
 
+/** Where and as whom an SFTP server is reached, for a partner's inbox (source) and a drop (destination). */
+export const sftpServerFields = {
+  host: host(),
+  port: port().default(22),
+  username: nonEmpty(),
+  ...sshKeyFields,
+  hostKeySha256: hostKeySha256(),
+  remoteDir: nonEmpty('a remote folder'),
+};
+
 export function requireOneSshKey(value: { privateKey?: string; privateKeyEnv?: string }, ctx: z.RefinementCtx): void {
   const count = Number(value.privateKey !== undefined) + Number(value.privateKeyEnv !== undefined);
   if (count !== 1) {

@@ -5,13 +5,12 @@ import {
   cron,
   filePath,
   host,
-  hostKeySha256,
   id,
   int,
   nonEmpty,
   port,
   requireOneSshKey,
-  sshKeyFields,
+  sftpServerFields,
   timeZone,
 } from './primitives.js';
 
@@ -130,12 +129,7 @@ export const sftpSourceSchema = z
     ...sourceBase,
     ...folderPolling,
     type: z.literal('sftp'),
-    host: host(),
-    port: port().default(22),
-    username: nonEmpty(),
-    ...sshKeyFields,
-    hostKeySha256: hostKeySha256(),
-    remoteDir: nonEmpty('a remote folder'),
+    ...sftpServerFields,
   })
   .superRefine(requireOneSshKey);
 

@@ -22,7 +22,7 @@ import type SftpClient from 'ssh2-sftp-client';
 import { HostKeyMismatchError, pinnedHostVerifier } from '../../sources/sftp/host-key.js';
 import { z } from 'zod';
 import { deliveryBase } from '../../config/schema/destination-fields.js';
-import { host, hostKeySha256, nonEmpty, port, requireOneSshKey, sshKeyFields } from '../../config/schema/primitives.js';
+import { requireOneSshKey, sftpServerFields } from '../../config/schema/primitives.js';
 import type { Payload, Rendered } from '../payloads.js';
 import type { DeliveryContext, DeliveryOutcome } from '../types.js';
 import { defineDestination } from './module.js';
@@ -31,12 +31,7 @@ const schema = z
   .strictObject({
     ...deliveryBase,
     type: z.literal('sftp'),
-    host: host(),
-    port: port().default(22),
-    username: nonEmpty(),
-    ...sshKeyFields,
-    hostKeySha256: hostKeySha256(),
-    remoteDir: nonEmpty('a remote folder'),
+    ...sftpServerFields,
   })
   .superRefine(requireOneSshKey);
 
