@@ -4,6 +4,7 @@
  * changing anything: the real import runs on a scratch copy of the SQLite database, so the diff is
  * exactly what the import would do (the same code, the same rules), and the copy is deleted.
  */
+import { withScratchRosterCopy } from './postgres-roster-copy.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -123,15 +124,23 @@ export async function importUpload(config: GatewayConfig, upload: MemberUpload):
 }
 
 /**
- * The import on a scratch copy of the database (SQLite `VACUUM INTO`, a consistent snapshot even
- * while the gateway writes): nothing of the real roster changes. A Postgres roster cannot be
- * copied this way; the dry run says so.
+ * The import on a scratch copy of the database, a consistent snapshot even while the gateway
+ * writes: SQLite `VACUUM INTO` a temporary file, Postgres the roster's tables into a scratch
+ * schema. Nothing of the real roster changes.
  */
 export async function dryRunUpload(config: GatewayConfig, upload: MemberUpload): Promise<MemberImportReport> {
   const location = parseStoreUrl(config.store.url);
-  if (location.kind !== 'sqlite')
-    throw new UploadError('a dry run needs the SQLite store (store.url sqlite:...); on Postgres, import into a test gateway instead');
   const request = await uploadRequest(config, upload);
+  const importOn = async (url: string): Promise<MemberImportReport> => {
+    const roster = await openRosterStore(url, rosterOptions(config));
+    try {
+      const result = await roster.importMemberFile(request);
+      return await importReport(roster, result, result.status === 'applied' ? 'dry-run' : result.status);
+    } finally {
+      await roster.close();
+    }
+  };
+  if (location.kind !== 'sqlite') return withScratchRosterCopy(config.store.url, importOn);
   const dir = await mkdtemp(join(tmpdir(), 'carebridge-dry-run-'));
   try {
     const scratch = join(dir, 'roster.db');
@@ -144,13 +153,7 @@ export async function dryRunUpload(config: GatewayConfig, upload: MemberUpload):
         db.close();
       }
     }
-    const roster = await openRosterStore(`sqlite:${scratch}`, rosterOptions(config));
-    try {
-      const result = await roster.importMemberFile(request);
-      return await importReport(roster, result, result.status === 'applied' ? 'dry-run' : result.status);
-    } finally {
-      await roster.close();
-    }
+    return await importOn(`sqlite:${scratch}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { createMllpServer, type MllpServer } from '../../src/mllp/index.js';
 import { verifyApiKey } from '../../src/config/api-keys.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { cli } from '../helpers/cli.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 
 // Every command, with exit codes and output: in-process through runCli (what the binary runs),
 // and through the built binary (npm test builds first) where the process matters.
@@ -247,6 +248,53 @@ describe('carebridge import-members', () => {
     const after = await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run']);
     expect(after.stdout).toMatch(/^dry run \(nothing applied\): 2 rows, 0 added, 0 changed, 1 terminated, 0 row errors/);
     expect(after.stdout).toMatch(/terminated +M004/);
+  });
+
+  describe.skipIf(findPostgresBin() === null)('on a Postgres store', () => {
+    let pgServer: PostgresServer;
+    beforeAll(async () => {
+      pgServer = await startPostgres();
+    }, 60_000);
+    afterAll(async () => {
+      await pgServer?.stop();
+    });
+
+    it('--dry-run works on a scratch schema: the diff, nothing applied, no schema left behind', async () => {
+      const url = await pgServer.createDatabase();
+      const { dir, config } = userSetup('import-postgres', "partnerCodes:\n  cp: { 'CP-0042': demo-cp }\n");
+      writeFileSync(config, readFileSync(config, 'utf8') + `store: { url: "${url}" }\n`);
+      const file = join(dir, 'members.txt');
+      writeFileSync(
+        file,
+        [HEADER, row('M001', 'Alpha', 'CP-0042'), row('M002', 'Beta', 'CP-9999'), row('M003', 'Gamma', 'demo-cp')].join('\n') + '\n',
+      );
+      const dry = await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run']);
+      expect(dry.stderr).toBe('');
+      expect(dry.stdout).toMatch(/^dry run \(nothing applied\): 3 rows, 2 added, 0 changed, 0 terminated, 1 row errors/);
+      expect(dry.stdout).toMatch(/line 3: error: CP 'CP-9999' maps to no configured partner/);
+
+      expect((await run(['import-members', file, '--partner', 'demo-aco', '--config', config])).stdout).toMatch(
+        /^applied: 3 rows, 2 added/,
+      );
+      writeFileSync(file, [HEADER, row('M001', 'Alpha', 'CP-0042')].join('\n') + '\n');
+      const after = await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run']);
+      expect(after.stdout).toMatch(/^dry run \(nothing applied\): 1 rows, 0 added, 0 changed, 1 terminated, 0 row errors/);
+      expect(after.stdout).toMatch(/terminated +M003/);
+      // The same dry run again: the first one applied nothing.
+      expect((await run(['import-members', file, '--partner', 'demo-aco', '--config', config, '--dry-run'])).stdout).toBe(after.stdout);
+
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const schemas = await client.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'carebridge_dry_run_%'");
+        expect(schemas.rows).toEqual([]);
+        const imports = await client.query('SELECT count(*)::int AS n FROM roster_imports');
+        expect(imports.rows[0].n).toBe(1);
+      } finally {
+        await client.end();
+      }
+    }, 120_000);
   });
 
   it('usage errors exit 2; an unreadable file exits 1', async () => {
