@@ -21,7 +21,7 @@ import type {
 } from './store-types.js';
 
 // What a database must do for the roster. The import rules live in importer.ts and plan.ts; a
-// backend only loads, writes and answers queries (SQLite: sqlite/, Postgres: postgres/).
+// backend only loads, writes and answers queries (one implementation for both engines: sql-roster.ts).
 
 export interface StartImportInput {
   partnerId: string;
