@@ -143,6 +143,50 @@ export function Empty(props: { colSpan: number; text?: string }) {
   );
 }
 
+/** A table column: its heading, right-aligned when it holds numbers. */
+export type Column = string | { label: string; num?: boolean };
+
+/** Right-aligned number columns. */
+export const numeric = (...labels: string[]): Column[] => labels.map((label) => ({ label, num: true }));
+
+/**
+ * The console's list table: one heading per column, a row per item, and while there are none one
+ * row spanning every column that says so (`items` undefined: still loading, no such row).
+ */
+export function DataTable<T>(props: {
+  columns: readonly Column[];
+  items: readonly T[] | undefined;
+  empty?: string;
+  class?: string;
+  row: (item: T) => ComponentChildren;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class={props.class}>
+        <thead>
+          <tr>
+            {props.columns.map((c, i) =>
+              typeof c === 'string' ? (
+                <th scope="col" key={i}>
+                  {c}
+                </th>
+              ) : (
+                <th scope="col" class={c.num ? 'num' : undefined} key={i}>
+                  {c.label}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {props.items?.length === 0 && <Empty colSpan={props.columns.length} text={props.empty} />}
+          {props.items?.map(props.row)}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** A row of mutually exclusive filter buttons (keyboard-reachable, state announced by aria-pressed). */
 export function Segmented<V extends string>(props: {
   label: string;

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { download, get, qs, type Session } from '../api.js';
 import { PartnerPicker, usePartner } from '../partner-picker.js';
-import { Badge, Empty, ErrorBox, PageHeader, Pager, Segmented, useLoad, usePager, when } from '../ui.js';
+import { Badge, DataTable, ErrorBox, PageHeader, Pager, Segmented, useLoad, usePager, when } from '../ui.js';
 
 interface Plan {
   id: string;
@@ -66,40 +66,27 @@ export function CarePlansPage(props: { session: Session }) {
       </PageHeader>
       <Segmented label="sign-off status" options={STATUS} value={status} onChange={(v) => (setStatus(v), pager.reset())} />
       <ErrorBox error={error ?? list.error} />
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Submitted</th>
-              <th scope="col">Plan</th>
-              <th scope="col">Member</th>
-              <th scope="col">ACO</th>
-              <th scope="col">Version</th>
-              <th scope="col">Sign-off due</th>
-              <th scope="col">Status</th>
+      <DataTable
+        columns={['Submitted', 'Plan', 'Member', 'ACO', 'Version', 'Sign-off due', 'Status']}
+        items={list.data?.items}
+        empty="No care plans submitted."
+        row={(p) => {
+          const st = stateOf(p, now);
+          return (
+            <tr key={p.id} class={st.value === 'overdue' ? 'row-bad' : undefined}>
+              <td>{when(p.createdAt)}</td>
+              <td>{p.carePlan.title ?? p.id}</td>
+              <td class="mono">{p.memberId ?? '—'}</td>
+              <td>{p.acoPartner ?? '—'}</td>
+              <td>{p.version}</td>
+              <td>{when(p.dueAt)}</td>
+              <td>
+                <Badge value={st.value} label={st.label} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.length === 0 && <Empty colSpan={7} text="No care plans submitted." />}
-            {list.data?.items.map((p) => {
-              const st = stateOf(p, now);
-              return (
-                <tr key={p.id} class={st.value === 'overdue' ? 'row-bad' : undefined}>
-                  <td>{when(p.createdAt)}</td>
-                  <td>{p.carePlan.title ?? p.id}</td>
-                  <td class="mono">{p.memberId ?? '—'}</td>
-                  <td>{p.acoPartner ?? '—'}</td>
-                  <td>{p.version}</td>
-                  <td>{when(p.dueAt)}</td>
-                  <td>
-                    <Badge value={st.value} label={st.label} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        }}
+      />
       <Pager pager={pager} next={list.data?.next} />
     </>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, post, qs, type Session } from '../api.js';
-import { Badge, Empty, ErrorBox, Notice, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
+import { Badge, DataTable, numeric, ErrorBox, Notice, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
 
 interface Delivery {
   id: string;
@@ -96,43 +96,30 @@ export function DeadLettersPage(_props: { session: Session }) {
           </button>
         )}
       </h2>
-      <div class="table-wrap">
-        <table class="dead-letters">
-          <thead>
-            <tr>
-              <th scope="col">Since</th>
-              <th scope="col">Destination</th>
-              <th scope="col">Message</th>
-              <th scope="col" class="num">
-                Attempts
-              </th>
-              <th scope="col">Last error</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.length === 0 && <Empty colSpan={6} text="No dead letters." />}
-            {list.data?.items.map((d) => (
-              <tr key={d.id}>
-                <td>{when(d.updatedAt)}</td>
-                <td>{d.destination}</td>
-                <td>
-                  <a href={`#/messages/${encodeURIComponent(d.messageId)}`}>open message</a>
-                </td>
-                <td class="num">{d.attempts}</td>
-                <td>
-                  <Badge value={d.status} /> {d.lastError}
-                </td>
-                <td>
-                  <button type="button" class="small" onClick={() => requeueOne(d)}>
-                    Requeue
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        class="dead-letters"
+        columns={['Since', 'Destination', 'Message', ...numeric('Attempts'), 'Last error', 'Action']}
+        items={list.data?.items}
+        empty="No dead letters."
+        row={(d) => (
+          <tr key={d.id}>
+            <td>{when(d.updatedAt)}</td>
+            <td>{d.destination}</td>
+            <td>
+              <a href={`#/messages/${encodeURIComponent(d.messageId)}`}>open message</a>
+            </td>
+            <td class="num">{d.attempts}</td>
+            <td>
+              <Badge value={d.status} /> {d.lastError}
+            </td>
+            <td>
+              <button type="button" class="small" onClick={() => requeueOne(d)}>
+                Requeue
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <Pager pager={pager} next={list.data?.next} />
     </>
   );

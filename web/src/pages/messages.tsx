@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
-import { Badge, Empty, ErrorBox, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
+import { Badge, DataTable, ErrorBox, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
 
 export interface MessageSummary {
   id: string;
@@ -121,41 +121,29 @@ export function MessagesPage() {
         </div>
       </form>
       <ErrorBox error={result.error} />
-      <div class="table-wrap">
-        <table class="messages">
-          <thead>
-            <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Control id</th>
-              <th scope="col">Event</th>
-              <th scope="col">Sender</th>
-              <th scope="col">Source</th>
-              <th scope="col">Partner</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.data?.items.length === 0 && <Empty colSpan={7} text="No message matches." />}
-            {result.data?.items.map((m) => (
-              <tr key={m.id}>
-                <td>
-                  <a href={`#/messages/${encodeURIComponent(m.id)}`}>{when(m.receivedAt)}</a>
-                </td>
-                <td class="mono">{m.controlId ?? '—'}</td>
-                <td>{[m.messageType, m.triggerEvent].filter(Boolean).join('^') || '—'}</td>
-                <td class="mono">{m.sender ?? '—'}</td>
-                <td>{m.replayOf ? 'replay' : m.sourceName}</td>
-                <td>{m.partnerId ?? '—'}</td>
-                <td>
-                  <Badge value={m.status} />
-                  {m.duplicateCount > 0 && <span class="muted"> +{m.duplicateCount} dup</span>}
-                  {m.statusReason && <div class="reason">{m.statusReason}</div>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        class="messages"
+        columns={['Received', 'Control id', 'Event', 'Sender', 'Source', 'Partner', 'Status']}
+        items={result.data?.items}
+        empty="No message matches."
+        row={(m) => (
+          <tr key={m.id}>
+            <td>
+              <a href={`#/messages/${encodeURIComponent(m.id)}`}>{when(m.receivedAt)}</a>
+            </td>
+            <td class="mono">{m.controlId ?? '—'}</td>
+            <td>{[m.messageType, m.triggerEvent].filter(Boolean).join('^') || '—'}</td>
+            <td class="mono">{m.sender ?? '—'}</td>
+            <td>{m.replayOf ? 'replay' : m.sourceName}</td>
+            <td>{m.partnerId ?? '—'}</td>
+            <td>
+              <Badge value={m.status} />
+              {m.duplicateCount > 0 && <span class="muted"> +{m.duplicateCount} dup</span>}
+              {m.statusReason && <div class="reason">{m.statusReason}</div>}
+            </td>
+          </tr>
+        )}
+      />
       <Pager pager={pager} next={result.data?.next} />
     </>
   );

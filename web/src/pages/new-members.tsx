@@ -1,6 +1,6 @@
 import { get, qs, type Session } from '../api.js';
 import { PartnerPicker, usePartner } from '../partner-picker.js';
-import { Badge, Empty, ErrorBox, PageHeader, useLoad, when } from '../ui.js';
+import { Badge, DataTable, ErrorBox, PageHeader, useLoad, when } from '../ui.js';
 
 interface NewMembers {
   import: { id: string; partnerId: string; importDate: string; receivedAt: string } | null;
@@ -27,35 +27,23 @@ export function NewMembersPage(props: { session: Session }) {
             : 'No roster file has assigned members to this partner yet.'}
         </p>
       )}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Member id</th>
-              <th scope="col">Born</th>
-              <th scope="col">Assigned from</th>
-              <th scope="col">ACO</th>
-              <th scope="col" />
-            </tr>
-          </thead>
-          <tbody>
-            {d?.items.length === 0 && <Empty colSpan={6} text="No new members." />}
-            {d?.items.map((m) => (
-              <tr key={m.memberId}>
-                <th scope="row">{m.name}</th>
-                <td class="mono">{m.memberId}</td>
-                <td>{m.birthDate ?? '—'}</td>
-                <td>{m.since ?? '—'}</td>
-                <td>{m.aco ?? '—'}</td>
-                <td>
-                  {m.newMember ? <Badge value="processed" label="new to the roster" /> : <Badge value="pending" label="moved to this CP" />}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={['Member', 'Member id', 'Born', 'Assigned from', 'ACO', '']}
+        items={d?.items}
+        empty="No new members."
+        row={(m) => (
+          <tr key={m.memberId}>
+            <th scope="row">{m.name}</th>
+            <td class="mono">{m.memberId}</td>
+            <td>{m.birthDate ?? '—'}</td>
+            <td>{m.since ?? '—'}</td>
+            <td>{m.aco ?? '—'}</td>
+            <td>
+              {m.newMember ? <Badge value="processed" label="new to the roster" /> : <Badge value="pending" label="moved to this CP" />}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

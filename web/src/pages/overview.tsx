@@ -1,6 +1,6 @@
 import { get } from '../api.js';
 import { TimeChart } from '../chart.js';
-import { Badge, Empty, ErrorBox, PageHeader, useLoad, when } from '../ui.js';
+import { Badge, DataTable, numeric, ErrorBox, PageHeader, useLoad, when } from '../ui.js';
 
 interface Overview {
   at: string;
@@ -92,108 +92,70 @@ export function OverviewPage() {
           </div>
 
           <h2>Destinations</h2>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Destination</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Partner</th>
-                  <th scope="col" class="num">
-                    Queued
-                  </th>
-                  <th scope="col" class="num">
-                    In flight
-                  </th>
-                  <th scope="col" class="num">
-                    Retrying
-                  </th>
-                  <th scope="col" class="num">
-                    Dead letters
-                  </th>
-                  <th scope="col" class="num">
-                    Latency p50
-                  </th>
-                  <th scope="col" class="num">
-                    p95
-                  </th>
-                  <th scope="col" class="num">
-                    Delivered
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {o.destinations.length === 0 && <Empty colSpan={10} />}
-                {o.destinations.map((d) => (
-                  <tr key={d.id}>
-                    <th scope="row">{d.id}</th>
-                    <td>{d.type}</td>
-                    <td>{d.partner ?? '—'}</td>
-                    <td class="num">{n(d.queued)}</td>
-                    <td class="num">{n(d.inFlight)}</td>
-                    <td class="num">{n(d.retrying)}</td>
-                    <td class="num">
-                      {d.dead > 0 ? (
-                        <a href="#/dead-letters" class="bad-text">
-                          {d.dead}
-                        </a>
-                      ) : (
-                        0
-                      )}
-                    </td>
-                    <td class="num">{secs(d.latencyP50Seconds)}</td>
-                    <td class="num">{secs(d.latencyP95Seconds)}</td>
-                    <td class="num">{d.delivered}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            columns={[
+              'Destination',
+              'Type',
+              'Partner',
+              ...numeric('Queued', 'In flight', 'Retrying', 'Dead letters', 'Latency p50', 'p95', 'Delivered'),
+            ]}
+            items={o.destinations}
+            row={(d) => (
+              <tr key={d.id}>
+                <th scope="row">{d.id}</th>
+                <td>{d.type}</td>
+                <td>{d.partner ?? '—'}</td>
+                <td class="num">{n(d.queued)}</td>
+                <td class="num">{n(d.inFlight)}</td>
+                <td class="num">{n(d.retrying)}</td>
+                <td class="num">
+                  {d.dead > 0 ? (
+                    <a href="#/dead-letters" class="bad-text">
+                      {d.dead}
+                    </a>
+                  ) : (
+                    0
+                  )}
+                </td>
+                <td class="num">{secs(d.latencyP50Seconds)}</td>
+                <td class="num">{secs(d.latencyP95Seconds)}</td>
+                <td class="num">{d.delivered}</td>
+              </tr>
+            )}
+          />
         </>
       )}
 
       <h2>Partner file arrivals</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Partner</th>
-              <th scope="col">Source</th>
-              <th scope="col">Last file</th>
-              <th scope="col">Daily file</th>
-              <th scope="col">Last poll</th>
-              <th scope="col">Connection</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(files.data?.items.length ?? 0) === 0 && <Empty colSpan={6} text="No SFTP or folder sources are configured." />}
-            {files.data?.items.map((f) => (
-              <tr key={f.sourceId} class={f.missingSince ? 'row-bad' : undefined}>
-                <th scope="row">{f.partner}</th>
-                <td>{f.sourceId}</td>
-                <td>{when(f.lastFileAt)}</td>
-                <td>
-                  {f.missingSince ? (
-                    <Badge value="missing" label={`missing since ${when(f.missingSince)}`} />
-                  ) : f.expectedBy ? (
-                    `expected by ${when(f.expectedBy)}`
-                  ) : (
-                    '—'
-                  )}
-                </td>
-                <td>{when(f.lastPollAt)}</td>
-                <td>
-                  {f.consecutiveFailures > 0 ? (
-                    <Badge value="failed" label={`${f.consecutiveFailures} failed polls`} />
-                  ) : (
-                    <Badge value="up" label="ok" />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={['Partner', 'Source', 'Last file', 'Daily file', 'Last poll', 'Connection']}
+        items={files.data?.items ?? []}
+        empty="No SFTP or folder sources are configured."
+        row={(f) => (
+          <tr key={f.sourceId} class={f.missingSince ? 'row-bad' : undefined}>
+            <th scope="row">{f.partner}</th>
+            <td>{f.sourceId}</td>
+            <td>{when(f.lastFileAt)}</td>
+            <td>
+              {f.missingSince ? (
+                <Badge value="missing" label={`missing since ${when(f.missingSince)}`} />
+              ) : f.expectedBy ? (
+                `expected by ${when(f.expectedBy)}`
+              ) : (
+                '—'
+              )}
+            </td>
+            <td>{when(f.lastPollAt)}</td>
+            <td>
+              {f.consecutiveFailures > 0 ? (
+                <Badge value="failed" label={`${f.consecutiveFailures} failed polls`} />
+              ) : (
+                <Badge value="up" label="ok" />
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, post, qs } from '../api.js';
-import { Badge, Empty, ErrorBox, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
+import { Badge, DataTable, numeric, Empty, ErrorBox, PageHeader, Pager, useLoad, usePager, when } from '../ui.js';
 
 interface ImportRecord {
   id: string;
@@ -76,59 +76,31 @@ function Imports() {
   return (
     <>
       <ErrorBox error={list.error} />
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Partner</th>
-              <th scope="col">File</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Rows
-              </th>
-              <th scope="col" class="num">
-                Applied
-              </th>
-              <th scope="col" class="num">
-                Errors
-              </th>
-              <th scope="col" class="num">
-                Added
-              </th>
-              <th scope="col" class="num">
-                Changed
-              </th>
-              <th scope="col" class="num">
-                Terminated
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.length === 0 && <Empty colSpan={10} text="No member file imported yet." />}
-            {list.data?.items.map((i) => (
-              <tr key={i.id} class={i.errors > 0 || i.status === 'failed' ? 'row-warn' : undefined}>
-                <td>{when(i.receivedAt)}</td>
-                <td>{i.partnerId}</td>
-                <td>
-                  <button type="button" class="link" onClick={() => setOpen(i.id)} aria-expanded={open === i.id}>
-                    {i.fileName}
-                  </button>
-                </td>
-                <td>
-                  <Badge value={i.status} /> {i.error}
-                </td>
-                <td class="num">{i.rows}</td>
-                <td class="num">{i.applied}</td>
-                <td class="num">{i.errors}</td>
-                <td class="num">{i.added}</td>
-                <td class="num">{i.changed}</td>
-                <td class="num">{i.terminated}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={['Received', 'Partner', 'File', 'Status', ...numeric('Rows', 'Applied', 'Errors', 'Added', 'Changed', 'Terminated')]}
+        items={list.data?.items}
+        empty="No member file imported yet."
+        row={(i) => (
+          <tr key={i.id} class={i.errors > 0 || i.status === 'failed' ? 'row-warn' : undefined}>
+            <td>{when(i.receivedAt)}</td>
+            <td>{i.partnerId}</td>
+            <td>
+              <button type="button" class="link" onClick={() => setOpen(i.id)} aria-expanded={open === i.id}>
+                {i.fileName}
+              </button>
+            </td>
+            <td>
+              <Badge value={i.status} /> {i.error}
+            </td>
+            <td class="num">{i.rows}</td>
+            <td class="num">{i.applied}</td>
+            <td class="num">{i.errors}</td>
+            <td class="num">{i.added}</td>
+            <td class="num">{i.changed}</td>
+            <td class="num">{i.terminated}</td>
+          </tr>
+        )}
+      />
       <Pager pager={pager} next={list.data?.next} />
       {detail.data && (
         <section class="panel" aria-labelledby="issues-title">
@@ -197,33 +169,22 @@ function DiffEvents() {
         </select>
       </label>
       <ErrorBox error={list.error} />
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Member</th>
-              <th scope="col">Kind</th>
-              <th scope="col">From file of</th>
-              <th scope="col">What changed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.length === 0 && <Empty colSpan={5} text="No roster changes." />}
-            {list.data?.items.map((e) => (
-              <tr key={e.id}>
-                <td>{when(e.createdAt)}</td>
-                <td class="mono">{e.memberId}</td>
-                <td>
-                  <Badge value={e.kind === 'terminated' ? 'cancelled' : e.kind === 'added' ? 'processed' : 'pending'} label={e.kind} />
-                </td>
-                <td>{e.partnerId}</td>
-                <td>{changeText(e.detail)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={['When', 'Member', 'Kind', 'From file of', 'What changed']}
+        items={list.data?.items}
+        empty="No roster changes."
+        row={(e) => (
+          <tr key={e.id}>
+            <td>{when(e.createdAt)}</td>
+            <td class="mono">{e.memberId}</td>
+            <td>
+              <Badge value={e.kind === 'terminated' ? 'cancelled' : e.kind === 'added' ? 'processed' : 'pending'} label={e.kind} />
+            </td>
+            <td>{e.partnerId}</td>
+            <td>{changeText(e.detail)}</td>
+          </tr>
+        )}
+      />
       <Pager pager={pager} next={list.data?.next} />
     </>
   );
@@ -346,33 +307,22 @@ function UnmatchedEvents() {
         </select>
       </label>
       <ErrorBox error={list.error} />
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Sender partner</th>
-              <th scope="col">Identifier systems</th>
-              <th scope="col">Resolved</th>
-              <th scope="col">Message</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.length === 0 && <Empty colSpan={5} text="No unmatched events." />}
-            {list.data?.items.map((u) => (
-              <tr key={u.id}>
-                <td>{when(u.receivedAt)}</td>
-                <td>{u.partnerId ?? '—'}</td>
-                <td class="small">{u.identifiers.map((i) => i.system).join(', ')}</td>
-                <td>{u.resolvedAt ? `${when(u.resolvedAt)} → ${u.memberId}` : <Badge value="pending" label="unmatched" />}</td>
-                <td>
-                  <a href={`#/messages/${encodeURIComponent(u.messageId)}`}>open message</a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={['Received', 'Sender partner', 'Identifier systems', 'Resolved', 'Message']}
+        items={list.data?.items}
+        empty="No unmatched events."
+        row={(u) => (
+          <tr key={u.id}>
+            <td>{when(u.receivedAt)}</td>
+            <td>{u.partnerId ?? '—'}</td>
+            <td class="small">{u.identifiers.map((i) => i.system).join(', ')}</td>
+            <td>{u.resolvedAt ? `${when(u.resolvedAt)} → ${u.memberId}` : <Badge value="pending" label="unmatched" />}</td>
+            <td>
+              <a href={`#/messages/${encodeURIComponent(u.messageId)}`}>open message</a>
+            </td>
+          </tr>
+        )}
+      />
       <Pager pager={pager} next={list.data?.next} />
     </>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post, qs, type Session } from '../api.js';
 import { PartnerPicker, usePartner } from '../partner-picker.js';
-import { Badge, Empty, ErrorBox, Notice, PageHeader, Pager, Segmented, useLoad, usePager, when } from '../ui.js';
+import { Badge, DataTable, ErrorBox, Notice, PageHeader, Pager, Segmented, useLoad, usePager, when } from '../ui.js';
 
 interface Item {
   messageId: string;
@@ -71,60 +71,48 @@ export function WorklistPage(props: { session: Session }) {
       </p>
       <Notice text={notice} />
       <ErrorBox error={error ?? list.error} />
-      <div class="table-wrap">
-        <table class="worklist">
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">When</th>
-              <th scope="col">Member</th>
-              <th scope="col">Facility</th>
-              <th scope="col">Follow-up due</th>
-              <th scope="col">Status</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.length === 0 && <Empty colSpan={7} text="No events for this filter." />}
-            {list.data?.items.map((i) => (
-              <tr key={i.messageId} class={i.state === 'overdue' ? 'row-bad' : undefined}>
-                <td>
-                  <strong>{KIND[i.kind]}</strong> <span class="muted small">{i.event}</span>
-                </td>
-                <td>{when(i.at)}</td>
-                <td>
-                  <span class="member-name">{i.patient.name}</span>
-                  <div class="muted small">
-                    {i.patient.birthDate ? `born ${i.patient.birthDate}` : ''} {i.patient.memberIds.join(', ')}
-                  </div>
-                </td>
-                <td class="mono small">{i.facility ?? '—'}</td>
-                <td>
-                  {i.dueDate}
-                  <div class="muted small">
-                    {i.businessDays} business day{i.businessDays === 1 ? '' : 's'}
-                  </div>
-                </td>
-                <td>
-                  <Badge value={i.state} />
-                  {i.done && (
-                    <div class="muted small">
-                      {when(i.done.at)} by {i.done.contactedBy ? `${i.done.contactedBy} (${i.done.by})` : i.done.by}
-                    </div>
-                  )}
-                </td>
-                <td>
-                  {!i.done && props.session.role !== 'operator' && (
-                    <button type="button" class="small" onClick={() => markDone(i)}>
-                      Mark contacted
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        class="worklist"
+        columns={['Event', 'When', 'Member', 'Facility', 'Follow-up due', 'Status', 'Action']}
+        items={list.data?.items}
+        empty="No events for this filter."
+        row={(i) => (
+          <tr key={i.messageId} class={i.state === 'overdue' ? 'row-bad' : undefined}>
+            <td>
+              <strong>{KIND[i.kind]}</strong> <span class="muted small">{i.event}</span>
+            </td>
+            <td>{when(i.at)}</td>
+            <td>
+              <span class="member-name">{i.patient.name}</span>
+              <div class="muted small">
+                {i.patient.birthDate ? `born ${i.patient.birthDate}` : ''} {i.patient.memberIds.join(', ')}
+              </div>
+            </td>
+            <td class="mono small">{i.facility ?? '—'}</td>
+            <td>
+              {i.dueDate}
+              <div class="muted small">
+                {i.businessDays} business day{i.businessDays === 1 ? '' : 's'}
+              </div>
+            </td>
+            <td>
+              <Badge value={i.state} />
+              {i.done && (
+                <div class="muted small">
+                  {when(i.done.at)} by {i.done.contactedBy ? `${i.done.contactedBy} (${i.done.by})` : i.done.by}
+                </div>
+              )}
+            </td>
+            <td>
+              {!i.done && props.session.role !== 'operator' && (
+                <button type="button" class="small" onClick={() => markDone(i)}>
+                  Mark contacted
+                </button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
       <Pager pager={pager} next={list.data?.next} />
     </>
   );
