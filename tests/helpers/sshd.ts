@@ -27,6 +27,8 @@ export interface TestSshd {
   privateKeyPath: string;
   /** `SHA256:<base64>` as printed by `ssh-keygen -l -E sha256`. */
   hostKeySha256: string;
+  /** The config keys of an SFTP source or destination that reach this server (add remoteDir). */
+  server: { host: string; port: number; username: string; privateKey: string; hostKeySha256: string };
   /** The chroot on disk (root-owned). The SFTP user sees it as `/`. */
   root: string;
   /** Folder the user may write in, as the client sees it (`/inbox`). */
@@ -219,6 +221,7 @@ export async function startSshd(): Promise<TestSshd> {
     username: SFTP_TEST_USER,
     privateKeyPath: clientKey,
     hostKeySha256,
+    server: { host: '127.0.0.1', port, username: SFTP_TEST_USER, privateKey: clientKey, hostKeySha256 },
     root,
     remoteDir: '/inbox',
     localDir,
