@@ -13,6 +13,7 @@ import { outcomeRef } from '../operation-outcome.js';
 import { canSeePartner } from '../scope.js';
 import { authErrors, SECURITY } from '../schemas.js';
 import type { ApiDeps } from '../types.js';
+import { importCountsProperties, importIssueSchema } from './roster.js';
 
 /** What the gateway does with an uploaded member file (the same import as a polled file's). */
 export interface MemberUploads {
@@ -28,25 +29,18 @@ const UPLOAD_TYPES = [
 ];
 
 const str = { type: 'string' } as const;
-const int = { type: 'integer' } as const;
 const reportSchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['applied', 'duplicate', 'failed', 'dry-run'] },
     importId: { type: ['string', 'null'], description: 'null for a dry run' },
     duplicateOf: str,
-    rows: int,
-    applied: int,
-    errors: int,
-    warnings: int,
-    added: int,
-    changed: int,
-    terminated: int,
+    ...importCountsProperties,
     error: { ...str, description: 'Why the file could not be read (no values)' },
     issues: {
       type: 'array',
       description: 'Row errors and file warnings with line numbers (first 1000)',
-      items: { type: 'object', properties: { line: int, kind: { type: 'string', enum: ['error', 'warning'] }, reason: str } },
+      items: importIssueSchema,
     },
     changes: {
       type: 'array',

@@ -85,6 +85,23 @@ export const memberSchema = {
   },
 } as const;
 
+/** The counters of an import (ImportCounts), in every report of one. */
+export const importCountsProperties = {
+  rows: int,
+  applied: int,
+  errors: int,
+  warnings: int,
+  added: int,
+  changed: int,
+  terminated: int,
+} as const;
+
+/** A row error or file warning: line, kind and a reason that names the column, never the value. */
+export const importIssueSchema = {
+  type: 'object',
+  properties: { line: int, kind: { type: 'string', enum: ['error', 'warning'] }, reason: str },
+} as const;
+
 const importProperties = {
   id: str,
   partnerId: str,
@@ -96,13 +113,7 @@ const importProperties = {
   fileKind: { type: 'string', enum: ['full', 'changes'] },
   status: { type: 'string', enum: [...IMPORT_STATUSES] },
   duplicateOf: nullableStr,
-  rows: int,
-  applied: int,
-  errors: int,
-  warnings: int,
-  added: int,
-  changed: int,
-  terminated: int,
+  ...importCountsProperties,
   error: { ...nullableStr, description: 'Why the file failed (no values)' },
   startedAt: dateTime,
   finishedAt: { type: ['string', 'null'], format: 'date-time' },
@@ -115,7 +126,7 @@ const importDetailSchema = {
     issues: {
       type: 'array',
       description: 'Row errors and file warnings in line order (reasons name the column, never the value)',
-      items: { type: 'object', properties: { line: int, kind: { type: 'string', enum: ['error', 'warning'] }, reason: str } },
+      items: importIssueSchema,
     },
   },
 } as const;
