@@ -198,45 +198,58 @@ export function ref(resource: Resource, display?: string): Reference {
  * resources stay valid. Works in place on the freshly built objects to avoid copying them.
  */
 export function compact<T>(value: T): T {
-  prune(value);
+  if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) emptyArray(value);
+    else emptyObject(value as Record<string, unknown>);
+  }
   return value;
 }
 
-/** Returns true when the value ends up empty. Strings are trimmed by the parent (see below). */
-function prune(v: unknown): boolean {
-  if (v === undefined || v === null || v === '') return true;
-  if (typeof v !== 'object') return false;
-  if (Array.isArray(v)) {
-    let w = 0;
-    for (let i = 0; i < v.length; i++) {
-      const item = typeof v[i] === 'string' ? trimmed(v[i] as string) : v[i];
-      if (!prune(item)) v[w++] = item;
-    }
-    v.length = w;
-    return w === 0;
-  }
-  const o = v as Record<string, unknown>;
+// The pass visits every member of every resource (~400 per ADT Bundle), so strings and the
+// common cases are handled inline rather than by a recursive call per member.
+
+/** Prunes an object's members in place; true when none is left. */
+function emptyObject(o: Record<string, unknown>): boolean {
   let kept = 0;
   for (const k in o) {
-    let x = o[k];
+    const x = o[k];
     // Set to undefined rather than delete: `delete` drops V8 objects into slow dictionary mode,
     // and JSON.stringify omits undefined members anyway.
     if (x === undefined) continue;
     if (typeof x === 'string') {
-      // FHIR strings carry no leading/trailing whitespace; legacy feeds pad fields with spaces.
       const t = trimmed(x);
-      if (t !== x) o[k] = x = t;
-    }
-    if (prune(x)) o[k] = undefined;
-    else kept++;
+      if (t === '') o[k] = undefined;
+      else {
+        if (t !== x) o[k] = t;
+        kept++;
+      }
+    } else if (typeof x === 'object') {
+      if (x === null || (Array.isArray(x) ? emptyArray(x) : emptyObject(x as Record<string, unknown>))) o[k] = undefined;
+      else kept++;
+    } else kept++;
   }
   return kept === 0;
 }
 
+/** Drops empty items from an array in place; true when none is left. */
+function emptyArray(v: unknown[]): boolean {
+  let w = 0;
+  for (let i = 0; i < v.length; i++) {
+    let x = v[i];
+    if (x === undefined || x === null) continue;
+    if (typeof x === 'string') {
+      x = trimmed(x);
+      if (x === '') continue;
+    } else if (typeof x === 'object' && (Array.isArray(x) ? emptyArray(x) : emptyObject(x as Record<string, unknown>))) continue;
+    v[w++] = x;
+  }
+  if (w !== v.length) v.length = w;
+  return w === 0;
+}
+
+/** FHIR strings carry no leading/trailing whitespace; legacy feeds pad fields with spaces. */
 function trimmed(s: string): string {
   const n = s.length;
   if (n === 0) return s;
-  const a = s.charCodeAt(0);
-  const b = s.charCodeAt(n - 1);
-  return a <= 32 || b <= 32 ? s.trim() : s;
+  return s.charCodeAt(0) <= 32 || s.charCodeAt(n - 1) <= 32 ? s.trim() : s;
 }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { convertForOutput } from './convert-one.js';
+import { NdjsonBytes } from './ndjson-bytes.js';
 import type { MappingProfile } from '../mapping/profile-schema.js';
 
 /**
@@ -34,19 +35,18 @@ const { profile, quiet } = workerData as ConvertWorkerData;
 
 parentPort!.on('message', (batch: ConvertBatch) => {
   const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-  const out: string[] = [];
+  // ~12 KB per message to start with: an ADT Bundle is ~10 KB; the buffer grows when one is larger.
+  const out = new NdjsonBytes((batch.spans.length / 4) * 12_000);
   let err = '';
   let failed = 0;
   for (let i = 0; i < batch.spans.length; i += 4) {
     const bytes = buf.subarray(batch.spans[i], batch.spans[i + 1]);
     const r = convertForOutput(bytes, profile, { file: batch.file, index: batch.spans[i + 2], line: batch.spans[i + 3] }, quiet);
     if (r.json === undefined) failed++;
-    else out.push(r.json);
+    else out.line(r.json);
     err += r.stderr;
   }
-  const bytes = Buffer.from(out.length ? out.join('\n') + '\n' : '', 'utf8');
+  const bytes = out.bytes();
   const result: ConvertBatchResult = { seq: batch.seq, out: bytes, err, failed };
-  // Node pools small Buffers; transfer only when the buffer owns its ArrayBuffer.
-  const transfer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
-  parentPort!.postMessage(result, transfer);
+  parentPort!.postMessage(result, [bytes.buffer as ArrayBuffer]);
 });
