@@ -4,8 +4,7 @@ import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './schema.js';
 import { openPostgresDb, type PostgresDbOptions } from './sql/postgres-db.js';
 import { openSqliteDb } from './sql/sqlite-db.js';
 import { SqlStore } from './sql-store.js';
-import { postgresBatchWrites } from './postgres/batch-writes.js';
-import { sqliteBatchWrites } from './sqlite/batch-writes.js';
+import { batchWrites } from './batch-writes.js';
 import type { MessageStore } from './types.js';
 
 export type StoreLocation = { kind: 'sqlite'; filename: string } | { kind: 'postgres'; connectionString: string };
@@ -51,14 +50,14 @@ export interface OpenStoreOptions {
 /** A SQLite store (creating directories and the file as needed; `:memory:` for tests), migrated. */
 export function openSqliteStore(filename: string, options: SqliteStoreOptions = {}): SqlStore {
   const db = openSqliteDb(filename, options, (handle) => migrateSqlite(handle, SQLITE_MIGRATIONS));
-  return new SqlStore(db, sqliteBatchWrites(db));
+  return new SqlStore(db, batchWrites(db));
 }
 
 export async function openPostgresStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<SqlStore> {
   const db = await openPostgresDb(connectionString, { ...options, max: options.max ?? 10 }, (pool) =>
     migratePostgres(pool, POSTGRES_MIGRATIONS),
   );
-  return new SqlStore(db, postgresBatchWrites(db));
+  return new SqlStore(db, batchWrites(db));
 }
 
 /** Opens the store named by `url` and brings its schema up to date. */

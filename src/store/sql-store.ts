@@ -9,7 +9,7 @@ import {
   unfinishedMessagesPage,
   unfinishedStart,
 } from './backend-shared.js';
-import type { BatchWrites } from './batch-writes.js';
+import { ATTEMPT_INSERT_COLUMNS, type BatchWrites } from './batch-writes.js';
 import { decodeCursor } from './cursor.js';
 import { keysetPage, pageSize } from './paging.js';
 import { NotFoundError } from './errors.js';
@@ -68,16 +68,6 @@ import {
 } from './types.js';
 
 const UNFINISHED_DELIVERY = `status IN ('pending','failed-retrying')`;
-const ATTEMPT_INSERT_COLUMNS = {
-  id: 'text',
-  delivery_id: 'text',
-  started_at: 'bigint',
-  duration_ms: 'int',
-  outcome: 'text',
-  http_status: 'int',
-  ack_code: 'text',
-  error: 'text',
-} as const;
 const NOT_FINISHED = `status NOT IN ('delivered','dead','withheld','cancelled')`;
 
 /**
@@ -93,7 +83,7 @@ export class SqlStore implements MessageStore {
   readonly kind: 'sqlite' | 'postgres';
   private readonly d: Dialect;
 
-  /** `batch`: the hot-path group commits, per dialect (batch-writes.ts). */
+  /** `batch`: the hot-path group commits (batch-writes.ts). */
   constructor(
     private readonly db: SqlDb,
     private readonly batch: BatchWrites,

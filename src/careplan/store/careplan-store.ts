@@ -2,7 +2,10 @@ import type { CarePlan, Provenance } from 'fhir/r4.js';
 import { parseStoreUrl } from '../../store/open-store.js';
 import { StoreInputError } from '../../store/errors.js';
 import { POSTGRES_CAREPLAN_MIGRATIONS, SQLITE_CAREPLAN_MIGRATIONS } from './migrations.js';
-import { postgresDriver, sqliteDriver, type Row, type SqlDriver, type Step } from './sql-driver.js';
+import { openPostgresDb } from '../../store/sql/postgres-db.js';
+import { all, run, type Row, type SqlDb } from '../../store/sql/sql-db.js';
+import { openSqliteDb } from '../../store/sql/sqlite-db.js';
+import { migrateCarePlanPostgres, migrateCarePlanSqlite } from './migrate.js';
 import {
   CAREPLAN_KINDS,
   SIGNOFF_STATES,
@@ -80,15 +83,25 @@ function partnerClause(role: 'cp' | 'aco' | undefined, partner: string): [string
   return ['(cp_partner = ? OR aco_partner = ? OR pcp_partner = ?)', [partner, partner, partner]];
 }
 
+/** One statement of a save; `mustChange`: no row changed means someone else saved first. */
+interface Step {
+  sql: string;
+  params: readonly unknown[];
+  mustChange?: boolean;
+}
+
+/** Thrown inside a save's transaction to roll it back: the expected version was not current. */
+class StaleVersion extends Error {}
+
 class SqlCarePlanStore implements CarePlanStore {
-  constructor(private readonly db: SqlDriver) {}
+  constructor(private readonly db: SqlDb) {}
 
   get kind() {
-    return this.db.kind;
+    return this.db.dialect.kind;
   }
 
   async get(id: string): Promise<CarePlanRecord | null> {
-    const [row] = await this.db.all('SELECT * FROM careplans WHERE id = ?', [id]);
+    const [row] = await this.db.query('SELECT * FROM careplans WHERE id = ?', [id]);
     return row ? toRecord(row) : null;
   }
 
@@ -155,13 +168,20 @@ class SqlCarePlanStore implements CarePlanStore {
         params: [f.carePlanId, f.completedAt.getTime(), f.recordedAt.getTime(), f.recordedBy],
       });
     }
-    steps.push({ sql: 'SELECT * FROM careplans WHERE id = ?', params: [write.id] });
-    const rows = await this.db.transaction(steps);
-    return rows?.[0] ? toRecord(rows[0]) : null;
+    try {
+      return await this.db.write(function* () {
+        for (const step of steps) if ((yield* run(step.sql, step.params)) === 0 && step.mustChange) throw new StaleVersion();
+        const [row] = yield* all('SELECT * FROM careplans WHERE id = ?', [write.id]);
+        return row ? toRecord(row) : null;
+      });
+    } catch (err) {
+      if (err instanceof StaleVersion) return null;
+      throw err;
+    }
   }
 
   async setLastMessage(id: string, messageId: string): Promise<void> {
-    await this.db.run('UPDATE careplans SET last_message_id = ? WHERE id = ?', [messageId, id]);
+    await this.db.exec('UPDATE careplans SET last_message_id = ? WHERE id = ?', [messageId, id]);
   }
 
   async list(q: CarePlanQuery): Promise<Page<CarePlanRecord>> {
@@ -189,7 +209,7 @@ class SqlCarePlanStore implements CarePlanStore {
     if (q.memberId !== undefined) add('member_id = ?', q.memberId);
     const after = seqCursor(q.cursor);
     if (after !== undefined) add('seq > ?', after);
-    const rows = await this.db.all(`SELECT * FROM careplans ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`, [
+    const rows = await this.db.query(`SELECT * FROM careplans ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`, [
       ...params,
       limit + 1,
     ]);
@@ -216,7 +236,7 @@ class SqlCarePlanStore implements CarePlanStore {
       where.push('(due_at > ? OR (due_at = ? AND seq > ?))');
       params.push(after[0], after[0], after[1]);
     }
-    const rows = await this.db.all(`SELECT * FROM careplans WHERE ${where.join(' AND ')} ORDER BY due_at, seq LIMIT ?`, [
+    const rows = await this.db.query(`SELECT * FROM careplans WHERE ${where.join(' AND ')} ORDER BY due_at, seq LIMIT ?`, [
       ...params,
       limit + 1,
     ]);
@@ -227,7 +247,7 @@ class SqlCarePlanStore implements CarePlanStore {
   }
 
   async listSignoffs(carePlanId: string): Promise<SignoffRecord[]> {
-    const rows = await this.db.all('SELECT * FROM careplan_signoffs WHERE careplan_id = ? ORDER BY recorded_at, id', [carePlanId]);
+    const rows = await this.db.query('SELECT * FROM careplan_signoffs WHERE careplan_id = ? ORDER BY recorded_at, id', [carePlanId]);
     return rows.map((r) => ({
       id: r.id as string,
       carePlanId: r.careplan_id as string,
@@ -241,13 +261,13 @@ class SqlCarePlanStore implements CarePlanStore {
   }
 
   async getFollowUp(carePlanId: string): Promise<FollowUpRecord | null> {
-    const [r] = await this.db.all('SELECT * FROM careplan_followups WHERE careplan_id = ?', [carePlanId]);
+    const [r] = await this.db.query('SELECT * FROM careplan_followups WHERE careplan_id = ?', [carePlanId]);
     if (!r) return null;
     return { carePlanId, completedAt: date(r.completed_at)!, recordedAt: date(r.recorded_at)!, recordedBy: r.recorded_by as string };
   }
 
   async getFile(partnerId: string, fileName: string, sha256: string): Promise<FileRecord | null> {
-    const [r] = await this.db.all('SELECT * FROM careplan_files WHERE partner_id = ? AND file_name = ? AND sha256 = ?', [
+    const [r] = await this.db.query('SELECT * FROM careplan_files WHERE partner_id = ? AND file_name = ? AND sha256 = ?', [
       partnerId,
       fileName,
       sha256,
@@ -266,7 +286,7 @@ class SqlCarePlanStore implements CarePlanStore {
   }
 
   async recordFile(f: FileRecord): Promise<boolean> {
-    const changed = await this.db.run(
+    const changed = await this.db.exec(
       `INSERT INTO careplan_files (partner_id, file_name, sha256, kind, rows, applied, errors, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, file_name, sha256) DO NOTHING`,
       [f.partnerId, f.fileName, f.sha256, f.kind, f.rows, f.applied, f.errors, f.recordedAt.getTime()],
@@ -275,7 +295,7 @@ class SqlCarePlanStore implements CarePlanStore {
   }
 
   async ping(): Promise<void> {
-    await this.db.all('SELECT 1 AS ok');
+    await this.db.query('SELECT 1 AS ok');
   }
 
   close(): Promise<void> {
@@ -294,9 +314,11 @@ export interface OpenCarePlanStoreOptions {
  */
 export async function openCarePlanStore(url: string, options: OpenCarePlanStoreOptions = {}): Promise<CarePlanStore> {
   const location = parseStoreUrl(url);
-  const driver =
+  const db =
     location.kind === 'sqlite'
-      ? sqliteDriver(location.filename, SQLITE_CAREPLAN_MIGRATIONS)
-      : await postgresDriver(location.connectionString, POSTGRES_CAREPLAN_MIGRATIONS, options.postgresPoolSize);
-  return new SqlCarePlanStore(driver);
+      ? openSqliteDb(location.filename, {}, (handle) => migrateCarePlanSqlite(handle, SQLITE_CAREPLAN_MIGRATIONS))
+      : await openPostgresDb(location.connectionString, { max: options.postgresPoolSize ?? 4 }, (pool) =>
+          migrateCarePlanPostgres(pool, POSTGRES_CAREPLAN_MIGRATIONS),
+        );
+  return new SqlCarePlanStore(db);
 }

@@ -1,7 +1,7 @@
 import type { Migration } from '../../store/migration.js';
 
 // Care-plan tables. Same columns on both engines; times are epoch-millisecond integers on both, so
-// the store's queries are shared (sql-driver.ts). `seq` orders plans by creation for keyset paging.
+// the store's queries are shared (src/store/sql/). `seq` orders plans by creation for keyset paging.
 //
 //   careplans            one row per CarePlan: tracking columns + the resource JSON + version
 //   careplan_signoffs    each PCP decision with its Provenance (id = deterministic Provenance id)

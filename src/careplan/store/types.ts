@@ -1,6 +1,6 @@
 // The care-plan store: its own tables next to the message store (same SQLite file through a second
 // connection, or the same Postgres database through its own small pool), versioned in
-// careplan_schema_migrations. One implementation over a tiny SQL driver (sql-driver.ts); the
+// careplan_schema_migrations. One implementation over the SQL layer (src/store/sql/); the
 // contract suite in tests/integration/careplan runs it on both backends.
 import type { CarePlan, Provenance } from 'fhir/r4.js';
 import type { Page } from '../../store/paging.js';

@@ -2,17 +2,7 @@ import pg from 'pg';
 import { StoreError } from '../errors.js';
 import { openPool, type PoolOpenOptions } from '../open-database.js';
 import { postgresDialect } from './dialect.js';
-import {
-  ROW_REF,
-  RetryTransaction,
-  rowRefs,
-  type Op,
-  type Row,
-  type SqlDb,
-  type TransactionRetryReason,
-  type Tx,
-  type WriteOptions,
-} from './sql-db.js';
+import { ROW_REF, RetryTransaction, rowRefs, type Op, type Row, type SqlDb, type TransactionRetryReason, type Tx } from './sql-db.js';
 
 const MAX_TX_ATTEMPTS = 5;
 const BEGIN = 'BEGIN';
@@ -92,11 +82,6 @@ async function drive<T>(client: pg.PoolClient, gen: Tx<T>): Promise<T> {
   return step.value;
 }
 
-export interface PostgresDb extends SqlDb {
-  /** One transaction on one pooled connection, rerun like write(): for the hot-path batches (postgres/batch-writes.ts). */
-  clientTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: WriteOptions): Promise<T>;
-}
-
 export interface PostgresDbOptions extends PoolOpenOptions {
   /** Called each time a transaction is rolled back and rerun; retries are otherwise invisible. */
   onTransactionRetry?: (reason: TransactionRetryReason) => void;
@@ -107,7 +92,7 @@ export async function openPostgresDb(
   connectionString: string,
   options: PostgresDbOptions,
   migrate: (pool: pg.Pool) => Promise<unknown>,
-): Promise<PostgresDb> {
+): Promise<SqlDb> {
   const pool = await openPool(connectionString, options, migrate);
   const onRetry = options.onTransactionRetry ?? (() => {});
   let closed = false;
@@ -144,7 +129,6 @@ export async function openPostgresDb(
     blocksEventLoop: false,
     write: (body, opts = {}) => transaction((c) => drive(c, body()), opts.relaxed ? BEGIN_RELAXED : BEGIN),
     read: (body) => transaction((c) => drive(c, body()), BEGIN_SNAPSHOT),
-    clientTransaction: (fn, opts = {}) => transaction(fn, opts.relaxed ? BEGIN_RELAXED : BEGIN),
     query: async (sql, params = []) => (await pool.query(toPg(sql), [...params])).rows as Row[],
     exec: async (sql, params = []) => (await pool.query(toPg(sql), [...params])).rowCount ?? 0,
     async withSessionLock(lockClass, key, fn) {

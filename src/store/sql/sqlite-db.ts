@@ -16,10 +16,8 @@ function bindable(value: unknown): unknown {
 const bind = (params: readonly unknown[]): unknown[] => params.map(bindable);
 
 export interface SqliteDb extends SqlDb {
-  /** The connection itself, for the hot-path batches (sqlite/batch-writes.ts) and tests that probe it. */
+  /** The connection itself, for tests that probe it. */
   readonly handle: Database.Database;
-  /** Runs fn (a synchronous transaction) committing without waiting for the disk (relaxed-sync.ts). */
-  relaxed<T>(fn: () => T): T;
 }
 
 /**
@@ -92,7 +90,6 @@ export function openSqliteDb(filename: string, options: SqliteOpenOptions, migra
     dialect: sqliteDialect,
     blocksEventLoop: true,
     handle: db,
-    relaxed: (fn) => withRelaxedSync(db, sync, fn),
     async write<T>(body: () => Tx<T>, opts: WriteOptions = {}): Promise<T> {
       // IMMEDIATE: take the write lock first, so two processes queue on busy_timeout instead of
       // failing a lock upgrade halfway.

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCarePlanStore } from '../../../src/careplan/store/careplan-store.js';
 import { SQLITE_CAREPLAN_MIGRATIONS } from '../../../src/careplan/store/migrations.js';
-import { sqliteDriver } from '../../../src/careplan/store/sql-driver.js';
+import { migrateCarePlanSqlite } from '../../../src/careplan/store/migrate.js';
+import { openSqliteDb } from '../../../src/store/sql/sqlite-db.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { describeCarePlanStoreContract, write } from './store-contract.js';
 
@@ -59,16 +60,12 @@ describe('care-plan store on the message store’s SQLite file', () => {
 
   it('upgrades a version-1 database: its plans stay, without a PCP organization', async () => {
     const file = tempDb();
-    const v1 = sqliteDriver(file, SQLITE_CAREPLAN_MIGRATIONS.slice(0, 1));
-    await v1.transaction([
-      {
-        sql: `INSERT INTO careplans (id, kind, member_id, cp_partner, aco_partner, status, signoff, created_at, updated_at, version, content_hash, resource)
-              VALUES ('old', 'cp-plan', 'M1', 'bay-cp', 'acme-aco', 'active', 'pending', 0, 0, 1, 'h', ?)`,
-        params: [
-          JSON.stringify({ resourceType: 'CarePlan', id: 'old', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' } }),
-        ],
-      },
-    ]);
+    const v1 = openSqliteDb(file, {}, (db) => migrateCarePlanSqlite(db, SQLITE_CAREPLAN_MIGRATIONS.slice(0, 1)));
+    await v1.exec(
+      `INSERT INTO careplans (id, kind, member_id, cp_partner, aco_partner, status, signoff, created_at, updated_at, version, content_hash, resource)
+       VALUES ('old', 'cp-plan', 'M1', 'bay-cp', 'acme-aco', 'active', 'pending', 0, 0, 1, 'h', ?)`,
+      [JSON.stringify({ resourceType: 'CarePlan', id: 'old', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' } })],
+    );
     await v1.close();
     const store = await openCarePlanStore(`sqlite:${file}`);
     try {
