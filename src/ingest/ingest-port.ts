@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FhirIngestMeta, FhirIngestResult, Hl7IngestMeta, Hl7IngestResult, IngestPort } from '../api/types.js';
 import type { Outbox } from '../delivery/outbox.js';
 import { failureFields, isDependencyFailure } from '../errors/failure.js';
-import { validateFhirResource } from '../fhir/validate.js';
+import { FhirValidation } from '../fhir/validate.js';
 import { silentLog, type Logger } from '../observability/log.js';
 import type { QueueDepth } from '../observability/metrics.js';
 import { consentDecisions, type ConsentDecision } from '../roster/fhir-consent.js';
@@ -23,6 +23,8 @@ export class GatewayIngestPort implements IngestPort {
     /** With a roster, a posted FHIR Consent records the member's consent for the named partner. */
     private readonly roster?: Pick<Roster, 'findMemberIds' | 'recordConsent'>,
     private readonly log: Logger = silentLog,
+    /** Its thread starts on the first posted resource; the gateway closes it. */
+    private readonly validation: Pick<FhirValidation, 'validate'> = new FhirValidation(),
   ) {}
 
   /**
@@ -56,7 +58,15 @@ export class GatewayIngestPort implements IngestPort {
 
   async receiveFhir(resource: unknown, meta: FhirIngestMeta): Promise<FhirIngestResult> {
     const issues = fhirShapeIssues(resource);
-    if (!issues.length) issues.push(...validateFhirResource(resource as object));
+    if (!issues.length) {
+      try {
+        issues.push(...(await this.validation.validate(resource as object)));
+      } catch (e) {
+        // The validation thread failed (nothing stored yet): the client sends again.
+        this.unavailable(e, 'fhir-validation');
+        return { outcome: 'unavailable', httpStatus: 503 };
+      }
+    }
     let consent: { memberId: string; decision: ConsentDecision }[] = [];
     if (!issues.length && this.roster && (resource as { resourceType?: string }).resourceType === 'Consent') {
       const read = consentDecisions(resource);

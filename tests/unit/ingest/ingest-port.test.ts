@@ -49,4 +49,17 @@ describe('GatewayIngestPort failures', () => {
     expect(lines).toEqual([expect.objectContaining({ level: 50, step: 'fhir', errorName: 'TypeError' })]);
     expect(JSON.stringify(lines)).not.toContain('MRN123456');
   });
+
+  it('a validation thread that dies: 503 (nothing stored, the client sends again), logged, the store never asked', async () => {
+    const { log, lines } = capture();
+    let stored = false;
+    const inbox = { write: async () => ((stored = true), Promise.reject(new Error('unreachable'))) } as unknown as Inbox;
+    const validation = { validate: async () => Promise.reject(new Error('FHIR validation thread exited (1)')) };
+    const ingest = new GatewayIngestPort({} as MessageStore, inbox, {} as Pipeline, {} as Outbox, undefined, log, validation);
+    const result = await ingest.receiveFhir({ resourceType: 'Patient', name: [{ family: SECRET }] }, { sourceName: 'http-in' } as never);
+    expect(result).toMatchObject({ outcome: 'unavailable', httpStatus: 503 });
+    expect(stored).toBe(false);
+    expect(lines).toEqual([expect.objectContaining({ level: 50, step: 'fhir-validation' })]);
+    expect(JSON.stringify(lines)).not.toContain('MRN123456');
+  });
 });
