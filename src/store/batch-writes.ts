@@ -1,6 +1,6 @@
 import { applyDeliveryResult, type DeliveryState } from './delivery-state.js';
 import { newId } from './ids.js';
-import type { NormalizedCompletion, NormalizedDeliveryResult, NormalizedInbound } from './inputs.js';
+import type { NormalizedAttempt, NormalizedCompletion, NormalizedDeliveryResult, NormalizedInbound } from './inputs.js';
 import { DELIVERY_COLUMNS, deliveryFromRow, toDateOrNull, type Row } from './rows.js';
 import { all, insertRows, RetryTransaction, updateRows, type SqlDb, type Tx } from './sql/sql-db.js';
 import type { CompletionItemResult, DeliveryStatus, InboundResult, MessageStatus } from './types.js';
@@ -80,6 +80,12 @@ export const ATTEMPT_INSERT_COLUMNS = {
   ack_code: 'text',
   error: 'text',
 } as const;
+
+/** A delivery_attempts row (ATTEMPT_INSERT_COLUMNS). */
+export function attemptRow(id: string, deliveryId: string, a: NormalizedAttempt): Row {
+  const row = { id, delivery_id: deliveryId, started_at: ms(a.startedAt), duration_ms: a.durationMs, outcome: a.outcome };
+  return { ...row, http_status: a.httpStatus, ack_code: a.ackCode, error: a.error };
+}
 
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -249,18 +255,7 @@ export function batchWrites(db: SqlDb): BatchWrites {
     if (rows.size === 0) return applied;
 
     // The attempt happened either way, applied or not.
-    const attempts = list
-      .filter((r) => rows.has(r.deliveryId))
-      .map(({ deliveryId, attempt: a }) => ({
-        id: newId(),
-        delivery_id: deliveryId,
-        started_at: ms(a.startedAt),
-        duration_ms: a.durationMs,
-        outcome: a.outcome,
-        http_status: a.httpStatus,
-        ack_code: a.ackCode,
-        error: a.error,
-      }));
+    const attempts = list.filter((r) => rows.has(r.deliveryId)).map((r) => attemptRow(newId(), r.deliveryId, r.attempt));
     yield* insertRows('delivery_attempts', ATTEMPT_INSERT_COLUMNS, attempts);
     const finals = [...rows].map(([id, { state, attempts }]) => ({
       id,

@@ -9,7 +9,7 @@ import {
   unfinishedMessagesPage,
   unfinishedStart,
 } from './backend-shared.js';
-import { ATTEMPT_INSERT_COLUMNS, type BatchWrites } from './batch-writes.js';
+import { ATTEMPT_INSERT_COLUMNS, attemptRow, type BatchWrites } from './batch-writes.js';
 import { decodeCursor } from './cursor.js';
 import { keysetPage, pageSize } from './paging.js';
 import { NotFoundError } from './errors.js';
@@ -122,17 +122,7 @@ export class SqlStore implements MessageStore {
         if ((yield* run('UPDATE deliveries SET attempts = attempts + 1, updated_at = ? WHERE id = ?', [Date.now(), deliveryId])) === 0) {
           throw new NotFoundError(`delivery ${deliveryId} not found`);
         }
-        const row = {
-          id,
-          delivery_id: deliveryId,
-          started_at: a.startedAt.getTime(),
-          duration_ms: a.durationMs,
-          outcome: a.outcome,
-          http_status: a.httpStatus,
-          ack_code: a.ackCode,
-          error: a.error,
-        };
-        yield* insertRows('delivery_attempts', ATTEMPT_INSERT_COLUMNS, [row]);
+        yield* insertRows('delivery_attempts', ATTEMPT_INSERT_COLUMNS, [attemptRow(id, deliveryId, a)]);
       },
       { relaxed: true },
     );
