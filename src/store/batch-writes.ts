@@ -98,9 +98,10 @@ export function batchWrites(db: SqlDb): BatchWrites {
     items.forEach((m, i) => {
       if (!firstIndex.has(m.dedupeKey)) firstIndex.set(m.dedupeKey, i);
     });
-    // In key order, so concurrent batches take unique-index locks in one global order.
+    // Ids in arrival order (they are time-ordered and break ties between equal receipt times);
+    // rows inserted in key order, so concurrent batches take unique-index locks in one global order.
+    const ids = new Map([...firstIndex.values()].map((i) => [i, newId()]));
     const candidates = [...firstIndex.values()].sort((a, b) => byKey(items[a].dedupeKey, items[b].dedupeKey));
-    const ids = new Map(candidates.map((i) => [i, newId()]));
     const messageRows = candidates.map((i) => {
       const m = items[i];
       return {

@@ -130,6 +130,15 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect((await store.getMessage(res[2].id))!.duplicateCount).toBe(0);
       });
 
+      it('gives a batch ids in arrival order, whatever the order of their dedupe keys', async () => {
+        // Ids are time-ordered and break ties between equal receipt times (recovery, listings):
+        // an A03 that arrived after its A01 in the same millisecond must not sort before it.
+        const when = at(5);
+        const batch = ['Z', 'M', 'A'].map((c) => msg({ controlId: c, receivedAt: when }));
+        const ids = (await store.acceptInbound(batch)).map((r) => r.id);
+        expect([...ids].sort()).toEqual(ids);
+      });
+
       it('group-commits 500 messages in one call', async () => {
         const batch = Array.from({ length: 500 }, (_, i) => msg({ controlId: `G${i}`, receivedAt: at(i % 60) }));
         const res = await store.acceptInbound(batch);
