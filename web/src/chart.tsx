@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { TICK_STEPS, tickLabels } from './time-axis.js';
 
 export interface SeriesSpec {
   label: string;
@@ -20,7 +21,14 @@ export function TimeChart(props: { title: string; t: number[]; series: SeriesSpe
       width: Math.max(240, el.clientWidth),
       height: props.height ?? 160,
       series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, points: { show: false } }))],
-      axes: [{}, { size: 40 }],
+      axes: [
+        {
+          space: 70,
+          incrs: TICK_STEPS,
+          values: (_u, splits, _axis, _space, step) => tickLabels(splits, step),
+        },
+        { size: 40 },
+      ],
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       // The caption carries the legend (totals, colours); uPlot's own would repeat it.
       legend: { show: false },
