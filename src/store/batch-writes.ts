@@ -2,7 +2,7 @@ import { applyDeliveryResult, type DeliveryState } from './delivery-state.js';
 import { newId } from './ids.js';
 import type { NormalizedAttempt, NormalizedCompletion, NormalizedDeliveryResult, NormalizedInbound } from './inputs.js';
 import { DELIVERY_COLUMNS, deliveryFromRow, toDateOrNull, type Row } from './rows.js';
-import { all, insertRows, RetryTransaction, updateRows, type SqlDb, type Tx } from './sql/sql-db.js';
+import { all, insertRows, insertRowsReportingNew, RetryTransaction, updateRows, type SqlDb, type Tx } from './sql/sql-db.js';
 import type { CompletionItemResult, DeliveryStatus, InboundResult, MessageStatus } from './types.js';
 
 // The group commits of the ingest hot path: the inbound batch before its ACK, processing
@@ -123,7 +123,13 @@ export function batchWrites(db: SqlDb): BatchWrites {
         raw: m.raw,
       };
     });
-    const stored = yield* insertRows('messages', MESSAGE_COLUMNS, messageRows, 'ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key');
+    const stored = yield* insertRowsReportingNew(
+      'messages',
+      MESSAGE_COLUMNS,
+      messageRows,
+      'ON CONFLICT (dedupe_key) DO NOTHING',
+      'dedupe_key',
+    );
     const inserted = new Set(stored.map((r) => String(r.dedupe_key)));
     const isNew = (m: NormalizedInbound, i: number) => firstIndex.get(m.dedupeKey) === i && inserted.has(m.dedupeKey);
 
@@ -140,7 +146,7 @@ export function batchWrites(db: SqlDb): BatchWrites {
     const existing = new Map<string, { id: string; status: MessageStatus }>();
     if (dupCounts.size > 0) {
       const keys = [...dupCounts.keys()].sort(byKey);
-      const sql = `SELECT id, dedupe_key, status FROM messages WHERE ${d.inList('dedupe_key', 'text')} ORDER BY dedupe_key${d.forUpdate}`;
+      const sql = `SELECT id, dedupe_key, status FROM messages WHERE ${d.inList('dedupe_key', 'text')}${d.lockedInOrder('dedupe_key')}`;
       for (const r of yield* all(sql, [keys])) existing.set(String(r.dedupe_key), { id: String(r.id), status: r.status as MessageStatus });
       // A key that conflicted but is gone now was pruned concurrently: rerun, it will insert fresh.
       if (keys.some((k) => !existing.has(k))) throw new RetryTransaction();
@@ -169,7 +175,7 @@ export function batchWrites(db: SqlDb): BatchWrites {
   function* completeAll(list: readonly NormalizedCompletion[], now: number): Tx<CompletionItemResult[]> {
     // In dedupe-key order: acceptInbound locks originals in that order when it counts duplicates,
     // so a completion batch and an ingest batch cannot wait on each other in a cycle.
-    const sql = `SELECT id, status FROM messages WHERE ${d.inList('id', 'text')} ORDER BY dedupe_key${d.forUpdate}`;
+    const sql = `SELECT id, status FROM messages WHERE ${d.inList('id', 'text')}${d.lockedInOrder('dedupe_key')}`;
     const locked = yield* all(sql, [[...new Set(list.map((item) => item.messageId))]]);
     const status = new Map(locked.map((r) => [String(r.id), r.status as MessageStatus]));
 
@@ -235,7 +241,7 @@ export function batchWrites(db: SqlDb): BatchWrites {
     // Locked in id order (two workers' batches sharing a delivery cannot deadlock); the batch is
     // replayed in memory and each row's final state written once, which stays correct when one
     // delivery appears twice in a batch.
-    const sql = `SELECT id, status, next_attempt_at, last_error, delivered_at FROM deliveries WHERE ${d.inList('id', 'text')} ORDER BY id${d.forUpdate}`;
+    const sql = `SELECT id, status, next_attempt_at, last_error, delivered_at FROM deliveries WHERE ${d.inList('id', 'text')}${d.lockedInOrder('id')}`;
     const locked = yield* all(sql, [[...new Set(list.map((r) => r.deliveryId))]]);
     const rows = new Map<string, { state: DeliveryState; attempts: number }>();
     for (const r of locked) {

@@ -11,6 +11,8 @@ export interface Dialect {
   inList(column: string, type: 'text' | 'bigint'): string;
   /** Row locks of a SELECT in a write transaction (SQLite has one writer: nothing to lock). */
   readonly forUpdate: string;
+  /** Row locks taken in `column` order, the same in every transaction (no deadlock); nothing on SQLite, not even the sort. */
+  lockedInOrder(column: string): string;
   /** Row locks that skip rows another transaction holds (prune runs beside live traffic). */
   skipLocked(alias: string): string;
   /** Literals of a boolean column (SQLite stores 0/1; its partial indexes say `= 1` / `= 0`). */
@@ -32,6 +34,7 @@ export const sqliteDialect: Dialect = {
   // Lists go in as one JSON parameter, so a lookup of 1,000 keys is one statement.
   inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
   forUpdate: '',
+  lockedInOrder: () => '',
   skipLocked: () => '',
   TRUE: '1',
   FALSE: '0',
@@ -47,6 +50,7 @@ export const postgresDialect: Dialect = {
   kind: 'postgres',
   inList: (column, type) => `${column} = ANY(?::${type}[])`,
   forUpdate: ' FOR UPDATE',
+  lockedInOrder: (column) => ` ORDER BY ${column} FOR UPDATE`,
   skipLocked: (alias) => ` FOR UPDATE OF ${alias} SKIP LOCKED`,
   TRUE: 'true',
   FALSE: 'false',

@@ -44,7 +44,8 @@ function statement(op: Op): [string, unknown[]] {
     case 'insert': {
       const names = Object.keys(op.columns);
       const source = unnest(names, Object.values(op.columns), (n) => n);
-      const sql = `INSERT INTO ${op.table} (${names.join(', ')}) SELECT ${names.map((n) => `v.${n}`).join(', ')} FROM ${source} ORDER BY v.ord__ ${op.tail}`;
+      const tail = op.insertedKey === undefined ? op.tail : `${op.tail} RETURNING ${op.insertedKey}`;
+      const sql = `INSERT INTO ${op.table} (${names.join(', ')}) SELECT ${names.map((n) => `v.${n}`).join(', ')} FROM ${source} ORDER BY v.ord__ ${tail}`;
       return [sql, names.map((n) => op.rows.map((r) => r[n] ?? null))];
     }
     case 'update': {

@@ -52,10 +52,11 @@ export function openSqliteDb(filename: string, options: SqliteOpenOptions, migra
         const names = Object.keys(op.columns);
         const s = prepare(`INSERT INTO ${op.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ${op.tail}`);
         const out: Row[] = [];
+        const key = op.insertedKey;
         for (const row of op.rows) {
           const params = names.map((n) => bindable(row[n]));
           if (s.reader) out.push(...(s.all(...params) as Row[]));
-          else s.run(...params);
+          else if (s.run(...params).changes === 1 && key !== undefined) out.push({ [key]: row[key] });
         }
         return out;
       }
