@@ -95,6 +95,8 @@ export interface DraftPlan {
   eventDate: string;
   /** True when the roster's member is needed: an attributed route applies, or consent decides. */
   needsMember: boolean;
+  /** The conversion's Bundle as JSON, filled on first need (bundleText). */
+  bundleJson?: string;
 }
 
 /** Routing's decisions for the message, before destinations are screened. */
@@ -361,16 +363,13 @@ function unmatchedEvent(draft: DraftPlan): UnmatchedInput {
   };
 }
 
-const bundleTexts = new WeakMap<DraftPlan, string>();
-
-/** The (labeled) converted Bundle, serialized once per draft: stored with the message and sent as is. */
+/**
+ * The (labeled) converted Bundle, serialized once per draft: stored with the message and sent as is.
+ * Kept on the draft itself rather than in a module-level WeakMap, whose entry per message the
+ * garbage collector had to process as an ephemeron (bench/README.md, "Session 6").
+ */
 function bundleText(draft: DraftPlan): string {
-  let text = bundleTexts.get(draft);
-  if (text === undefined) {
-    text = JSON.stringify(draft.conversion!.bundle);
-    bundleTexts.set(draft, text);
-  }
-  return text;
+  return (draft.bundleJson ??= JSON.stringify(draft.conversion!.bundle));
 }
 
 /**
