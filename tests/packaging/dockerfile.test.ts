@@ -38,4 +38,9 @@ describe('Dockerfile', () => {
     expect(pkg.scripts['build:console']).toMatch(/web\/vite\.config\.ts/);
     expect(buildStageCopies()).toContain('web');
   });
+
+  it('runs the gateway with the 32 MB young-generation semi-space (as the demo script does)', () => {
+    expect(dockerfile).toMatch(/^ENTRYPOINT \[.*"node", "--max-semi-space-size=32", "\/app\/dist\/src\/cli\/main\.js"\]$/m);
+    expect(pkg.scripts.demo).toContain('node --max-semi-space-size=32 dist/src/cli/main.js start');
+  });
 });
