@@ -83,12 +83,17 @@ function partnerClause(role: 'cp' | 'aco' | undefined, partner: string): [string
   return ['(cp_partner = ? OR aco_partner = ? OR pcp_partner = ?)', [partner, partner, partner]];
 }
 
-/** One statement of a save; `mustChange`: no row changed means someone else saved first. */
-interface Step {
-  sql: string;
-  params: readonly unknown[];
-  mustChange?: boolean;
-}
+const INSERT_PLAN = `INSERT INTO careplans (kind, member_id, cp_partner, aco_partner, pcp_partner, encounter_ref, status, signoff,
+    due_at, created_at, completed_at, updated_at, version, last_message_id, content_hash, resource, id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+const UPDATE_PLAN = `UPDATE careplans SET kind = ?, member_id = ?, cp_partner = ?, aco_partner = ?, pcp_partner = ?, encounter_ref = ?,
+    status = ?, signoff = ?, due_at = ?, created_at = ?, completed_at = ?, updated_at = ?, version = ?, last_message_id = ?,
+    content_hash = ?, resource = ?
+  WHERE id = ? AND version = ?`;
+const INSERT_SIGNOFF = `INSERT INTO careplan_signoffs (id, careplan_id, plan_version, decision, method, decided_at, recorded_at, provenance)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+const INSERT_FOLLOWUP = `INSERT INTO careplan_followups (careplan_id, completed_at, recorded_at, recorded_by) VALUES (?, ?, ?, ?)
+  ON CONFLICT (careplan_id) DO NOTHING`;
 
 /** Thrown inside a save's transaction to roll it back: the expected version was not current. */
 class StaleVersion extends Error {}
@@ -126,51 +131,28 @@ class SqlCarePlanStore implements CarePlanStore {
       write.contentHash,
       JSON.stringify(write.resource),
     ];
-    const steps: Step[] = [
-      expectedVersion === 0
-        ? {
-            sql: `INSERT INTO careplans (kind, member_id, cp_partner, aco_partner, pcp_partner, encounter_ref, status, signoff, due_at,
-                    created_at, completed_at, updated_at, version, last_message_id, content_hash, resource, id)
-                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-            params: [...values, write.id],
-            mustChange: true,
-          }
-        : {
-            sql: `UPDATE careplans SET kind = ?, member_id = ?, cp_partner = ?, aco_partner = ?, pcp_partner = ?, encounter_ref = ?, status = ?, signoff = ?,
-                    due_at = ?, created_at = ?, completed_at = ?, updated_at = ?, version = ?, last_message_id = ?, content_hash = ?, resource = ?
-                  WHERE id = ? AND version = ?`,
-            params: [...values, write.id, expectedVersion],
-            mustChange: true,
-          },
-    ];
+    const saved = expectedVersion === 0 ? INSERT_PLAN : UPDATE_PLAN;
+    const savedParams = expectedVersion === 0 ? [...values, write.id] : [...values, write.id, expectedVersion];
     const s = extras.signoff;
-    if (s) {
-      steps.push({
-        sql: `INSERT INTO careplan_signoffs (id, careplan_id, plan_version, decision, method, decided_at, recorded_at, provenance)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-        params: [
-          s.id,
-          s.carePlanId,
-          s.planVersion,
-          s.decision,
-          s.method,
-          s.decidedAt.getTime(),
-          s.recordedAt.getTime(),
-          JSON.stringify(s.provenance),
-        ],
-      });
-    }
     const f = extras.followUp;
-    if (f) {
-      steps.push({
-        sql: `INSERT INTO careplan_followups (careplan_id, completed_at, recorded_at, recorded_by) VALUES (?, ?, ?, ?)
-              ON CONFLICT (careplan_id) DO NOTHING`,
-        params: [f.carePlanId, f.completedAt.getTime(), f.recordedAt.getTime(), f.recordedBy],
-      });
-    }
     try {
       return await this.db.write(function* () {
-        for (const step of steps) if ((yield* run(step.sql, step.params)) === 0 && step.mustChange) throw new StaleVersion();
+        // No row changed: another writer saved this plan first (or created it); roll back.
+        if ((yield* run(saved, savedParams)) === 0) throw new StaleVersion();
+        if (s) {
+          const provenance = JSON.stringify(s.provenance);
+          yield* run(INSERT_SIGNOFF, [
+            s.id,
+            s.carePlanId,
+            s.planVersion,
+            s.decision,
+            s.method,
+            ms(s.decidedAt),
+            ms(s.recordedAt),
+            provenance,
+          ]);
+        }
+        if (f) yield* run(INSERT_FOLLOWUP, [f.carePlanId, ms(f.completedAt), ms(f.recordedAt), f.recordedBy]);
         const [row] = yield* all('SELECT * FROM careplans WHERE id = ?', [write.id]);
         return row ? toRecord(row) : null;
       });
