@@ -2,8 +2,9 @@ import type { CarePlan, Provenance } from 'fhir/r4.js';
 import { parseStoreUrl } from '../../store/open-store.js';
 import { StoreInputError } from '../../store/errors.js';
 import { POSTGRES_CAREPLAN_MIGRATIONS, SQLITE_CAREPLAN_MIGRATIONS } from './migrations.js';
+import { ms } from '../../store/batch-writes.js';
 import { openPostgresDb } from '../../store/sql/postgres-db.js';
-import { all, run, type Row, type SqlDb } from '../../store/sql/sql-db.js';
+import { all, run, Where, type Row, type SqlDb } from '../../store/sql/sql-db.js';
 import { openSqliteDb } from '../../store/sql/sqlite-db.js';
 import { migrateCarePlanPostgres, migrateCarePlanSqlite } from './migrate.js';
 import {
@@ -24,7 +25,6 @@ import {
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 
 function toRecord(r: Row): CarePlanRecord {
@@ -168,33 +168,28 @@ class SqlCarePlanStore implements CarePlanStore {
 
   async list(q: CarePlanQuery): Promise<Page<CarePlanRecord>> {
     const limit = limitOf(q.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
+    const where = new Where();
     if (q.partner !== undefined) {
       const [clause, values] = partnerClause(q.role, q.partner);
-      where.push(clause);
-      params.push(...values);
+      where.add(clause, ...values);
     }
     if (q.partners !== undefined) {
       if (q.partners.length === 0) return { items: [], next: null };
       const marks = q.partners.map(() => '?').join(', ');
-      where.push(`(cp_partner IN (${marks}) OR aco_partner IN (${marks}) OR pcp_partner IN (${marks}))`);
-      params.push(...q.partners, ...q.partners, ...q.partners);
+      where.add(
+        `(cp_partner IN (${marks}) OR aco_partner IN (${marks}) OR pcp_partner IN (${marks}))`,
+        ...q.partners,
+        ...q.partners,
+        ...q.partners,
+      );
     }
-    const add = (clause: string, value: unknown): void => {
-      where.push(clause);
-      params.push(value);
-    };
-    if (q.kind !== undefined) add('kind = ?', q.kind);
-    if (q.signoff !== undefined) add('signoff = ?', q.signoff);
-    if (q.status !== undefined) add('status = ?', q.status);
-    if (q.memberId !== undefined) add('member_id = ?', q.memberId);
+    if (q.kind !== undefined) where.add('kind = ?', q.kind);
+    if (q.signoff !== undefined) where.add('signoff = ?', q.signoff);
+    if (q.status !== undefined) where.add('status = ?', q.status);
+    if (q.memberId !== undefined) where.add('member_id = ?', q.memberId);
     const after = seqCursor(q.cursor);
-    if (after !== undefined) add('seq > ?', after);
-    const rows = await this.db.query(`SELECT * FROM careplans ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`, [
-      ...params,
-      limit + 1,
-    ]);
+    if (after !== undefined) where.add('seq > ?', after);
+    const rows = await this.db.query(`SELECT * FROM careplans${where.sql()} ORDER BY seq LIMIT ?`, [...where.params, limit + 1]);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     return { items: page.map(toRecord), next: more ? String(page[page.length - 1]!.seq) : null };
@@ -203,25 +198,15 @@ class SqlCarePlanStore implements CarePlanStore {
   async listOpen(q: OpenQuery): Promise<Page<CarePlanRecord>> {
     const limit = limitOf(q.limit);
     const [clause, values] = partnerClause(q.role, q.partner);
-    const where = ['completed_at IS NULL', 'due_at IS NOT NULL', clause];
-    const params: unknown[] = [...values];
-    if (q.kind !== undefined) {
-      where.push('kind = ?');
-      params.push(q.kind);
-    }
-    if (q.dueBefore !== undefined) {
-      where.push('due_at < ?');
-      params.push(q.dueBefore.getTime());
-    }
+    const where = new Where()
+      .add('completed_at IS NULL')
+      .add('due_at IS NOT NULL')
+      .add(clause, ...values);
+    if (q.kind !== undefined) where.add('kind = ?', q.kind);
+    if (q.dueBefore !== undefined) where.add('due_at < ?', q.dueBefore.getTime());
     const after = dueCursor(q.cursor);
-    if (after) {
-      where.push('(due_at > ? OR (due_at = ? AND seq > ?))');
-      params.push(after[0], after[0], after[1]);
-    }
-    const rows = await this.db.query(`SELECT * FROM careplans WHERE ${where.join(' AND ')} ORDER BY due_at, seq LIMIT ?`, [
-      ...params,
-      limit + 1,
-    ]);
+    if (after) where.add('(due_at > ? OR (due_at = ? AND seq > ?))', after[0], after[0], after[1]);
+    const rows = await this.db.query(`SELECT * FROM careplans${where.sql()} ORDER BY due_at, seq LIMIT ?`, [...where.params, limit + 1]);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
