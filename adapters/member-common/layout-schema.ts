@@ -18,6 +18,13 @@ const dateFormat = z.string().superRefine((f, ctx) => {
   }
 });
 const consentCategory = z.enum(['behavioral-health', 'substance-use']);
+/** What a consent flag says, whichever source field (a column, an 834 reporting category) carries it. */
+const consentOutcome = {
+  partner: partnerId,
+  category: consentCategory,
+  granted: z.array(z.string().min(1)).min(1),
+  denied: z.array(z.string().min(1)).default([]),
+};
 const sexValue = z.enum(['male', 'female', 'other', 'unknown']);
 const encoding = z.enum(['utf-8', 'latin1', 'windows-1252', 'utf-16le']).default('utf-8');
 
@@ -122,10 +129,7 @@ const tabular = {
       z
         .object({
           column: columnName,
-          partner: partnerId,
-          category: consentCategory,
-          granted: z.array(z.string().min(1)).min(1),
-          denied: z.array(z.string().min(1)).default([]),
+          ...consentOutcome,
         })
         .strict(),
     )
@@ -300,10 +304,7 @@ export const x12LayoutSchema = z
         z
           .object({
             reportingCategory: z.string().min(1),
-            partner: partnerId,
-            category: consentCategory,
-            granted: z.array(z.string().min(1)).min(1),
-            denied: z.array(z.string().min(1)).default([]),
+            ...consentOutcome,
           })
           .strict(),
       )
