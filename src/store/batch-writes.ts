@@ -100,8 +100,9 @@ export function batchWrites(db: SqlDb): BatchWrites {
     });
     // Ids in arrival order (they are time-ordered and break ties between equal receipt times);
     // rows inserted in key order, so concurrent batches take unique-index locks in one global order.
-    const ids = new Map([...firstIndex.values()].map((i) => [i, newId()]));
-    const candidates = [...firstIndex.values()].sort((a, b) => byKey(items[a].dedupeKey, items[b].dedupeKey));
+    const firsts = [...firstIndex.values()];
+    const ids = new Map(firsts.map((i) => [i, newId()]));
+    const candidates = firsts.sort((a, b) => byKey(items[a].dedupeKey, items[b].dedupeKey));
     const messageRows = candidates.map((i) => {
       const m = items[i];
       return {
