@@ -144,10 +144,13 @@ describe.skipIf(!bin)('roster on postgres', () => {
       );
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
+      let arrived!: () => void;
+      const atGate = new Promise<void>((r) => (arrived = r));
       async function* paused() {
         yield member('M1');
         yield member('M2');
         yield member('M3');
+        arrived();
         await gate; // process A is mid-file, holding the partner lock
         yield member('M4');
       }
@@ -166,6 +169,9 @@ describe.skipIf(!bin)('roster on postgres', () => {
         }
         throw new Error(`never true: ${sql}`);
       };
+      // A's import record is committed once it pulls rows (holding the lock is not enough: it is
+      // taken before the record is written, and B's listing below raced that write once).
+      await atGate;
       await waitFor(`SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${0x7274}`);
       const y = importFile(
         b,
