@@ -83,8 +83,16 @@ export const ATTEMPT_INSERT_COLUMNS = {
 
 /** A delivery_attempts row (ATTEMPT_INSERT_COLUMNS). */
 export function attemptRow(id: string, deliveryId: string, a: NormalizedAttempt): Row {
-  const row = { id, delivery_id: deliveryId, started_at: ms(a.startedAt), duration_ms: a.durationMs, outcome: a.outcome };
-  return { ...row, http_status: a.httpStatus, ack_code: a.ackCode, error: a.error };
+  return {
+    id,
+    delivery_id: deliveryId,
+    started_at: ms(a.startedAt),
+    duration_ms: a.durationMs,
+    outcome: a.outcome,
+    http_status: a.httpStatus,
+    ack_code: a.ackCode,
+    error: a.error,
+  };
 }
 
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

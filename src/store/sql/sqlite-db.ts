@@ -5,6 +5,11 @@ import { withRelaxedSync } from './relaxed-sync.js';
 import { ROW_REF, rowRefs, type Op, type Row, type SqlDb, type Tx, type WriteOptions } from './sql-db.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
+/** A prepared statement and whether it returns rows (read once: `reader` is a native accessor). */
+interface Prepared {
+  s: Statement;
+  reader: boolean;
+}
 
 /** better-sqlite3 binds numbers, strings, bigints, buffers and null only. */
 function bindable(value: unknown): unknown {
@@ -13,7 +18,15 @@ function bindable(value: unknown): unknown {
   if (Array.isArray(value)) return JSON.stringify(value); // a list parameter (dialect.inList)
   return value;
 }
-const bind = (params: readonly unknown[]): unknown[] => params.map(bindable);
+
+/** The parameters as better-sqlite3 takes them; the list itself when none needs converting (the usual case). */
+function bind(params: readonly unknown[]): readonly unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    if (v === undefined || typeof v === 'boolean' || Array.isArray(v)) return params.map(bindable);
+  }
+  return params;
+}
 
 export interface SqliteDb extends SqlDb {
   /** The connection itself, for tests that probe it. */
@@ -31,43 +44,60 @@ export function openSqliteDb(filename: string, options: SqliteOpenOptions, migra
     return opened;
   });
   const sync = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
-  const statements = new Map<string, Statement>();
-  const prepare = (sql: string): Statement => {
-    let s = statements.get(sql);
-    if (!s) statements.set(sql, (s = db.prepare(sql)));
-    return s;
+  const statements = new Map<string, Prepared>();
+  const prepare = (sql: string): Prepared => {
+    let p = statements.get(sql);
+    if (!p) {
+      const s = db.prepare(sql);
+      statements.set(sql, (p = { s, reader: s.reader }));
+    }
+    return p;
   };
 
+  // One small function per kind, so each stays monomorphic on the hot path.
+  const allRows = (sql: string, params: readonly unknown[]): Row[] => {
+    const p = prepare(sql);
+    if (p.reader) return p.s.all(...bind(params)) as Row[];
+    p.s.run(...bind(params));
+    return [];
+  };
+  const runOne = (sql: string, params: readonly unknown[]): number => prepare(sql).s.run(...bind(params)).changes;
+  const insert = (op: Extract<Op, { kind: 'insert' }>): Row[] => {
+    const names = Object.keys(op.columns);
+    const p = prepare(`INSERT INTO ${op.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ${op.tail}`);
+    const out: Row[] = [];
+    const key = op.insertedKey;
+    // One parameter array reused for every row: better-sqlite3 copies the values when it binds them.
+    const params: unknown[] = new Array(names.length);
+    for (const row of op.rows) {
+      for (let i = 0; i < names.length; i++) params[i] = bindable(row[names[i]]);
+      if (p.reader) for (const r of p.s.all(...params) as Row[]) out.push(r);
+      else if (p.s.run(...params).changes === 1 && key !== undefined) out.push({ [key]: row[key] });
+    }
+    return out;
+  };
+  const update = (op: Extract<Op, { kind: 'update' }>): number => {
+    const sql = `${op.update} WHERE ${op.where}`;
+    const names = rowRefs(sql);
+    const { s } = prepare(sql.replace(ROW_REF, '?'));
+    const params: unknown[] = new Array(names.length);
+    let changed = 0;
+    for (const row of op.rows) {
+      for (let i = 0; i < names.length; i++) params[i] = bindable(row[names[i]]);
+      changed += s.run(...params).changes;
+    }
+    return changed;
+  };
   const execute = (op: Op): unknown => {
     switch (op.kind) {
-      case 'all': {
-        const s = prepare(op.sql);
-        if (s.reader) return s.all(...bind(op.params)) as Row[];
-        s.run(...bind(op.params));
-        return [];
-      }
+      case 'all':
+        return allRows(op.sql, op.params);
       case 'run':
-        return prepare(op.sql).run(...bind(op.params)).changes;
-      case 'insert': {
-        const names = Object.keys(op.columns);
-        const s = prepare(`INSERT INTO ${op.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ${op.tail}`);
-        const out: Row[] = [];
-        const key = op.insertedKey;
-        for (const row of op.rows) {
-          const params = names.map((n) => bindable(row[n]));
-          if (s.reader) out.push(...(s.all(...params) as Row[]));
-          else if (s.run(...params).changes === 1 && key !== undefined) out.push({ [key]: row[key] });
-        }
-        return out;
-      }
-      case 'update': {
-        const sql = `${op.update} WHERE ${op.where}`;
-        const names = rowRefs(sql);
-        const s = prepare(sql.replace(ROW_REF, '?'));
-        let changed = 0;
-        for (const row of op.rows) changed += s.run(...names.map((n) => bindable(row[n]))).changes;
-        return changed;
-      }
+        return runOne(op.sql, op.params);
+      case 'insert':
+        return insert(op);
+      case 'update':
+        return update(op);
     }
   };
 
@@ -97,8 +127,8 @@ export function openSqliteDb(filename: string, options: SqliteOpenOptions, migra
       return (opts.relaxed ? withRelaxedSync(db, sync, () => transaction.immediate(body)) : transaction.immediate(body)) as T;
     },
     read: async <T>(body: () => Tx<T>): Promise<T> => transaction.deferred(body) as T,
-    query: async (sql, params = []) => execute({ kind: 'all', sql, params }) as Row[],
-    exec: async (sql, params = []) => execute({ kind: 'run', sql, params }) as number,
+    query: async (sql, params = []) => allRows(sql, params),
+    exec: async (sql, params = []) => runOne(sql, params),
     withSessionLock: (_class, _key, fn) => fn(),
     close: async () => {
       if (db.open) db.close();
