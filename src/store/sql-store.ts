@@ -5,6 +5,7 @@ import {
   messageRawFromRow,
   prefixed,
   requeueAuditEvent,
+  UNFINISHED_DELIVERY_COLUMNS,
   unfinishedDeliveriesPage,
   unfinishedMessagesPage,
   unfinishedStart,
@@ -207,7 +208,7 @@ export class SqlStore implements MessageStore {
       items = page.items;
     }
     const remaining = size - items.length;
-    const sql = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${UNFINISHED_DELIVERY} AND seq > ? ORDER BY seq LIMIT ?`;
+    const sql = `SELECT ${UNFINISHED_DELIVERY_COLUMNS} FROM deliveries WHERE ${UNFINISHED_DELIVERY} AND seq > ? ORDER BY seq LIMIT ?`;
     return unfinishedDeliveriesPage(items, await this.db.query(sql, [afterSeq, remaining]), remaining);
   }
 

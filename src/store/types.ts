@@ -271,6 +271,8 @@ export type UnfinishedItem =
       status: DeliveryStatus;
       attempts: number;
       nextAttemptAt: Date | null;
+      /** Last written (created, attempted, requeued): the periodic sweep leaves recently touched deliveries to the queue. */
+      updatedAt: Date;
     };
 
 export interface AuditInput {
