@@ -124,9 +124,8 @@ export class Pipeline {
 
   /** Fire and forget: failures are logged and left to the recovery sweep. */
   submit(work: AcceptedWork): void {
-    this.route(work).catch((e) =>
-      this.deps.log.warn({ messageId: work.messageId, err: (e as Error).message }, 'processing deferred to recovery'),
-    );
+    const { messageId } = work; // not `work` itself: the handler would keep the conversion alive until the end
+    this.route(work).catch((e) => this.deps.log.warn({ messageId, err: (e as Error).message }, 'processing deferred to recovery'));
   }
 
   /**
@@ -219,7 +218,7 @@ export class Pipeline {
       await this.batcher.submit({ messageId, outcome: { status: 'failed', statusReason: converted.failure ?? 'conversion failed' } });
       return;
     }
-    await this.route({ ...converted, messageId, sourceName, receivedAt, attributedOnly: options.attributedOnly, except: options.except });
+    return this.route({ ...converted, messageId, sourceName, receivedAt, attributedOnly: options.attributedOnly, except: options.except });
   }
 
   /** convert: the stored HL7 v2 message again, as the inbox did when it accepted it. */
@@ -237,11 +236,17 @@ export class Pipeline {
     }
   }
 
-  /** A converted message: plan → commit → enqueue. */
-  private async route(request: PlanRequest): Promise<void> {
-    const plan = await this.plan(request);
-    const created = await this.commitPlan(request, plan);
-    await this.enqueue(request.messageId, request.receivedAt, created);
+  /**
+   * A converted message: plan → commit → enqueue. Only the plan (text and ids) is kept past
+   * planning: the conversion's few hundred objects become garbage before the commit waits on the
+   * disk, instead of living through it and the enqueue into the old generation.
+   */
+  private route(request: PlanRequest): Promise<void> {
+    const { messageId, sourceName, receivedAt } = request;
+    return this.plan(request).then(async (plan) => {
+      const created = await this.commitPlan(messageId, sourceName, plan);
+      await this.enqueue(messageId, receivedAt, created);
+    });
   }
 
   /** plan: the routing stage, its facts fetched first (roster, consents, care plans), then the pure plan. */
@@ -262,13 +267,13 @@ export class Pipeline {
    * being written before the message leaves `received`), then the outcome and deliveries in the
    * batch's transaction. Undefined when another run finished the message first.
    */
-  private async commitPlan(request: PlanRequest, plan: DeliveryPlan): Promise<DeliveryRecord[] | undefined> {
+  private async commitPlan(messageId: string, sourceName: string, plan: DeliveryPlan): Promise<DeliveryRecord[] | undefined> {
     if (plan.unmatchedEvent) await this.deps.roster?.recordUnmatched(plan.unmatchedEvent);
-    const created = await this.batcher.submit({ messageId: request.messageId, outcome: outcomeOf(plan) });
+    const created = await this.batcher.submit({ messageId, outcome: outcomeOf(plan) });
     if (plan.filtered && created) {
-      this.deps.onFiltered?.({ messageId: request.messageId, sourceName: request.sourceName, kind: plan.filtered.kind });
-      this.deps.log.info({ messageId: request.messageId, reason: plan.filtered.reason }, 'not routed');
-    } else if (created) logRouted(this.deps.log, request.messageId, plan.deliveries, plan.unmatched);
+      this.deps.onFiltered?.({ messageId, sourceName, kind: plan.filtered.kind });
+      this.deps.log.info({ messageId, reason: plan.filtered.reason }, 'not routed');
+    } else if (created) logRouted(this.deps.log, messageId, plan.deliveries, plan.unmatched);
     return created;
   }
 
