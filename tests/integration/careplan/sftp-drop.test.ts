@@ -45,7 +45,7 @@ describe.skipIf(skip !== null)('SFTP drop deliverer against OpenSSH sshd', () =>
 
   const statusFile = JSON.stringify({
     fileName: 'careplan-status-bay-cp-2024-06-03.csv',
-    content: 'section,member_id\r\nassessment-outstanding,M2\r\n',
+    content: 'section,member_id\r\nassessment-outstanding,member-0002\r\n',
   });
 
   it('drops the file under its final name only (temp name, then rename), once per delivery', async () => {
@@ -54,7 +54,7 @@ describe.skipIf(skip !== null)('SFTP drop deliverer against OpenSSH sshd', () =>
     expect(first).toMatchObject({ kind: 'delivered' });
     expect(readdirSync(dir)).toEqual(['careplan-status-bay-cp-2024-06-03.D1.csv']);
     expect(readFileSync(join(dir, 'careplan-status-bay-cp-2024-06-03.D1.csv'), 'utf8')).toBe(
-      'section,member_id\r\nassessment-outstanding,M2\r\n',
+      'section,member_id\r\nassessment-outstanding,member-0002\r\n',
     );
     // A retry after a lost acknowledgement: the file is there, nothing is written twice.
     expect(await deliverSftp(statusFile, dest, { deliveryId: 'D1', attempt: 2 })).toMatchObject({ kind: 'delivered' });
@@ -107,7 +107,7 @@ describe.skipIf(skip !== null)('SFTP drop deliverer against OpenSSH sshd', () =>
     // The chroot itself is root-owned: the SFTP user may not write there.
     const denied = await deliverSftp(statusFile, { ...dest, remoteDir: '/' }, { deliveryId: 'D8', attempt: 1 });
     expect(denied).toMatchObject({ kind: 'fatal', error: expect.stringMatching(/permission denied/) });
-    for (const o of [wrongKey, missing, denied]) expect(o.error).not.toMatch(/assessment-outstanding|M2/);
+    for (const o of [wrongKey, missing, denied]) expect(o.error).not.toMatch(/assessment-outstanding|member-0002/);
   });
 
   it('a server that is not there is retried', async () => {
