@@ -26,7 +26,16 @@ if (!values.a) throw new Error('--a DIR (a built carebridge tree) is required');
 const N = Number(values.messages);
 const B = Number(values.batch);
 
-/** @typedef {{ acceptInbound(b: object[]): Promise<{ id: string }[]>, completeProcessingBatch(i: object[]): Promise<unknown>, close(): Promise<void> }} Store */
+/**
+ * @typedef {{
+ *   acceptInbound(b: object[]): Promise<{ id: string }[]>,
+ *   completeProcessingBatch(i: object[]): Promise<unknown[]>,
+ *   getDelivery(id: string): Promise<unknown>,
+ *   hasEarlierUndelivered(destination: string, patientKey: string, seq: number): Promise<boolean>,
+ *   recordDeliveryResults(items: object[]): Promise<boolean[]>,
+ *   close(): Promise<void>,
+ * }} Store
+ */
 /** @param {string} root @returns {Promise<(file: string) => Store>} */
 async function load(root) {
   const mod = await import(pathToFileURL(resolve(root, 'dist/src/store/open-store.js')).href);
