@@ -1,18 +1,19 @@
 import { decodeCursor, encodeCursor } from './cursor.js';
 import {
+  DELIVERY_COLUMNS,
   attemptFromRow,
   deliveryFromRow,
   messageSummaryFromRow,
   receiptFromRow,
   strOrNull,
   toDate,
-  toDateOrNull,
   zeroCounts,
   type Row,
 } from './rows.js';
 import {
   DELIVERY_STATUSES,
   type AuditInput,
+  type DeliveryRecord,
   type DeliveryStatus,
   type MessageDetail,
   type MessageRaw,
@@ -55,31 +56,34 @@ export function unfinishedMessagesPage(rows: Row[], size: number): Page<Unfinish
   return { items, next: rows.length === size ? encodeCursor(['m', String(rows[rows.length - 1].id), 0]) : null };
 }
 
-/** The deliveries phase fills the `remaining` places the messages phase left (LIMIT remaining). */
 /**
- * What the sweep reads of an unfinished delivery: no payload. A page of 500 Bundles is ~5 MB the
- * sweep would hold across a Redis round trip per item, long enough for the young GC to promote it.
+ * What the sweep reads of an unfinished delivery: every column but the payload. A page of 500
+ * Bundles is ~5 MB the sweep would hold across a Redis round trip per item, long enough for the
+ * young GC to promote it.
  */
-export const UNFINISHED_DELIVERY_COLUMNS = 'id, seq, message_id, destination, patient_key, status, attempts, next_attempt_at, updated_at';
+export const UNFINISHED_DELIVERY_COLUMNS = DELIVERY_COLUMNS.split(', ')
+  .filter((c) => c !== 'payload')
+  .join(', ');
 
+/** The deliveries phase fills the `remaining` places the messages phase left (LIMIT remaining). */
 export function unfinishedDeliveriesPage(items: UnfinishedItem[], rows: Row[], remaining: number): Page<UnfinishedItem> {
-  for (const r of rows) items.push(unfinishedDelivery(r));
+  for (const r of rows) items.push(unfinishedDelivery(deliveryFromRow(r)));
   const next = rows.length === remaining ? encodeCursor(['d', '', Number(rows[rows.length - 1].seq)]) : null;
   return { items, next };
 }
 
-function unfinishedDelivery(r: Row): UnfinishedItem {
+function unfinishedDelivery(d: DeliveryRecord): UnfinishedItem {
   return {
     kind: 'delivery',
-    id: String(r.id),
-    messageId: String(r.message_id),
-    destination: String(r.destination),
-    patientKey: strOrNull(r.patient_key),
-    seq: Number(r.seq),
-    status: r.status as DeliveryStatus,
-    attempts: Number(r.attempts),
-    nextAttemptAt: toDateOrNull(r.next_attempt_at),
-    updatedAt: toDate(r.updated_at),
+    id: d.id,
+    messageId: d.messageId,
+    destination: d.destination,
+    patientKey: d.patientKey,
+    seq: d.seq,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.nextAttemptAt,
+    updatedAt: d.updatedAt,
   };
 }
 
