@@ -1,7 +1,7 @@
 import { applyDeliveryResult, type DeliveryState } from './delivery-state.js';
 import { newId } from './ids.js';
 import type { NormalizedAttempt, NormalizedCompletion, NormalizedDeliveryResult, NormalizedInbound } from './inputs.js';
-import { DELIVERY_COLUMNS, deliveryFromRow, toDateOrNull, type Row } from './rows.js';
+import { DELIVERY_COLUMNS, deliveryFromRow, ms, toDateOrNull, type Row } from './rows.js';
 import { all, insertRows, insertRowsReportingNew, RetryTransaction, updateRows, type SqlDb, type Tx } from './sql/sql-db.js';
 import type { CompletionItemResult, DeliveryStatus, InboundResult, MessageStatus } from './types.js';
 
@@ -20,13 +20,6 @@ export interface BatchWrites {
   completeAll(list: readonly NormalizedCompletion[]): Promise<CompletionItemResult[]>;
   /** Commits relaxed (delivery bookkeeping, see sql/relaxed-sync.ts). */
   recordDeliveryResults(list: readonly NormalizedDeliveryResult[], now: Date): Promise<boolean[]>;
-}
-
-/** Epoch ms: how both schemas store times. */
-export function ms(date: Date): number;
-export function ms(date: Date | null): number | null;
-export function ms(date: Date | null): number | null {
-  return date === null ? null : date.getTime();
 }
 
 const MESSAGE_COLUMNS = {

@@ -38,6 +38,13 @@ export function toDateOrNull(value: unknown): Date | null {
   return value === null || value === undefined ? null : toDate(value);
 }
 
+/** Epoch ms: how both schemas store times. */
+export function ms(date: Date): number;
+export function ms(date: Date | null): number | null;
+export function ms(date: Date | null): number | null {
+  return date === null ? null : date.getTime();
+}
+
 function str(value: unknown): string {
   return String(value);
 }

@@ -2,7 +2,7 @@ import type { CarePlan, Provenance } from 'fhir/r4.js';
 import { parseStoreUrl } from '../../store/open-store.js';
 import { StoreInputError } from '../../store/errors.js';
 import { POSTGRES_CAREPLAN_MIGRATIONS, SQLITE_CAREPLAN_MIGRATIONS } from './migrations.js';
-import { ms } from '../../store/batch-writes.js';
+import { ms } from '../../store/rows.js';
 import { openPostgresDb } from '../../store/sql/postgres-db.js';
 import { all, run, Where, type Row, type SqlDb } from '../../store/sql/sql-db.js';
 import { openSqliteDb } from '../../store/sql/sqlite-db.js';
